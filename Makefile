@@ -1,0 +1,65 @@
+# libkusto: C library, C tests and the whole test suite.
+#   make            libkusto.so, libkusto.a, kusto.pc in build/
+#   make check-c    C unit tests; make check-asan (ASan+UBSan), make check-valgrind
+#   make test       everything (what ./dev.sh test runs after installing dependencies)
+#   make install    PREFIX=/usr/local
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PKGS := libcurl libcjson openssl
+DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+DEPS_LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -Icore/include -Icore/src $(DEPS_CFLAGS)
+
+SRC := $(sort $(wildcard core/src/*.c core/src/flows/*.c))
+OBJ := $(SRC:%.c=$(BUILD)/%.o)
+TESTS := $(sort $(wildcard tests/c/test_*.c))
+TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
+PYTHON ?= python3
+VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
+
+.PHONY: all lib check-c check-asan check-valgrind test test-python test-lua install clean
+all: lib $(BUILD)/kusto.pc
+lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
+
+$(BUILD)/%.o: %.c core/include/kusto.h $(wildcard core/src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libkusto.a: $(OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/libkusto.so: $(OBJ)
+	$(CC) -shared -Wl,-soname,libkusto.so.0 $(ALL_CFLAGS) $^ -o $@ $(DEPS_LIBS)
+
+$(BUILD)/kusto.pc: kusto.pc.in core/include/kusto.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
+
+$(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(BUILD)/libkusto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/c $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS)
+
+# C unit tests, run from the top so they find tests/fixtures and core/data.
+check-c: $(TEST_BINS)
+	@$(PYTHON) tests/c/run.py $(TEST_BINS)
+
+check-asan:
+	$(MAKE) --no-print-directory BUILD=build/asan \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check-c
+
+check-valgrind: $(TEST_BINS)
+	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 core/include/kusto.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libkusto.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libkusto.so $(DESTDIR)$(PREFIX)/lib/libkusto.so.$(VERSION)
+	ln -sf libkusto.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkusto.so.0
+	ln -sf libkusto.so.0 $(DESTDIR)$(PREFIX)/lib/libkusto.so
+	install -m 644 $(BUILD)/kusto.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	rm -rf build

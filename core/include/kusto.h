@@ -1,0 +1,305 @@
+/*
+ * libkusto: sign in to Azure Active Directory (Entra ID) and query Azure Data Explorer (Kusto).
+ *
+ * Conventions (see README.md, "C reference"):
+ *  - Every function that can fail returns a kusto_status (0 = KUSTO_OK, negative = error class) and,
+ *    when `err` is not NULL, stores a kusto_error that the caller owns and frees with kusto_error_free().
+ *  - Out-parameters come first, `err` comes last.
+ *  - Every kusto_x_new() has a kusto_x_free(); kusto_x_free(NULL) does nothing.
+ *  - Strings passed in are copied; strings returned by accessors live as long as their handle.
+ *  - Handles are not shared between threads without the caller's own locking, except kusto_client,
+ *    whose functions may be called from several threads at once.
+ */
+#ifndef KUSTO_H
+#define KUSTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KUSTO_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Errors                                                                                            */
+
+typedef enum kusto_status {
+    KUSTO_OK = 0,
+    KUSTO_E_ARGUMENT = -1,    /* a bad argument or option value */
+    KUSTO_E_CONNSTR = -2,     /* malformed connection string, unknown or unsupported keyword */
+    KUSTO_E_UNTRUSTED = -3,   /* a token would go to an untrusted host, or over plain http */
+    KUSTO_E_NETWORK = -4,     /* connect, DNS, TLS or transfer failure */
+    KUSTO_E_TIMEOUT = -5,     /* the call's deadline passed */
+    KUSTO_E_AUTH = -6,        /* Azure AD refused the sign-in, or Kusto answered 401/403 */
+    KUSTO_E_SERVICE = -7,     /* Kusto answered with an error */
+    KUSTO_E_THROTTLED = -8,   /* HTTP 429 */
+    KUSTO_E_PROTOCOL = -9,    /* the response is not what the protocol says (not JSON, truncated) */
+    KUSTO_E_PARTIAL = -10,    /* the query failed part-way; rows delivered before stay valid */
+    KUSTO_E_CANCELLED = -11,  /* a callback asked to stop */
+    KUSTO_E_NOMEM = -12,
+    KUSTO_E_UNSUPPORTED = -13 /* known, but not supported by this version */
+} kusto_status;
+
+typedef struct kusto_error kusto_error;
+
+/* A short fixed name for a status, e.g. "KUSTO_E_AUTH". Never NULL. */
+const char *kusto_status_name(kusto_status status);
+
+kusto_status kusto_error_status(const kusto_error *err);
+/* Human-readable message; never contains a token, secret or password. Never NULL. */
+const char *kusto_error_message(const kusto_error *err);
+/* Service code: Kusto's error "code" (e.g. "General_BadRequest") or Azure AD's "error"
+   (e.g. "invalid_client"); NULL when there is none. */
+const char *kusto_error_code(const kusto_error *err);
+/* Azure AD: the first AADSTS number (e.g. 7000215), else 0. */
+long kusto_error_aadsts(const kusto_error *err);
+/* Kusto's "@permanent": 1 permanent, 0 transient, -1 not said. */
+int kusto_error_permanent(const kusto_error *err);
+/* The HTTP status of the failed response, or 0. */
+int kusto_error_http_status(const kusto_error *err);
+/* Kusto's client request id / activity id, or Azure AD's correlation id; NULL when unknown. */
+const char *kusto_error_request_id(const kusto_error *err);
+void kusto_error_free(kusto_error *err);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Library                                                                                           */
+
+/* Idempotent and thread-safe; called by kusto_client_new(). Returns KUSTO_OK or KUSTO_E_NOMEM. */
+kusto_status kusto_global_init(void);
+const char *kusto_version(void);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Connection strings (Kusto's format: "Data Source=https://c.kusto.windows.net;Fed=True;...")       */
+
+typedef struct kusto_connstr kusto_connstr;
+
+/* Parses `text`. Keywords and aliases are case- and space-insensitive; values may be quoted .NET
+   style ("a;b", 'x', doubled quotes inside). A first segment without '=' is the Data Source. */
+kusto_status kusto_connstr_parse(kusto_connstr **out, const char *text, kusto_error **err);
+void kusto_connstr_free(kusto_connstr *cs);
+/* Sets a value by keyword, alias or snake_case option name (see kusto_options_set). */
+kusto_status kusto_connstr_set(kusto_connstr *cs, const char *name, const char *value, kusto_error **err);
+/* The value of a keyword (canonical name or alias), NULL when unset. Owned by `cs`. */
+const char *kusto_connstr_get(const kusto_connstr *cs, const char *keyword);
+/* The canonical form "Keyword=value;..." with secret values shown as "****". Caller frees with free(). */
+char *kusto_connstr_to_string(const kusto_connstr *cs);
+/* Iterates the keywords that are set, in table order: returns 0 past the end. Secret values are
+   masked unless `unmasked` is 1. Strings are owned by `cs`. */
+int kusto_connstr_entry(const kusto_connstr *cs, size_t index, const char **keyword, const char **value, int unmasked);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Options: anything a connection string says, and more, by snake_case name                          */
+
+typedef struct kusto_options kusto_options;
+
+kusto_status kusto_options_new(kusto_options **out);
+void kusto_options_free(kusto_options *opts);
+/*
+ * Sets an option. `name` is a connection-string keyword in snake_case (data_source, initial_catalog,
+ * application_client_id, application_key, authority_id, user_token, application_token, ...) or one of:
+ *   client_id, client_secret (same as application_client_id / application_key),
+ *   database, cluster (initial_catalog / data_source),
+ *   authority      full authority URL, e.g. https://login.microsoftonline.com/contoso.com
+ *   ca_file        PEM CA bundle for every HTTPS call (token and query)
+ *   timeout        seconds for a whole call (default: servertimeout + 30 s)
+ *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
+ *   cache_path     token cache file (reserved; the in-memory cache is always on)
+ * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with
+ * KUSTO_E_ARGUMENT at kusto_client_new() naming the option.
+ */
+kusto_status kusto_options_set(kusto_options *opts, const char *name, const char *value);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Tokens                                                                                            */
+
+typedef struct kusto_token kusto_token;
+
+const char *kusto_token_access_token(const kusto_token *t);  /* the secret: never log it */
+const char *kusto_token_type(const kusto_token *t);          /* "Bearer" */
+int64_t kusto_token_expires_on(const kusto_token *t);        /* Unix seconds */
+const char *kusto_token_resource(const kusto_token *t);      /* e.g. https://c.kusto.windows.net */
+const char *kusto_token_authority(const kusto_token *t);     /* authority URL used, NULL if none */
+int kusto_token_from_cache(const kusto_token *t);            /* 1 when no request was made */
+/* Wipes the secret and frees. */
+void kusto_token_free(kusto_token *t);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Results: typed values handed to a builder while the response arrives                              */
+
+typedef enum kusto_type {
+    KUSTO_TYPE_UNKNOWN = 0,
+    KUSTO_TYPE_BOOL,
+    KUSTO_TYPE_INT,
+    KUSTO_TYPE_LONG,
+    KUSTO_TYPE_REAL,
+    KUSTO_TYPE_DECIMAL,
+    KUSTO_TYPE_STRING,
+    KUSTO_TYPE_DATETIME,
+    KUSTO_TYPE_TIMESPAN,
+    KUSTO_TYPE_GUID,
+    KUSTO_TYPE_DYNAMIC
+} kusto_type;
+
+/* Lower-case Kusto name ("long", "datetime"...) of a type. */
+const char *kusto_type_name(kusto_type type);
+
+typedef enum kusto_value_kind {
+    KUSTO_VALUE_NULL = 0,
+    KUSTO_VALUE_BOOL,     /* u.b: 0 or 1 */
+    KUSTO_VALUE_INT,      /* u.i: int, long, and integral dynamic numbers */
+    KUSTO_VALUE_REAL,     /* u.r: includes NaN and infinities */
+    KUSTO_VALUE_STRING,   /* u.text: UTF-8, not NUL-terminated */
+    KUSTO_VALUE_DECIMAL,  /* u.text: the exact decimal text, e.g. "2.00000000000001" */
+    KUSTO_VALUE_DATETIME, /* u.ticks: 100 ns since 0001-01-01T00:00:00Z */
+    KUSTO_VALUE_TIMESPAN, /* u.ticks: signed 100 ns units */
+    KUSTO_VALUE_GUID,     /* u.text: 36 characters, as sent */
+    KUSTO_VALUE_JSON      /* u.text: a dynamic value as JSON text (only when the builder has no
+                             begin_array callback; otherwise dynamic values arrive as events) */
+} kusto_value_kind;
+
+typedef struct kusto_value {
+    kusto_value_kind kind;
+    union {
+        int b;
+        int64_t i;
+        double r;
+        int64_t ticks;
+        struct {
+            const char *ptr;
+            size_t len;
+        } text;
+    } u;
+} kusto_value;
+
+typedef struct kusto_column {
+    const char *name;
+    kusto_type type;
+    const char *type_name; /* as sent, e.g. "long" or "Int64" */
+} kusto_column;
+
+typedef struct kusto_table_info {
+    int id;               /* TableId (v2) or ordinal (v1) */
+    const char *name;     /* "PrimaryResult", "@ExtendedProperties", "Table_0" ... */
+    const char *kind;     /* "PrimaryResult", "QueryProperties", "QueryCompletionInformation" ... */
+    size_t column_count;
+    const kusto_column *columns;
+} kusto_table_info;
+
+/*
+ * The builder: the parser calls these in order as bytes arrive. Pointers passed in are valid only
+ * during the call. A callback returns 0 to go on, non-zero to stop the query (KUSTO_E_CANCELLED).
+ * Any callback may be NULL. A dynamic cell arrives as begin_array/begin_object ... end_* with key()
+ * and value() calls inside, or, when begin_array is NULL, as one KUSTO_VALUE_JSON value.
+ *
+ *   begin_table (begin_row value* end_row)* [replace_rows ...] end_table   ... per table
+ *   partial_error   an error reported inside the response; rows already delivered stay valid and
+ *                   the query still ends with KUSTO_E_PARTIAL
+ */
+typedef struct kusto_builder {
+    int (*begin_table)(void *ud, const kusto_table_info *table);
+    int (*end_table)(void *ud);
+    int (*begin_row)(void *ud);
+    int (*end_row)(void *ud);
+    int (*value)(void *ud, const kusto_value *value);
+    int (*begin_array)(void *ud);
+    int (*end_array)(void *ud);
+    int (*begin_object)(void *ud);
+    int (*key)(void *ud, const char *ptr, size_t len);
+    int (*end_object)(void *ud);
+    int (*replace_rows)(void *ud); /* progressive DataReplace: forget the current table's rows */
+    int (*partial_error)(void *ud, const kusto_error *error);
+} kusto_builder;
+
+/* Exact conversions between Kusto's text forms and 100 ns ticks. */
+kusto_status kusto_datetime_parse(const char *text, size_t len, int64_t *ticks);
+kusto_status kusto_timespan_parse(const char *text, size_t len, int64_t *ticks);
+/* Write "YYYY-MM-DDTHH:MM:SS.fffffffZ" / "[-][d.]hh:mm:ss[.fffffff]" with a NUL; return the length.
+   `buf` must hold 40 bytes. */
+size_t kusto_datetime_format(int64_t ticks, char *buf);
+size_t kusto_timespan_format(int64_t ticks, char *buf);
+#define KUSTO_TICKS_PER_SECOND INT64_C(10000000)
+#define KUSTO_UNIX_EPOCH_TICKS INT64_C(621355968000000000)
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Request properties                                                                                */
+
+typedef struct kusto_request kusto_request;
+
+kusto_status kusto_request_new(kusto_request **out);
+void kusto_request_free(kusto_request *req);
+/* Options go to properties.Options (e.g. "servertimeout" = "00:02:00", "notruncation" = true). */
+kusto_status kusto_request_set_option_string(kusto_request *req, const char *name, const char *value);
+kusto_status kusto_request_set_option_bool(kusto_request *req, const char *name, int value);
+kusto_status kusto_request_set_option_int(kusto_request *req, const char *name, int64_t value);
+kusto_status kusto_request_set_option_real(kusto_request *req, const char *name, double value);
+/* Parameters go to properties.Parameters, for `declare query_parameters(...)`. */
+kusto_status kusto_request_set_parameter(kusto_request *req, const char *name, const char *value);
+/* x-ms-client-request-id; default "KLC.execute;<uuid>". */
+kusto_status kusto_request_set_client_request_id(kusto_request *req, const char *id);
+/* x-ms-app and x-ms-user tracing headers. */
+kusto_status kusto_request_set_application(kusto_request *req, const char *app);
+kusto_status kusto_request_set_user(kusto_request *req, const char *user);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Client                                                                                            */
+
+typedef struct kusto_client kusto_client;
+
+/* Parses `connstr`, applies `opts` (may be NULL) over it. Makes no request. */
+kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kusto_options *opts,
+                              kusto_error **err);
+void kusto_client_free(kusto_client *client);
+
+/* A token for the cluster, from the in-memory cache while it has more than 5 minutes left.
+   KUSTO_E_ARGUMENT when the connection string asks for no authentication. */
+kusto_status kusto_client_acquire_token(kusto_client *client, kusto_token **out, kusto_error **err);
+
+/* POST /v2/rest/query. `db` NULL means the connection string's Initial Catalog (or NetDefaultDB);
+   `req` may be NULL. Returns KUSTO_OK, KUSTO_E_PARTIAL (after partial_error calls), or an error. */
+kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl,
+                                const kusto_request *req, const kusto_builder *builder, void *ud,
+                                kusto_error **err);
+/* POST /v1/rest/mgmt, for control commands (".show ..."). Same contract as kusto_client_query. */
+kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char *command,
+                               const kusto_request *req, const kusto_builder *builder, void *ud,
+                               kusto_error **err);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Collected results: a convenience on top of the builder                                           */
+
+typedef struct kusto_result kusto_result;
+typedef struct kusto_table kusto_table;
+
+/* Runs the query and keeps every table. On KUSTO_E_PARTIAL `*out` is still set. */
+kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
+                                        const kusto_request *req, kusto_result **out, kusto_error **err);
+kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,
+                                       const kusto_request *req, kusto_result **out, kusto_error **err);
+/* Parses a complete response body (v1 or v2) without I/O. */
+kusto_status kusto_result_parse(kusto_result **out, const char *body, size_t len, kusto_error **err);
+void kusto_result_free(kusto_result *res);
+
+size_t kusto_result_table_count(const kusto_result *res);
+const kusto_table *kusto_result_table(const kusto_result *res, size_t index);
+/* Partial errors reported inside the response. */
+size_t kusto_result_error_count(const kusto_result *res);
+const kusto_error *kusto_result_error(const kusto_result *res, size_t index);
+
+const kusto_table_info *kusto_table_info_of(const kusto_table *table);
+size_t kusto_table_row_count(const kusto_table *table);
+/* Dynamic cells are KUSTO_VALUE_JSON. NULL when out of range. */
+const kusto_value *kusto_table_value(const kusto_table *table, size_t row, size_t column);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* One-shot helpers: a client made and freed around one call                                        */
+
+kusto_status kusto_acquire_token(kusto_token **out, const char *connstr, const kusto_options *opts,
+                                 kusto_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KUSTO_H */

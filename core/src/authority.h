@@ -1,0 +1,33 @@
+/* Internal: the Azure AD authority a sign-in talks to, and the resource a cluster's token is for. */
+#ifndef KUSTO_AUTHORITY_H
+#define KUSTO_AUTHORITY_H
+
+#include "kusto.h"
+
+#define KUSTO_PUBLIC_LOGIN_ENDPOINT "https://login.microsoftonline.com"
+#define KUSTO_DEFAULT_TENANT "organizations"
+
+typedef struct kusto_authority {
+    char *url;            /* "https://login.microsoftonline.com/contoso.com", no trailing '/' */
+    char *login_endpoint; /* "https://login.microsoftonline.com" (scheme://host[:port]) */
+    char *tenant;         /* "contoso.com", a GUID, "common", "organizations" */
+} kusto_authority;
+
+/*
+ * Decides the authority. In order: `authority_url` (the "authority" option, a full https URL whose
+ * first path segment is the tenant); `authority_id` when it is itself an https URL; else login
+ * endpoint = the AadAuthorityUri environment variable (if set) or the public cloud, and tenant =
+ * `authority_id` or "organizations". Checks the URL is https (http only for loopback) and the tenant
+ * is a plain name (no '/', '?', '#', spaces).
+ */
+kusto_status kusto_authority_resolve(kusto_authority *out, const char *authority_url, const char *authority_id,
+                                     kusto_error **err);
+/* "{url}/oauth2/v2.0/token"; caller frees. */
+char *kusto_authority_token_endpoint(const kusto_authority *a);
+void kusto_authority_clear(kusto_authority *a);
+
+/* The token resource for a cluster URL: "scheme://host" without port, path or trailing '/'; caller
+   frees. KUSTO_E_ARGUMENT when `cluster_url` is not an absolute http(s) URL. */
+kusto_status kusto_resource_for_cluster(char **out, const char *cluster_url, kusto_error **err);
+
+#endif

@@ -1,0 +1,20 @@
+/* Internal: where a token may be sent (trusted-endpoint allow-list, loopback rule, http refusal). */
+#ifndef KUSTO_ENDPOINTS_H
+#define KUSTO_ENDPOINTS_H
+
+#include "kusto.h"
+
+/* 1 for localhost, ::1 and 127.x.y.z, else 0. */
+int kusto_host_is_loopback(const char *host);
+
+/*
+ * KUSTO_OK when a token may be sent to `url`: its scheme is https (http only to loopback), and its
+ * host is loopback, or matches `extra_hosts` (comma-separated; ".suffix" matches a domain suffix,
+ * anything else the exact host), or is on the allow-list of the cloud whose login endpoint is
+ * `login_endpoint` (e.g. "https://login.microsoftonline.com"; compared case-insensitively, trailing
+ * '/' ignored). Otherwise KUSTO_E_UNTRUSTED with a message naming the host. Makes no request.
+ */
+kusto_status kusto_endpoint_check(const char *url, const char *login_endpoint, const char *extra_hosts,
+                                  kusto_error **err);
+
+#endif
