@@ -210,6 +210,11 @@ typedef struct kusto_builder {
     int (*end_object)(void *ud);
     int (*replace_rows)(void *ud); /* progressive DataReplace: forget the current table's rows */
     int (*partial_error)(void *ud, const kusto_error *error);
+    /* Called before and after each burst of the callbacks above (about once per network chunk), so
+       a binding can hold its interpreter lock only while it builds values and release it while the
+       network is waited on. Both or neither. */
+    void (*enter)(void *ud);
+    void (*leave)(void *ud);
 } kusto_builder;
 
 /* Exact conversions between Kusto's text forms and 100 ns ticks. */
