@@ -1,0 +1,193 @@
+/* HTTPS over libcurl. Easy handles are pooled so connections (and TLS sessions) are reused. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define POOL_SIZE 8
+#define MAX_COLLECTED_BODY (8u << 20)
+#define CONNECT_TIMEOUT_MS 10000L
+
+struct kusto_http {
+    char *ca_file;
+    pthread_mutex_t lock;
+    CURL *idle[POOL_SIZE];
+    int idle_count;
+};
+
+typedef struct transfer {
+    CURL *curl;
+    const kusto_http_request *req;
+    kusto_http_response *resp;
+    kusto_status sink_status;
+    kusto_error **err;
+} transfer;
+
+kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error **err) {
+    *out = NULL;
+    kusto_http *http = calloc(1, sizeof *http);
+    if (!http || pthread_mutex_init(&http->lock, NULL) != 0) {
+        free(http);
+        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    }
+    if (ca_file && !(http->ca_file = kusto_strdup(ca_file))) {
+        kusto_http_free(http);
+        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    }
+    *out = http;
+    return KUSTO_OK;
+}
+
+void kusto_http_free(kusto_http *http) {
+    if (!http) return;
+    for (int i = 0; i < http->idle_count; i++) curl_easy_cleanup(http->idle[i]);
+    pthread_mutex_destroy(&http->lock);
+    free(http->ca_file);
+    free(http);
+}
+
+static CURL *take_handle(kusto_http *http) {
+    CURL *curl = NULL;
+    pthread_mutex_lock(&http->lock);
+    if (http->idle_count > 0) curl = http->idle[--http->idle_count];
+    pthread_mutex_unlock(&http->lock);
+    if (curl) {
+        curl_easy_reset(curl);
+        return curl;
+    }
+    return curl_easy_init();
+}
+
+static void return_handle(kusto_http *http, CURL *curl) {
+    pthread_mutex_lock(&http->lock);
+    if (http->idle_count < POOL_SIZE) {
+        http->idle[http->idle_count++] = curl;
+        curl = NULL;
+    }
+    pthread_mutex_unlock(&http->lock);
+    if (curl) curl_easy_cleanup(curl);
+}
+
+static int is_success(long status) { return status >= 200 && status < 300; }
+
+static size_t on_write(char *data, size_t size, size_t count, void *ud) {
+    transfer *t = ud;
+    size_t len = size * count;
+    long status = 0;
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (t->req->sink && is_success(status)) {
+        t->sink_status = t->req->sink(t->req->sink_ud, data, len, t->err);
+        return t->sink_status == KUSTO_OK ? len : 0;
+    }
+    if (t->resp->body.len + len > MAX_COLLECTED_BODY) {
+        t->sink_status = kusto_fail(t->err, KUSTO_E_PROTOCOL, "response body larger than %u bytes",
+                                    MAX_COLLECTED_BODY);
+        return 0;
+    }
+    if (kusto_buf_append(&t->resp->body, data, len)) {
+        t->sink_status = kusto_fail(t->err, KUSTO_E_NOMEM, "out of memory");
+        return 0;
+    }
+    return len;
+}
+
+/* Copies the value of header `name` from `line` into `dst` when it is that header. */
+static void capture_header(const char *line, size_t len, const char *name, char *dst, size_t cap) {
+    size_t name_len = strlen(name);
+    if (len <= name_len || strncasecmp(line, name, name_len) != 0 || line[name_len] != ':') return;
+    const char *value = line + name_len + 1;
+    const char *end = line + len;
+    while (value < end && (*value == ' ' || *value == '\t')) value++;
+    while (end > value && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
+    size_t n = (size_t)(end - value) < cap - 1 ? (size_t)(end - value) : cap - 1;
+    memcpy(dst, value, n);
+    dst[n] = '\0';
+}
+
+static size_t on_header(char *line, size_t size, size_t count, void *ud) {
+    transfer *t = ud;
+    size_t len = size * count;
+    capture_header(line, len, "x-ms-activity-id", t->resp->activity_id, sizeof t->resp->activity_id);
+    capture_header(line, len, "location", t->resp->location, sizeof t->resp->location);
+    return len;
+}
+
+static struct curl_slist *build_headers(const char *const *headers, int *failed) {
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        struct curl_slist *next = curl_slist_append(list, headers[i]);
+        if (!next) {
+            *failed = 1;
+            break;
+        }
+        list = next;
+    }
+    /* libcurl would otherwise send "Expect: 100-continue" for large POSTs and wait for it. */
+    struct curl_slist *next = *failed ? NULL : curl_slist_append(list, "Expect:");
+    if (next) list = next;
+    else *failed = 1;
+    return list;
+}
+
+static void set_options(CURL *curl, const kusto_http *http, const kusto_http_request *req, transfer *t,
+                        struct curl_slist *headers, char *errbuf) {
+    curl_easy_setopt(curl, CURLOPT_URL, req->url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 30L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
+    if (http->ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, http->ca_file);
+    if (strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
+}
+
+static kusto_status transport_error(CURLcode rc, const char *url, const char *errbuf, kusto_error **err) {
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT) return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s timed out: %s", url, detail);
+    if (rc == CURLE_OUT_OF_MEMORY) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: %s", url, detail);
+}
+
+kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
+                             kusto_error **err) {
+    memset(resp, 0, sizeof *resp);
+    int failed = 0;
+    struct curl_slist *headers = build_headers(req->headers, &failed);
+    CURL *curl = failed ? NULL : take_handle(http);
+    if (!curl) {
+        curl_slist_free_all(headers);
+        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    }
+    char errbuf[CURL_ERROR_SIZE] = "";
+    transfer t = {curl, req, resp, KUSTO_OK, err};
+    set_options(curl, http, req, &t, headers, errbuf);
+    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_slist_free_all(headers);
+    return_handle(http, curl);
+    if (t.sink_status != KUSTO_OK) return t.sink_status;
+    if (rc != CURLE_OK) return transport_error(rc, req->url, errbuf, err);
+    return KUSTO_OK;
+}
+
+void kusto_http_response_clear(kusto_http_response *resp) {
+    kusto_buf_free(&resp->body);
+}

@@ -1,0 +1,42 @@
+/* Internal: HTTPS requests over libcurl, with connection reuse across calls and threads. */
+#ifndef KUSTO_HTTP_H
+#define KUSTO_HTTP_H
+
+#include "buf.h"
+#include "kusto.h"
+
+typedef struct kusto_http kusto_http;
+
+/* `ca_file` (may be NULL: the system's CAs) verifies every peer; verification is never off. */
+kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error **err);
+void kusto_http_free(kusto_http *http);
+
+/* Receives a 2xx body as it arrives; returns KUSTO_OK to go on, anything else stops the transfer
+   and becomes kusto_http_send's result (the sink has set *err itself). */
+typedef kusto_status (*kusto_http_sink)(void *ud, const char *data, size_t len, kusto_error **err);
+
+typedef struct kusto_http_request {
+    const char *method;              /* "GET" or "POST" */
+    const char *url;
+    const char *const *headers;      /* "Name: value", NULL-terminated; may be NULL */
+    const char *body;                /* POST body */
+    size_t body_len;
+    long timeout_ms;                 /* whole call; 0 = none */
+    kusto_http_sink sink;            /* NULL: collect the body into the response */
+    void *sink_ud;
+} kusto_http_request;
+
+typedef struct kusto_http_response {
+    long status;
+    kusto_buf body;        /* the body when not streamed to a sink (error bodies always, bounded) */
+    char activity_id[80];  /* x-ms-activity-id, or "" */
+    char location[512];    /* Location of a redirect (not followed), or "" */
+} kusto_http_response;
+
+/* Sends the request. KUSTO_OK whatever the HTTP status (see response->status); KUSTO_E_NETWORK,
+   KUSTO_E_TIMEOUT on transport failure, or the sink's status. */
+kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
+                             kusto_error **err);
+void kusto_http_response_clear(kusto_http_response *resp);
+
+#endif
