@@ -1,0 +1,27 @@
+/* Internal: the sign-in flows, one file each, and what they share. */
+#ifndef KUSTO_FLOWS_H
+#define KUSTO_FLOWS_H
+
+#include "authority.h"
+#include "buf.h"
+#include "http.h"
+#include "kusto.h"
+
+/* What every flow is given. */
+typedef struct kusto_flow_context {
+    kusto_http *http;
+    const kusto_authority *authority;
+    const char *resource;  /* e.g. https://c.kusto.windows.net; scope is resource + "/.default" */
+    long timeout_ms;
+} kusto_flow_context;
+
+/* POSTs the form to the authority's token endpoint (v2) and turns the answer into a token. The form
+   holds secrets: it is wiped here whatever happens. */
+kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
+                                 kusto_error **err);
+
+/* Application sign-in with a client secret (grant_type=client_credentials). */
+kusto_status kusto_flow_client_secret(const kusto_flow_context *ctx, const char *client_id, const char *secret,
+                                      kusto_token **out, kusto_error **err);
+
+#endif
