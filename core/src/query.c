@@ -1,0 +1,199 @@
+/* Queries and control commands: the request to the cluster and the streamed parse of its answer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "client.h"
+#include "connstr.h"
+#include "error.h"
+#include "request.h"
+#include "result.h"
+#include "uuid.h"
+
+#define CLIENT_GRACE_MS 30000L
+
+typedef struct endpoint {
+    const char *path;
+    const char *default_servertimeout;
+    const char *const *default_options; /* name, JSON text pairs */
+} endpoint;
+
+/* One frame per line and the primary table in fragments: the parser then holds one small frame at
+   a time, and errors come at the end of the table they concern. */
+static const char *const v2_options[] = {
+    "results_v2_newlines_between_frames", "true", "results_v2_fragment_primary_tables", "true",
+    "results_error_reporting_placement", "\"end_of_table\"", NULL,
+};
+static const endpoint query_endpoint = {"/v2/rest/query", "\"00:04:00\"", v2_options};
+static const endpoint mgmt_endpoint = {"/v1/rest/mgmt", "\"00:10:00\"", NULL};
+
+typedef struct call {
+    kusto_client *client;
+    const endpoint *ep;
+    const kusto_request *req;
+    const kusto_builder *builder;
+    void *ud;
+    kusto_parser *parser;
+    char request_id[96];
+    kusto_buf url, body;
+    char *authorization;
+    long timeout_ms;
+} call;
+
+/* The server's deadline, and ours a little after it. */
+static kusto_status call_timeout(call *c, kusto_error **err) {
+    const char *json = kusto_request_option(c->req, "servertimeout");
+    if (!json) json = c->ep->default_servertimeout;
+    size_t len = strlen(json);
+    int64_t ticks = 0;
+    if (len < 2 || json[0] != '"' || kusto_timespan_parse(json + 1, len - 2, &ticks) != KUSTO_OK || ticks <= 0)
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "request option 'servertimeout' must be a timespan such as "
+                                                 "\"00:04:00\", not %s", json);
+    long server_ms = (long)(ticks / 10000);
+    c->timeout_ms = c->client->timeout_ms ? c->client->timeout_ms : server_ms + CLIENT_GRACE_MS;
+    return KUSTO_OK;
+}
+
+static kusto_status build_body(call *c, const char *db, const char *csl, kusto_error **err) {
+    const char *defaults[16] = {"servertimeout", c->ep->default_servertimeout};
+    size_t n = 2;
+    for (size_t i = 0; c->ep->default_options && c->ep->default_options[i]; i++) defaults[n++] = c->ep->default_options[i];
+    defaults[n] = NULL;
+    int failed = kusto_buf_puts(&c->body, "{\"db\":") || kusto_buf_json_string(&c->body, db, strlen(db)) ||
+                 kusto_buf_puts(&c->body, ",\"csl\":") || kusto_buf_json_string(&c->body, csl, strlen(csl)) ||
+                 kusto_buf_puts(&c->body, ",\"properties\":") ||
+                 kusto_request_write_properties(c->req, defaults, &c->body) || kusto_buf_puts(&c->body, "}");
+    failed = failed || kusto_buf_printf(&c->url, "%s%s", c->client->cluster, c->ep->path);
+    return failed ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory") : KUSTO_OK;
+}
+
+/* Tracing values go into headers: anything but printable ASCII becomes '?', so no value can break
+   the header or inject another. */
+static int add_header(kusto_buf *block, const char *name, const char *value) {
+    int failed = kusto_buf_printf(block, "%s: ", name);
+    for (const char *p = value; *p && !failed; p++) {
+        char ch = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+        failed = kusto_buf_append(block, &ch, 1);
+    }
+    return failed || kusto_buf_append(block, "", 1);
+}
+
+static const char *first_of(const char *a, const char *b, const char *fallback) {
+    return a ? a : b ? b : fallback;
+}
+
+static kusto_status build_headers(call *c, kusto_buf *block, const char *headers[8], kusto_error **err) {
+    const kusto_connstr *cs = c->client->cs;
+    const char *app = first_of(kusto_request_application(c->req),
+                               kusto_connstr_value(cs, KW_APPLICATION_NAME_FOR_TRACING), program_invocation_short_name);
+    const char *user = first_of(kusto_request_user(c->req), kusto_connstr_value(cs, KW_USER_NAME_FOR_TRACING), "[none]");
+    int failed = add_header(block, "x-ms-client-request-id", c->request_id) || add_header(block, "x-ms-app", app) ||
+                 add_header(block, "x-ms-user", user);
+    if (failed) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    const char *p = block->data;
+    headers[0] = p;
+    headers[1] = p += strlen(p) + 1;
+    headers[2] = p += strlen(p) + 1;
+    headers[3] = "Accept: application/json";
+    headers[4] = "Content-Type: application/json; charset=utf-8";
+    headers[5] = "x-ms-version: 2024-12-12";
+    headers[6] = "x-ms-client-version: libkusto:{" KUSTO_VERSION "}";
+    headers[7] = c->authorization;
+    return KUSTO_OK;
+}
+
+static kusto_status feed(void *ud, const char *data, size_t len, kusto_error **err) {
+    call *c = ud;
+    if (c->builder->enter) c->builder->enter(c->ud);
+    kusto_status status = kusto_parser_feed(c->parser, data, len, err);
+    if (c->builder->leave) c->builder->leave(c->ud);
+    return status;
+}
+
+static kusto_status finish(call *c, kusto_error **err) {
+    if (c->builder->enter) c->builder->enter(c->ud);
+    kusto_status status = kusto_parser_finish(c->parser, err);
+    if (c->builder->leave) c->builder->leave(c->ud);
+    return status;
+}
+
+static kusto_status failed_response(call *c, const kusto_http_response *resp, kusto_error **err) {
+    if (resp->status >= 300 && resp->status < 400)
+        return kusto_fail(err, KUSTO_E_SERVICE, "Kusto answered HTTP %ld with a redirect to '%s', which is not followed "
+                                                "(a token must not go to another host)", resp->status, resp->location);
+    kusto_error *e = kusto_error_from_service_body((int)resp->status, resp->body.data, resp->body.len);
+    if (!e) return KUSTO_E_NOMEM;
+    if (resp->status == 401 || resp->status == 403) e->status = KUSTO_E_AUTH;
+    else if (resp->status == 429) e->status = KUSTO_E_THROTTLED;
+    e->http_status = (int)resp->status;
+    if (!e->request_id) kusto_error_set_request_id(e, c->request_id);
+    return kusto_error_give(err, e);
+}
+
+static kusto_status send_call(call *c, kusto_error **err) {
+    kusto_buf header_block = {0};
+    const char *headers[9] = {0};
+    kusto_status status = build_headers(c, &header_block, headers, err);
+    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, c->timeout_ms, feed, c};
+    kusto_http_response resp;
+    if (status == KUSTO_OK) status = kusto_http_send(c->client->http, &hreq, &resp, err);
+    if (status == KUSTO_OK) status = resp.status == 200 ? finish(c, err) : failed_response(c, &resp, err);
+    if (status != KUSTO_E_NOMEM || resp.status) kusto_http_response_clear(&resp);
+    kusto_buf_free(&header_block);
+    return status;
+}
+
+static kusto_status execute(kusto_client *client, const endpoint *ep, const char *db, const char *csl,
+                            const kusto_request *req, const kusto_builder *builder, void *ud, kusto_error **err) {
+    static const kusto_builder no_builder;
+    if (!csl) return kusto_fail(err, KUSTO_E_ARGUMENT, "no query text given");
+    call c = {.client = client, .ep = ep, .req = req, .builder = builder ? builder : &no_builder, .ud = ud};
+    const char *crid = kusto_request_client_request_id(req);
+    char uuid[KUSTO_UUID_LEN + 1] = "";
+    if (!crid && kusto_uuid4(uuid) != 0) return kusto_fail(err, KUSTO_E_NOMEM, "no randomness for a request id");
+    snprintf(c.request_id, sizeof c.request_id, "%s%s", crid ? crid : "KLC.execute;", crid ? "" : uuid);
+    kusto_status status = call_timeout(&c, err);
+    if (status == KUSTO_OK) status = build_body(&c, db ? db : client->default_db, csl, err);
+    if (status == KUSTO_OK) status = kusto_client_authorization(client, &c.authorization, err);
+    if (status == KUSTO_OK) status = kusto_parser_new(&c.parser, c.builder, ud);
+    if (status == KUSTO_OK) status = send_call(&c, err);
+    kusto_parser_free(c.parser);
+    kusto_secret_free(c.authorization);
+    kusto_buf_free(&c.url);
+    kusto_buf_free(&c.body);
+    return status;
+}
+
+kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl, const kusto_request *req,
+                                const kusto_builder *builder, void *ud, kusto_error **err) {
+    return execute(client, &query_endpoint, db, csl, req, builder, ud, err);
+}
+
+kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char *command, const kusto_request *req,
+                               const kusto_builder *builder, void *ud, kusto_error **err) {
+    return execute(client, &mgmt_endpoint, db, command, req, builder, ud, err);
+}
+
+static kusto_status collect(kusto_client *client, const endpoint *ep, const char *db, const char *csl,
+                            const kusto_request *req, kusto_result **out, kusto_error **err) {
+    *out = kusto_collector_new();
+    if (!*out) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    kusto_status status = execute(client, ep, db, csl, req, kusto_collector_builder(), *out, err);
+    if (status != KUSTO_OK && status != KUSTO_E_PARTIAL) {
+        kusto_result_free(*out);
+        *out = NULL;
+    }
+    return status;
+}
+
+kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
+                                        const kusto_request *req, kusto_result **out, kusto_error **err) {
+    return collect(client, &query_endpoint, db, csl, req, out, err);
+}
+
+kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,
+                                       const kusto_request *req, kusto_result **out, kusto_error **err) {
+    return collect(client, &mgmt_endpoint, db, command, req, out, err);
+}
