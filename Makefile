@@ -1,7 +1,7 @@
 # libkusto: C library, C tests and the whole test suite.
 #   make            libkusto.so, libkusto.a, kusto.pc in build/
 #   make check-c    C unit tests; make check-asan (ASan+UBSan), make check-valgrind
-#   make test       everything (what ./dev.sh test runs after installing dependencies)
+#   make check-e2e  C tests against a running emulator (./dev.sh test starts one)
 #   make install    PREFIX=/usr/local
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -20,7 +20,7 @@ TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
 PYTHON ?= python3
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
-.PHONY: all lib check-c check-asan check-valgrind test test-python test-lua install clean
+.PHONY: all lib check-c check-asan check-valgrind check-e2e install clean
 all: lib $(BUILD)/kusto.pc
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
@@ -51,6 +51,10 @@ check-asan:
 
 check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
+
+# The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
+check-e2e: $(BUILD)/tests/e2e_client
+	@$(PYTHON) tests/c/run.py $<
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

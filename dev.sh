@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The two commands of README.md:
+#   ./dev.sh demo   install what is missing, start the local emulator, sign in, query, print a table
+#   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
+  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates"
+VENV=.venv
+LUA_TREE=.lua
+BUILD=build
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+install_system_packages() {
+    local missing=()
+    for pkg in $APT_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    say "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+}
+
+install_python_package() {
+    say "building and installing the Python package into $VENV"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q ".[test]"
+}
+
+install_lua_module() {
+    say "building and installing the Lua module into $LUA_TREE"
+    luarocks --lua-version 5.4 --tree "$LUA_TREE" make >/dev/null
+}
+
+EMULATOR_PID=""
+start_emulator() {
+    mkdir -p "$BUILD"
+    export KUSTO_EMULATOR_CONFIG="$PWD/$BUILD/emulator.json" KUSTO_EMULATOR_LOG="$PWD/$BUILD/emulator.log"
+    rm -f "$KUSTO_EMULATOR_CONFIG" "$KUSTO_EMULATOR_LOG"
+    (cd /tmp && exec "$OLDPWD/$VENV/bin/python" -m kusto.emulator --print-config \
+        --request-log "$KUSTO_EMULATOR_LOG" >"$KUSTO_EMULATOR_CONFIG") &
+    EMULATOR_PID=$!
+    trap stop_emulator EXIT
+    for _ in $(seq 100); do
+        [ -s "$KUSTO_EMULATOR_CONFIG" ] && return
+        kill -0 "$EMULATOR_PID" 2>/dev/null || { echo "the emulator failed to start" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "the emulator did not print its configuration in 10 s" >&2
+    exit 1
+}
+
+stop_emulator() {
+    [ -n "$EMULATOR_PID" ] && kill "$EMULATOR_PID" 2>/dev/null && wait "$EMULATOR_PID" 2>/dev/null
+    EMULATOR_PID=""
+}
+
+config() { "$VENV/bin/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$KUSTO_EMULATOR_CONFIG" "$1"; }
+
+demo() {
+    install_system_packages
+    install_python_package
+    start_emulator
+    say "Python: sign in with the emulator's application and query"
+    (cd /tmp && "$OLDPWD/$VENV/bin/python" "$OLDPWD/examples/query.py")
+    say "C: the same through libkusto directly"
+    make -s lib >/dev/null
+    cc -std=c11 examples/query.c -Icore/include "$BUILD/libkusto.a" $(pkg-config --libs libcurl libcjson openssl) \
+        -lpthread -o "$BUILD/query"
+    "$BUILD/query" "$(config connection_string)" "$(config ca_file)"
+}
+
+run_tests() {
+    install_system_packages
+    say "C unit tests"
+    make -s check-c
+    say "C unit tests under AddressSanitizer and UBSan"
+    make -s check-asan
+    say "C unit tests under valgrind"
+    make -s check-valgrind
+    install_python_package
+    say "Python tests (pytest, against the emulator)"
+    (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
+    install_lua_module
+    start_emulator
+    say "C end-to-end tests against the emulator"
+    make -s check-e2e
+    say "Lua tests (busted, against the emulator)"
+    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 /usr/bin/busted tests/lua
+    stop_emulator
+}
+
+case "${1:-}" in
+demo) demo ;;
+test) run_tests ;;
+*) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac
