@@ -4,6 +4,9 @@
 
 #include "kusto.h"
 
+/* core/data/wellKnownKustoEndpoints.json, embedded by tools/embed_json.py into endpoints_data.c. */
+extern const char kusto_endpoints_json[];
+
 /* 1 for localhost, ::1 and 127.x.y.z, else 0. */
 int kusto_host_is_loopback(const char *host);
 

@@ -1,0 +1,15 @@
+/* Internal: reading back the (name, value) pairs of a kusto_options, in the order they were set. */
+#ifndef KUSTO_OPTIONS_H
+#define KUSTO_OPTIONS_H
+
+#include "kusto.h"
+
+/* Every kusto_options_set call adds a pair, so a name set twice appears twice: apply in order and
+   the last one wins. */
+size_t kusto_options_count(const kusto_options *opts);
+/* NULL when `i` is out of range. Owned by `opts`. */
+const char *kusto_options_name(const kusto_options *opts, size_t i);
+/* The value as given; NULL when it was set to NULL (meaning "unset") or `i` is out of range. */
+const char *kusto_options_value(const kusto_options *opts, size_t i);
+
+#endif
