@@ -105,7 +105,8 @@ void kusto_options_free(kusto_options *opts);
  *   ca_file        PEM CA bundle for every HTTPS call (token and query)
  *   timeout        seconds for a whole call (default: servertimeout + 30 s)
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
- *   cache_path     token cache file (reserved; the in-memory cache is always on)
+ *   cache_path     token cache file (not in this version: KUSTO_E_UNSUPPORTED; tokens are cached
+ *                  in memory per client)
  * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with
  * KUSTO_E_ARGUMENT at kusto_client_new() naming the option.
  */

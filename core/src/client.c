@@ -68,7 +68,8 @@ static kusto_status apply_options(kusto_connstr *cs, const kusto_options *opts, 
         if (slot) {
             *slot = value;
         } else if (strcmp(name, "cache_path") == 0) {
-            continue; /* the persistent cache is not there yet; memory caching is always on */
+            return kusto_fail(err, KUSTO_E_UNSUPPORTED, "option 'cache_path': the persistent token cache is not in "
+                                                        "this version (tokens are cached in memory per client)");
         } else if (kusto_keyword_lookup(name) < 0) {
             return kusto_fail(err, KUSTO_E_ARGUMENT, "unknown option '%s'", name);
         } else {
