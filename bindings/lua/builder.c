@@ -1,0 +1,333 @@
+/* Results as Lua tables, built directly by the core's builder callbacks while the response arrives.
+ *
+ * Everything being built lives on the Lua stack of the calling C function (so the collector sees it):
+ * the result, its tables / primary_results / errors lists, then the current table, its rows, the
+ * current row and one container (plus a pending key) per level of an open dynamic value. Stack space
+ * is reserved with lua_checkstack before each level, so the only Lua error a callback can raise is
+ * out of memory; that one unwinds through the core's frames and leaks the request (see
+ * bindings/lua/README.md). Everything the binding itself allocates lives in boxes the collector frees.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "klua.h"
+
+typedef struct frame {
+    int index;        /* stack index of the container */
+    lua_Integer count; /* array: items stored so far */
+    int is_object;
+} frame;
+
+typedef struct state {
+    lua_State *L;
+    int tables, primary, errors; /* stack indices of the result's lists */
+    lua_Integer ntables, nprimary, nerrors;
+    int table, rows, row;        /* stack indices, 0 outside a table / row */
+    lua_Integer nrows, ncells;
+    size_t ncolumns;
+    frame **frames;              /* boxed, grows with the nesting of dynamic values */
+    size_t depth, capacity;
+    const char *failure;         /* why a callback stopped the query */
+} state;
+
+static int stop(state *s, const char *why)
+{
+    s->failure = why;
+    return 1;
+}
+
+static int reserve(state *s, int slots)
+{
+    return lua_checkstack(s->L, slots) ? 0 : stop(s, "out of Lua stack space while building the result");
+}
+
+/* Stores the value on top of the stack where it belongs: the open array or object, or the row. */
+static void store(state *s)
+{
+    lua_State *L = s->L;
+    if (s->depth > 0) {
+        frame *f = &(*s->frames)[s->depth - 1];
+        if (f->is_object)
+            lua_rawset(L, f->index); /* the key is below the value */
+        else
+            lua_rawseti(L, f->index, ++f->count);
+    } else if (s->row) {
+        lua_rawseti(L, s->row, ++s->ncells);
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
+static void push_columns(lua_State *L, const kusto_table_info *info)
+{
+    size_t i;
+    lua_createtable(L, (int)info->column_count, 0);
+    for (i = 0; i < info->column_count; i++) {
+        const kusto_column *col = &info->columns[i];
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, col->name ? col->name : "");
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, col->type != KUSTO_TYPE_UNKNOWN || !col->type_name ? kusto_type_name(col->type)
+                                                                             : col->type_name);
+        lua_setfield(L, -2, "type");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* Pushes a new rows list and makes it the current table's "rows". */
+static void push_rows(state *s)
+{
+    lua_newtable(s->L);
+    lua_pushvalue(s->L, -1);
+    lua_setfield(s->L, s->table, "rows");
+    s->nrows = 0;
+}
+
+static int on_begin_table(void *ud, const kusto_table_info *info)
+{
+    state *s = ud;
+    lua_State *L = s->L;
+    if (reserve(s, 8))
+        return 1;
+    lua_settop(L, s->errors);
+    lua_createtable(L, 0, 5);
+    s->table = lua_gettop(L);
+    lua_pushinteger(L, info->id);
+    lua_setfield(L, -2, "id");
+    if (info->name) {
+        lua_pushstring(L, info->name);
+        lua_setfield(L, -2, "name");
+    }
+    if (info->kind) {
+        lua_pushstring(L, info->kind);
+        lua_setfield(L, -2, "kind");
+    }
+    push_columns(L, info);
+    lua_setfield(L, -2, "columns");
+    lua_pushvalue(L, s->table);
+    lua_rawseti(L, s->tables, ++s->ntables);
+    if (info->kind && strcmp(info->kind, "PrimaryResult") == 0) {
+        lua_pushvalue(L, s->table);
+        lua_rawseti(L, s->primary, ++s->nprimary);
+    }
+    push_rows(s);
+    s->rows = lua_gettop(L);
+    s->row = 0;
+    s->ncolumns = info->column_count;
+    return 0;
+}
+
+static int on_end_table(void *ud)
+{
+    state *s = ud;
+    if (s->table)
+        lua_settop(s->L, s->table - 1);
+    s->table = s->rows = s->row = 0;
+    return 0;
+}
+
+static int on_replace_rows(void *ud)
+{
+    state *s = ud;
+    if (!s->table)
+        return 0;
+    lua_settop(s->L, s->rows);
+    push_rows(s);
+    lua_replace(s->L, s->rows);
+    s->row = 0;
+    return 0;
+}
+
+static int on_begin_row(void *ud)
+{
+    state *s = ud;
+    if (!s->rows || reserve(s, 4))
+        return s->failure != NULL;
+    lua_settop(s->L, s->rows);
+    lua_createtable(s->L, (int)s->ncolumns, 0);
+    s->row = lua_gettop(s->L);
+    s->ncells = 0;
+    s->depth = 0;
+    return 0;
+}
+
+static int on_end_row(void *ud)
+{
+    state *s = ud;
+    if (!s->row)
+        return 0;
+    lua_settop(s->L, s->row);
+    lua_rawseti(s->L, s->rows, ++s->nrows);
+    s->row = 0;
+    return 0;
+}
+
+static void push_ticks(lua_State *L, int64_t ticks, size_t (*format)(int64_t, char *))
+{
+    char buf[40];
+    size_t len = format(ticks, buf);
+    lua_pushlstring(L, buf, len);
+}
+
+static void push_value(lua_State *L, const kusto_value *v)
+{
+    switch (v->kind) {
+    case KUSTO_VALUE_BOOL:
+        lua_pushboolean(L, v->u.b);
+        break;
+    case KUSTO_VALUE_INT:
+        lua_pushinteger(L, (lua_Integer)v->u.i);
+        break;
+    case KUSTO_VALUE_REAL:
+        lua_pushnumber(L, (lua_Number)v->u.r);
+        break;
+    case KUSTO_VALUE_STRING:
+    case KUSTO_VALUE_DECIMAL:
+    case KUSTO_VALUE_GUID:
+    case KUSTO_VALUE_JSON:
+        lua_pushlstring(L, v->u.text.ptr, v->u.text.len);
+        break;
+    case KUSTO_VALUE_DATETIME:
+        push_ticks(L, v->u.ticks, kusto_datetime_format);
+        break;
+    case KUSTO_VALUE_TIMESPAN:
+        push_ticks(L, v->u.ticks, kusto_timespan_format);
+        break;
+    case KUSTO_VALUE_NULL:
+    default:
+        klua_push_null(L);
+        break;
+    }
+}
+
+static int on_value(void *ud, const kusto_value *v)
+{
+    state *s = ud;
+    push_value(s->L, v);
+    store(s);
+    return 0;
+}
+
+static int begin_container(state *s, int is_object)
+{
+    if (reserve(s, 4))
+        return 1;
+    if (s->depth == s->capacity) {
+        size_t capacity = s->capacity ? 2 * s->capacity : 16;
+        frame *grown = realloc(*s->frames, capacity * sizeof *grown);
+        if (!grown)
+            return stop(s, "out of memory while building a dynamic value");
+        *s->frames = grown;
+        s->capacity = capacity;
+    }
+    lua_newtable(s->L);
+    (*s->frames)[s->depth].index = lua_gettop(s->L);
+    (*s->frames)[s->depth].count = 0;
+    (*s->frames)[s->depth].is_object = is_object;
+    s->depth++;
+    return 0;
+}
+
+static int end_container(state *s)
+{
+    if (s->depth == 0)
+        return 0;
+    lua_settop(s->L, (*s->frames)[s->depth - 1].index);
+    s->depth--;
+    store(s);
+    return 0;
+}
+
+static int on_begin_array(void *ud)
+{
+    return begin_container(ud, 0);
+}
+
+static int on_begin_object(void *ud)
+{
+    return begin_container(ud, 1);
+}
+
+static int on_end_container(void *ud)
+{
+    return end_container(ud);
+}
+
+static int on_key(void *ud, const char *ptr, size_t len)
+{
+    state *s = ud;
+    lua_pushlstring(s->L, ptr, len);
+    return 0;
+}
+
+static int on_partial_error(void *ud, const kusto_error *error)
+{
+    state *s = ud;
+    if (reserve(s, 4))
+        return 1;
+    klua_push_error(s->L, error);
+    lua_rawseti(s->L, s->errors, ++s->nerrors);
+    return 0;
+}
+
+static const kusto_builder lua_builder = {
+    .begin_table = on_begin_table,
+    .end_table = on_end_table,
+    .begin_row = on_begin_row,
+    .end_row = on_end_row,
+    .value = on_value,
+    .begin_array = on_begin_array,
+    .end_array = on_end_container,
+    .begin_object = on_begin_object,
+    .key = on_key,
+    .end_object = on_end_container,
+    .replace_rows = on_replace_rows,
+    .partial_error = on_partial_error,
+    /* enter/leave: nothing to lock in Lua. */
+};
+
+/* Pushes a new list and stores it in the table at `owner` as `field`; returns its stack index. */
+static int push_list(lua_State *L, int owner, const char *field)
+{
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, owner, field);
+    return lua_gettop(L);
+}
+
+int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
+             const kusto_request *req, int mgmt)
+{
+    state s;
+    kusto_error *err = NULL;
+    kusto_status st;
+    int frames_box, result;
+
+    memset(&s, 0, sizeof s);
+    s.L = L;
+    luaL_checkstack(L, 10, "kusto: out of Lua stack space");
+    s.frames = (frame **)klua_box(L, free);
+    frames_box = lua_gettop(L);
+    lua_createtable(L, 0, 3);
+    result = lua_gettop(L);
+    s.tables = push_list(L, result, "tables");
+    s.primary = push_list(L, result, "primary_results");
+    s.errors = push_list(L, result, "errors");
+
+    st = mgmt ? kusto_client_mgmt(client, db, text, req, &lua_builder, &s, &err)
+              : kusto_client_query(client, db, text, req, &lua_builder, &s, &err);
+    lua_settop(L, result);
+    klua_box_free(L, frames_box);
+    if (s.failure) {
+        kusto_error_free(err);
+        return klua_fail(L, KUSTO_E_NOMEM, s.failure);
+    }
+    if (st == KUSTO_OK)
+        return 1;
+    klua_fail_with(L, st, &err);
+    if (st == KUSTO_E_PARTIAL) {
+        lua_pushvalue(L, result);
+        lua_setfield(L, -2, "result");
+    }
+    return 2;
+}

@@ -1,0 +1,65 @@
+/* Internal to the Lua binding: shared helpers and the few shims that let one source build for Lua
+   5.1 (and LuaJIT) through 5.4. */
+#ifndef KLUA_H
+#define KLUA_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "kusto.h"
+
+#if LUA_VERSION_NUM < 502
+#define lua_rawlen lua_objlen
+#define luaL_setfuncs(L, l, nup) luaL_register((L), NULL, (l))
+#define luaL_newlib(L, l) (lua_newtable(L), luaL_register((L), NULL, (l)))
+#define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
+#endif
+
+#if LUA_VERSION_NUM < 503
+#define lua_isinteger(L, i) klua_number_is_integral((L), (i))
+int klua_number_is_integral(lua_State *L, int index);
+#endif
+
+#define KLUA_CLIENT_MT "kusto.client"
+#define KLUA_ERROR_MT "kusto.error"
+#define KLUA_BOX_MT "kusto.box"
+
+/* A box: a userdata that owns one C pointer and frees it when collected, so a Lua error raised while
+   C objects are alive (a bad option value, out of memory) does not leak them. */
+void **klua_box(lua_State *L, void (*free_fn)(void *));
+/* Frees the pointer of the box at `index` now. */
+void klua_box_free(lua_State *L, int index);
+
+/* Registers the box and error metatables. */
+void klua_convert_register(lua_State *L);
+
+/* Pushes kusto.null, the sentinel for Kusto nulls and JSON nulls (a NULL lightuserdata, like cjson.null). */
+#define klua_push_null(L) lua_pushlightuserdata((L), NULL)
+
+/* Pushes the error table {status=, message=, ...} with its __tostring. */
+void klua_push_error(lua_State *L, const kusto_error *err);
+/* Pushes nil and an error table for a failure that has no kusto_error (e.g. out of memory); returns 2. */
+int klua_fail(lua_State *L, kusto_status status, const char *message);
+/* Pushes nil and the error table for `*err`, frees it; returns 2. */
+int klua_fail_with(lua_State *L, kusto_status status, kusto_error **err);
+
+/* kusto_options from an options table at `index` (nil/none: empty); pushes its box. Raises on a bad
+   key or value type. The "properties" entry is skipped. */
+kusto_options *klua_check_options(lua_State *L, int index);
+/* kusto_request from a properties table at `index` (nil/none: NULL, pushes nil); pushes its box. */
+kusto_request *klua_check_request(lua_State *L, int index);
+
+/* Pushes the token as a table. */
+void klua_push_token(lua_State *L, const kusto_token *token);
+
+/* Runs a query (`mgmt` 0) or control command (1) and returns its Lua results: the result table, or
+   nil and an error (with .result on KUSTO_E_PARTIAL). */
+int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
+             const kusto_request *req, int mgmt);
+
+/* Registers the client metatable. */
+void klua_client_register(lua_State *L);
+/* kusto.client(cs, opts) */
+int klua_client_new(lua_State *L);
+
+#endif

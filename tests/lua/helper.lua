@@ -1,0 +1,104 @@
+-- Shared by the busted specs: the emulator's configuration and request log.
+-- The test runner starts `python -m kusto.emulator --print-config --request-log FILE` and exports
+-- KUSTO_EMULATOR_CONFIG (a file holding the printed JSON line) and KUSTO_EMULATOR_LOG (FILE: one JSON
+-- record per request the emulator received).
+local cjson = require "cjson"
+
+local helper = {}
+
+local function read_file(path)
+   local f = assert(io.open(path, "rb"))
+   local text = f:read("*a")
+   f:close()
+   return text
+end
+
+local function env(name)
+   return os.getenv(name) or error(name .. " is not set: start the emulator first (see tests/lua/helper.lua)")
+end
+
+local config
+function helper.config()
+   if not config then
+      config = cjson.decode(read_file(env("KUSTO_EMULATOR_CONFIG")):match("[^\n]+"))
+   end
+   return config
+end
+
+-- Options every call needs to reach the emulator: its CA and its authority URL.
+function helper.opts(extra)
+   local cfg = helper.config()
+   local opts = { ca_file = cfg.ca_file, authority = cfg.authority }
+   for k, v in pairs(extra or {}) do opts[k] = v end
+   return opts
+end
+
+-- A connection string for the emulator's test application; `overrides` replaces or adds keywords.
+function helper.connection_string(overrides)
+   local cfg = helper.config()
+   local keywords = {
+      { "Data Source", cfg.cluster },
+      { "Initial Catalog", cfg.database },
+      { "AAD Federated Security", "True" },
+      { "Application Client Id", cfg.client_id },
+      { "Application Key", cfg.client_secret },
+      { "Authority Id", cfg.tenant },
+   }
+   overrides = overrides or {}
+   local parts = {}
+   for _, kv in ipairs(keywords) do
+      local value = overrides[kv[1]]
+      if value == nil then value = kv[2] end
+      if value then parts[#parts + 1] = kv[1] .. "=" .. value end
+   end
+   return table.concat(parts, ";")
+end
+
+-- Every request the emulator has logged so far, decoded.
+function helper.records()
+   local records = {}
+   local f = io.open(env("KUSTO_EMULATOR_LOG"), "rb")
+   if not f then return records end
+   for line in f:lines() do
+      if line:match("%S") then records[#records + 1] = cjson.decode(line) end
+   end
+   f:close()
+   return records
+end
+
+function helper.is_token_request(record)
+   return type(record.form) == "table"
+end
+
+function helper.count(predicate)
+   local n = 0
+   for _, r in ipairs(helper.records()) do
+      if not predicate or predicate(r) then n = n + 1 end
+   end
+   return n
+end
+
+function helper.token_requests()
+   return helper.count(helper.is_token_request)
+end
+
+-- The last logged request for which predicate(record) is true.
+function helper.last(predicate)
+   local records = helper.records()
+   for i = #records, 1, -1 do
+      if predicate(records[i]) then return records[i] end
+   end
+end
+
+function helper.query_body(record)
+   return type(record.body) == "table" and record.body or nil
+end
+
+-- Runs a query on the emulator; raises "kusto: <message>" on failure.
+function helper.query(csl, properties)
+   local kusto = require "kusto"
+   local opts = helper.opts({ properties = properties })
+   return assert(kusto.query(helper.connection_string(), nil, csl, opts))
+end
+
+return helper
