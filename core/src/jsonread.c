@@ -1,0 +1,296 @@
+/* A cursor over complete JSON text: tokens, skipping, unescaping and exact number conversion. */
+#include "jsonread.h"
+
+#include <locale.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+int kusto_jr_peek(kusto_jr *r) {
+    while (r->p < r->end && is_space(*r->p)) r->p++;
+    return r->p < r->end ? (unsigned char)*r->p : -1;
+}
+
+/* At the opening quote: moves past the closing one. */
+static int read_string(kusto_jr *r, kusto_jr_token *t) {
+    const char *s = ++r->p;
+    t->escaped = 0;
+    while (r->p < r->end) {
+        char c = *r->p;
+        if (c == '"') {
+            t->ptr = s;
+            t->len = (size_t)(r->p++ - s);
+            return 0;
+        }
+        if (c == '\\') {
+            t->escaped = 1;
+            r->p++;
+        }
+        r->p++;
+    }
+    return -1;
+}
+
+static int is_number_char(char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+static int read_word(kusto_jr *r, const char *word, size_t len) {
+    if ((size_t)(r->end - r->p) < len || memcmp(r->p, word, len) != 0) return -1;
+    r->p += len;
+    return 0;
+}
+
+int kusto_jr_token_read(kusto_jr *r, kusto_jr_token *t) {
+    int c = kusto_jr_peek(r);
+    t->start = r->p;
+    t->ptr = r->p;
+    t->len = 0;
+    t->escaped = 0;
+    switch (c) {
+    case '"': t->kind = KUSTO_JR_STRING; return read_string(r, t);
+    case '[': t->kind = KUSTO_JR_ARRAY; return 0;
+    case '{': t->kind = KUSTO_JR_OBJECT; return 0;
+    case 'n': t->kind = KUSTO_JR_NULL; return read_word(r, "null", 4);
+    case 't': t->kind = KUSTO_JR_TRUE; return read_word(r, "true", 4);
+    case 'f': t->kind = KUSTO_JR_FALSE; return read_word(r, "false", 5);
+    default:
+        if (c != '-' && (c < '0' || c > '9')) return -1;
+        t->kind = KUSTO_JR_NUMBER;
+        while (r->p < r->end && is_number_char(*r->p)) r->p++;
+        t->len = (size_t)(r->p - t->ptr);
+        return 0;
+    }
+}
+
+/* Skips a container by counting brackets outside strings. */
+static int skip_container(kusto_jr *r) {
+    size_t depth = 0;
+    while (r->p < r->end) {
+        char c = *r->p;
+        if (c == '"') {
+            kusto_jr_token t;
+            if (read_string(r, &t)) return -1;
+            continue;
+        }
+        r->p++;
+        if (c == '[' || c == '{') depth++;
+        else if ((c == ']' || c == '}') && --depth == 0) return 0;
+    }
+    return -1;
+}
+
+int kusto_jr_skip(kusto_jr *r) {
+    kusto_jr_token t;
+    if (kusto_jr_token_read(r, &t)) return -1;
+    return t.kind == KUSTO_JR_ARRAY || t.kind == KUSTO_JR_OBJECT ? skip_container(r) : 0;
+}
+
+int kusto_jr_open(kusto_jr *r, char open) {
+    if (kusto_jr_peek(r) != (unsigned char)open) return -1;
+    r->p++;
+    return 0;
+}
+
+int kusto_jr_next(kusto_jr *r, char close, size_t *count) {
+    int c = kusto_jr_peek(r);
+    if (c == (unsigned char)close) {
+        r->p++;
+        return 0;
+    }
+    if (*count > 0) {
+        if (c != ',') return -1;
+        r->p++;
+        c = kusto_jr_peek(r);
+        if (c == -1 || c == (unsigned char)close) return -1;
+    } else if (c == -1) {
+        return -1;
+    }
+    (*count)++;
+    return 1;
+}
+
+int kusto_jr_key(kusto_jr *r, kusto_jr_token *key) {
+    if (kusto_jr_token_read(r, key) || key->kind != KUSTO_JR_STRING) return -1;
+    if (kusto_jr_peek(r) != ':') return -1;
+    r->p++;
+    return 0;
+}
+
+/* ---- strings ------------------------------------------------------------------------------------- */
+
+static int hex4(const char *s, unsigned *out) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int put_utf8(kusto_buf *out, unsigned cp) {
+    char b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | cp >> 6);
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | cp >> 12);
+        b[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | cp >> 18);
+        b[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        b[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return kusto_buf_append(out, b, n);
+}
+
+/* "\uXXXX" at s (after the backslash and 'u'), joining a surrogate pair; returns bytes consumed after
+   "\u", or -1. A lone surrogate becomes U+FFFD. */
+static int unicode_escape(kusto_buf *out, const char *s, size_t left) {
+    unsigned cp, low;
+    if (left < 4 || hex4(s, &cp)) return -1;
+    int used = 4;
+    if (cp >= 0xD800 && cp < 0xDC00 && left >= 10 && s[4] == '\\' && s[5] == 'u' && hex4(s + 6, &low) == 0 &&
+        low >= 0xDC00 && low < 0xE000) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        used = 10;
+    } else if (cp >= 0xD800 && cp < 0xE000) {
+        cp = 0xFFFD;
+    }
+    return put_utf8(out, cp) ? -1 : used;
+}
+
+static char simple_escape(char c) {
+    switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return 0;
+    }
+}
+
+int kusto_jr_unescape(kusto_buf *out, const char *raw, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        const char *bs = memchr(raw + i, '\\', len - i);
+        size_t plain = bs ? (size_t)(bs - raw) - i : len - i;
+        if (kusto_buf_append(out, raw + i, plain)) return -1;
+        i += plain;
+        if (i >= len) break;
+        if (i + 1 >= len) return -1;
+        char c = raw[i + 1];
+        i += 2;
+        if (c == 'u') {
+            int used = unicode_escape(out, raw + i, len - i);
+            if (used < 0) return -1;
+            i += (size_t)used;
+        } else {
+            char plain_char = simple_escape(c);
+            if (!plain_char || kusto_buf_append(out, &plain_char, 1)) return -1;
+        }
+    }
+    /* Leave a valid (empty) string even when nothing was appended. */
+    return kusto_buf_append(out, "", 0);
+}
+
+int kusto_jr_compact(kusto_buf *out, const char *text, size_t len) {
+    size_t i = 0, run = 0;
+    int in_string = 0;
+    for (; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') i++;
+            else if (c == '"') in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (is_space(c)) {
+            if (kusto_buf_append(out, text + run, i - run)) return -1;
+            run = i + 1;
+        }
+    }
+    if (i > len) i = len;
+    return kusto_buf_append(out, text + run, i - run);
+}
+
+/* ---- numbers ------------------------------------------------------------------------------------- */
+
+int kusto_jr_int64(const char *text, size_t len, int64_t *out) {
+    int negative = len > 0 && text[0] == '-';
+    size_t i = (size_t)negative;
+    if (i >= len) return -1;
+    uint64_t limit = (uint64_t)INT64_MAX + (uint64_t)negative, v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(text[i] - '0');
+        if (d > 9 || v > (limit - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    *out = negative ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+/* Up to 15 significant digits and no exponent: mantissa and a power of ten are both exact
+   doubles, so one division gives the correctly rounded result. -1 when the text does not fit. */
+static int fast_double(const char *text, size_t len, double *out) {
+    static const double powers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = text[0] == '-', digits = 0, scale = 0;
+    int seen_dot = 0;
+    uint64_t mantissa = 0;
+    if (i >= len) return -1;
+    for (; i < len; i++) {
+        char c = text[i];
+        if (c == '.' && !seen_dot) {
+            seen_dot = 1;
+            continue;
+        }
+        if (c < '0' || c > '9' || ++digits > 15) return -1;
+        mantissa = mantissa * 10 + (uint64_t)(c - '0');
+        scale += (size_t)seen_dot;
+    }
+    if (digits == 0 || (seen_dot && scale == 0)) return -1;
+    double v = (double)mantissa / powers[scale];
+    *out = text[0] == '-' ? -v : v;
+    return 0;
+}
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
+
+int kusto_jr_double(const char *text, size_t len, double *out) {
+    if (len == 0) return -1;
+    if (fast_double(text, len, out) == 0) return 0;
+    pthread_once(&c_locale_once, make_c_locale);
+    if (!c_locale) return -1;
+    char small[64];
+    char *copy = len < sizeof small ? small : malloc(len + 1);
+    if (!copy) return -1;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    char *end;
+    *out = strtod_l(copy, &end, c_locale);
+    int ok = end == copy + len && (copy[0] == '-' || (copy[0] >= '0' && copy[0] <= '9'));
+    if (copy != small) free(copy);
+    return ok ? 0 : -1;
+}

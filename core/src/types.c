@@ -1,0 +1,193 @@
+/* Kusto scalar types: names, and exact conversions of datetime and timespan text to 100 ns ticks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "result.h"
+
+#define TICKS_PER_MINUTE (60 * KUSTO_TICKS_PER_SECOND)
+#define TICKS_PER_HOUR (60 * TICKS_PER_MINUTE)
+#define TICKS_PER_DAY (24 * TICKS_PER_HOUR)
+/* 9999-12-31T23:59:59.9999999Z */
+#define MAX_DATETIME_TICKS INT64_C(3155378975999999999)
+/* TimeSpan.MaxValue is 10675199.02:48:05.4775807 = INT64_MAX ticks. */
+#define MAX_TIMESPAN_DAYS 10675199
+
+static const char *const type_names[] = {
+    "unknown", "bool",     "int",      "long", "real",   "decimal",
+    "string",  "datetime", "timespan", "guid", "dynamic",
+};
+
+const char *kusto_type_name(kusto_type type) {
+    if ((unsigned)type >= sizeof type_names / sizeof *type_names) return "unknown";
+    return type_names[type];
+}
+
+/* Kusto names, their aliases and the CLR names of v1 DataType. */
+static const struct {
+    const char *name;
+    kusto_type type;
+} type_aliases[] = {
+    {"bool", KUSTO_TYPE_BOOL},         {"boolean", KUSTO_TYPE_BOOL},     {"sbyte", KUSTO_TYPE_BOOL},
+    {"int", KUSTO_TYPE_INT},           {"int32", KUSTO_TYPE_INT},        {"int16", KUSTO_TYPE_INT},
+    {"byte", KUSTO_TYPE_INT},          {"uint16", KUSTO_TYPE_INT},       {"long", KUSTO_TYPE_LONG},
+    {"int64", KUSTO_TYPE_LONG},        {"uint32", KUSTO_TYPE_LONG},      {"uint64", KUSTO_TYPE_LONG},
+    {"real", KUSTO_TYPE_REAL},         {"double", KUSTO_TYPE_REAL},      {"float", KUSTO_TYPE_REAL},
+    {"single", KUSTO_TYPE_REAL},       {"decimal", KUSTO_TYPE_DECIMAL},  {"string", KUSTO_TYPE_STRING},
+    {"datetime", KUSTO_TYPE_DATETIME}, {"date", KUSTO_TYPE_DATETIME},    {"timespan", KUSTO_TYPE_TIMESPAN},
+    {"time", KUSTO_TYPE_TIMESPAN},     {"guid", KUSTO_TYPE_GUID},        {"uuid", KUSTO_TYPE_GUID},
+    {"uniqueid", KUSTO_TYPE_GUID},     {"dynamic", KUSTO_TYPE_DYNAMIC},  {"object", KUSTO_TYPE_DYNAMIC},
+};
+
+kusto_type kusto_type_from_name(const char *name) {
+    if (!name) return KUSTO_TYPE_UNKNOWN;
+    if (strncmp(name, "System.", 7) == 0) name += 7;
+    for (size_t i = 0; i < sizeof type_aliases / sizeof *type_aliases; i++)
+        if (kusto_strcasecmp(name, type_aliases[i].name) == 0) return type_aliases[i].type;
+    return KUSTO_TYPE_UNKNOWN;
+}
+
+/* ---- reading fixed-width digits ---------------------------------------------------------------- */
+
+/* Reads exactly `width` digits at s[*pos]; -1 when they are not all digits or the text is short. */
+static int64_t read_digits(const char *s, size_t len, size_t *pos, size_t width) {
+    if (*pos + width > len) return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < width; i++) {
+        char c = s[*pos + i];
+        if (c < '0' || c > '9') return -1;
+        v = v * 10 + (c - '0');
+    }
+    *pos += width;
+    return v;
+}
+
+static int expect_char(const char *s, size_t len, size_t *pos, char c) {
+    if (*pos >= len || s[*pos] != c) return -1;
+    (*pos)++;
+    return 0;
+}
+
+/* ".f{1,7}" scaled to ticks by its digit count (".099" is 990000 ticks); 0 when there is no '.'.
+   Returns -1 for a '.' without digits or more than 7 digits. */
+static int64_t read_fraction(const char *s, size_t len, size_t *pos) {
+    if (*pos >= len || s[*pos] != '.') return 0;
+    (*pos)++;
+    int64_t v = 0;
+    size_t digits = 0;
+    while (*pos < len && s[*pos] >= '0' && s[*pos] <= '9') {
+        if (++digits > 7) return -1;
+        v = v * 10 + (s[(*pos)++] - '0');
+    }
+    if (digits == 0) return -1;
+    for (; digits < 7; digits++) v *= 10;
+    return v;
+}
+
+/* hh:mm:ss[.fffffff] as ticks, hours below 24; -1 when malformed. */
+static int64_t read_clock(const char *s, size_t len, size_t *pos) {
+    int64_t h = read_digits(s, len, pos, 2);
+    if (h < 0 || h > 23 || expect_char(s, len, pos, ':')) return -1;
+    int64_t m = read_digits(s, len, pos, 2);
+    if (m < 0 || m > 59 || expect_char(s, len, pos, ':')) return -1;
+    int64_t sec = read_digits(s, len, pos, 2);
+    if (sec < 0 || sec > 59) return -1;
+    int64_t frac = read_fraction(s, len, pos);
+    if (frac < 0) return -1;
+    return h * TICKS_PER_HOUR + m * TICKS_PER_MINUTE + sec * KUSTO_TICKS_PER_SECOND + frac;
+}
+
+/* ---- calendar ------------------------------------------------------------------------------------ */
+
+static int is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static int days_in_month(int64_t y, int64_t m) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* Days from 0001-01-01 to the first day of year y (proleptic Gregorian). */
+static int64_t days_before_year(int64_t y) {
+    y -= 1;
+    return y * 365 + y / 4 - y / 100 + y / 400;
+}
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    int64_t days = days_before_year(y);
+    for (int64_t i = 1; i < m; i++) days += days_in_month(y, i);
+    return days + d - 1;
+}
+
+kusto_status kusto_datetime_parse(const char *text, size_t len, int64_t *ticks) {
+    size_t pos = 0;
+    int64_t y = read_digits(text, len, &pos, 4);
+    if (y < 1 || expect_char(text, len, &pos, '-')) return KUSTO_E_ARGUMENT;
+    int64_t m = read_digits(text, len, &pos, 2);
+    if (m < 1 || m > 12 || expect_char(text, len, &pos, '-')) return KUSTO_E_ARGUMENT;
+    int64_t d = read_digits(text, len, &pos, 2);
+    if (d < 1 || d > days_in_month(y, m) || expect_char(text, len, &pos, 'T')) return KUSTO_E_ARGUMENT;
+    int64_t clock = read_clock(text, len, &pos);
+    if (clock < 0) return KUSTO_E_ARGUMENT;
+    if (pos < len && text[pos] == 'Z') pos++;
+    if (pos != len) return KUSTO_E_ARGUMENT;
+    *ticks = days_from_civil(y, m, d) * TICKS_PER_DAY + clock;
+    return KUSTO_OK;
+}
+
+size_t kusto_datetime_format(int64_t ticks, char *buf) {
+    if (ticks < 0 || ticks > MAX_DATETIME_TICKS) {
+        buf[0] = '\0';
+        return 0;
+    }
+    int64_t days = ticks / TICKS_PER_DAY, clock = ticks % TICKS_PER_DAY;
+    int64_t y = days / 366 + 1; /* an underestimate; walk forward */
+    while (days_before_year(y + 1) <= days) y++;
+    days -= days_before_year(y);
+    int64_t m = 1;
+    while (days >= days_in_month(y, m)) days -= days_in_month(y, m++);
+    int n = snprintf(buf, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ", (int)y, (int)m, (int)days + 1,
+                     (int)(clock / TICKS_PER_HOUR), (int)(clock / TICKS_PER_MINUTE % 60),
+                     (int)(clock / KUSTO_TICKS_PER_SECOND % 60), (int)(clock % KUSTO_TICKS_PER_SECOND));
+    return (size_t)n;
+}
+
+/* ---- timespan ------------------------------------------------------------------------------------ */
+
+/* The "d." prefix: digits then '.', only when a '.' comes before the first ':'. */
+static int64_t read_days(const char *s, size_t len, size_t *pos) {
+    size_t dot = *pos;
+    while (dot < len && s[dot] >= '0' && s[dot] <= '9') dot++;
+    if (dot >= len || s[dot] != '.') return 0;
+    if (dot == *pos || dot - *pos > 8) return -1;
+    int64_t days = read_digits(s, len, pos, dot - *pos);
+    (*pos)++;
+    return days > MAX_TIMESPAN_DAYS ? -1 : days;
+}
+
+kusto_status kusto_timespan_parse(const char *text, size_t len, int64_t *ticks) {
+    size_t pos = 0;
+    int negative = len > 0 && text[0] == '-';
+    pos += (size_t)negative;
+    int64_t days = read_days(text, len, &pos);
+    if (days < 0) return KUSTO_E_ARGUMENT;
+    int64_t clock = read_clock(text, len, &pos);
+    if (clock < 0 || pos != len) return KUSTO_E_ARGUMENT;
+    /* days <= 10675199, so the sum fits in uint64 before the range check. */
+    uint64_t magnitude = (uint64_t)days * (uint64_t)TICKS_PER_DAY + (uint64_t)clock;
+    if (magnitude > (uint64_t)INT64_MAX + (uint64_t)negative) return KUSTO_E_ARGUMENT;
+    *ticks = negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
+    return KUSTO_OK;
+}
+
+size_t kusto_timespan_format(int64_t ticks, char *buf) {
+    uint64_t magnitude = ticks < 0 ? 0 - (uint64_t)ticks : (uint64_t)ticks;
+    uint64_t days = magnitude / (uint64_t)TICKS_PER_DAY, clock = magnitude % (uint64_t)TICKS_PER_DAY;
+    uint64_t fraction = clock % (uint64_t)KUSTO_TICKS_PER_SECOND;
+    char day_part[24] = "", fraction_part[16] = "";
+    if (days) snprintf(day_part, sizeof day_part, "%llu.", (unsigned long long)days);
+    if (fraction) snprintf(fraction_part, sizeof fraction_part, ".%07llu", (unsigned long long)fraction);
+    int n = snprintf(buf, 40, "%s%s%02d:%02d:%02d%s", ticks < 0 ? "-" : "", day_part,
+                     (int)(clock / (uint64_t)TICKS_PER_HOUR), (int)(clock / (uint64_t)TICKS_PER_MINUTE % 60),
+                     (int)(clock / (uint64_t)KUSTO_TICKS_PER_SECOND % 60), fraction_part);
+    return (size_t)n;
+}
