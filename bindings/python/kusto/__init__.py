@@ -1,0 +1,68 @@
+"""libkusto for Python: sign in to Azure AD (Entra ID) and query Azure Data Explorer (Kusto).
+
+    import kusto
+    cs = "Data Source=https://help.kusto.windows.net;Fed=True;Application Client Id=...;Application Key=..."
+    with kusto.Client(cs) as client:
+        result = client.query("Samples", "StormEvents | take 10")
+    for row in result["primary_results"][0]["rows"]:
+        print(row)
+
+Everything is done by the C extension kusto._kusto; this module only re-exports it and adds the
+one-shot helpers. The emulator (kusto.emulator) is imported only by `python -m kusto.emulator`.
+
+Calls release the GIL while they wait on the network. While a result is being built the cyclic
+garbage collector is paused (it would otherwise traverse the growing result over and over); its
+previous state comes back when the call ends.
+"""
+from ._kusto import (
+    ArgumentError,
+    AuthenticationError,
+    CancelledError,
+    Client,
+    ConnectionStringError,
+    Error,
+    NetworkError,
+    PartialResultError,
+    ProtocolError,
+    ServiceError,
+    ThrottledError,
+    TimeoutError,
+    UnsupportedError,
+    UntrustedEndpointError,
+    __version__,
+    parse_connection_string,
+)
+
+__all__ = [
+    "ArgumentError", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Error",
+    "NetworkError", "PartialResultError", "ProtocolError", "ServiceError", "ThrottledError", "TimeoutError",
+    "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "mgmt",
+    "parse_connection_string", "query",
+]
+
+# Keyword arguments of Client.query/mgmt; every other keyword is a client option.
+_CALL_ARGUMENTS = ("client_request_id", "application", "user", "raw_ticks")
+
+
+def _call_arguments(options):
+    return {name: options.pop(name) for name in _CALL_ARGUMENTS if name in options}
+
+
+def acquire_token(connection_string, **options):
+    """A token dict for the connection string's cluster (see Client.acquire_token), from a temporary client."""
+    with Client(connection_string, **options) as client:
+        return client.acquire_token()
+
+
+def query(connection_string, db, csl, properties=None, **options):
+    """Runs one query with a temporary client; see Client.query. Other keywords are client options."""
+    arguments = _call_arguments(options)
+    with Client(connection_string, **options) as client:
+        return client.query(db, csl, properties, **arguments)
+
+
+def mgmt(connection_string, db, command, properties=None, **options):
+    """Runs one control command with a temporary client; see Client.mgmt."""
+    arguments = _call_arguments(options)
+    with Client(connection_string, **options) as client:
+        return client.mgmt(db, command, properties, **arguments)

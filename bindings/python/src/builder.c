@@ -1,0 +1,318 @@
+/*
+ * The result builder: libkusto's callbacks make Python objects directly (no intermediate C rows).
+ * The GIL is released for the whole call and taken back by enter() for each burst of callbacks.
+ */
+#include "values.h"
+
+typedef struct py_builder {
+    kusto_py_state *st;
+    PyThreadState *saved; /* this thread's state while the GIL is released */
+    int holding;          /* 1 while this thread holds the GIL */
+    int raw_ticks;
+    PyObject *result, *tables, *primary, *errors; /* owned */
+    PyObject *rows;       /* the current table's rows, owned by the table */
+    PyObject *row;        /* owned until end_row */
+    Py_ssize_t width, column;
+    PyObject **open;      /* dynamic containers being filled; each owned by its parent */
+    size_t depth, capacity;
+    PyObject *key;        /* the object key waiting for its value */
+} py_builder;
+
+static void on_enter(void *ud) {
+    py_builder *b = ud;
+    if (b->holding) return;
+    PyEval_RestoreThread(b->saved);
+    b->holding = 1;
+}
+
+static void on_leave(void *ud) {
+    py_builder *b = ud;
+    if (!b->holding) return;
+    b->holding = 0;
+    b->saved = PyEval_SaveThread();
+}
+
+/* Every callback starts here: a safety net should the core call one outside enter/leave. */
+static py_builder *held(void *ud) {
+    py_builder *b = ud;
+    if (!b->holding) on_enter(b);
+    return b;
+}
+
+static int out_of_order(const char *what) {
+    PyErr_Format(PyExc_SystemError, "libkusto: %s out of order", what);
+    return -1;
+}
+
+static PyObject *text_or(const char *text, const char *otherwise) {
+    return PyUnicode_FromString(text ? text : otherwise);
+}
+
+static PyObject *column_dict(py_builder *b, const kusto_column *c) {
+    const char *type = c->type == KUSTO_TYPE_UNKNOWN ? c->type_name : kusto_type_name(c->type);
+    PyObject *name = text_or(c->name, ""), *type_text = text_or(type, "unknown");
+    PyObject *dict = name && type_text ? PyDict_New() : NULL;
+    if (dict && (PyDict_SetItem(dict, b->st->keys[K_NAME], name) < 0 ||
+                 PyDict_SetItem(dict, b->st->keys[K_TYPE], type_text) < 0))
+        Py_CLEAR(dict);
+    Py_XDECREF(name);
+    Py_XDECREF(type_text);
+    return dict;
+}
+
+static PyObject *columns_list(py_builder *b, const kusto_table_info *info) {
+    PyObject *list = PyList_New((Py_ssize_t)info->column_count);
+    for (size_t i = 0; list && i < info->column_count; i++) {
+        PyObject *column = column_dict(b, &info->columns[i]);
+        if (!column) Py_CLEAR(list);
+        else PyList_SET_ITEM(list, (Py_ssize_t)i, column);
+    }
+    return list;
+}
+
+static int set_new(PyObject *dict, PyObject *key, PyObject *value) {
+    if (!value) return -1;
+    int rc = PyDict_SetItem(dict, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *table_dict(py_builder *b, const kusto_table_info *info) {
+    PyObject **k = b->st->keys;
+    PyObject *table = PyDict_New();
+    if (table && (set_new(table, k[K_ID], PyLong_FromLong(info->id)) < 0 ||
+                  set_new(table, k[K_NAME], text_or(info->name, "")) < 0 ||
+                  set_new(table, k[K_KIND], text_or(info->kind, "")) < 0 ||
+                  set_new(table, k[K_COLUMNS], columns_list(b, info)) < 0 ||
+                  set_new(table, k[K_ROWS], PyList_New(0)) < 0))
+        Py_CLEAR(table);
+    return table;
+}
+
+static int on_begin_table(void *ud, const kusto_table_info *info) {
+    py_builder *b = held(ud);
+    PyObject *table = table_dict(b, info);
+    if (!table) return -1;
+    int rc = PyList_Append(b->tables, table);
+    if (rc == 0 && info->kind && strcmp(info->kind, "PrimaryResult") == 0) rc = PyList_Append(b->primary, table);
+    b->rows = PyDict_GetItemWithError(table, b->st->keys[K_ROWS]);
+    b->width = (Py_ssize_t)info->column_count;
+    Py_DECREF(table);
+    return rc;
+}
+
+static int on_end_table(void *ud) {
+    py_builder *b = held(ud);
+    b->rows = NULL;
+    return 0;
+}
+
+static int on_replace_rows(void *ud) {
+    py_builder *b = held(ud);
+    if (!b->rows) return out_of_order("replace_rows");
+    return PyList_SetSlice(b->rows, 0, PY_SSIZE_T_MAX, NULL);
+}
+
+static int on_begin_row(void *ud) {
+    py_builder *b = held(ud);
+    if (!b->rows || b->row) return out_of_order("begin_row");
+    b->row = PyList_New(b->width);
+    b->column = 0;
+    return b->row ? 0 : -1;
+}
+
+static int on_end_row(void *ud) {
+    py_builder *b = held(ud);
+    if (!b->row || b->depth) return out_of_order("end_row");
+    for (; b->column < b->width; b->column++) PyList_SET_ITEM(b->row, b->column, Py_NewRef(Py_None));
+    int rc = PyList_Append(b->rows, b->row);
+    Py_CLEAR(b->row);
+    return rc;
+}
+
+static int place_nested(py_builder *b, PyObject *obj) {
+    PyObject *parent = b->open[b->depth - 1];
+    int rc;
+    if (PyList_CheckExact(parent)) {
+        rc = PyList_Append(parent, obj);
+    } else if (b->key) {
+        rc = PyDict_SetItem(parent, b->key, obj);
+        Py_CLEAR(b->key);
+    } else {
+        rc = out_of_order("object value without key");
+    }
+    Py_DECREF(obj);
+    return rc;
+}
+
+/* Puts a new reference into the open container or the row; consumes `obj`. */
+static int place(py_builder *b, PyObject *obj) {
+    if (!obj) return -1;
+    if (b->depth) return place_nested(b, obj);
+    if (!b->row) {
+        Py_DECREF(obj);
+        return out_of_order("value outside a row");
+    }
+    if (b->column < b->width) {
+        PyList_SET_ITEM(b->row, b->column++, obj);
+        return 0;
+    }
+    int rc = PyList_Append(b->row, obj); /* more cells than columns: keep them all */
+    Py_DECREF(obj);
+    return rc;
+}
+
+static int on_value(void *ud, const kusto_value *value) {
+    py_builder *b = held(ud);
+    return place(b, kusto_py_value(b->st, value, b->raw_ticks));
+}
+
+static int open_container(py_builder *b, PyObject *container) {
+    if (!container || place(b, Py_NewRef(container)) < 0) {
+        Py_XDECREF(container);
+        return -1;
+    }
+    Py_DECREF(container); /* its parent keeps it */
+    if (b->depth == b->capacity) {
+        size_t capacity = b->capacity ? b->capacity * 2 : 16;
+        PyObject **open = PyMem_Realloc(b->open, capacity * sizeof *open);
+        if (!open) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->open = open;
+        b->capacity = capacity;
+    }
+    b->open[b->depth++] = container;
+    return 0;
+}
+
+static int close_container(py_builder *b, int is_list) {
+    if (!b->depth || PyList_CheckExact(b->open[b->depth - 1]) != is_list) return out_of_order("end of dynamic value");
+    b->depth--;
+    return 0;
+}
+
+static int on_begin_array(void *ud) {
+    py_builder *b = held(ud);
+    return open_container(b, PyList_New(0));
+}
+
+static int on_end_array(void *ud) {
+    return close_container(held(ud), 1);
+}
+
+static int on_begin_object(void *ud) {
+    py_builder *b = held(ud);
+    return open_container(b, PyDict_New());
+}
+
+static int on_end_object(void *ud) {
+    return close_container(held(ud), 0);
+}
+
+static int on_key(void *ud, const char *ptr, size_t len) {
+    py_builder *b = held(ud);
+    Py_XSETREF(b->key, PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL));
+    return b->key ? 0 : -1;
+}
+
+static int on_partial_error(void *ud, const kusto_error *error) {
+    py_builder *b = held(ud);
+    PyObject *exc = kusto_py_error_object(b->st, error, KUSTO_E_PARTIAL);
+    if (!exc) return -1;
+    int rc = PyList_Append(b->errors, exc);
+    Py_DECREF(exc);
+    return rc;
+}
+
+static const kusto_builder python_builder = {
+    .begin_table = on_begin_table,
+    .end_table = on_end_table,
+    .begin_row = on_begin_row,
+    .end_row = on_end_row,
+    .value = on_value,
+    .begin_array = on_begin_array,
+    .end_array = on_end_array,
+    .begin_object = on_begin_object,
+    .key = on_key,
+    .end_object = on_end_object,
+    .replace_rows = on_replace_rows,
+    .partial_error = on_partial_error,
+    .enter = on_enter,
+    .leave = on_leave,
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+
+static int builder_init(py_builder *b) {
+    PyObject **k = b->st->keys;
+    b->tables = PyList_New(0);
+    b->primary = PyList_New(0);
+    b->errors = PyList_New(0);
+    b->result = PyDict_New();
+    if (!b->tables || !b->primary || !b->errors || !b->result) return -1;
+    if (PyDict_SetItem(b->result, k[K_TABLES], b->tables) < 0 ||
+        PyDict_SetItem(b->result, k[K_PRIMARY_RESULTS], b->primary) < 0 ||
+        PyDict_SetItem(b->result, k[K_ERRORS], b->errors) < 0)
+        return -1;
+    return 0;
+}
+
+static void builder_clear(py_builder *b) {
+    Py_CLEAR(b->result);
+    Py_CLEAR(b->tables);
+    Py_CLEAR(b->primary);
+    Py_CLEAR(b->errors);
+    Py_CLEAR(b->row);
+    Py_CLEAR(b->key);
+    PyMem_Free(b->open);
+}
+
+/* PartialResultError carrying the rows delivered and every partial error. */
+static PyObject *raise_partial(py_builder *b, const kusto_error *err) {
+    PyObject *exc = kusto_py_error_object(b->st, err, KUSTO_E_PARTIAL);
+    if (exc && PyObject_SetAttr(exc, b->st->keys[K_RESULT], b->result) == 0)
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_XDECREF(exc);
+    return NULL;
+}
+
+static PyObject *outcome(py_builder *b, kusto_status status, const kusto_error *err) {
+    if (PyErr_Occurred()) return NULL; /* a callback failed: its exception wins over KUSTO_E_CANCELLED */
+    if (status == KUSTO_OK) return Py_NewRef(b->result);
+    if (status == KUSTO_E_PARTIAL) return raise_partial(b, err);
+    return kusto_py_raise(b->st, status, err);
+}
+
+/*
+ * The cyclic GC is paused while results are built: a large result is hundreds of thousands of new
+ * lists and dicts, and the collections their allocation triggers would traverse the growing result
+ * again and again (measured: 40% of a 100k-row query). Calls in several threads share one pause;
+ * the GC's previous state comes back when the last one ends.
+ */
+static void gc_pause(kusto_py_state *st) {
+    if (st->gc_pauses++ == 0) st->gc_was_enabled = PyGC_Disable();
+}
+
+static void gc_resume(kusto_py_state *st) {
+    if (--st->gc_pauses == 0 && st->gc_was_enabled) PyGC_Enable();
+}
+
+PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
+                       const char *text, const kusto_request *req, int raw_ticks) {
+    py_builder b = {.st = st, .raw_ticks = raw_ticks, .holding = 1};
+    PyObject *result = NULL;
+    if (builder_init(&b) == 0) {
+        kusto_error *err = NULL;
+        gc_pause(st);
+        on_leave(&b);
+        kusto_status status = call(client, db, text, req, &python_builder, &b, &err);
+        on_enter(&b);
+        gc_resume(st);
+        result = outcome(&b, status, err);
+        kusto_error_free(err);
+    }
+    builder_clear(&b);
+    return result;
+}

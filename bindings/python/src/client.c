@@ -1,0 +1,226 @@
+/* kusto.Client: a heap type around kusto_client. Calls release the GIL; close() waits for none. */
+#include "pykusto.h"
+
+typedef struct client_object {
+    PyObject_HEAD
+    kusto_py_state *st;
+    kusto_client *client;
+    char *data_source; /* for repr only; never a secret */
+    int busy;          /* calls in flight (changed with the GIL held) */
+    int closed;
+} client_object;
+
+/* The Data Source the client will use: the connection string's, unless an option overrides it. */
+static char *data_source_of(const char *connstr, PyObject *kwargs) {
+    kusto_connstr *cs = NULL;
+    if (kusto_connstr_parse(&cs, connstr, NULL) != KUSTO_OK) return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *name, *value;
+    while (kwargs && PyDict_Next(kwargs, &pos, &name, &value)) {
+        if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) continue;
+        const char *c_name = PyUnicode_AsUTF8(name), *c_value = PyUnicode_AsUTF8(value);
+        if (c_name && c_value) kusto_connstr_set(cs, c_name, c_value, NULL); /* not a keyword: ignored */
+        PyErr_Clear();
+    }
+    const char *source = kusto_connstr_get(cs, "Data Source");
+    char *copy = source ? strdup(source) : NULL;
+    kusto_connstr_free(cs);
+    return copy;
+}
+
+static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    const char *connstr;
+    if (!PyArg_ParseTuple(args, "s:Client", &connstr)) return NULL;
+    kusto_options *opts = kusto_py_options_from(kwargs);
+    if (!opts) return NULL;
+    kusto_py_state *st = PyType_GetModuleState(type);
+    kusto_client *client = NULL;
+    kusto_error *err = NULL;
+    kusto_status status = kusto_client_new(&client, connstr, opts, &err);
+    kusto_options_free(opts);
+    if (status != KUSTO_OK) {
+        kusto_py_raise(st, status, err);
+        kusto_error_free(err);
+        return NULL;
+    }
+    client_object *self = (client_object *)type->tp_alloc(type, 0);
+    if (!self) {
+        kusto_client_free(client);
+        return NULL;
+    }
+    self->st = st;
+    self->client = client;
+    self->data_source = data_source_of(connstr, kwargs);
+    return (PyObject *)self;
+}
+
+static void client_release(client_object *self) {
+    if (self->busy || !self->client) return;
+    kusto_client *client = self->client;
+    self->client = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    kusto_client_free(client);
+    Py_END_ALLOW_THREADS
+}
+
+static void client_dealloc(client_object *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    kusto_client_free(self->client);
+    free(self->data_source);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static int client_enter(client_object *self) {
+    if (self->closed) {
+        PyErr_SetString(PyExc_ValueError, "operation on a closed kusto.Client");
+        return -1;
+    }
+    self->busy++;
+    return 0;
+}
+
+static void client_exit(client_object *self) {
+    self->busy--;
+    if (self->closed) client_release(self);
+}
+
+static PyObject *text_or_none(const char *text) {
+    return text ? PyUnicode_FromString(text) : Py_NewRef(Py_None);
+}
+
+static PyObject *token_dict(kusto_py_state *st, const kusto_token *t) {
+    PyObject **k = st->keys;
+    PyObject *values[] = { /* in the order of the keys K_ACCESS_TOKEN .. K_FROM_CACHE */
+        text_or_none(kusto_token_access_token(t)),
+        text_or_none(kusto_token_type(t)),
+        PyLong_FromLongLong(kusto_token_expires_on(t)),
+        text_or_none(kusto_token_resource(t)),
+        text_or_none(kusto_token_authority(t)),
+        PyBool_FromLong(kusto_token_from_cache(t)),
+    };
+    PyObject *dict = PyDict_New();
+    for (int i = 0; i <= K_FROM_CACHE; i++) {
+        if (dict && (!values[i] || PyDict_SetItem(dict, k[K_ACCESS_TOKEN + i], values[i]) < 0)) Py_CLEAR(dict);
+        Py_XDECREF(values[i]);
+    }
+    return dict;
+}
+
+static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
+    if (client_enter(self) < 0) return NULL;
+    kusto_token *token = NULL;
+    kusto_error *err = NULL;
+    kusto_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = kusto_client_acquire_token(self->client, &token, &err);
+    Py_END_ALLOW_THREADS
+    client_exit(self);
+    PyObject *result = status == KUSTO_OK ? token_dict(self->st, token) : kusto_py_raise(self->st, status, err);
+    kusto_token_free(token);
+    kusto_error_free(err);
+    return result;
+}
+
+static PyObject *client_run(client_object *self, kusto_py_call call, const char *format, char **kwlist,
+                            PyObject *args, PyObject *kwargs) {
+    const char *db, *text;
+    PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
+    int raw_ticks = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &db, &text, &properties, &request_id,
+                                     &application, &user, &raw_ticks))
+        return NULL;
+    if (kusto_py_load_types(self->st) < 0) return NULL;
+    kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
+    if (!req) return NULL;
+    PyObject *result = NULL;
+    if (client_enter(self) == 0) {
+        result = kusto_py_run(self->st, call, self->client, db, text, req, raw_ticks);
+        client_exit(self);
+    }
+    kusto_request_free(req);
+    return result;
+}
+
+static PyObject *client_query(client_object *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks", NULL};
+    return client_run(self, kusto_client_query, "zs|O$OOOp:query", kwlist, args, kwargs);
+}
+
+static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"db", "command", "properties", "client_request_id", "application", "user", "raw_ticks",
+                             NULL};
+    return client_run(self, kusto_client_mgmt, "zs|O$OOOp:mgmt", kwlist, args, kwargs);
+}
+
+static PyObject *client_close(client_object *self, PyObject *unused) {
+    self->closed = 1;
+    client_release(self); /* or the last call in flight does */
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_context_enter(client_object *self, PyObject *unused) {
+    if (self->closed) {
+        PyErr_SetString(PyExc_ValueError, "operation on a closed kusto.Client");
+        return NULL;
+    }
+    return Py_NewRef(self);
+}
+
+static PyObject *client_context_exit(client_object *self, PyObject *args) {
+    return client_close(self, NULL);
+}
+
+static PyObject *client_repr(client_object *self) {
+    const char *state = self->closed ? " closed" : "";
+    if (!self->data_source) return PyUnicode_FromFormat("<kusto.Client%s>", state);
+    PyObject *source = PyUnicode_DecodeUTF8(self->data_source, (Py_ssize_t)strlen(self->data_source), "replace");
+    PyObject *repr = source ? PyUnicode_FromFormat("<kusto.Client data_source=%R%s>", source, state) : NULL;
+    Py_XDECREF(source);
+    return repr;
+}
+
+static PyObject *client_get_closed(client_object *self, void *unused) {
+    return PyBool_FromLong(self->closed);
+}
+
+static PyMethodDef client_methods[] = {
+    {"acquire_token", (PyCFunction)client_acquire_token, METH_NOARGS,
+     "acquire_token() -> dict\n\nA token for the cluster (access_token, token_type, expires_on, resource, "
+     "authority, from_cache), from the cache while it has more than 5 minutes left."},
+    {"query", (PyCFunction)(void (*)(void))client_query, METH_VARARGS | METH_KEYWORDS,
+     "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False)"
+     " -> dict\n\nRuns a query (POST /v2/rest/query); db None means the connection string's database."},
+    {"mgmt", (PyCFunction)(void (*)(void))client_mgmt, METH_VARARGS | METH_KEYWORDS,
+     "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
+     "raw_ticks=False) -> dict\n\nRuns a control command (POST /v1/rest/mgmt)."},
+    {"close", (PyCFunction)client_close, METH_NOARGS, "close()\n\nFrees the client; calls in flight finish first."},
+    {"__enter__", (PyCFunction)client_context_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)client_context_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef client_getset[] = {
+    {"closed", (getter)client_get_closed, NULL, "True after close().", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot client_slots[] = {
+    {Py_tp_new, client_new},
+    {Py_tp_dealloc, client_dealloc},
+    {Py_tp_repr, client_repr},
+    {Py_tp_methods, client_methods},
+    {Py_tp_getset, client_getset},
+    {Py_tp_doc, "Client(connection_string, /, **options)\n\n"
+                "A Kusto client: reuses connections, the token cache and cloud metadata. Options override the "
+                "connection string by snake_case name (client_id, client_secret, authority, ca_file, timeout, "
+                "trusted_hosts, database, ...). Safe to share between threads."},
+    {0, NULL},
+};
+
+PyType_Spec kusto_py_client_spec = {
+    .name = "kusto.Client",
+    .basicsize = sizeof(client_object),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = client_slots,
+};

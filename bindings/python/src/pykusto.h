@@ -1,0 +1,71 @@
+/* Internal to the Python binding kusto._kusto: module state and the functions its files share. */
+#ifndef PYKUSTO_H
+#define PYKUSTO_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <datetime.h>
+
+#include "kusto.h"
+
+/* datetime.h defines a static PyDateTimeAPI in every file that includes it; the C API lives in module
+   state instead (see kusto_py_load_types), so this only keeps the compiler from calling it unused. */
+static inline PyDateTime_CAPI *kusto_py_static_datetime_api(void) {
+    return PyDateTimeAPI;
+}
+
+/* Dictionary keys made once per module (interned), in the order of kusto_py_key_names. */
+enum kusto_py_key {
+    K_ACCESS_TOKEN, K_TOKEN_TYPE, K_EXPIRES_ON, K_RESOURCE, K_AUTHORITY, K_FROM_CACHE,
+    K_TABLES, K_PRIMARY_RESULTS, K_ERRORS, K_ID, K_NAME, K_KIND, K_COLUMNS, K_ROWS, K_TYPE,
+    K_STATUS, K_CODE, K_AADSTS, K_PERMANENT, K_HTTP_STATUS, K_REQUEST_ID, K_RESULT,
+    K_INT, K_IS_SAFE, K_PARAMETERS,
+    K_COUNT
+};
+
+/* One exception class per kusto_status (index -status); [0] is kusto.Error itself. */
+#define KUSTO_PY_STATUS_COUNT 14
+
+typedef struct kusto_py_state {
+    PyObject *errors[KUSTO_PY_STATUS_COUNT];
+    PyTypeObject *client_type;
+    PyObject *keys[K_COUNT];
+    /* Loaded on first query (kusto_py_load_types), so `import kusto` stays fast. */
+    PyDateTime_CAPI *datetime_api;
+    PyObject *uuid_type;     /* uuid.UUID */
+    PyObject *uuid_unknown;  /* uuid.SafeUUID.unknown */
+    PyObject *decimal_type;  /* decimal.Decimal */
+    PyObject *json_loads;    /* json.loads, only for KUSTO_VALUE_JSON cells */
+    int gc_pauses;           /* results being built now, by any thread (see builder.c) */
+    int gc_was_enabled;
+} kusto_py_state;
+
+/* errors.c */
+int kusto_py_errors_init(PyObject *module, kusto_py_state *st);
+/* A new exception instance for `err` (class by status, attributes filled); NULL with an exception set. */
+PyObject *kusto_py_error_object(kusto_py_state *st, const kusto_error *err, kusto_status fallback);
+/* Raises the exception for `err` (or for `status` when err is NULL) and returns NULL. */
+PyObject *kusto_py_raise(kusto_py_state *st, kusto_status status, const kusto_error *err);
+
+/* convert.c */
+/* Copies keyword arguments into new options; NULL with TypeError for a value of another type. */
+kusto_options *kusto_py_options_from(PyObject *kwargs);
+/* Text for one option value; returns a new reference to a str or bytes object, or NULL. */
+PyObject *kusto_py_option_text(PyObject *name, PyObject *value);
+/* A new kusto_request from a properties dict and the tracing arguments (each may be NULL/None). */
+kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, PyObject *client_request_id,
+                                     PyObject *application, PyObject *user);
+int kusto_py_load_types(kusto_py_state *st);
+
+/* builder.c */
+typedef kusto_status (*kusto_py_call)(kusto_client *client, const char *db, const char *text,
+                                      const kusto_request *req, const kusto_builder *builder, void *ud,
+                                      kusto_error **err);
+/* Runs a query or command with the GIL released, building the result dict; NULL with an exception. */
+PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
+                       const char *text, const kusto_request *req, int raw_ticks);
+
+/* client.c */
+extern PyType_Spec kusto_py_client_spec;
+
+#endif

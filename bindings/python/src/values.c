@@ -1,0 +1,115 @@
+/* One kusto_value to one Python object. */
+#include "values.h"
+
+#define MICROS_PER_DAY INT64_C(86400000000)
+#define MAX_DATETIME_TICKS INT64_C(3155378975999999999) /* 9999-12-31T23:59:59.9999999Z */
+#define DAYS_0001_TO_1970 719162
+
+/* Howard Hinnant's days_from_civil inverse: days since 1970-01-01 to a proleptic Gregorian date. */
+static void civil_from_days(int64_t z, int *year, int *month, int *day) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = (int)(yoe + era * 400 + (m <= 2));
+    *month = m;
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+}
+
+static int64_t floor_div(int64_t a, int64_t b) {
+    return a / b - (a % b != 0 && (a % b < 0) != (b < 0));
+}
+
+/* Floors to microseconds, Python's resolution. */
+static PyObject *datetime_of(kusto_py_state *st, int64_t ticks) {
+    if (ticks < 0 || ticks > MAX_DATETIME_TICKS)
+        return PyErr_Format(PyExc_ValueError, "datetime ticks %lld out of range (raw_ticks=True gives the number)",
+                            (long long)ticks);
+    int64_t micros = ticks / 10;
+    int64_t days = micros / MICROS_PER_DAY, in_day = micros % MICROS_PER_DAY;
+    int year, month, day;
+    civil_from_days(days - DAYS_0001_TO_1970, &year, &month, &day);
+    int64_t seconds = in_day / 1000000;
+    PyDateTime_CAPI *api = st->datetime_api;
+    return api->DateTime_FromDateAndTime(year, month, day, (int)(seconds / 3600), (int)(seconds / 60 % 60),
+                                         (int)(seconds % 60), (int)(in_day % 1000000), api->TimeZone_UTC,
+                                         api->DateTimeType);
+}
+
+static PyObject *timedelta_of(kusto_py_state *st, int64_t ticks) {
+    int64_t micros = floor_div(ticks, 10);
+    int64_t days = floor_div(micros, MICROS_PER_DAY), in_day = micros - days * MICROS_PER_DAY;
+    PyDateTime_CAPI *api = st->datetime_api;
+    return api->Delta_FromDelta((int)days, (int)(in_day / 1000000), (int)(in_day % 1000000), 1, api->DeltaType);
+}
+
+static PyObject *text_of(const kusto_value *v) {
+    return PyUnicode_DecodeUTF8(v->u.text.ptr, (Py_ssize_t)v->u.text.len, NULL);
+}
+
+static PyObject *call_with_text(PyObject *callable, const kusto_value *v) {
+    PyObject *text = text_of(v);
+    PyObject *obj = text ? PyObject_CallOneArg(callable, text) : NULL;
+    Py_XDECREF(text);
+    return obj;
+}
+
+/* The 32 hex digits of a canonical 8-4-4-4-12 GUID, or 0 when it is not one. */
+static int guid_hex(const char *p, size_t len, char hex[33]) {
+    if (len != 36) return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (p[i] != '-') return 0;
+        } else {
+            if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') || (p[i] >= 'A' && p[i] <= 'F')))
+                return 0;
+            hex[n++] = p[i];
+        }
+    }
+    hex[n] = '\0';
+    return 1;
+}
+
+/* What uuid.UUID(hex) does, without its Python-level parsing: set the two slots on a bare instance. */
+static PyObject *uuid_of(kusto_py_state *st, const kusto_value *v) {
+    char hex[33];
+    if (!guid_hex(v->u.text.ptr, v->u.text.len, hex)) return call_with_text(st->uuid_type, v);
+    PyTypeObject *type = (PyTypeObject *)st->uuid_type;
+    PyObject *number = PyLong_FromString(hex, NULL, 16);
+    PyObject *uuid = number ? type->tp_alloc(type, 0) : NULL;
+    if (uuid && (PyObject_GenericSetAttr(uuid, st->keys[K_INT], number) < 0 ||
+                 PyObject_GenericSetAttr(uuid, st->keys[K_IS_SAFE], st->uuid_unknown) < 0))
+        Py_CLEAR(uuid);
+    Py_XDECREF(number);
+    return uuid;
+}
+
+static PyObject *json_of(kusto_py_state *st, const kusto_value *v) {
+    if (!st->json_loads) {
+        PyObject *json = PyImport_ImportModule("json");
+        st->json_loads = json ? PyObject_GetAttrString(json, "loads") : NULL;
+        Py_XDECREF(json);
+        if (!st->json_loads) return NULL;
+    }
+    return call_with_text(st->json_loads, v);
+}
+
+PyObject *kusto_py_value(kusto_py_state *st, const kusto_value *v, int raw_ticks) {
+    switch (v->kind) {
+    case KUSTO_VALUE_NULL: return Py_NewRef(Py_None);
+    case KUSTO_VALUE_BOOL: return PyBool_FromLong(v->u.b);
+    case KUSTO_VALUE_INT: return PyLong_FromLongLong(v->u.i);
+    case KUSTO_VALUE_REAL: return PyFloat_FromDouble(v->u.r);
+    case KUSTO_VALUE_STRING: return text_of(v);
+    case KUSTO_VALUE_DECIMAL: return call_with_text(st->decimal_type, v);
+    case KUSTO_VALUE_DATETIME: return raw_ticks ? PyLong_FromLongLong(v->u.ticks) : datetime_of(st, v->u.ticks);
+    case KUSTO_VALUE_TIMESPAN: return raw_ticks ? PyLong_FromLongLong(v->u.ticks) : timedelta_of(st, v->u.ticks);
+    case KUSTO_VALUE_GUID: return uuid_of(st, v);
+    case KUSTO_VALUE_JSON: return json_of(st, v);
+    }
+    return PyErr_Format(PyExc_SystemError, "libkusto: unknown value kind %d", (int)v->kind);
+}
