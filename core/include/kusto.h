@@ -222,7 +222,7 @@ typedef struct kusto_builder {
 kusto_status kusto_datetime_parse(const char *text, size_t len, int64_t *ticks);
 kusto_status kusto_timespan_parse(const char *text, size_t len, int64_t *ticks);
 /* Write "YYYY-MM-DDTHH:MM:SS.fffffffZ" / "[-][d.]hh:mm:ss[.fffffff]" with a NUL; return the length.
-   `buf` must hold 40 bytes. */
+   `buf` must hold 40 bytes. A datetime outside 0001-01-01..9999-12-31 writes "" and returns 0. */
 size_t kusto_datetime_format(int64_t ticks, char *buf);
 size_t kusto_timespan_format(int64_t ticks, char *buf);
 #define KUSTO_TICKS_PER_SECOND INT64_C(10000000)

@@ -135,12 +135,17 @@ static kusto_status failed_response(call *c, const kusto_http_response *resp, ku
 static kusto_status send_call(call *c, kusto_error **err) {
     kusto_buf header_block = {0};
     const char *headers[9] = {0};
+    kusto_http_response resp = {0};
     kusto_status status = build_headers(c, &header_block, headers, err);
     kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, c->timeout_ms, feed, c};
-    kusto_http_response resp;
     if (status == KUSTO_OK) status = kusto_http_send(c->client->http, &hreq, &resp, err);
     if (status == KUSTO_OK) status = resp.status == 200 ? finish(c, err) : failed_response(c, &resp, err);
-    if (status != KUSTO_E_NOMEM || resp.status) kusto_http_response_clear(&resp);
+    if (status != KUSTO_OK && resp.status == 200 && err && *err) {
+        /* An error inside a 200 answer (an error body, a partial failure): say where it came from. */
+        if (!(*err)->http_status) (*err)->http_status = 200;
+        if (!(*err)->request_id) kusto_error_set_request_id(*err, c->request_id);
+    }
+    kusto_http_response_clear(&resp);
     kusto_buf_free(&header_block);
     return status;
 }
@@ -181,6 +186,8 @@ static kusto_status collect(kusto_client *client, const endpoint *ep, const char
     *out = kusto_collector_new();
     if (!*out) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     kusto_status status = execute(client, ep, db, csl, req, kusto_collector_builder(), *out, err);
+    if (status == KUSTO_E_CANCELLED) /* the collector stops only when it runs out of memory */
+        status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory while collecting the result");
     if (status != KUSTO_OK && status != KUSTO_E_PARTIAL) {
         kusto_result_free(*out);
         *out = NULL;
