@@ -69,11 +69,16 @@ demo() {
     start_emulator
     say "Python: sign in with the emulator's application and query"
     (cd /tmp && "$OLDPWD/$VENV/bin/python" "$OLDPWD/examples/query.py")
-    say "C: the same through libkusto directly"
-    make -s lib >/dev/null
-    cc -std=c11 examples/query.c -Icore/include "$BUILD/libkusto.a" $(pkg-config --libs libcurl libcjson openssl) \
-        -lpthread -o "$BUILD/query"
+    say "C: the same through libkusto, installed under $BUILD/prefix and linked with pkg-config"
+    build_c_example
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)"
+}
+
+build_c_example() {
+    make -s install PREFIX="$PWD/$BUILD/prefix" >/dev/null
+    local pc="$PWD/$BUILD/prefix/lib/pkgconfig"
+    cc -std=c11 examples/query.c $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs kusto) \
+        -Wl,-rpath,"$PWD/$BUILD/prefix/lib" -o "$BUILD/query"
 }
 
 run_tests() {
@@ -89,8 +94,10 @@ run_tests() {
     (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
     install_lua_module
     start_emulator
-    say "C end-to-end tests against the emulator"
+    say "C end-to-end tests against the emulator, and the example linked through pkg-config"
     make -s check-e2e
+    build_c_example
+    "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
     say "Lua tests (busted, against the emulator)"
     LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 /usr/bin/busted tests/lua
     stop_emulator
