@@ -1,0 +1,100 @@
+"""The emulator as a whole: one tenant, one application, one cluster, and the test-control state.
+
+handle() turns a Request into a Response: control requests go straight to the control API; every other request
+is routed to Azure AD or Kusto, then armed faults may replace or delay its answer, and it is logged.
+"""
+import json
+import time
+
+from . import control
+from .aad import AzureAD, Directory
+from .ca import Credentials
+from .kusto_service import Cluster, KustoService
+from .tokens import Signer
+from .web import Response, json_response
+
+
+def _redacted_headers(headers):
+    out = {}
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            value = value.split(" ", 1)[0] + " <redacted>"
+        out[name] = value
+    return out
+
+
+def _fault_response(fault):
+    if isinstance(fault.body, (dict, list)):
+        return json_response(int(fault.status), fault.body)
+    return Response(int(fault.status), str(fault.body).encode("utf-8"), content_type="text/plain; charset=utf-8")
+
+
+class Emulator:
+    def __init__(self, host="127.0.0.1", request_log=None):
+        self.credentials = Credentials(hosts=(host, "127.0.0.1", "::1"))
+        self.signer = Signer(self.credentials.signing_key, self.credentials.signing_cert)
+        self.directory = Directory()
+        self.app = self.directory.register("libkusto tests")
+        self.cluster = Cluster(self.directory)
+        self.settings = control.Settings()
+        self.faults = control.Faults()
+        self.log = control.RequestLog(request_log)
+        self.control = control.Control(self.log, self.faults, self.settings)
+        self.services = [KustoService(self.cluster, self.signer, self.settings),
+                         AzureAD(self.directory, self.signer, self.settings)]
+
+    def bind(self, host, port):
+        """Called once the listening port is known."""
+        host = "[%s]" % host if ":" in host else host
+        self.directory.base_url = "https://%s:%d" % (host, port)
+        self.cluster.resource = "https://%s" % host
+
+    def config(self):
+        base, tenant, app = self.directory.base_url, self.directory.tenant_id, self.app
+        authority = "%s/%s" % (base, tenant)
+        database = self.cluster.databases[0]
+        return {"authority": authority, "tenant": tenant, "tenant_domain": self.directory.domain,
+                "login_endpoint": base, "cluster": base, "resource": self.cluster.resource, "database": database,
+                "ca_file": self.credentials.ca_file, "client_id": app.client_id, "client_secret": app.secret,
+                "control": base + control.PREFIX,
+                "connection_string": "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;"
+                                     "Application Client Id=%s;Application Key=%s;Authority Id=%s"
+                                     % (base, database, app.client_id, app.secret, authority)}
+
+    def handle(self, request):
+        """(Response, truncate_after or None)."""
+        if request.path == control.PREFIX or request.path.startswith(control.PREFIX + "/"):
+            return self.control.handle(request), None
+        fault = self.faults.take(request.path)
+        if fault and fault.delay:
+            time.sleep(fault.delay)
+        response = self._route(request)
+        if fault and fault.status is not None:
+            response = _fault_response(fault)
+        if fault:
+            response.headers.update(fault.headers)
+        self.log.append(self._record(request, response, fault))
+        return response, (int(fault.truncate_after) if fault and fault.truncate_after is not None else None)
+
+    def _route(self, request):
+        for service in self.services:
+            response = service.route(request)
+            if response is not None:
+                return response
+        return json_response(404, {"error": {"code": "NotFound", "message": "No such endpoint: %s %s"
+                                             % (request.method, request.path)}})
+
+    @staticmethod
+    def _record(request, response, fault):
+        record = {"time": time.time(), "method": request.method, "path": request.path, "query": request.query,
+                  "headers": _redacted_headers(request.headers),
+                  "has_authorization": request.header("Authorization") is not None,
+                  "status": response.status}
+        if fault:
+            record["fault"] = fault.describe()
+        record.update(request.record)
+        return json.loads(json.dumps(record, default=str))
+
+    def close(self):
+        self.log.close()
+        self.credentials.remove()

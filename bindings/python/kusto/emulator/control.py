@@ -1,0 +1,163 @@
+"""The test-control side: request log, fault injection and settings, under /_emulator (no auth, loopback only).
+
+  POST   /_emulator/faults    {"path", "status", "body", "headers", "delay", "truncate_after", "count"}
+  GET    /_emulator/faults    the faults still armed
+  DELETE /_emulator/faults    disarm all
+  GET    /_emulator/requests  every request received so far (?path=PREFIX filters), secrets redacted
+  POST   /_emulator/reset     clear the log and the faults, restore default settings
+  GET|POST /_emulator/settings {"token_lifetime": seconds, "rows_per_fragment": n}
+"""
+import ipaddress
+import json
+import threading
+
+from .web import json_response
+
+PREFIX = "/_emulator"
+
+DEFAULT_SETTINGS = {"token_lifetime": 3599, "rows_per_fragment": 1000}
+
+
+class Fault:
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise ValueError("a fault is a JSON object")
+        self.spec = spec
+        self.path = str(spec.get("path", "/"))
+        self.status = spec.get("status")
+        self.body = spec.get("body", "")
+        self.headers = {str(k): str(v) for k, v in (spec.get("headers") or {}).items()}
+        self.delay = float(spec.get("delay") or 0)
+        self.truncate_after = spec.get("truncate_after")
+        self.remaining = spec.get("count", 1)   # null: every matching request
+        if self.status is not None and not 100 <= int(self.status) <= 599:
+            raise ValueError("status must be an HTTP status code")
+        if self.truncate_after is not None and int(self.truncate_after) < 0:
+            raise ValueError("truncate_after must be >= 0")
+
+    def describe(self):
+        return dict(self.spec, count=self.remaining)
+
+
+class Faults:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._faults = []
+
+    def add(self, fault):
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self):
+        with self._lock:
+            self._faults.clear()
+
+    def describe(self):
+        with self._lock:
+            return [f.describe() for f in self._faults]
+
+    def take(self, path):
+        """The first armed fault whose path prefixes this one, using up one of its count."""
+        with self._lock:
+            for fault in self._faults:
+                if path.startswith(fault.path):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+
+class RequestLog:
+    def __init__(self, path=None):
+        self._lock = threading.Lock()
+        self._records = []
+        self._file = open(path, "a", encoding="utf-8") if path else None
+
+    def append(self, record):
+        line = json.dumps(record)
+        with self._lock:
+            self._records.append(record)
+            if self._file:
+                self._file.write(line + "\n")
+                self._file.flush()
+
+    def records(self, prefix=None):
+        with self._lock:
+            return [r for r in self._records if prefix is None or r["path"].startswith(prefix)]
+
+    def clear(self):
+        with self._lock:
+            self._records.clear()
+
+    def close(self):
+        if self._file:
+            self._file.close()
+
+
+class Settings:
+    def __init__(self):
+        self._values = dict(DEFAULT_SETTINGS)
+
+    def __getitem__(self, name):
+        return self._values[name]
+
+    def update(self, changes):
+        for name, value in changes.items():
+            if name not in DEFAULT_SETTINGS:
+                raise ValueError("unknown setting %r" % name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError("%s must be a positive number" % name)
+        self._values.update(changes)
+
+    def reset(self):
+        self._values = dict(DEFAULT_SETTINGS)
+
+    def snapshot(self):
+        return dict(self._values)
+
+
+def _is_loopback(address):
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class Control:
+    def __init__(self, log, faults, settings):
+        self.log = log
+        self.faults = faults
+        self.settings = settings
+
+    def handle(self, request):
+        if not _is_loopback(request.client_address[0]):
+            return json_response(403, {"error": "the control API answers loopback clients only"})
+        route = (request.method, request.path[len(PREFIX):].rstrip("/"))
+        try:
+            if route == ("POST", "/faults"):
+                self.faults.add(Fault(request.json()))
+                return json_response(200, {"faults": self.faults.describe()})
+            if route == ("GET", "/faults"):
+                return json_response(200, {"faults": self.faults.describe()})
+            if route == ("DELETE", "/faults"):
+                self.faults.clear()
+                return json_response(200, {"faults": []})
+            if route == ("GET", "/requests"):
+                return json_response(200, self.log.records(request.query.get("path")))
+            if route == ("POST", "/reset"):
+                self.log.clear()
+                self.faults.clear()
+                self.settings.reset()
+                return json_response(200, {"reset": True})
+            if route[1] == "/settings" and request.method in ("GET", "POST"):
+                if request.method == "POST":
+                    changes = request.json()
+                    if not isinstance(changes, dict):
+                        raise ValueError("settings are a JSON object")
+                    self.settings.update(changes)
+                return json_response(200, self.settings.snapshot())
+        except (ValueError, TypeError) as e:
+            return json_response(400, {"error": str(e)})
+        return json_response(404, {"error": "no such control endpoint: %s %s" % (request.method, request.path)})

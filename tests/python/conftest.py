@@ -1,0 +1,99 @@
+"""The `emulator` fixture: one local Azure AD + Kusto emulator per test session.
+
+    def test_x(emulator):
+        emulator.config["cluster"], emulator.config["connection_string"], ...
+        emulator.reset()                               # tests reset when they need a clean log; nothing does it for them
+        emulator.fault(path="/v2/rest/query", status=503, headers={"Retry-After": "1"}, count=1)
+        emulator.settings(token_lifetime=2)
+        emulator.requests("/v2/rest/query")            # what the emulator received, secrets redacted
+"""
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PACKAGE_DIR = os.path.join(REPO, "bindings", "python", "kusto")
+START_TIMEOUT = 20
+
+# Runs the emulator from the source tree without executing kusto/__init__.py, which loads the C extension: the
+# emulator is pure Python and must start whether or not (and wherever) the extension was built.
+BOOTSTRAP = ("import runpy, sys, types; kusto = types.ModuleType('kusto'); kusto.__path__ = [sys.argv.pop(1)]; "
+             "sys.modules['kusto'] = kusto; runpy.run_module('kusto.emulator', run_name='__main__', alter_sys=True)")
+
+
+class Emulator:
+    def __init__(self, process, config, request_log_path):
+        self.process = process
+        self.config = config
+        self.request_log_path = request_log_path
+        self._http = requests.Session()
+        self._http.trust_env = False        # no proxies, no REQUESTS_CA_BUNDLE: talk to the emulator directly
+        self._http.verify = config["ca_file"]
+
+    def _call(self, method, path, payload=None):
+        response = self._http.request(method, self.config["control"] + path, json=payload, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def requests(self, path_prefix=None):
+        records = self._call("GET", "/requests")
+        return [r for r in records if path_prefix is None or r["path"].startswith(path_prefix)]
+
+    def reset(self):
+        self._call("POST", "/reset")
+
+    def fault(self, **spec):
+        return self._call("POST", "/faults", spec)
+
+    def clear_faults(self):
+        self._call("DELETE", "/faults")
+
+    def settings(self, **changes):
+        return self._call("POST", "/settings", changes)
+
+
+def _read_config_line(process, stderr_file):
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        if ready:
+            line = process.stdout.readline()
+            if line:
+                return json.loads(line)
+        if process.poll() is not None:
+            break
+    process.kill()
+    stderr_file.seek(0)
+    pytest.fail("the emulator did not print its configuration (exit status %s):\n%s"
+                % (process.poll(), stderr_file.read().decode(errors="replace")))
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    workdir = tempfile.mkdtemp(prefix="kusto-emulator-test-")
+    request_log_path = os.path.join(workdir, "requests.jsonl")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(PACKAGE_DIR), PYTHONUNBUFFERED="1")
+    with tempfile.TemporaryFile() as stderr_file:
+        process = subprocess.Popen(
+            [sys.executable, "-c", BOOTSTRAP, PACKAGE_DIR, "--print-config", "--request-log", request_log_path],
+            stdout=subprocess.PIPE, stderr=stderr_file, stdin=subprocess.DEVNULL, env=env, cwd=workdir)
+        try:
+            yield Emulator(process, _read_config_line(process, stderr_file), request_log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+            if os.path.exists(request_log_path):
+                os.remove(request_log_path)
+            os.rmdir(workdir)
