@@ -69,6 +69,9 @@ demo() {
     start_emulator
     say "Python: sign in with the emulator's application and query"
     (cd /tmp && "$OLDPWD/$VENV/bin/python" "$OLDPWD/examples/query.py")
+    install_lua_module
+    say "Lua: the same through the Lua module"
+    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 examples/query.lua
     say "C: the same through libkusto, installed under $BUILD/prefix and linked with pkg-config"
     build_c_example
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)"
