@@ -84,7 +84,34 @@ build_c_example() {
         -Wl,-rpath,"$PWD/$BUILD/prefix/lib" -o "$BUILD/query"
 }
 
+# The counts of every suite's closing line, added up into one closing line.
+summarize() {
+    python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+passed = failed = 0
+for p, f in re.findall(r"^C: (\d+) passed, (\d+) failed$", text, re.M):
+    passed, failed = passed + int(p), failed + int(f)
+for line in re.findall(r"^=*\s*(?:\d+ \w+(?:, )?)+ in [\d.]+s\s*=*$", text, re.M):
+    counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (\w+)", line))
+    passed += counts.get("passed", 0)
+    failed += counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0)
+for s, f, e in re.findall(r"^(\d+) successes / (\d+) failures / (\d+) errors", text, re.M):
+    passed, failed = passed + int(s), failed + int(f) + int(e)
+print(f"all: {passed} passed, {failed} failed")
+PY
+}
+
 run_tests() {
+    mkdir -p "$BUILD"
+    local status=0
+    # A process of its own, so that `set -e` stops at the first failing suite.
+    "$0" suites 2>&1 | tee "$BUILD/test-output.log" || status=$?
+    summarize "$BUILD/test-output.log"
+    return $status
+}
+
+run_suites() {
     install_system_packages
     say "C unit tests"
     make -s check-c
@@ -109,5 +136,6 @@ run_tests() {
 case "${1:-}" in
 demo) demo ;;
 test) run_tests ;;
+suites) run_suites ;;
 *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac

@@ -22,7 +22,7 @@ def main(argv):
         if proc.returncode != 0 or not counts:
             failed += 0 if counts and int(counts.group(2)) else 1
             print(f"FAILED {binary} (exit {proc.returncode})\n{proc.stdout}")
-    print(f"C tests: {passed} passed, {failed} failed")
+    print(f"C: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
 

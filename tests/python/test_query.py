@@ -104,6 +104,17 @@ def test_dynamic_becomes_nested_python_values(client):
     assert row["n"] == 7
 
 
+def test_result_rows_and_dynamic_values_are_not_tracked_by_the_cycle_collector(client):
+    import gc
+    result = client.query(None, 'print o=dynamic({"a":[1,{"b":[]}]}), g=guid(01234567-89ab-cdef-0123-456789abcdef)')
+    [table] = result["primary_results"]
+    row = table["rows"][0]
+    assert not gc.is_tracked(row)
+    assert not gc.is_tracked(row[0]) and not gc.is_tracked(row[0]["a"]) and not gc.is_tracked(row[0]["a"][1])
+    assert not gc.is_tracked(row[1])
+    assert row[0] == {"a": [1, {"b": []}]}
+
+
 def test_range_row_counts(client):
     [table] = client.query(None, "range x from 1 to 25000 step 1")["primary_results"]
     assert len(table["rows"]) == 25000

@@ -10,9 +10,10 @@
 Everything is done by the C extension kusto._kusto; this module only re-exports it and adds the
 one-shot helpers. The emulator (kusto.emulator) is imported only by `python -m kusto.emulator`.
 
-Calls release the GIL while they wait on the network. While a result is being built the cyclic
-garbage collector is paused (it would otherwise traverse the growing result over and over); its
-previous state comes back when the call ends.
+Calls release the GIL while they wait on the network. The lists and dicts of a result are not
+tracked by the cyclic garbage collector (they cannot form cycles as built, and a large result would
+otherwise be traversed by every collection); a cycle made later by appending a row list to itself
+would not be collected.
 """
 from ._kusto import (
     ArgumentError,

@@ -118,7 +118,9 @@ static int on_begin_row(void *ud) {
     if (!b->rows || b->row) return out_of_order("begin_row");
     b->row = PyList_New(b->width);
     b->column = 0;
-    return b->row ? 0 : -1;
+    if (!b->row) return -1;
+    PyObject_GC_UnTrack(b->row); /* see kusto/__init__.py: results are not tracked */
+    return 0;
 }
 
 static int on_end_row(void *ud) {
@@ -190,12 +192,16 @@ static int open_container(py_builder *b, PyObject *container) {
 static int close_container(py_builder *b, int is_list) {
     if (!b->depth || PyList_CheckExact(b->open[b->depth - 1]) != is_list) return out_of_order("end of dynamic value");
     b->depth--;
+    /* Inserting a container into a dict tracks the dict again; a finished value is final. */
+    if (PyObject_GC_IsTracked(b->open[b->depth])) PyObject_GC_UnTrack(b->open[b->depth]);
     return 0;
 }
 
 static int on_begin_array(void *ud) {
     py_builder *b = held(ud);
-    return open_container(b, PyList_New(0));
+    PyObject *list = PyList_New(0);
+    if (list) PyObject_GC_UnTrack(list);
+    return open_container(b, list);
 }
 
 static int on_end_array(void *ud) {
@@ -204,7 +210,9 @@ static int on_end_array(void *ud) {
 
 static int on_begin_object(void *ud) {
     py_builder *b = held(ud);
-    return open_container(b, PyDict_New());
+    PyObject *dict = PyDict_New();
+    if (dict) PyObject_GC_UnTrack(dict);
+    return open_container(b, dict);
 }
 
 static int on_end_object(void *ud) {
@@ -285,31 +293,15 @@ static PyObject *outcome(py_builder *b, kusto_status status, const kusto_error *
     return kusto_py_raise(b->st, status, err);
 }
 
-/*
- * The cyclic GC is paused while results are built: a large result is hundreds of thousands of new
- * lists and dicts, and the collections their allocation triggers would traverse the growing result
- * again and again (measured: 40% of a 100k-row query). Calls in several threads share one pause;
- * the GC's previous state comes back when the last one ends.
- */
-static void gc_pause(kusto_py_state *st) {
-    if (st->gc_pauses++ == 0) st->gc_was_enabled = PyGC_Disable();
-}
-
-static void gc_resume(kusto_py_state *st) {
-    if (--st->gc_pauses == 0 && st->gc_was_enabled) PyGC_Enable();
-}
-
 PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
                        const char *text, const kusto_request *req, int raw_ticks) {
     py_builder b = {.st = st, .raw_ticks = raw_ticks, .holding = 1};
     PyObject *result = NULL;
     if (builder_init(&b) == 0) {
         kusto_error *err = NULL;
-        gc_pause(st);
         on_leave(&b);
         kusto_status status = call(client, db, text, req, &python_builder, &b, &err);
         on_enter(&b);
-        gc_resume(st);
         result = outcome(&b, status, err);
         kusto_error_free(err);
     }

@@ -36,8 +36,6 @@ typedef struct kusto_py_state {
     PyObject *uuid_unknown;  /* uuid.SafeUUID.unknown */
     PyObject *decimal_type;  /* decimal.Decimal */
     PyObject *json_loads;    /* json.loads, only for KUSTO_VALUE_JSON cells */
-    int gc_pauses;           /* results being built now, by any thread (see builder.c) */
-    int gc_was_enabled;
 } kusto_py_state;
 
 /* errors.c */

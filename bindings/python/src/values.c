@@ -84,6 +84,7 @@ static PyObject *uuid_of(kusto_py_state *st, const kusto_value *v) {
     if (uuid && (PyObject_GenericSetAttr(uuid, st->keys[K_INT], number) < 0 ||
                  PyObject_GenericSetAttr(uuid, st->keys[K_IS_SAFE], st->uuid_unknown) < 0))
         Py_CLEAR(uuid);
+    if (uuid && PyObject_GC_IsTracked(uuid)) PyObject_GC_UnTrack(uuid);
     Py_XDECREF(number);
     return uuid;
 }
