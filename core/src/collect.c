@@ -71,13 +71,7 @@ static const char *keep_text(kusto_table *t, const char *text, size_t len) {
 
 static void table_free(kusto_table *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->info.column_count; i++) {
-        free((char *)t->columns[i].name);
-        free((char *)t->columns[i].type_name);
-    }
-    free(t->columns);
-    free((char *)t->info.name);
-    free((char *)t->info.kind);
+    kusto_table_info_free_parts(&t->info, t->columns);
     free(t->values);
     free_strings(t->strings);
     free(t);

@@ -201,14 +201,18 @@ static cJSON *span_json(span s) { return s.p ? cJSON_ParseWithLength(s.p, s.n) :
 
 /* ---- tables -------------------------------------------------------------------------------------- */
 
-static void table_clear(struct table *t) {
-    for (size_t i = 0; i < t->info.column_count; i++) {
-        free((char *)t->columns[i].name);
-        free((char *)t->columns[i].type_name);
+void kusto_table_info_free_parts(kusto_table_info *info, kusto_column *columns) {
+    for (size_t i = 0; i < info->column_count; i++) {
+        free((char *)columns[i].name);
+        free((char *)columns[i].type_name);
     }
-    free(t->columns);
-    free((char *)t->info.name);
-    free((char *)t->info.kind);
+    free(columns);
+    free((char *)info->name);
+    free((char *)info->kind);
+}
+
+static void table_clear(struct table *t) {
+    kusto_table_info_free_parts(&t->info, t->columns);
     memset(t, 0, sizeof *t);
 }
 

@@ -17,6 +17,9 @@ kusto_status kusto_parser_feed(kusto_parser *p, const char *data, size_t len, ku
 kusto_status kusto_parser_finish(kusto_parser *p, kusto_error **err);
 void kusto_parser_free(kusto_parser *p);
 
+/* Frees the strings of a table description the parser or collector made, and its columns array. */
+void kusto_table_info_free_parts(kusto_table_info *info, kusto_column *columns);
+
 /* The builder that fills a kusto_result (collect.c). */
 const kusto_builder *kusto_collector_builder(void);
 kusto_result *kusto_collector_new(void);
