@@ -9,8 +9,8 @@
 #include "connstr.h"
 #include "endpoints.h"
 #include "error.h"
-#include "flows/flows.h"
 #include "options.h"
+#include "signin.h"
 #include "token.h"
 
 #define EXPIRY_MARGIN_SECONDS 300
@@ -44,37 +44,39 @@ static kusto_status refuse_unsupported(const kusto_connstr *cs, kusto_error **er
     return KUSTO_OK;
 }
 
-typedef struct client_options {
-    const char *authority;
-    const char *ca_file;
-    const char *timeout;
-    const char *trusted_hosts;
-} client_options;
-
 /* Options that are not connection-string keywords; "authority" here is the full authority URL. */
-static const char **client_option_slot(client_options *co, const char *name) {
-    if (strcmp(name, "authority") == 0) return &co->authority;
-    if (strcmp(name, "ca_file") == 0) return &co->ca_file;
-    if (strcmp(name, "timeout") == 0) return &co->timeout;
-    if (strcmp(name, "trusted_hosts") == 0) return &co->trusted_hosts;
-    return NULL;
+static const char *const client_option_names[] = {
+    "authority",
+    "ca_file",
+    "timeout",
+    "trusted_hosts",
+    NULL,
+};
+
+static int is_client_option(const char *name) {
+    for (size_t i = 0; client_option_names[i]; i++)
+        if (strcmp(name, client_option_names[i]) == 0) return 1;
+    return 0;
 }
 
-static kusto_status apply_options(kusto_connstr *cs, const kusto_options *opts, client_options *co,
-                                  kusto_error **err) {
-    for (size_t i = 0; opts && i < kusto_options_count(opts); i++) {
+const char *kusto_client_option(const kusto_client *c, const char *name) {
+    return kusto_options_get(c->options, name);
+}
+
+static kusto_status apply_options(kusto_client *c, const kusto_options *opts, kusto_error **err) {
+    for (size_t i = 0; i < kusto_options_count(opts); i++) {
         const char *name = kusto_options_name(opts, i), *value = kusto_options_value(opts, i);
-        const char **slot = client_option_slot(co, name);
-        if (slot) {
-            *slot = value;
+        kusto_status status;
+        if (is_client_option(name)) {
+            status = kusto_options_set(c->options, name, value);
+            if (status != KUSTO_OK) return kusto_fail(err, status, "out of memory");
         } else if (strcmp(name, "cache_path") == 0) {
             return kusto_fail(err, KUSTO_E_UNSUPPORTED, "option 'cache_path': the persistent token cache is not in "
                                                         "this version (tokens are cached in memory per client)");
         } else if (kusto_keyword_lookup(name) < 0) {
             return kusto_fail(err, KUSTO_E_ARGUMENT, "unknown option '%s'", name);
-        } else {
-            kusto_status status = kusto_connstr_set(cs, name, value, err);
-            if (status != KUSTO_OK) return status;
+        } else if ((status = kusto_connstr_set(c->cs, name, value, err)) != KUSTO_OK) {
+            return status;
         }
     }
     return KUSTO_OK;
@@ -89,35 +91,25 @@ static kusto_status parse_timeout(const char *text, long *ms, kusto_error **err)
     return KUSTO_OK;
 }
 
-static kusto_auth_mode choose_auth_mode(const kusto_connstr *cs) {
-    if (!kusto_connstr_flag(cs, KW_AAD_FEDERATED_SECURITY)) return KUSTO_AUTH_NONE;
-    if (kusto_connstr_value(cs, KW_USER_TOKEN)) return KUSTO_AUTH_USER_TOKEN;
-    if (kusto_connstr_value(cs, KW_APPLICATION_TOKEN)) return KUSTO_AUTH_APP_TOKEN;
-    if (kusto_connstr_value(cs, KW_APPLICATION_CLIENT_ID) && kusto_connstr_value(cs, KW_APPLICATION_KEY))
-        return KUSTO_AUTH_CLIENT_SECRET;
-    return KUSTO_AUTH_UNAVAILABLE;
-}
-
 static kusto_status setup(kusto_client *c, const char *connstr, const kusto_options *opts, kusto_error **err) {
-    client_options co = {0};
     kusto_status status = kusto_connstr_parse(&c->cs, connstr ? connstr : "", err);
-    if (status == KUSTO_OK) status = apply_options(c->cs, opts, &co, err);
+    if (status == KUSTO_OK) status = kusto_options_new(&c->options);
+    if (status == KUSTO_OK) status = apply_options(c, opts, err);
     if (status == KUSTO_OK) status = refuse_unsupported(c->cs, err);
-    if (status != KUSTO_OK) return status;
+    if (status != KUSTO_OK) return status == KUSTO_E_NOMEM ? kusto_fail(err, status, "out of memory") : status;
     const char *cluster = kusto_connstr_value(c->cs, KW_DATA_SOURCE);
     if (!cluster || !*cluster) return kusto_fail(err, KUSTO_E_CONNSTR, "the connection string has no Data Source");
     const char *db = kusto_connstr_value(c->cs, KW_INITIAL_CATALOG);
     c->cluster = kusto_strdup(cluster);
     c->default_db = kusto_strdup(db ? db : "NetDefaultDB");
-    c->trusted_hosts = kusto_strdup(co.trusted_hosts);
-    if (!c->cluster || !c->default_db || (co.trusted_hosts && !c->trusted_hosts))
-        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    status = parse_timeout(co.timeout, &c->timeout_ms, err);
+    if (!c->cluster || !c->default_db) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    status = parse_timeout(kusto_client_option(c, "timeout"), &c->timeout_ms, err);
     if (status == KUSTO_OK) status = kusto_resource_for_cluster(&c->resource, c->cluster, err);
-    c->auth_mode = choose_auth_mode(c->cs);
-    if (status == KUSTO_OK && c->auth_mode != KUSTO_AUTH_NONE)
-        status = kusto_authority_resolve(&c->authority, co.authority, kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
-    if (status == KUSTO_OK) status = kusto_http_new(&c->http, co.ca_file, err);
+    if (status == KUSTO_OK) status = kusto_signin_choose(c, &c->signin, err);
+    if (status == KUSTO_OK && c->signin)
+        status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
+                                         kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
+    if (status == KUSTO_OK) status = kusto_http_new(&c->http, kusto_client_option(c, "ca_file"), err);
     if (status == KUSTO_OK) status = kusto_cache_new(&c->cache, err);
     return status;
 }
@@ -141,10 +133,10 @@ kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kus
 void kusto_client_free(kusto_client *c) {
     if (!c) return;
     kusto_connstr_free(c->cs);
+    kusto_options_free(c->options);
     free(c->cluster);
     free(c->resource);
     free(c->default_db);
-    free(c->trusted_hosts);
     kusto_authority_clear(&c->authority);
     kusto_http_free(c->http);
     kusto_cache_free(c->cache);
@@ -152,24 +144,11 @@ void kusto_client_free(kusto_client *c) {
     free(c);
 }
 
-static kusto_status bring_your_own(kusto_client *c, kusto_keyword kw, kusto_token **out, kusto_error **err) {
-    /* The expiry of a token brought by the caller is the caller's business. */
-    *out = kusto_token_new(kusto_connstr_value(c->cs, kw), "Bearer", INT64_MAX, c->resource, NULL);
-    return *out ? KUSTO_OK : kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-}
-
-static kusto_status sign_in(kusto_client *c, kusto_token **out, kusto_error **err) {
-    long timeout_ms = c->timeout_ms ? c->timeout_ms : 120000L;
-    kusto_flow_context ctx = {c->http, &c->authority, c->resource, timeout_ms};
-    const char *client_id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
-    return kusto_flow_client_secret(&ctx, client_id, kusto_connstr_value(c->cs, KW_APPLICATION_KEY), out, err);
-}
-
 /* Tokens are cached per authority, application and resource. */
 static char *cache_key(const kusto_client *c) {
     kusto_buf key = {0};
-    kusto_buf_printf(&key, "%s|%s|%s", c->authority.url, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID),
-                     c->resource);
+    const char *client_id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
+    kusto_buf_printf(&key, "%s|%s|%s|%s", c->signin->name, c->authority.url, client_id ? client_id : "", c->resource);
     return kusto_buf_take(&key);
 }
 
@@ -179,7 +158,7 @@ static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_err
     pthread_mutex_lock(&c->sign_in_lock);
     kusto_status status = KUSTO_OK;
     *out = kusto_cache_lookup(c->cache, key, kusto_now(), EXPIRY_MARGIN_SECONDS);
-    if (!*out) status = sign_in(c, out, err);
+    if (!*out) status = c->signin->acquire(c, out, err);
     if (status == KUSTO_OK && !(*out)->from_cache) status = kusto_cache_store(c->cache, key, *out, err);
     pthread_mutex_unlock(&c->sign_in_lock);
     free(key);
@@ -192,24 +171,17 @@ static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_err
 
 kusto_status kusto_client_acquire_token(kusto_client *c, kusto_token **out, kusto_error **err) {
     *out = NULL;
-    switch (c->auth_mode) {
-    case KUSTO_AUTH_NONE:
+    if (!c->signin)
         return kusto_fail(err, KUSTO_E_ARGUMENT,
                           "the connection string asks for no authentication (AAD Federated Security is not true)");
-    case KUSTO_AUTH_USER_TOKEN: return bring_your_own(c, KW_USER_TOKEN, out, err);
-    case KUSTO_AUTH_APP_TOKEN: return bring_your_own(c, KW_APPLICATION_TOKEN, out, err);
-    case KUSTO_AUTH_CLIENT_SECRET: return cached_sign_in(c, out, err);
-    case KUSTO_AUTH_UNAVAILABLE: break;
-    }
-    return kusto_fail(err, KUSTO_E_UNSUPPORTED,
-                      "the connection string asks for Azure AD sign-in but gives no credential this version supports "
-                      "(Application Client Id with Application Key, User Token, or Application Token)");
+    return c->signin->cached ? cached_sign_in(c, out, err) : c->signin->acquire(c, out, err);
 }
 
 kusto_status kusto_client_authorization(kusto_client *c, char **out, kusto_error **err) {
     *out = NULL;
-    if (c->auth_mode == KUSTO_AUTH_NONE) return KUSTO_OK;
-    kusto_status status = kusto_endpoint_check(c->cluster, c->authority.login_endpoint, c->trusted_hosts, err);
+    if (!c->signin) return KUSTO_OK;
+    kusto_status status =
+        kusto_endpoint_check(c->cluster, c->authority.login_endpoint, kusto_client_option(c, "trusted_hosts"), err);
     kusto_token *token = NULL;
     if (status == KUSTO_OK) status = kusto_client_acquire_token(c, &token, err);
     if (status != KUSTO_OK) return status;

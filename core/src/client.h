@@ -1,4 +1,4 @@
-/* Internal: what a client knows, shared by client.c (setup, sign-in) and query.c (requests). */
+/* Internal: what a client knows, shared by client.c (setup), signin.c (tokens) and query.c (requests). */
 #ifndef KUSTO_CLIENT_H
 #define KUSTO_CLIENT_H
 
@@ -9,27 +9,24 @@
 #include "http.h"
 #include "kusto.h"
 
-typedef enum kusto_auth_mode {
-    KUSTO_AUTH_NONE,          /* AAD Federated Security is not set: no Authorization header */
-    KUSTO_AUTH_CLIENT_SECRET, /* Application Client Id + Application Key */
-    KUSTO_AUTH_USER_TOKEN,    /* a token the caller brings */
-    KUSTO_AUTH_APP_TOKEN,
-    KUSTO_AUTH_UNAVAILABLE    /* sign-in asked for, but no supported credential given */
-} kusto_auth_mode;
+typedef struct kusto_signin_method kusto_signin_method;
 
 struct kusto_client {
     kusto_connstr *cs;
-    char *cluster;       /* Data Source, no trailing '/' */
-    char *resource;      /* what tokens are for: scheme://host of the cluster */
+    kusto_options *options;             /* client options given (not connection-string keywords) */
+    char *cluster;                      /* Data Source, no trailing '/' */
+    char *resource;                     /* what tokens are for: scheme://host of the cluster */
     char *default_db;
     kusto_authority authority;
-    kusto_auth_mode auth_mode;
-    char *trusted_hosts; /* option, may be NULL */
-    long timeout_ms;     /* option; 0 = servertimeout + 30 s */
+    const kusto_signin_method *signin;  /* NULL: the connection string asks for no authentication */
+    long timeout_ms;                    /* option; 0 = servertimeout + 30 s */
     kusto_http *http;
     kusto_cache *cache;
-    pthread_mutex_t sign_in_lock; /* one sign-in at a time: concurrent callers wait for its token */
+    pthread_mutex_t sign_in_lock;       /* one sign-in at a time: concurrent callers wait for its token */
 };
+
+/* The value of a client option (e.g. "ca_file"), NULL when not given. */
+const char *kusto_client_option(const kusto_client *client, const char *name);
 
 /* "Authorization: Bearer ..." for a request to the cluster, after checking the cluster may be sent
    a token; NULL in *out when the client signs in with nothing. The caller wipes and frees *out. */

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -64,4 +65,10 @@ const char *kusto_options_name(const kusto_options *opts, size_t i) {
 
 const char *kusto_options_value(const kusto_options *opts, size_t i) {
     return opts && i < opts->count ? opts->pairs[i].value : NULL;
+}
+
+const char *kusto_options_get(const kusto_options *opts, const char *name) {
+    for (size_t i = kusto_options_count(opts); i-- > 0;)
+        if (strcmp(opts->pairs[i].name, name) == 0) return opts->pairs[i].value;
+    return NULL;
 }

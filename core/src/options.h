@@ -12,4 +12,7 @@ const char *kusto_options_name(const kusto_options *opts, size_t i);
 /* The value as given; NULL when it was set to NULL (meaning "unset") or `i` is out of range. */
 const char *kusto_options_value(const kusto_options *opts, size_t i);
 
+/* The value last set for `name`, or NULL. */
+const char *kusto_options_get(const kusto_options *opts, const char *name);
+
 #endif

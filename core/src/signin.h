@@ -1,0 +1,24 @@
+/* Internal: the ways a client gets a token, in the order they are considered. */
+#ifndef KUSTO_SIGNIN_H
+#define KUSTO_SIGNIN_H
+
+#include "client.h"
+#include "flows/flows.h"
+
+struct kusto_signin_method {
+    const char *name; /* for messages, e.g. "application secret" */
+    /* 1 when the connection string and options ask for this method. */
+    int (*applies)(const kusto_client *client);
+    kusto_status (*acquire)(kusto_client *client, kusto_token **out, kusto_error **err);
+    int cached; /* tokens go through the client's cache (not for tokens the caller brings) */
+};
+
+/* The first method that applies; *out NULL when the connection string asks for no authentication
+   (AAD Federated Security not true). KUSTO_E_UNSUPPORTED when sign-in is asked for but no method
+   applies. */
+kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);
+
+/* What a flow needs from the client. */
+kusto_flow_context kusto_signin_context(kusto_client *client);
+
+#endif
