@@ -22,9 +22,25 @@ kusto_token *kusto_token_new(const char *access_token, const char *token_type, i
     return t;
 }
 
+int kusto_token_set(char **field, const char *value) {
+    char *copy = kusto_strdup(value);
+    if (value && !copy) return -1;
+    kusto_secret_free(*field);
+    *field = copy;
+    return 0;
+}
+
 kusto_token *kusto_token_copy(const kusto_token *t) {
     kusto_token *copy = kusto_token_new(t->access_token, t->token_type, t->expires_on, t->resource, t->authority);
-    if (copy) copy->from_cache = t->from_cache;
+    if (!copy) return NULL;
+    copy->from_cache = t->from_cache;
+    copy->refresh_on = t->refresh_on;
+    copy->ext_expires_on = t->ext_expires_on;
+    if (kusto_token_set(&copy->refresh_token, t->refresh_token) || kusto_token_set(&copy->id_token, t->id_token) ||
+        kusto_token_set(&copy->client_info, t->client_info) || kusto_token_set(&copy->scope, t->scope)) {
+        kusto_token_free(copy);
+        return NULL;
+    }
     return copy;
 }
 
@@ -41,6 +57,10 @@ void kusto_token_free(kusto_token *t) {
     free(t->token_type);
     free(t->resource);
     free(t->authority);
+    kusto_secret_free(t->refresh_token);
+    kusto_secret_free(t->id_token);
+    free(t->client_info);
+    free(t->scope);
     free(t);
 }
 

@@ -12,7 +12,17 @@ struct kusto_token {
     char *resource;
     char *authority;
     int from_cache;
+    /* What Azure AD may add, kept for the cache and for refreshing; NULL/0 when absent. */
+    char *refresh_token;    /* secret */
+    char *id_token;         /* secret-ish: wiped too */
+    char *client_info;      /* base64url of {"uid", "utid"} */
+    char *scope;            /* granted scopes, space-separated */
+    int64_t refresh_on;     /* Unix seconds: renew proactively after this */
+    int64_t ext_expires_on; /* Unix seconds */
 };
+
+/* Replaces a string field of a token with a copy of `value` (NULL clears); -1 when out of memory. */
+int kusto_token_set(char **field, const char *value);
 
 /* A token with copies of the strings (authority may be NULL); NULL when out of memory. */
 kusto_token *kusto_token_new(const char *access_token, const char *token_type, int64_t expires_on,

@@ -44,6 +44,30 @@ static kusto_status unreadable_answer(const kusto_http_response *resp, kusto_err
     return kusto_error_give(err, e);
 }
 
+static const char *text_of(const cJSON *json, const char *name) {
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, name));
+}
+
+static int add_optional_fields(kusto_token *t, const cJSON *json, int64_t requested_at) {
+    int64_t refresh_in = json_seconds(cJSON_GetObjectItemCaseSensitive(json, "refresh_in"));
+    int64_t ext_expires_in = json_seconds(cJSON_GetObjectItemCaseSensitive(json, "ext_expires_in"));
+    if (refresh_in > 0) t->refresh_on = requested_at + refresh_in;
+    if (ext_expires_in > 0) t->ext_expires_on = requested_at + ext_expires_in;
+    return kusto_token_set(&t->refresh_token, text_of(json, "refresh_token")) ||
+           kusto_token_set(&t->id_token, text_of(json, "id_token")) ||
+           kusto_token_set(&t->client_info, text_of(json, "client_info")) ||
+           kusto_token_set(&t->scope, text_of(json, "scope"));
+}
+
+/* The parsed tree holds copies of the secrets: wipe them before it is freed. */
+static void wipe_secrets(cJSON *json) {
+    static const char *const secrets[] = {"access_token", "refresh_token", "id_token"};
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        char *value = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, secrets[i]));
+        if (value) memset(value, 0, strlen(value));
+    }
+}
+
 kusto_status kusto_token_from_response(kusto_token **out, const kusto_http_response *resp, int64_t requested_at,
                                        const char *resource, const char *authority, kusto_error **err) {
     *out = NULL;
@@ -60,12 +84,15 @@ kusto_status kusto_token_from_response(kusto_token **out, const kusto_http_respo
         if (expires_on <= 0) expires_on = requested_at + (expires_in > 0 ? expires_in : 600);
         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "token_type"));
         *out = kusto_token_new(access, type, expires_on, resource, authority);
-        status = *out ? KUSTO_OK : kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+        status = *out && add_optional_fields(*out, json, requested_at) == 0
+                     ? KUSTO_OK
+                     : kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+        if (status != KUSTO_OK) {
+            kusto_token_free(*out);
+            *out = NULL;
+        }
     }
-    if (json && access) {
-        /* The parsed tree holds a copy of the token: wipe it before it is freed. */
-        memset(cJSON_GetObjectItemCaseSensitive(json, "access_token")->valuestring, 0, strlen(access));
-    }
+    wipe_secrets(json);
     cJSON_Delete(json);
     return status;
 }
