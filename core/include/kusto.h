@@ -105,6 +105,8 @@ void kusto_options_free(kusto_options *opts);
  *   ca_file        PEM CA bundle for every HTTPS call (token and query)
  *   timeout        seconds for a whole call (default: servertimeout + 30 s)
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
+ *   sign_in        the sign-in method by name ("application_secret", "user_token", "application_token",
+ *                  ...); by default the first the connection string gives credentials for
  *   cache_path     token cache file (not in this version: KUSTO_E_UNSUPPORTED; tokens are cached
  *                  in memory per client)
  * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with

@@ -50,6 +50,7 @@ static const char *const client_option_names[] = {
     "ca_file",
     "timeout",
     "trusted_hosts",
+    "sign_in",
     NULL,
 };
 

@@ -2,7 +2,9 @@
 #include "signin.h"
 
 #include <stdint.h>
+#include <string.h>
 
+#include "buf.h"
 #include "connstr.h"
 #include "error.h"
 #include "token.h"
@@ -51,15 +53,37 @@ static kusto_status client_secret(kusto_client *c, kusto_token **out, kusto_erro
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
-    {"user token", user_token_applies, user_token, 0},
-    {"application token", app_token_applies, app_token, 0},
-    {"application secret", client_secret_applies, client_secret, 1},
+    {"user_token", user_token_applies, user_token, 0},
+    {"application_token", app_token_applies, app_token, 0},
+    {"application_secret", client_secret_applies, client_secret, 1},
 };
+
+#define METHOD_COUNT (sizeof methods / sizeof *methods)
+
+static kusto_status choose_by_name(const kusto_client *c, const char *name, const kusto_signin_method **out,
+                                   kusto_error **err) {
+    for (size_t i = 0; i < METHOD_COUNT; i++) {
+        if (strcmp(methods[i].name, name) != 0) continue;
+        if (!methods[i].applies(c))
+            return kusto_fail(err, KUSTO_E_ARGUMENT, "sign_in '%s' lacks its credentials in the connection string or "
+                                                     "options", name);
+        *out = &methods[i];
+        return KUSTO_OK;
+    }
+    kusto_buf known = {0};
+    for (size_t i = 0; i < METHOD_COUNT; i++) kusto_buf_printf(&known, "%s%s", i ? ", " : "", methods[i].name);
+    kusto_status status = kusto_fail(err, KUSTO_E_ARGUMENT, "unknown sign_in '%s' (known: %s)", name,
+                                     known.data ? known.data : "");
+    kusto_buf_free(&known);
+    return status;
+}
 
 kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_method **out, kusto_error **err) {
     *out = NULL;
     if (!kusto_connstr_flag(c->cs, KW_AAD_FEDERATED_SECURITY)) return KUSTO_OK;
-    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+    const char *chosen = kusto_client_option(c, "sign_in");
+    if (chosen) return choose_by_name(c, chosen, out, err);
+    for (size_t i = 0; i < METHOD_COUNT; i++) {
         if (methods[i].applies(c)) {
             *out = &methods[i];
             return KUSTO_OK;

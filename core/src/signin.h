@@ -6,16 +6,16 @@
 #include "flows/flows.h"
 
 struct kusto_signin_method {
-    const char *name; /* for messages, e.g. "application secret" */
+    const char *name; /* the value of the "sign_in" option that picks it, e.g. "application_secret" */
     /* 1 when the connection string and options ask for this method. */
     int (*applies)(const kusto_client *client);
     kusto_status (*acquire)(kusto_client *client, kusto_token **out, kusto_error **err);
     int cached; /* tokens go through the client's cache (not for tokens the caller brings) */
 };
 
-/* The first method that applies; *out NULL when the connection string asks for no authentication
-   (AAD Federated Security not true). KUSTO_E_UNSUPPORTED when sign-in is asked for but no method
-   applies. */
+/* The method named by the "sign_in" option, else the first that applies; *out NULL when the
+   connection string asks for no authentication (AAD Federated Security not true). KUSTO_E_ARGUMENT for
+   an unknown "sign_in" value; KUSTO_E_UNSUPPORTED when sign-in is asked for but no method applies. */
 kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);
 
 /* What a flow needs from the client. */

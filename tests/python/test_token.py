@@ -81,3 +81,13 @@ def test_repr_of_a_client_shows_no_secret(emulator):
     assert config["client_secret"] not in text
     assert token["access_token"] not in text
     assert "closed" in repr(client)
+
+
+def test_sign_in_option_picks_the_method_by_name(emulator):
+    cfg = emulator.config
+    with pytest.raises(kusto.ArgumentError, match=r"unknown sign_in 'nope' \(known: .*application_secret"):
+        kusto.Client(cfg["connection_string"], ca_file=cfg["ca_file"], sign_in="nope")
+    with pytest.raises(kusto.ArgumentError, match="sign_in 'user_token' lacks its credentials"):
+        kusto.Client(cfg["connection_string"], ca_file=cfg["ca_file"], sign_in="user_token")
+    client = kusto.Client(cfg["connection_string"], ca_file=cfg["ca_file"], sign_in="application_secret")
+    assert client.acquire_token()["token_type"] == "Bearer"
