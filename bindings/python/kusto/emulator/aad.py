@@ -27,6 +27,7 @@ class App:
         self.secret = secret
         self.name = name
         self.object_id = str(uuid.uuid4())
+        self.federated = False          # trusts the Kubernetes issuer's service-account tokens (workload identity)
 
 
 def new_client_secret():
@@ -83,6 +84,7 @@ class AzureAD:
         self.directory = directory
         self.signer = signer
         self.settings = settings
+        self.federation = None          # identity.KubernetesIssuer, set by the emulator
 
     def route(self, request):
         for pattern, name in self.ROUTES:
@@ -216,6 +218,8 @@ class AzureAD:
                               "happen if the application has not been installed by the administrator of the "
                               "tenant or consented to by any user in the tenant. You may have sent your "
                               "authentication request to the wrong tenant." % (client_id, self.directory.domain))
+        if form.get("client_assertion") is not None:
+            return self._client_assertion(request, app, tid, form)
         secret = form.get("client_secret")
         if not secret:
             return self.error(request, 401, "invalid_client", 7000218,
@@ -227,6 +231,19 @@ class AzureAD:
                               "Invalid client secret provided. Ensure the secret being sent in the request is "
                               "the client secret value, not the client secret ID, for a secret added to app "
                               "'%s'." % app.client_id)
+        return self._issue(request, app, tid, form.get("scope"))
+
+    def _client_assertion(self, request, app, tid, form):
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return self.error(request, 400, "invalid_request", 700022,
+                              "The client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:"
+                              "jwt-bearer.")
+        reason = self.federation.check(form["client_assertion"]) if app.federated and self.federation else \
+            "the application has no federated identity credential"
+        request.record["client_assertion_ok"] = reason is None
+        if reason:
+            return self.error(request, 400, "invalid_client", 700213,
+                              "No matching federated identity record found for presented assertion: %s." % reason)
         return self._issue(request, app, tid, form.get("scope"))
 
     def _issue(self, request, app, tid, scope):
