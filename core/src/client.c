@@ -53,6 +53,7 @@ static const char *const client_option_names[] = {
     "sign_in",
     "managed_identity_client_id",
     "managed_identity_endpoint",
+    "aad_v1",
     NULL,
 };
 

@@ -12,8 +12,10 @@
 #define DEFAULT_SIGN_IN_TIMEOUT_MS 120000L
 
 kusto_flow_context kusto_signin_context(kusto_client *c) {
+    const char *v1 = kusto_client_option(c, "aad_v1");
     kusto_flow_context ctx = {c->http, &c->authority, c->resource,
-                              c->timeout_ms ? c->timeout_ms : DEFAULT_SIGN_IN_TIMEOUT_MS};
+                              c->timeout_ms ? c->timeout_ms : DEFAULT_SIGN_IN_TIMEOUT_MS,
+                              v1 && kusto_strcasecmp(v1, "true") == 0};
     return ctx;
 }
 

@@ -53,6 +53,18 @@ describe("sign-in from the environment", function()
       assert.matches("Identity not found", err.message)
    end)
 
+   it("signs in with Azure AD v1 when aad_v1 is true", function()
+      local cfg = helper.config()
+      local v1 = "/" .. cfg.tenant .. "/oauth2/token"
+      local before = helper.count(function(r) return r.path == v1 end)
+      local token = assert(kusto.acquire_token(helper.connection_string(), helper.opts({ aad_v1 = "true" })))
+      assert.is_true(token.expires_on > os.time() + 3000)
+      assert.are.equal(before + 1, helper.count(function(r) return r.path == v1 end))
+      local record = helper.last(function(r) return r.path == v1 end)
+      assert.are.equal(cfg.resource, record.form.resource)
+      assert.is_nil(record.form.scope)
+   end)
+
    it("signs in with workload identity from the environment", function()
       local cfg = helper.config()
       local output = in_child({

@@ -254,3 +254,28 @@ def test_azure_cli_missing_is_an_auth_error(emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(kusto.AuthenticationError, match="cannot run the Azure CLI"):
         kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli")
+
+
+# --- Azure AD v1 ----------------------------------------------------------------------------------------------
+
+def test_aad_v1_client_secret_uses_resource_and_reads_string_numbers(emulator):
+    config = emulator.config
+    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"],
+                      aad_v1="true") as client:
+        token = client.acquire_token()
+        assert answer(client.query(None, "print answer=42")) == 42
+    assert time.time() + 3000 < token["expires_on"] < time.time() + 3700
+    [request] = emulator.requests("/%s/oauth2/" % config["tenant"])
+    assert request["path"] == "/%s/oauth2/token" % config["tenant"]
+    assert request["form"]["resource"] == config["resource"]
+    assert "scope" not in request["form"]
+
+
+def test_aad_v1_errors_are_typed(emulator):
+    config = emulator.config
+    cs = config["connection_string"].replace(config["client_secret"], "wrong-v1-secret")
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(cs, ca_file=config["ca_file"], authority=config["authority"], aad_v1="true")
+    assert info.value.aadsts == 7000215
+    assert "wrong-v1-secret" not in str(info.value)
+    assert emulator.requests("/%s/oauth2/token" % config["tenant"])

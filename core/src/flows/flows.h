@@ -13,12 +13,16 @@ typedef struct kusto_flow_context {
     const kusto_authority *authority;
     const char *resource;  /* e.g. https://c.kusto.windows.net; scope is resource + "/.default" */
     long timeout_ms;
+    int aad_v1;            /* Azure AD v1: {authority}/oauth2/token with resource= instead of scope= */
 } kusto_flow_context;
 
-/* POSTs the form to the authority's token endpoint (v2) and turns the answer into a token. The form
+/* POSTs the form to the authority's token endpoint (v2, or v1 when ctx->aad_v1) and turns the answer into a token. The form
    holds secrets: it is wiped here whatever happens. */
 kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
                                  kusto_error **err);
+
+/* Appends "&scope={resource}/.default", or "&resource={resource}" for v1. 0 or -1 (no memory). */
+int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form);
 
 /* Application sign-in with a client secret (grant_type=client_credentials). */
 kusto_status kusto_flow_client_secret(const kusto_flow_context *ctx, const char *client_id, const char *secret,

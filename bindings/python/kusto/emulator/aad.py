@@ -75,6 +75,7 @@ def _is_loopback_host(host):
 class AzureAD:
     ROUTES = [
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$"), "token"),
+        (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/token$"), "token_v1"),
         (re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$"), "openid_configuration"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/instance$"), "instance_discovery"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/(?:v2\.0/)?keys$"), "keys"),
@@ -181,6 +182,11 @@ class AzureAD:
 
     # --- token endpoint ---------------------------------------------------------------------------------
 
+    def token_v1(self, request, tenant):
+        """Azure AD v1: resource= instead of scope=, and numbers as strings in the answer."""
+        request.record["aad_v1"] = True
+        return self.token(request, tenant)
+
     def token(self, request, tenant):
         if request.method != "POST":
             return self.error(request, 400, "invalid_request", 900561,
@@ -247,6 +253,11 @@ class AzureAD:
         return self._issue(request, app, tid, form.get("scope"))
 
     def _issue(self, request, app, tid, scope):
+        if request.record.get("aad_v1"):
+            resource = request.form().get("resource")
+            if not resource:
+                return self._missing(request, "resource")
+            scope = resource.rstrip("/") + "/.default"
         if not scope:
             return self._missing(request, "scope")
         scopes = scope.split()
@@ -265,6 +276,12 @@ class AzureAD:
                               "authentication request to the wrong tenant." % (resource, self.directory.domain))
         lifetime = max(1, int(self.settings["token_lifetime"]))
         token = self.signer.sign(self._claims(app, tid, resource, lifetime))
+        if request.record.get("aad_v1"):
+            now = int(time.time())
+            return json_response(200, {"token_type": "Bearer", "expires_in": str(lifetime),
+                                       "ext_expires_in": str(lifetime), "expires_on": str(now + lifetime),
+                                       "not_before": str(now), "resource": resource, "access_token": token},
+                                 {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
         return json_response(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                                    "access_token": token},
                              {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
