@@ -111,6 +111,8 @@ void kusto_options_free(kusto_options *opts);
  *                  AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment"
  *                  (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and
  *                  "azure_cli" (`az account get-access-token` from PATH, no shell, within `timeout`)
+ *   aad_v1         "true": Azure AD v1 token endpoint ({authority}/oauth2/token, resource=) for
+ *                  application sign-in, instead of v2 (scope={resource}/.default)
  *   managed_identity_client_id   client id of a user-assigned managed identity
  *   managed_identity_endpoint    full IMDS token URL (default: IMDS_ENDPOINT's host, else
  *                  http://169.254.169.254); App Service's IDENTITY_ENDPOINT + IDENTITY_HEADER win
