@@ -53,8 +53,8 @@ check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
 
 # The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
-check-e2e: $(BUILD)/tests/e2e_client
-	@$(PYTHON) tests/c/run.py $<
+check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin
+	@$(PYTHON) tests/c/run.py $^
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

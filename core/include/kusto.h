@@ -106,7 +106,17 @@ void kusto_options_free(kusto_options *opts);
  *   timeout        seconds for a whole call (default: servertimeout + 30 s)
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
  *   sign_in        the sign-in method by name ("application_secret", "user_token", "application_token",
- *                  ...); by default the first the connection string gives credentials for
+ *                  ...); by default the first the connection string gives credentials for. Only by
+ *                  name: "managed_identity", "workload_identity" (AZURE_FEDERATED_TOKEN_FILE,
+ *                  AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment"
+ *                  (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and
+ *                  "azure_cli" (`az account get-access-token` from PATH, no shell, within `timeout`)
+ *   aad_v1         "true": Azure AD v1 token endpoint ({authority}/oauth2/token, resource=) for
+ *                  application sign-in, instead of v2 (scope={resource}/.default)
+ *   managed_identity_client_id   client id of a user-assigned managed identity
+ *   managed_identity_endpoint    full IMDS token URL (default: IMDS_ENDPOINT's host, else
+ *                  http://169.254.169.254); App Service's IDENTITY_ENDPOINT + IDENTITY_HEADER win
+ *                  when set and this option is not
  *   cache_path     token cache file (not in this version: KUSTO_E_UNSUPPORTED; tokens are cached
  *                  in memory per client)
  * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with

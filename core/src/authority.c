@@ -126,6 +126,12 @@ char *kusto_authority_token_endpoint(const kusto_authority *a) {
     return kusto_buf_take(&b);
 }
 
+char *kusto_authority_token_endpoint_v1(const kusto_authority *a) {
+    kusto_buf b = {0};
+    if (!a || !a->url || kusto_buf_printf(&b, "%s/oauth2/token", a->url)) return NULL;
+    return kusto_buf_take(&b);
+}
+
 void kusto_authority_clear(kusto_authority *a) {
     if (!a) return;
     free(a->url);

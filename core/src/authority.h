@@ -24,6 +24,8 @@ kusto_status kusto_authority_resolve(kusto_authority *out, const char *authority
                                      kusto_error **err);
 /* "{url}/oauth2/v2.0/token"; caller frees. */
 char *kusto_authority_token_endpoint(const kusto_authority *a);
+/* "{url}/oauth2/token" (Azure AD v1); caller frees. */
+char *kusto_authority_token_endpoint_v1(const kusto_authority *a);
 void kusto_authority_clear(kusto_authority *a);
 
 /* The token resource for a cluster URL: "scheme://host" without port, path or trailing '/'; caller

@@ -51,6 +51,9 @@ static const char *const client_option_names[] = {
     "timeout",
     "trusted_hosts",
     "sign_in",
+    "managed_identity_client_id",
+    "managed_identity_endpoint",
+    "aad_v1",
     NULL,
 };
 

@@ -12,8 +12,10 @@
 #define DEFAULT_SIGN_IN_TIMEOUT_MS 120000L
 
 kusto_flow_context kusto_signin_context(kusto_client *c) {
+    const char *v1 = kusto_client_option(c, "aad_v1");
     kusto_flow_context ctx = {c->http, &c->authority, c->resource,
-                              c->timeout_ms ? c->timeout_ms : DEFAULT_SIGN_IN_TIMEOUT_MS};
+                              c->timeout_ms ? c->timeout_ms : DEFAULT_SIGN_IN_TIMEOUT_MS,
+                              v1 && kusto_strcasecmp(v1, "true") == 0};
     return ctx;
 }
 
@@ -49,13 +51,46 @@ static kusto_status client_secret(kusto_client *c, kusto_token **out, kusto_erro
                                     kusto_connstr_value(c->cs, KW_APPLICATION_KEY), out, err);
 }
 
+/* ---- credentials from the environment ------------------------------------------------------------- */
+
+static int always(const kusto_client *c) { return 1; }
+
+static kusto_status managed_identity(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_managed_identity(&ctx, kusto_client_option(c, "managed_identity_client_id"),
+                                       kusto_client_option(c, "managed_identity_endpoint"), out, err);
+}
+
+static int workload_identity_applies(const kusto_client *c) { return kusto_flow_workload_identity_configured(); }
+static kusto_status workload_identity(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_workload_identity(&ctx, out, err);
+}
+
+static int environment_applies(const kusto_client *c) { return kusto_flow_environment_configured(); }
+static kusto_status environment(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_environment(&ctx, out, err);
+}
+
+static kusto_status azure_cli(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    const char *authority_id = kusto_connstr_value(c->cs, KW_AUTHORITY_ID);
+    int plain_tenant = authority_id && !strstr(authority_id, "://");
+    return kusto_flow_azure_cli(&ctx, plain_tenant ? authority_id : NULL, out, err);
+}
+
 /* ---- the table ----------------------------------------------------------------------------------- */
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
-    {"user_token", user_token_applies, user_token, 0},
-    {"application_token", app_token_applies, app_token, 0},
-    {"application_secret", client_secret_applies, client_secret, 1},
+    {"user_token", user_token_applies, user_token, 0, 0},
+    {"application_token", app_token_applies, app_token, 0, 0},
+    {"application_secret", client_secret_applies, client_secret, 1, 0},
+    {"managed_identity", always, managed_identity, 1, 1},
+    {"workload_identity", workload_identity_applies, workload_identity, 1, 1},
+    {"environment", environment_applies, environment, 1, 1},
+    {"azure_cli", always, azure_cli, 1, 1},
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)
@@ -65,8 +100,8 @@ static kusto_status choose_by_name(const kusto_client *c, const char *name, cons
     for (size_t i = 0; i < METHOD_COUNT; i++) {
         if (strcmp(methods[i].name, name) != 0) continue;
         if (!methods[i].applies(c))
-            return kusto_fail(err, KUSTO_E_ARGUMENT, "sign_in '%s' lacks its credentials in the connection string or "
-                                                     "options", name);
+            return kusto_fail(err, KUSTO_E_ARGUMENT, "sign_in '%s' lacks its credentials in the connection string, "
+                                                     "options or environment", name);
         *out = &methods[i];
         return KUSTO_OK;
     }
@@ -84,7 +119,7 @@ kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_metho
     const char *chosen = kusto_client_option(c, "sign_in");
     if (chosen) return choose_by_name(c, chosen, out, err);
     for (size_t i = 0; i < METHOD_COUNT; i++) {
-        if (methods[i].applies(c)) {
+        if (!methods[i].by_name_only && methods[i].applies(c)) {
             *out = &methods[i];
             return KUSTO_OK;
         }

@@ -6,8 +6,7 @@ kusto_status kusto_flow_client_secret(const kusto_flow_context *ctx, const char 
                                       kusto_token **out, kusto_error **err) {
     kusto_buf form = {0};
     int failed = kusto_buf_puts(&form, "grant_type=client_credentials&client_id=") ||
-                 kusto_buf_form_encode(&form, client_id) || kusto_buf_puts(&form, "&scope=") ||
-                 kusto_buf_form_encode(&form, ctx->resource) || kusto_buf_puts(&form, "%2F.default") ||
+                 kusto_buf_form_encode(&form, client_id) || kusto_flow_put_audience(ctx, &form) ||
                  kusto_buf_puts(&form, "&client_info=1&client_secret=") || kusto_buf_form_encode(&form, secret);
     if (failed) {
         kusto_buf_wipe(&form);

@@ -7,10 +7,17 @@
 #include "token.h"
 #include "uuid.h"
 
+int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form) {
+    if (ctx->aad_v1) return kusto_buf_puts(form, "&resource=") || kusto_buf_form_encode(form, ctx->resource);
+    return kusto_buf_puts(form, "&scope=") || kusto_buf_form_encode(form, ctx->resource) ||
+           kusto_buf_puts(form, "%2F.default");
+}
+
 kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
                                  kusto_error **err) {
     *out = NULL;
-    char *endpoint = kusto_authority_token_endpoint(ctx->authority);
+    char *endpoint = ctx->aad_v1 ? kusto_authority_token_endpoint_v1(ctx->authority)
+                                 : kusto_authority_token_endpoint(ctx->authority);
     char request_id[KUSTO_UUID_LEN + 1], request_id_header[64];
     kusto_status status = KUSTO_OK;
     if (!endpoint || !form->data || kusto_uuid4(request_id) != 0) {

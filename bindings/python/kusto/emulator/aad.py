@@ -27,6 +27,7 @@ class App:
         self.secret = secret
         self.name = name
         self.object_id = str(uuid.uuid4())
+        self.federated = False          # trusts the Kubernetes issuer's service-account tokens (workload identity)
 
 
 def new_client_secret():
@@ -74,6 +75,7 @@ def _is_loopback_host(host):
 class AzureAD:
     ROUTES = [
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$"), "token"),
+        (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/token$"), "token_v1"),
         (re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$"), "openid_configuration"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/instance$"), "instance_discovery"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/(?:v2\.0/)?keys$"), "keys"),
@@ -83,6 +85,7 @@ class AzureAD:
         self.directory = directory
         self.signer = signer
         self.settings = settings
+        self.federation = None          # identity.KubernetesIssuer, set by the emulator
 
     def route(self, request):
         for pattern, name in self.ROUTES:
@@ -179,6 +182,11 @@ class AzureAD:
 
     # --- token endpoint ---------------------------------------------------------------------------------
 
+    def token_v1(self, request, tenant):
+        """Azure AD v1: resource= instead of scope=, and numbers as strings in the answer."""
+        request.record["aad_v1"] = True
+        return self.token(request, tenant)
+
     def token(self, request, tenant):
         if request.method != "POST":
             return self.error(request, 400, "invalid_request", 900561,
@@ -216,6 +224,8 @@ class AzureAD:
                               "happen if the application has not been installed by the administrator of the "
                               "tenant or consented to by any user in the tenant. You may have sent your "
                               "authentication request to the wrong tenant." % (client_id, self.directory.domain))
+        if form.get("client_assertion") is not None:
+            return self._client_assertion(request, app, tid, form)
         secret = form.get("client_secret")
         if not secret:
             return self.error(request, 401, "invalid_client", 7000218,
@@ -229,7 +239,25 @@ class AzureAD:
                               "'%s'." % app.client_id)
         return self._issue(request, app, tid, form.get("scope"))
 
+    def _client_assertion(self, request, app, tid, form):
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return self.error(request, 400, "invalid_request", 700022,
+                              "The client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:"
+                              "jwt-bearer.")
+        reason = self.federation.check(form["client_assertion"]) if app.federated and self.federation else \
+            "the application has no federated identity credential"
+        request.record["client_assertion_ok"] = reason is None
+        if reason:
+            return self.error(request, 400, "invalid_client", 700213,
+                              "No matching federated identity record found for presented assertion: %s." % reason)
+        return self._issue(request, app, tid, form.get("scope"))
+
     def _issue(self, request, app, tid, scope):
+        if request.record.get("aad_v1"):
+            resource = request.form().get("resource")
+            if not resource:
+                return self._missing(request, "resource")
+            scope = resource.rstrip("/") + "/.default"
         if not scope:
             return self._missing(request, "scope")
         scopes = scope.split()
@@ -248,6 +276,12 @@ class AzureAD:
                               "authentication request to the wrong tenant." % (resource, self.directory.domain))
         lifetime = max(1, int(self.settings["token_lifetime"]))
         token = self.signer.sign(self._claims(app, tid, resource, lifetime))
+        if request.record.get("aad_v1"):
+            now = int(time.time())
+            return json_response(200, {"token_type": "Bearer", "expires_in": str(lifetime),
+                                       "ext_expires_in": str(lifetime), "expires_on": str(now + lifetime),
+                                       "not_before": str(now), "resource": resource, "access_token": token},
+                                 {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
         return json_response(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                                    "access_token": token},
                              {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})

@@ -9,6 +9,7 @@ import time
 from . import control
 from .aad import AzureAD, Directory
 from .ca import Credentials
+from .identity import KubernetesIssuer, ManagedIdentityService, is_loopback_https
 from .kusto_service import Cluster, KustoService
 from .tokens import Signer
 from .web import Response, json_response
@@ -17,7 +18,9 @@ from .web import Response, json_response
 def _redacted_headers(headers):
     out = {}
     for name, value in headers.items():
-        if name.lower() == "authorization":
+        if name.lower() == "x-identity-header":
+            value = "<redacted>"
+        elif name.lower() == "authorization":
             value = value.split(" ", 1)[0] + " <redacted>"
         out[name] = value
     return out
@@ -40,8 +43,14 @@ class Emulator:
         self.faults = control.Faults()
         self.log = control.RequestLog(request_log)
         self.control = control.Control(self.log, self.faults, self.settings)
-        self.services = [KustoService(self.cluster, self.signer, self.settings),
-                         AzureAD(self.directory, self.signer, self.settings)]
+        self.federated_app = self.directory.register("libkusto workload identity")
+        self.federated_app.federated = True
+        self.kubernetes = KubernetesIssuer(self.credentials.directory, self.credentials.signing_cert)
+        self.managed_identity = ManagedIdentityService(self.directory, self.signer, self.settings,
+                                                       is_loopback_https)
+        aad = AzureAD(self.directory, self.signer, self.settings)
+        aad.federation = self.kubernetes
+        self.services = [KustoService(self.cluster, self.signer, self.settings), aad, self.managed_identity]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
@@ -57,6 +66,11 @@ class Emulator:
                 "login_endpoint": base, "cluster": base, "resource": self.cluster.resource, "database": database,
                 "ca_file": self.credentials.ca_file, "client_id": app.client_id, "client_secret": app.secret,
                 "control": base + control.PREFIX,
+                "imds_endpoint": base, "identity_endpoint": base + "/msi/token",
+                "identity_header": self.managed_identity.identity_header,
+                "managed_identity_client_id": self.managed_identity.user_assigned_client_id,
+                "federated_client_id": self.federated_app.client_id,
+                "federated_token_file": self.kubernetes.token_file,
                 "connection_string": "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;"
                                      "Application Client Id=%s;Application Key=%s;Authority Id=%s"
                                      % (base, database, app.client_id, app.secret, authority)}

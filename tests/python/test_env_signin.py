@@ -1,0 +1,281 @@
+"""Sign-in with what the environment provides: managed identity, workload identity, environment variables, Azure CLI."""
+import json
+import os
+import stat
+import time
+
+import pytest
+
+import kusto
+
+ENV_NAMES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IMDS_ENDPOINT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
+             "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST",
+             "AZURE_CLIENT_CERTIFICATE_PATH")
+
+
+@pytest.fixture(autouse=True)
+def clean(emulator, monkeypatch):
+    emulator.reset()
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def connection_string(config):
+    return "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True" % (config["cluster"], config["database"])
+
+
+def imds_url(config):
+    return config["imds_endpoint"] + "/metadata/identity/oauth2/token"
+
+
+def answer(result):
+    return result["primary_results"][0]["rows"][0][0]
+
+
+# --- managed identity ----------------------------------------------------------------------------------------
+
+def test_managed_identity_from_imds_signs_in_and_queries(emulator):
+    config = emulator.config
+    with kusto.Client(connection_string(config), ca_file=config["ca_file"], sign_in="managed_identity",
+                      managed_identity_endpoint=imds_url(config)) as client:
+        token = client.acquire_token()
+        result = client.query(None, "print answer=42")
+    assert token["token_type"] == "Bearer"
+    assert time.time() + 3000 < token["expires_on"] < time.time() + 3700   # from the string "expires_on"
+    assert token["resource"] == config["resource"]
+    assert answer(result) == 42
+    [request] = emulator.requests("/metadata/identity/oauth2/token")
+    assert request["method"] == "GET"
+    assert request["headers"].get("Metadata") == "true"
+    assert request["query"] == {"api-version": "2018-02-01", "resource": config["resource"]}
+    assert not emulator.requests("/" + config["tenant"])          # Azure AD was not asked
+
+
+def test_managed_identity_user_assigned_sends_client_id(emulator):
+    config = emulator.config
+    token = kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="managed_identity",
+                                managed_identity_endpoint=imds_url(config),
+                                managed_identity_client_id=config["managed_identity_client_id"])
+    assert token["token_type"] == "Bearer"
+    [request] = emulator.requests("/metadata/identity/oauth2/token")
+    assert request["query"]["client_id"] == config["managed_identity_client_id"]
+
+
+def test_managed_identity_unknown_identity_is_a_typed_auth_error(emulator):
+    config = emulator.config
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="managed_identity",
+                            managed_identity_endpoint=imds_url(config),
+                            managed_identity_client_id="00000000-0000-0000-0000-000000000000")
+    assert "Identity not found" in str(info.value)
+    assert info.value.code == "invalid_request"
+    assert info.value.http_status == 400
+
+
+def test_managed_identity_from_app_service_environment(emulator, monkeypatch):
+    config = emulator.config
+    monkeypatch.setenv("IDENTITY_ENDPOINT", config["identity_endpoint"])
+    monkeypatch.setenv("IDENTITY_HEADER", config["identity_header"])
+    token = kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="managed_identity")
+    assert time.time() + 3000 < token["expires_on"] < time.time() + 3700
+    [request] = emulator.requests("/msi/token")
+    assert request["query"]["api-version"] == "2019-08-01"
+    assert request["headers"].get("X-IDENTITY-HEADER") == "<redacted>"   # sent, and kept out of the log
+
+
+def test_managed_identity_app_service_wrong_header_error_has_message_and_correlation_id(emulator, monkeypatch):
+    config = emulator.config
+    monkeypatch.setenv("IDENTITY_ENDPOINT", config["identity_endpoint"])
+    monkeypatch.setenv("IDENTITY_HEADER", "wrong")
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="managed_identity")
+    assert "X-IDENTITY-HEADER is missing or wrong" in str(info.value)
+    assert info.value.http_status == 401
+    assert info.value.request_id
+
+
+def test_managed_identity_imds_endpoint_environment_variable(emulator, monkeypatch):
+    config = emulator.config
+    monkeypatch.setenv("IMDS_ENDPOINT", config["imds_endpoint"])
+    token = kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="managed_identity")
+    assert token["token_type"] == "Bearer"
+    assert len(emulator.requests("/metadata/identity/oauth2/token")) == 1
+
+
+def test_managed_identity_refuses_plain_http_to_a_remote_host(emulator):
+    config = emulator.config
+    with pytest.raises(kusto.UntrustedEndpointError, match="plain http"):
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="managed_identity",
+                            managed_identity_endpoint="http://identity.example.com/token")
+
+
+# --- workload identity and environment credentials ------------------------------------------------------------
+
+def workload_env(monkeypatch, config, token_file=None):
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", token_file or config["federated_token_file"])
+    monkeypatch.setenv("AZURE_CLIENT_ID", config["federated_client_id"])
+    monkeypatch.setenv("AZURE_TENANT_ID", config["tenant"])
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", config["login_endpoint"])
+
+
+def test_workload_identity_sends_the_token_file_as_assertion_and_queries(emulator, monkeypatch):
+    config = emulator.config
+    workload_env(monkeypatch, config)
+    with kusto.Client(connection_string(config), ca_file=config["ca_file"], sign_in="workload_identity") as client:
+        token = client.acquire_token()
+        assert answer(client.query(None, "print answer=42")) == 42
+    assert token["authority"].lower() == config["authority"].lower()
+    [request] = emulator.requests("/%s/oauth2/v2.0/token" % config["tenant"])
+    assert request["form"]["client_id"] == config["federated_client_id"]
+    assert request["form"]["client_assertion"] == "<redacted>"
+    assert request["form"]["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    assert request["client_assertion_ok"] is True
+
+
+def test_workload_identity_rejects_an_assertion_not_from_the_issuer(emulator, monkeypatch, tmp_path):
+    config = emulator.config
+    forged = tmp_path / "token"
+    forged.write_text(open(config["federated_token_file"]).read()[:-8] + "AAAAAAAA")
+    workload_env(monkeypatch, config, str(forged))
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="workload_identity")
+    assert info.value.aadsts == 700213
+    assert info.value.code == "invalid_client"
+
+
+def test_workload_identity_rereads_the_token_file(emulator, monkeypatch, tmp_path):
+    config = emulator.config
+    token_file = tmp_path / "token"
+    token_file.write_text("not-a-jwt")
+    workload_env(monkeypatch, config, str(token_file))
+    with pytest.raises(kusto.AuthenticationError):
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="workload_identity")
+    token_file.write_text(open(config["federated_token_file"]).read())
+    token = kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="workload_identity")
+    assert token["token_type"] == "Bearer"
+
+
+def test_workload_identity_without_environment_is_an_argument_error(emulator):
+    with pytest.raises(kusto.ArgumentError, match="sign_in 'workload_identity' lacks its credentials"):
+        kusto.Client(connection_string(emulator.config), sign_in="workload_identity")
+
+
+def test_environment_credentials_with_client_secret(emulator, monkeypatch):
+    config = emulator.config
+    monkeypatch.setenv("AZURE_CLIENT_ID", config["client_id"])
+    monkeypatch.setenv("AZURE_TENANT_ID", config["tenant"])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", config["client_secret"])
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", config["login_endpoint"])
+    token = kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="environment")
+    assert token["authority"].lower() == config["authority"].lower()
+    [request] = emulator.requests("/%s/oauth2/v2.0/token" % config["tenant"])
+    assert request["client_secret_ok"] is True
+
+
+def test_environment_credentials_wrong_secret_is_typed_without_the_secret(emulator, monkeypatch):
+    config = emulator.config
+    monkeypatch.setenv("AZURE_CLIENT_ID", config["client_id"])
+    monkeypatch.setenv("AZURE_TENANT_ID", config["tenant"])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong-secret-value")
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", config["login_endpoint"])
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="environment")
+    assert info.value.aadsts == 7000215
+    assert info.value.request_id
+    assert "wrong-secret-value" not in str(info.value)
+
+
+def test_environment_certificate_is_not_yet_supported(emulator, monkeypatch):
+    monkeypatch.setenv("AZURE_CLIENT_ID", "x")
+    monkeypatch.setenv("AZURE_TENANT_ID", "y")
+    monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent.pem")
+    with pytest.raises(kusto.UnsupportedError, match="AZURE_CLIENT_CERTIFICATE_PATH"):
+        kusto.acquire_token(connection_string(emulator.config), sign_in="environment")
+
+
+# --- Azure CLI ------------------------------------------------------------------------------------------------
+
+FAKE_AZ = """#!/bin/sh
+printf '%s\\n' "$@" > "$(dirname "$0")/args"
+if [ -n "$FAKE_AZ_FAIL" ]; then
+  echo "WARNING: something first" >&2
+  echo "ERROR: Please run 'az login' to setup account." >&2
+  exit 1
+fi
+[ -n "$FAKE_AZ_SLEEP" ] && sleep "$FAKE_AZ_SLEEP"
+echo '{"accessToken": "fake-cli-token", "expiresOn": "2030-01-01 00:00:00.000000", "expires_on": 1893456000,'
+echo ' "subscription": "s", "tenant": "t", "tokenType": "Bearer"}'
+"""
+
+
+@pytest.fixture
+def fake_az(tmp_path, monkeypatch):
+    script = tmp_path / "az"
+    script.write_text(FAKE_AZ)
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", "%s:%s" % (tmp_path, os.environ["PATH"]))
+    return tmp_path
+
+
+def test_azure_cli_token_and_arguments(emulator, fake_az):
+    config = emulator.config
+    cs = connection_string(config) + ";Authority Id=" + config["tenant"]
+    token = kusto.acquire_token(cs, sign_in="azure_cli")
+    assert token["access_token"] == "fake-cli-token"
+    assert token["expires_on"] == 1893456000
+    assert token["resource"] == config["resource"]
+    args = (fake_az / "args").read_text().split("\n")[:-1]
+    assert args == ["account", "get-access-token", "--resource", config["resource"], "--output", "json",
+                    "--tenant", config["tenant"]]
+
+
+def test_azure_cli_without_tenant_leaves_it_to_the_cli(emulator, fake_az):
+    kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli")
+    assert "--tenant" not in (fake_az / "args").read_text()
+
+
+def test_azure_cli_not_logged_in_is_an_auth_error_with_its_message(emulator, fake_az, monkeypatch):
+    monkeypatch.setenv("FAKE_AZ_FAIL", "1")
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli")
+    assert "ERROR: Please run 'az login' to setup account." in str(info.value)
+    assert "exit status 1" in str(info.value)
+
+
+def test_azure_cli_timeout(emulator, fake_az, monkeypatch):
+    monkeypatch.setenv("FAKE_AZ_SLEEP", "5")
+    started = time.monotonic()
+    with pytest.raises(kusto.TimeoutError):
+        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli", timeout="0.5")
+    assert time.monotonic() - started < 3
+
+
+def test_azure_cli_missing_is_an_auth_error(emulator, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(kusto.AuthenticationError, match="cannot run the Azure CLI"):
+        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli")
+
+
+# --- Azure AD v1 ----------------------------------------------------------------------------------------------
+
+def test_aad_v1_client_secret_uses_resource_and_reads_string_numbers(emulator):
+    config = emulator.config
+    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"],
+                      aad_v1="true") as client:
+        token = client.acquire_token()
+        assert answer(client.query(None, "print answer=42")) == 42
+    assert time.time() + 3000 < token["expires_on"] < time.time() + 3700
+    [request] = emulator.requests("/%s/oauth2/" % config["tenant"])
+    assert request["path"] == "/%s/oauth2/token" % config["tenant"]
+    assert request["form"]["resource"] == config["resource"]
+    assert "scope" not in request["form"]
+
+
+def test_aad_v1_errors_are_typed(emulator):
+    config = emulator.config
+    cs = config["connection_string"].replace(config["client_secret"], "wrong-v1-secret")
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(cs, ca_file=config["ca_file"], authority=config["authority"], aad_v1="true")
+    assert info.value.aadsts == 7000215
+    assert "wrong-v1-secret" not in str(info.value)
+    assert emulator.requests("/%s/oauth2/token" % config["tenant"])
