@@ -1,6 +1,7 @@
 /* How an application proves itself: a client secret, or a JWT client assertion signed with its certificate. */
 #include "assertion.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -167,6 +168,8 @@ kusto_status kusto_assertion_signer_new(kusto_assertion_signer **out, const kust
         status = bad_credential(err, "key is not an RSA key (Azure AD client assertions are RS256/PS256)");
     if (status == KUSTO_OK && src->thumbprint && *src->thumbprint)
         status = check_thumbprint(sk_X509_value(s->chain, 0), src->thumbprint, err);
+    /* OpenSSL's per-thread error queue is shared with the application (e.g. Python's ssl): leave it empty. */
+    ERR_clear_error();
     if (status != KUSTO_OK) {
         kusto_assertion_signer_free(s);
         *out = NULL;
@@ -230,6 +233,7 @@ static int sign(const kusto_assertion_signer *s, kusto_buf *jwt) {
     ok = ok && !kusto_buf_puts(jwt, ".") && !b64(jwt, sig, len, 1);
     free(sig);
     EVP_MD_CTX_free(md);
+    ERR_clear_error();
     return ok ? 0 : -1;
 }
 

@@ -7,7 +7,7 @@ import json
 import time
 
 from . import control
-from .aad import AzureAD, Directory
+from .aad import KUSTO_PUBLIC_CLIENT_ID, AzureAD, Directory
 from .ca import Credentials
 from .kusto_service import Cluster, KustoService
 from .tokens import Signer
@@ -35,6 +35,11 @@ class Emulator:
         self.signer = Signer(self.credentials.signing_key, self.credentials.signing_cert)
         self.directory = Directory()
         self.app = self.directory.register("libkusto tests")
+        cert, self.cert_pem_file, self.cert_pfx_file, self.cert_pfx_password, self.cert_thumbprint = \
+            self.credentials.application_certificate()
+        self.cert_app = self.directory.register("libkusto certificate tests", cert=cert)
+        self.directory.register("Kusto public client", client_id=KUSTO_PUBLIC_CLIENT_ID)
+        self.user = self.directory.add_user("alice", "Alice Example")
         self.cluster = Cluster(self.directory)
         self.settings = control.Settings()
         self.faults = control.Faults()
@@ -57,6 +62,9 @@ class Emulator:
                 "login_endpoint": base, "cluster": base, "resource": self.cluster.resource, "database": database,
                 "ca_file": self.credentials.ca_file, "client_id": app.client_id, "client_secret": app.secret,
                 "control": base + control.PREFIX,
+                "cert_client_id": self.cert_app.client_id, "cert_pem_file": self.cert_pem_file,
+                "cert_pfx_file": self.cert_pfx_file, "cert_pfx_password": self.cert_pfx_password,
+                "cert_thumbprint": self.cert_thumbprint, "user": self.user.upn, "password": self.user.password,
                 "connection_string": "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;"
                                      "Application Client Id=%s;Application Key=%s;Authority Id=%s"
                                      % (base, database, app.client_id, app.secret, authority)}
