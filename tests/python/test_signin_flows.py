@@ -332,3 +332,53 @@ def test_on_behalf_of_request_matches_msal(emulator, msal):
     assert "error" not in result, result.get("error_description")
     [theirs] = token_requests(emulator)
     assert ours["form"] == theirs["form"]
+
+
+# --- token callback -----------------------------------------------------------------------------------------
+
+def callback_cs(config):
+    return "Data Source=%s;Initial Catalog=%s" % (config["cluster"], config["database"])
+
+
+def a_token(emulator):
+    return kusto.acquire_token(emulator.config["connection_string"], **options(emulator.config))["access_token"]
+
+
+def test_token_callback_is_called_for_every_request_with_the_resource(emulator):
+    config = emulator.config
+    token, calls = a_token(emulator), []
+
+    def callback(resource):
+        calls.append(resource)
+        return token, 2000000000
+    emulator.reset()
+    with kusto.Client(callback_cs(config), token_callback=callback, ca_file=config["ca_file"]) as client:
+        assert client.query(None, "print x=1")
+        assert client.query(None, "print x=2")
+        got = client.acquire_token()
+    assert got["access_token"] == token and got["expires_on"] == 2000000000 and got["from_cache"] is False
+    assert calls == [config["resource"]] * 3
+    assert token_requests(emulator) == [] and len(emulator.requests("/v2/rest/query")) == 2
+
+
+def test_a_raising_token_callback_is_an_authentication_error_chained_to_the_exception(emulator):
+    config = emulator.config
+
+    def callback(resource):
+        raise LookupError("no token in the vault")
+    with pytest.raises(kusto.AuthenticationError) as raised:
+        kusto.query(callback_cs(config), None, "print x=1", token_callback=callback, ca_file=config["ca_file"])
+    assert "LookupError: no token in the vault" in str(raised.value)
+    assert isinstance(raised.value.__cause__, LookupError)
+    assert emulator.requests("/v2/rest/query") == []
+
+
+def test_a_token_callback_returning_a_non_string_is_an_authentication_error(emulator):
+    with pytest.raises(kusto.AuthenticationError) as raised:
+        kusto.acquire_token(callback_cs(emulator.config), token_callback=lambda resource: 42)
+    assert isinstance(raised.value.__cause__, TypeError)
+
+
+def test_token_callback_must_be_callable(emulator):
+    with pytest.raises(TypeError):
+        kusto.Client(callback_cs(emulator.config), token_callback="not callable")
