@@ -106,23 +106,50 @@ void kusto_options_free(kusto_options *opts);
  *   timeout        seconds for a whole call (default: servertimeout + 30 s)
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
  *   sign_in        the sign-in method by name ("application_secret", "user_token", "application_token",
- *                  ...); by default the first the connection string gives credentials for. Only by
- *                  name: "managed_identity", "workload_identity" (AZURE_FEDERATED_TOKEN_FILE,
- *                  AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment"
- *                  (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and
- *                  "azure_cli" (`az account get-access-token` from PATH, no shell, within `timeout`)
+ *                  "application_certificate", "on_behalf_of", "user_password", "token_callback"); by default
+ *                  the first the connection string and options give credentials for. Only by name:
+ *                  "managed_identity", "workload_identity" (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID,
+ *                  AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment" (AZURE_CLIENT_ID, AZURE_TENANT_ID,
+ *                  AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and "azure_cli" (`az account get-access-token`
+ *                  from PATH, no shell, within `timeout`)
+ *   certificate_path      application certificate: a PEM file (private key + certificate chain) or, when the
+ *                         name ends .pfx/.p12, a PKCS#12 file (the connection string's Application Certificate
+ *                         Blob may hold the PEM text instead). PEM assertions are RS256 with x5t, PFX ones PS256
+ *                         with x5t#S256, as MSAL. Application Certificate Thumbprint, when given, must match.
+ *   certificate_password  password of the PFX file (or of an encrypted PEM key)
+ *   send_x5c       "true": send the certificate chain (x5c) for subject name + issuer authentication
+ *   user_assertion on-behalf-of: the token a user sent to this application (with Application Client Id and
+ *                  Application Key or a certificate); tokens are cached per user assertion
  *   aad_v1         "true": Azure AD v1 token endpoint ({authority}/oauth2/token, resource=) for
  *                  application sign-in, instead of v2 (scope={resource}/.default)
  *   managed_identity_client_id   client id of a user-assigned managed identity
  *   managed_identity_endpoint    full IMDS token URL (default: IMDS_ENDPOINT's host, else
  *                  http://169.254.169.254); App Service's IDENTITY_ENDPOINT + IDENTITY_HEADER win
  *                  when set and this option is not
+ * Username/password (User ID + Password in the connection string, public client Application Client Id or
+ * Kusto's db662dc1-0cfe-4e1c-a843-19a68e65be58) is deprecated by Microsoft: no MFA, no federated or personal
+ * accounts. Prefer a certificate, device code or a token callback.
  *   cache_path     token cache file (not in this version: KUSTO_E_UNSUPPORTED; tokens are cached
  *                  in memory per client)
  * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with
  * KUSTO_E_ARGUMENT at kusto_client_new() naming the option.
  */
 kusto_status kusto_options_set(kusto_options *opts, const char *name, const char *value);
+
+/*
+ * Token callback (sign_in "token_callback"): the caller supplies tokens, e.g. from its own credential library.
+ * Called on every request that needs a token, from the thread making it, with `resource` = the cluster's
+ * token resource (e.g. "https://c.kusto.windows.net"); nothing is cached, so cache in the callback if getting a
+ * token is slow. On success it returns 0 and sets *token_out to a malloc()ed NUL-terminated access token and
+ * may set *expires_on_out (Unix seconds; left at 0 when unknown); the core wipes and frees the token. On
+ * failure it returns non-zero and may set *message_out to a malloc()ed message (never a secret), which the
+ * core frees: the request then fails with KUSTO_E_AUTH carrying that message. A callback makes the client
+ * sign in even when the connection string does not say AAD Federated Security=True.
+ */
+typedef int (*kusto_token_callback)(void *ud, const char *resource, char **token_out, int64_t *expires_on_out,
+                                    char **message_out);
+/* Sets (or, with fn NULL, clears) the token callback; `ud` is passed back and must outlive the client. */
+kusto_status kusto_options_set_token_callback(kusto_options *opts, kusto_token_callback fn, void *ud);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Tokens                                                                                            */

@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include <curl/curl.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "connstr.h"
 #include "endpoints.h"
 #include "error.h"
+#include "flows/assertion.h"
 #include "options.h"
 #include "signin.h"
 #include "token.h"
@@ -54,6 +56,9 @@ static const char *const client_option_names[] = {
     "managed_identity_client_id",
     "managed_identity_endpoint",
     "aad_v1",
+    "certificate_path",
+    "certificate_password",
+    "user_assertion",
     NULL,
 };
 
@@ -96,6 +101,7 @@ static kusto_status parse_timeout(const char *text, long *ms, kusto_error **err)
 }
 
 static kusto_status setup(kusto_client *c, const char *connstr, const kusto_options *opts, kusto_error **err) {
+    c->token_callback = kusto_options_token_callback(opts, &c->token_callback_ud);
     kusto_status status = kusto_connstr_parse(&c->cs, connstr ? connstr : "", err);
     if (status == KUSTO_OK) status = kusto_options_new(&c->options);
     if (status == KUSTO_OK) status = apply_options(c, opts, err);
@@ -144,15 +150,29 @@ void kusto_client_free(kusto_client *c) {
     kusto_authority_clear(&c->authority);
     kusto_http_free(c->http);
     kusto_cache_free(c->cache);
+    kusto_assertion_signer_free(c->assertion_signer);
     pthread_mutex_destroy(&c->sign_in_lock);
     free(c);
 }
 
-/* Tokens are cached per authority, application and resource. */
+/* SHA-256 of a user token, hex: on-behalf-of tokens are per user, and the cache holds no user token. */
+static int add_digest(kusto_buf *key, const char *secret) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)secret, strlen(secret), digest);
+    int failed = kusto_buf_puts(key, "|");
+    for (size_t i = 0; !failed && i < sizeof digest; i++) failed = kusto_buf_printf(key, "%02x", digest[i]);
+    return failed;
+}
+
+/* Tokens are cached per authority, application and resource, and per user for user flows. */
 static char *cache_key(const kusto_client *c) {
     kusto_buf key = {0};
     const char *client_id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
-    kusto_buf_printf(&key, "%s|%s|%s|%s", c->signin->name, c->authority.url, client_id ? client_id : "", c->resource);
+    const char *user = kusto_connstr_value(c->cs, KW_USER_ID), *assertion = kusto_client_option(c, "user_assertion");
+    int failed = kusto_buf_printf(&key, "%s|%s|%s|%s|%s", c->signin->name, c->authority.url,
+                                  client_id ? client_id : "", c->resource, user ? user : "");
+    if (!failed && assertion) failed = add_digest(&key, assertion);
+    if (failed) kusto_buf_free(&key);
     return kusto_buf_take(&key);
 }
 

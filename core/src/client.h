@@ -23,6 +23,9 @@ struct kusto_client {
     kusto_http *http;
     kusto_cache *cache;
     pthread_mutex_t sign_in_lock;       /* one sign-in at a time: concurrent callers wait for its token */
+    struct kusto_assertion_signer *assertion_signer; /* the application certificate, loaded at first sign-in */
+    kusto_token_callback token_callback;               /* option; NULL when not given */
+    void *token_callback_ud;
 };
 
 /* The value of a client option (e.g. "ca_file"), NULL when not given. */

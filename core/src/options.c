@@ -14,6 +14,8 @@ typedef struct option_pair {
 struct kusto_options {
     option_pair *pairs;
     size_t count, cap;
+    kusto_token_callback token_callback;
+    void *token_callback_ud;
 };
 
 kusto_status kusto_options_new(kusto_options **out) {
@@ -71,4 +73,16 @@ const char *kusto_options_get(const kusto_options *opts, const char *name) {
     for (size_t i = kusto_options_count(opts); i-- > 0;)
         if (strcmp(opts->pairs[i].name, name) == 0) return opts->pairs[i].value;
     return NULL;
+}
+
+kusto_status kusto_options_set_token_callback(kusto_options *opts, kusto_token_callback fn, void *ud) {
+    if (!opts) return KUSTO_E_ARGUMENT;
+    opts->token_callback = fn;
+    opts->token_callback_ud = fn ? ud : NULL;
+    return KUSTO_OK;
+}
+
+kusto_token_callback kusto_options_token_callback(const kusto_options *opts, void **ud) {
+    *ud = opts ? opts->token_callback_ud : NULL;
+    return opts ? opts->token_callback : NULL;
 }

@@ -15,4 +15,7 @@ const char *kusto_options_value(const kusto_options *opts, size_t i);
 /* The value last set for `name`, or NULL. */
 const char *kusto_options_get(const kusto_options *opts, const char *name);
 
+/* The token callback set, or NULL; its user data in *ud. */
+kusto_token_callback kusto_options_token_callback(const kusto_options *opts, void **ud);
+
 #endif

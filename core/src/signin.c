@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "connstr.h"
 #include "error.h"
+#include "flows/assertion.h"
 #include "token.h"
 
 #define DEFAULT_SIGN_IN_TIMEOUT_MS 120000L
@@ -80,13 +81,88 @@ static kusto_status azure_cli(kusto_client *c, kusto_token **out, kusto_error **
     return kusto_flow_azure_cli(&ctx, plain_tenant ? authority_id : NULL, out, err);
 }
 
+/* ---- application certificate, on-behalf-of ------------------------------------------------------- */
+
+static int has_certificate(const kusto_client *c) {
+    return has(c, KW_APPLICATION_CERTIFICATE_BLOB) || kusto_client_option(c, "certificate_path");
+}
+
+/* Loads the certificate once per client (sign-ins run one at a time, under sign_in_lock). */
+static kusto_status app_credential(kusto_client *c, kusto_app_credential *cred, kusto_error **err) {
+    cred->secret = kusto_connstr_value(c->cs, KW_APPLICATION_KEY);
+    cred->signer = NULL;
+    if (!has_certificate(c)) return KUSTO_OK;
+    if (!c->assertion_signer) {
+        kusto_certificate_source src = {
+            kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_BLOB), kusto_client_option(c, "certificate_path"),
+            kusto_client_option(c, "certificate_password"),
+            kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_THUMBPRINT),
+            kusto_connstr_flag(c->cs, KW_APPLICATION_CERTIFICATE_SEND_X5C)};
+        kusto_status status = kusto_assertion_signer_new(&c->assertion_signer, &src, err);
+        if (status != KUSTO_OK) return status;
+    }
+    cred->signer = c->assertion_signer;
+    return KUSTO_OK;
+}
+
+static int certificate_applies(const kusto_client *c) { return has(c, KW_APPLICATION_CLIENT_ID) && has_certificate(c); }
+
+static kusto_status certificate(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    kusto_app_credential cred;
+    kusto_status status = app_credential(c, &cred, err);
+    if (status != KUSTO_OK) return status;
+    return kusto_flow_certificate(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID), cred.signer, out, err);
+}
+
+static int on_behalf_of_applies(const kusto_client *c) {
+    return kusto_client_option(c, "user_assertion") && has(c, KW_APPLICATION_CLIENT_ID) &&
+           (has(c, KW_APPLICATION_KEY) || has_certificate(c));
+}
+
+static kusto_status on_behalf_of(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    kusto_app_credential cred;
+    kusto_status status = app_credential(c, &cred, err);
+    if (status != KUSTO_OK) return status;
+    return kusto_flow_on_behalf_of(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID), &cred,
+                                   kusto_client_option(c, "user_assertion"), out, err);
+}
+
+/* ---- username and password (deprecated) ---------------------------------------------------------- */
+
+#define KUSTO_PUBLIC_CLIENT_ID "db662dc1-0cfe-4e1c-a843-19a68e65be58"
+
+static int user_password_applies(const kusto_client *c) { return has(c, KW_USER_ID) && has(c, KW_PASSWORD); }
+
+static kusto_status user_password(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    const char *client_id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
+    return kusto_flow_user_password(&ctx, client_id ? client_id : KUSTO_PUBLIC_CLIENT_ID,
+                                    kusto_connstr_value(c->cs, KW_USER_ID), kusto_connstr_value(c->cs, KW_PASSWORD),
+                                    out, err);
+}
+
+/* ---- token callback ------------------------------------------------------------------------------ */
+
+static int token_callback_applies(const kusto_client *c) { return c->token_callback != NULL; }
+
+static kusto_status token_callback(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_token_callback(&ctx, c->token_callback, c->token_callback_ud, out, err);
+}
+
 /* ---- the table ----------------------------------------------------------------------------------- */
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
     {"user_token", user_token_applies, user_token, 0, 0},
     {"application_token", app_token_applies, app_token, 0, 0},
+    {"token_callback", token_callback_applies, token_callback, 0, 0}, /* the caller's tokens: not cached */
+    {"on_behalf_of", on_behalf_of_applies, on_behalf_of, 1, 0},
+    {"application_certificate", certificate_applies, certificate, 1, 0},
     {"application_secret", client_secret_applies, client_secret, 1, 0},
+    {"user_password", user_password_applies, user_password, 1, 0},
     {"managed_identity", always, managed_identity, 1, 1},
     {"workload_identity", workload_identity_applies, workload_identity, 1, 1},
     {"environment", environment_applies, environment, 1, 1},
@@ -115,7 +191,7 @@ static kusto_status choose_by_name(const kusto_client *c, const char *name, cons
 
 kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_method **out, kusto_error **err) {
     *out = NULL;
-    if (!kusto_connstr_flag(c->cs, KW_AAD_FEDERATED_SECURITY)) return KUSTO_OK;
+    if (!kusto_connstr_flag(c->cs, KW_AAD_FEDERATED_SECURITY) && !c->token_callback) return KUSTO_OK;
     const char *chosen = kusto_client_option(c, "sign_in");
     if (chosen) return choose_by_name(c, chosen, out, err);
     for (size_t i = 0; i < METHOD_COUNT; i++) {
@@ -126,5 +202,6 @@ kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_metho
     }
     return kusto_fail(err, KUSTO_E_UNSUPPORTED,
                       "the connection string asks for Azure AD sign-in but gives no credential this version supports "
-                      "(Application Client Id with Application Key, User Token, or Application Token)");
+                      "(Application Client Id with Application Key or a certificate, User ID with Password, User Token, "
+                      "Application Token, or a token callback)");
 }

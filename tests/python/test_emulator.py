@@ -147,7 +147,7 @@ def test_client_secret_in_basic_auth(emulator, http):
     ({"scope": "https://127.0.0.1/user.read"}, 400, "invalid_scope", 70011),
     ({"scope": "https://127.0.0.1/.default https://localhost/.default"}, 400, "invalid_scope", 70011),
     ({"scope": "https://kusto.example.com/.default"}, 400, "invalid_resource", 500011),
-    ({"grant_type": "password"}, 400, "unsupported_grant_type", 70003),
+    ({"grant_type": "urn:ietf:params:oauth:grant-type:saml1_1-bearer"}, 400, "unsupported_grant_type", 70003),
     ({"scope": None}, 400, "invalid_request", 900144),
     ({"client_secret": None}, 401, "invalid_client", 7000218),
     ({"tenant": "nosuch.example"}, 400, "invalid_tenant", 90002),

@@ -7,6 +7,7 @@ typedef struct client_object {
     kusto_client *client;
     char *data_source; /* for repr only; never a secret */
     int busy;          /* calls in flight (changed with the GIL held) */
+    PyObject *token_callback; /* the token_callback option, kept alive while the core may call it */
     int closed;
 } client_object;
 
@@ -31,8 +32,22 @@ static char *data_source_of(const char *connstr, PyObject *kwargs) {
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     const char *connstr;
     if (!PyArg_ParseTuple(args, "s:Client", &connstr)) return NULL;
-    kusto_options *opts = kusto_py_options_from(kwargs);
+    PyObject *callback = kwargs ? PyDict_GetItemString(kwargs, "token_callback") : NULL;
+    if (callback == Py_None) callback = NULL;
+    if (callback && !PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "token_callback must be callable");
+        return NULL;
+    }
+    PyObject *other_options = kwargs ? PyDict_Copy(kwargs) : NULL;
+    if (kwargs && (!other_options || (PyDict_GetItemString(other_options, "token_callback") &&
+                                      PyDict_DelItemString(other_options, "token_callback") < 0))) {
+        Py_XDECREF(other_options);
+        return NULL;
+    }
+    kusto_options *opts = kusto_py_options_from(other_options);
+    Py_XDECREF(other_options);
     if (!opts) return NULL;
+    if (callback) kusto_options_set_token_callback(opts, kusto_py_token_callback, callback);
     kusto_py_state *st = PyType_GetModuleState(type);
     kusto_client *client = NULL;
     kusto_error *err = NULL;
@@ -50,6 +65,7 @@ static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     }
     self->st = st;
     self->client = client;
+    self->token_callback = Py_XNewRef(callback);
     self->data_source = data_source_of(connstr, kwargs);
     return (PyObject *)self;
 }
@@ -66,6 +82,7 @@ static void client_release(client_object *self) {
 static void client_dealloc(client_object *self) {
     PyTypeObject *type = Py_TYPE(self);
     kusto_client_free(self->client);
+    Py_XDECREF(self->token_callback);
     free(self->data_source);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);

@@ -135,6 +135,7 @@ PyObject *kusto_py_raise(kusto_py_state *st, kusto_status status, const kusto_er
     if (status == KUSTO_E_NOMEM) return PyErr_NoMemory();
     PyObject *exc = kusto_py_error_object(st, err, status);
     if (exc) {
+        kusto_py_chain_callback_exception(exc, status);
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);
     }

@@ -48,6 +48,10 @@ PyObject *kusto_py_raise(kusto_py_state *st, kusto_status status, const kusto_er
 /* convert.c */
 /* Copies keyword arguments into new options; NULL with TypeError for a value of another type. */
 kusto_options *kusto_py_options_from(PyObject *kwargs);
+/* The kusto_token_callback that calls a Python callable (ud); see token_callback.c. */
+int kusto_py_token_callback(void *ud, const char *resource, char **token, int64_t *expires_on, char **message);
+/* Sets what the callback raised on this thread as the cause of `exc` (for KUSTO_E_AUTH), and forgets it. */
+void kusto_py_chain_callback_exception(PyObject *exc, kusto_status status);
 /* Text for one option value; returns a new reference to a str or bytes object, or NULL. */
 PyObject *kusto_py_option_text(PyObject *name, PyObject *value);
 /* A new kusto_request from a properties dict and the tracing arguments (each may be NULL/None). */

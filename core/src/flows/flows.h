@@ -23,6 +23,12 @@ kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form,
 
 /* Appends "&scope={resource}/.default", or "&resource={resource}" for v1. 0 or -1 (no memory). */
 int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form);
+/* The same with one more request header (e.g. "X-AnchorMailbox: upn:..."), or none when NULL. */
+kusto_status kusto_token_request_with_header(const kusto_flow_context *ctx, kusto_buf *form, const char *header,
+                                             kusto_token **out, kusto_error **err);
+
+/* Appends the scope of a user flow: "<resource>/.default offline_access openid profile", form-encoded. */
+int kusto_form_add_user_scope(kusto_buf *form, const kusto_flow_context *ctx);
 
 /* Application sign-in with a client secret (grant_type=client_credentials). */
 kusto_status kusto_flow_client_secret(const kusto_flow_context *ctx, const char *client_id, const char *secret,
@@ -53,5 +59,24 @@ kusto_status kusto_flow_environment(const kusto_flow_context *ctx, kusto_token *
    from PATH. `tenant` NULL or "organizations"/"common": the CLI's default. */
 kusto_status kusto_flow_azure_cli(const kusto_flow_context *ctx, const char *tenant, kusto_token **out,
                                   kusto_error **err);
+typedef struct kusto_assertion_signer kusto_assertion_signer;
+typedef struct kusto_app_credential kusto_app_credential;
+
+/* Application sign-in with a certificate (client credentials + client assertion, see assertion.h). */
+kusto_status kusto_flow_certificate(const kusto_flow_context *ctx, const char *client_id,
+                                    kusto_assertion_signer *signer, kusto_token **out, kusto_error **err);
+
+/* On-behalf-of: trades `user_assertion` (a token a user sent to this application) for a token to the cluster. */
+kusto_status kusto_flow_on_behalf_of(const kusto_flow_context *ctx, const char *client_id,
+                                     const kusto_app_credential *cred, const char *user_assertion,
+                                     kusto_token **out, kusto_error **err);
+
+/* Username and password (grant_type=password, deprecated). */
+kusto_status kusto_flow_user_password(const kusto_flow_context *ctx, const char *client_id, const char *user,
+                                      const char *password, kusto_token **out, kusto_error **err);
+
+/* A token from the caller's callback (see kusto_options_set_token_callback). */
+kusto_status kusto_flow_token_callback(const kusto_flow_context *ctx, kusto_token_callback callback, void *ud,
+                                       kusto_token **out, kusto_error **err);
 
 #endif

@@ -15,6 +15,11 @@ int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form) {
 
 kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
                                  kusto_error **err) {
+    return kusto_token_request_with_header(ctx, form, NULL, out, err);
+}
+
+kusto_status kusto_token_request_with_header(const kusto_flow_context *ctx, kusto_buf *form, const char *header,
+                                             kusto_token **out, kusto_error **err) {
     *out = NULL;
     char *endpoint = ctx->aad_v1 ? kusto_authority_token_endpoint_v1(ctx->authority)
                                  : kusto_authority_token_endpoint(ctx->authority);
@@ -26,7 +31,7 @@ kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form,
     }
     snprintf(request_id_header, sizeof request_id_header, "client-request-id: %s", request_id);
     const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
-                             "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, NULL};
+                             "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, header, NULL};
     kusto_http_request req = {"POST", endpoint, headers, form->data, form->len, ctx->timeout_ms, NULL, NULL};
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
@@ -38,4 +43,10 @@ done:
     kusto_buf_wipe(form);
     free(endpoint);
     return status;
+}
+
+int kusto_form_add_user_scope(kusto_buf *form, const kusto_flow_context *ctx) {
+    /* MSAL adds these to every user flow, sorted: an id token, the profile, and a refresh token. */
+    return kusto_buf_form_encode(form, ctx->resource) ||
+           kusto_buf_puts(form, "%2F.default+offline_access+openid+profile");
 }

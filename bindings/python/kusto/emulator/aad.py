@@ -8,26 +8,41 @@ import binascii
 import datetime
 import hmac
 import ipaddress
+import json
 import re
 import secrets
 import time
 import urllib.parse
 import uuid
 
+from . import assertions
+from .tokens import TokenError, b64url
 from .web import json_response
 
 MULTI_TENANT = ("common", "organizations", "consumers")
+KUSTO_PUBLIC_CLIENT_ID = "db662dc1-0cfe-4e1c-a843-19a68e65be58"   # Kusto's first-party public client
+USER_SCOPES = ("openid", "profile", "offline_access")
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 REDACTED_FORM_FIELDS = ("client_secret", "client_assertion", "password", "refresh_token", "assertion",
                         "code", "device_code", "code_verifier")
 
 
 class App:
-    def __init__(self, client_id, secret, name):
+    def __init__(self, client_id, secret, name, cert=None):
         self.client_id = client_id
-        self.secret = secret
+        self.secret = secret            # None: no client secret registered
         self.name = name
+        self.cert = cert                # a registered certificate (cryptography x509), or None
         self.object_id = str(uuid.uuid4())
         self.federated = False          # trusts the Kubernetes issuer's service-account tokens (workload identity)
+
+
+class User:
+    def __init__(self, upn, password, name):
+        self.upn = upn
+        self.password = password
+        self.name = name
+        self.object_id = str(uuid.uuid4())
 
 
 def new_client_secret():
@@ -42,12 +57,20 @@ class Directory:
         self.tenant_id = str(uuid.uuid4())
         self.domain = domain
         self.apps = {}
+        self.users = {}
         self.base_url = None            # https://host:port, known once the server is bound
 
-    def register(self, name):
-        app = App(str(uuid.uuid4()), new_client_secret(), name)
+    def register(self, name, cert=None, client_id=None):
+        """An application with a client secret, or (cert given) with that certificate only."""
+        app = App(client_id or str(uuid.uuid4()), None if cert is not None or client_id else new_client_secret(),
+                  name, cert)
         self.apps[app.client_id] = app
         return app
+
+    def add_user(self, login, name):
+        user = User("%s@%s" % (login, self.domain), secrets.token_urlsafe(12) + "a1!", name)
+        self.users[user.upn.lower()] = user
+        return user
 
     def resolve(self, tenant):
         """The tenant id a path segment names, the segment itself for common/organizations, else None."""
@@ -204,53 +227,163 @@ class AzureAD:
         grant = form.get("grant_type")
         if not grant:
             return self._missing(request, "grant_type")
-        if grant != "client_credentials":
+        flows = {"client_credentials": self._client_credentials, "password": self._password,
+                 JWT_BEARER_GRANT: self._on_behalf_of}
+        if grant not in flows:
             return self.error(request, 400, "unsupported_grant_type", 70003,
                               "The app requested an unsupported grant type '%s'." % grant)
-        return self._client_credentials(request, tid, form)
-
-    def _client_credentials(self, request, tid, form):
-        client_id = form.get("client_id")
-        if not client_id:
-            return self._missing(request, "client_id")
-        if tid in MULTI_TENANT:
+        if tid in MULTI_TENANT and grant != "password":
             return self.error(request, 400, "invalid_request", 50059,
                               "No tenant-identifying information found in either the request or implied "
                               "by any provided credentials.")
+        return flows[grant](request, tenant, tid, form)
+
+    def _client_credentials(self, request, tenant, tid, form):
+        app, failure = self._authenticated_app(request, tenant, form)
+        if failure is not None:
+            return failure
+        return self._issue(request, app, tid, form.get("scope"))
+
+    def _authenticated_app(self, request, tenant, form):
+        """(app, None) when the confidential client proved itself with its secret or certificate, else
+        (None, error response)."""
+        client_id = form.get("client_id")
+        if not client_id:
+            return None, self._missing(request, "client_id")
         app = self.directory.apps.get(client_id.lower())
         if app is None:
-            return self.error(request, 400, "unauthorized_client", 700016,
+            return None, self.error(request, 400, "unauthorized_client", 700016,
                               "Application with identifier '%s' was not found in the directory '%s'. This can "
                               "happen if the application has not been installed by the administrator of the "
                               "tenant or consented to by any user in the tenant. You may have sent your "
                               "authentication request to the wrong tenant." % (client_id, self.directory.domain))
         if form.get("client_assertion") is not None:
-            return self._client_assertion(request, app, tid, form)
+            if app.federated:
+                return self._check_federated_assertion(request, app, form)
+            return self._check_assertion(request, tenant, app, form)
         secret = form.get("client_secret")
         if not secret:
-            return self.error(request, 401, "invalid_client", 7000218,
-                              "The request body must contain the following parameter: 'client_assertion' "
-                              "or 'client_secret'.")
-        request.record["client_secret_ok"] = hmac.compare_digest(secret.encode(), app.secret.encode())
+            return None, self.error(request, 401, "invalid_client", 7000218,
+                                    "The request body must contain the following parameter: 'client_assertion' "
+                                    "or 'client_secret'.")
+        request.record["client_secret_ok"] = app.secret is not None and hmac.compare_digest(
+            secret.encode(), app.secret.encode())
         if not request.record["client_secret_ok"]:
-            return self.error(request, 401, "invalid_client", 7000215,
-                              "Invalid client secret provided. Ensure the secret being sent in the request is "
-                              "the client secret value, not the client secret ID, for a secret added to app "
-                              "'%s'." % app.client_id)
-        return self._issue(request, app, tid, form.get("scope"))
+            return None, self.error(request, 401, "invalid_client", 7000215,
+                                    "Invalid client secret provided. Ensure the secret being sent in the request "
+                                    "is the client secret value, not the client secret ID, for a secret added to "
+                                    "app '%s'." % app.client_id)
+        return app, None
 
-    def _client_assertion(self, request, app, tid, form):
+    def _check_assertion(self, request, tenant, app, form):
+        if form.get("client_assertion_type") != assertions.JWT_BEARER:
+            return None, self.error(request, 400, "invalid_request", 50027,
+                                    "JWT token is invalid or malformed. [Reason - client_assertion_type must be "
+                                    "'%s'.]" % assertions.JWT_BEARER)
+        endpoints = ["%s/%s/oauth2/v2.0/token" % (self.directory.base_url, t)
+                     for t in (tenant, self.directory.tenant_id, self.directory.domain)]
+        try:
+            header, claims, _, _ = assertions.decode(form["client_assertion"])
+            # Header and claims only (never the signature): tests compare what clients send.
+            request.record["client_assertion"] = {"header": header, "claims": claims}
+            assertions.verify(form["client_assertion"], app, endpoints)
+        except assertions.AssertionError_ as e:
+            return None, self.error(request, 401 if e.error == "invalid_client" else 400, e.error, e.code,
+                                    e.description)
+        return app, None
+
+    # --- user flows -------------------------------------------------------------------------------------
+
+    def _user_resource(self, request, scope, client_id):
+        """(resource, audience, None) for a user flow's scope, or (None, None, error response)."""
+        scopes = [s for s in (scope or "").split() if s not in USER_SCOPES]
+        if len(scopes) != 1 or not scopes[0].endswith("/.default"):
+            return None, None, self.error(request, 400, "invalid_scope", 70011,
+                                          "The provided value for the input parameter 'scope' is not valid. The "
+                                          "scope %s is not valid." % scope)
+        resource = scopes[0][:-len("/.default")]
+        own_api = resource.lower().replace("api://", "") in self.directory.apps
+        parsed = urllib.parse.urlsplit(resource)
+        if not own_api and (parsed.scheme != "https" or not _is_loopback_host(parsed.hostname)):
+            return None, None, self.error(request, 400, "invalid_resource", 500011,
+                                          "The resource principal named %s was not found in the tenant named "
+                                          "%s." % (resource, self.directory.domain))
+        return resource, resource.lower().replace("api://", "") if own_api else resource, None
+
+    def _password(self, request, tenant, tid, form):
+        for name in ("client_id", "username", "password", "scope"):
+            if not form.get(name):
+                return self._missing(request, name)
+        app = self.directory.apps.get(form["client_id"].lower())
+        if app is None:
+            return self.error(request, 400, "unauthorized_client", 700016,
+                              "Application with identifier '%s' was not found in the directory '%s'."
+                              % (form["client_id"], self.directory.domain))
+        user = self.directory.users.get(form["username"].lower())
+        request.record["anchor_mailbox"] = request.header("X-AnchorMailbox")
+        if user is None or not hmac.compare_digest(form["password"].encode(), user.password.encode()):
+            return self.error(request, 400, "invalid_grant", 50126,
+                              "Error validating credentials due to invalid username or password.")
+        resource, audience, failure = self._user_resource(request, form["scope"], app.client_id)
+        if failure is not None:
+            return failure
+        return self._issue_user(app, user, self.directory.tenant_id, audience, form["scope"])
+
+    def _on_behalf_of(self, request, tenant, tid, form):
+        if form.get("requested_token_use") != "on_behalf_of":
+            return self.error(request, 400, "invalid_request", 900144,
+                              "The request body must contain the following parameter: 'requested_token_use'.")
+        for name in ("assertion", "scope"):
+            if not form.get(name):
+                return self._missing(request, name)
+        app, failure = self._authenticated_app(request, tenant, form)
+        if failure is not None:
+            return failure
+        try:
+            incoming = self.signer.verify(form["assertion"], (app.client_id, "api://" + app.client_id))
+        except TokenError as e:
+            return self.error(request, 400, "invalid_grant", 50013, "Assertion failed signature validation. "
+                              "[Reason - %s.]" % e)
+        user = self.directory.users.get(str(incoming.get("upn", "")).lower())
+        if user is None or incoming.get("idtyp") != "user":
+            return self.error(request, 400, "invalid_grant", 50013,
+                              "Assertion is not a user token (on-behalf-of needs a user's token).")
+        resource, audience, failure = self._user_resource(request, form["scope"], app.client_id)
+        if failure is not None:
+            return failure
+        return self._issue_user(app, user, tid, audience, form["scope"])
+
+    def _issue_user(self, app, user, tid, audience, scope):
+        lifetime = max(1, int(self.settings["token_lifetime"]))
+        claims = self._claims(app, tid, audience, lifetime)
+        claims.update({"idtyp": "user", "oid": user.object_id, "sub": user.object_id, "upn": user.upn,
+                       "name": user.name, "scp": "user_impersonation", "appidacr": "0", "azpacr": "0"})
+        id_claims = {"aud": app.client_id, "iss": claims["iss"], "iat": claims["iat"], "nbf": claims["nbf"],
+                     "exp": claims["exp"], "name": user.name, "oid": user.object_id,
+                     "preferred_username": user.upn, "sub": user.object_id, "tid": tid, "ver": "2.0"}
+        client_info = b64url(json.dumps({"uid": user.object_id, "utid": tid}).encode())
+        granted = " ".join([s for s in scope.split() if s not in USER_SCOPES] +
+                           [s for s in USER_SCOPES if s in scope.split()])
+        return json_response(200, {"token_type": "Bearer", "scope": granted, "expires_in": lifetime,
+                                   "ext_expires_in": lifetime, "access_token": self.signer.sign(claims),
+                                   "refresh_token": "1.A" + secrets.token_urlsafe(48),
+                                   "id_token": self.signer.sign(id_claims), "client_info": client_info},
+                             {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+    def _check_federated_assertion(self, request, app, form):
+        """Workload identity: an assertion signed by the Kubernetes issuer the app trusts."""
         if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
-            return self.error(request, 400, "invalid_request", 700022,
-                              "The client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:"
-                              "jwt-bearer.")
-        reason = self.federation.check(form["client_assertion"]) if app.federated and self.federation else \
+            return None, self.error(request, 400, "invalid_request", 700022,
+                                    "The client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:"
+                                    "jwt-bearer.")
+        reason = self.federation.check(form["client_assertion"]) if self.federation else \
             "the application has no federated identity credential"
         request.record["client_assertion_ok"] = reason is None
         if reason:
-            return self.error(request, 400, "invalid_client", 700213,
-                              "No matching federated identity record found for presented assertion: %s." % reason)
-        return self._issue(request, app, tid, form.get("scope"))
+            return None, self.error(request, 400, "invalid_client", 700213,
+                                    "No matching federated identity record found for presented assertion: %s."
+                                    % reason)
+        return app, None
 
     def _issue(self, request, app, tid, scope):
         if request.record.get("aad_v1"):

@@ -7,7 +7,7 @@ import json
 import time
 
 from . import control
-from .aad import AzureAD, Directory
+from .aad import KUSTO_PUBLIC_CLIENT_ID, AzureAD, Directory
 from .ca import Credentials
 from .identity import KubernetesIssuer, ManagedIdentityService, is_loopback_https
 from .kusto_service import Cluster, KustoService
@@ -38,6 +38,11 @@ class Emulator:
         self.signer = Signer(self.credentials.signing_key, self.credentials.signing_cert)
         self.directory = Directory()
         self.app = self.directory.register("libkusto tests")
+        cert, self.cert_pem_file, self.cert_pfx_file, self.cert_pfx_password, self.cert_thumbprint = \
+            self.credentials.application_certificate()
+        self.cert_app = self.directory.register("libkusto certificate tests", cert=cert)
+        self.directory.register("Kusto public client", client_id=KUSTO_PUBLIC_CLIENT_ID)
+        self.user = self.directory.add_user("alice", "Alice Example")
         self.cluster = Cluster(self.directory)
         self.settings = control.Settings()
         self.faults = control.Faults()
@@ -71,6 +76,9 @@ class Emulator:
                 "managed_identity_client_id": self.managed_identity.user_assigned_client_id,
                 "federated_client_id": self.federated_app.client_id,
                 "federated_token_file": self.kubernetes.token_file,
+                "cert_client_id": self.cert_app.client_id, "cert_pem_file": self.cert_pem_file,
+                "cert_pfx_file": self.cert_pfx_file, "cert_pfx_password": self.cert_pfx_password,
+                "cert_thumbprint": self.cert_thumbprint, "user": self.user.upn, "password": self.user.password,
                 "connection_string": "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;"
                                      "Application Client Id=%s;Application Key=%s;Authority Id=%s"
                                      % (base, database, app.client_id, app.secret, authority)}

@@ -102,6 +102,22 @@ class Credentials:
         _write(self._cert_file, _pem_cert(server_cert) + _pem_cert(ca_cert), 0o644)
         _write(self._key_file, _pem_key(server_key))
 
+    def application_certificate(self, name="libkusto test application"):
+        """A self-signed certificate for an application's sign-in, written as PEM (key + certificate) and as a
+        password-protected PFX: (cert, pem_path, pfx_path, pfx_password, sha1_hex)."""
+        from cryptography.hazmat.primitives.serialization import pkcs12
+        import secrets
+        key = _new_key()
+        subject = _name(name)
+        cert = _builder(subject, subject, key.public_key(), days=365).sign(key, hashes.SHA256())
+        pem_path = os.path.join(self.directory, "app-cert.pem")
+        pfx_path = os.path.join(self.directory, "app-cert.pfx")
+        password = secrets.token_urlsafe(12)
+        _write(pem_path, _pem_key(key) + _pem_cert(cert))
+        _write(pfx_path, pkcs12.serialize_key_and_certificates(
+            b"libkusto", key, cert, None, serialization.BestAvailableEncryption(password.encode())))
+        return cert, pem_path, pfx_path, password, cert.fingerprint(hashes.SHA1()).hex()
+
     def server_context(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
