@@ -14,6 +14,7 @@ typedef struct option_pair {
 struct kusto_options {
     option_pair *pairs;
     size_t count, cap;
+    kusto_prompts prompts;
 };
 
 kusto_status kusto_options_new(kusto_options **out) {
@@ -71,4 +72,23 @@ const char *kusto_options_get(const kusto_options *opts, const char *name) {
     for (size_t i = kusto_options_count(opts); i-- > 0;)
         if (strcmp(opts->pairs[i].name, name) == 0) return opts->pairs[i].value;
     return NULL;
+}
+
+kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_device_code_callback fn, void *ud) {
+    if (!opts) return KUSTO_E_ARGUMENT;
+    opts->prompts.device_code = fn;
+    opts->prompts.device_code_ud = fn ? ud : NULL;
+    return KUSTO_OK;
+}
+
+kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud) {
+    if (!opts) return KUSTO_E_ARGUMENT;
+    opts->prompts.browser = fn;
+    opts->prompts.browser_ud = fn ? ud : NULL;
+    return KUSTO_OK;
+}
+
+kusto_prompts kusto_options_prompts(const kusto_options *opts) {
+    kusto_prompts none = {0};
+    return opts ? opts->prompts : none;
 }

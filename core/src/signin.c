@@ -2,6 +2,7 @@
 #include "signin.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -10,6 +11,7 @@
 #include "token.h"
 
 #define DEFAULT_SIGN_IN_TIMEOUT_MS 120000L
+#define DEFAULT_INTERACTIVE_TIMEOUT_MS 120000L
 
 kusto_flow_context kusto_signin_context(kusto_client *c) {
     kusto_flow_context ctx = {c->http, &c->authority, c->resource,
@@ -49,13 +51,42 @@ static kusto_status client_secret(kusto_client *c, kusto_token **out, kusto_erro
                                     kusto_connstr_value(c->cs, KW_APPLICATION_KEY), out, err);
 }
 
+/* ---- a person signs in ------------------------------------------------------------------------- */
+
+static int person_applies(const kusto_client *c) { return 1; }
+
+static const char *public_client_id(const kusto_client *c) {
+    const char *id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
+    return id ? id : KUSTO_PUBLIC_CLIENT_ID;
+}
+
+static kusto_status device_code(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_device_code(&ctx, public_client_id(c), c->timeout_ms, c->prompts.device_code,
+                                  c->prompts.device_code_ud, out, err);
+}
+
+static kusto_status interactive(kusto_client *c, kusto_token **out, kusto_error **err) {
+    const char *text = kusto_client_option(c, "interactive_timeout");
+    char *end = NULL;
+    double seconds = text ? strtod(text, &end) : DEFAULT_INTERACTIVE_TIMEOUT_MS / 1000.0;
+    if (text && (end == text || *end || !(seconds > 0) || seconds > 86400))
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "option 'interactive_timeout' must be a number of seconds, not '%s'",
+                          text);
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_interactive(&ctx, public_client_id(c), (long)(seconds * 1000), c->prompts.browser,
+                                  c->prompts.browser_ud, out, err);
+}
+
 /* ---- the table ----------------------------------------------------------------------------------- */
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
-    {"user_token", user_token_applies, user_token, 0},
-    {"application_token", app_token_applies, app_token, 0},
-    {"application_secret", client_secret_applies, client_secret, 1},
+    {"user_token", user_token_applies, user_token, 0, 0},
+    {"application_token", app_token_applies, app_token, 0, 0},
+    {"application_secret", client_secret_applies, client_secret, 1, 0},
+    {"interactive", person_applies, interactive, 1, 1},
+    {"device_code", person_applies, device_code, 1, 1},
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)
@@ -78,18 +109,31 @@ static kusto_status choose_by_name(const kusto_client *c, const char *name, cons
     return status;
 }
 
+/* As the official SDKs: no credentials means a person signs in in a browser, if anyone is there. */
+static kusto_status fall_back_to_a_person(const kusto_client *c, const kusto_signin_method **out,
+                                          kusto_error **err) {
+    const char *why = NULL;
+    if (!c->prompts.browser && !kusto_person_can_answer(&why))
+        return kusto_fail(err, KUSTO_E_AUTH,
+                          "the connection string asks for Azure AD sign-in but gives no credential (Application Client "
+                          "Id with Application Key, User Token, or Application Token), and interactive sign-in is "
+                          "impossible here: %s (sign_in \"device_code\" lets a person sign in from another device)",
+                          why);
+    for (size_t i = 0; i < METHOD_COUNT; i++)
+        if (strcmp(methods[i].name, "interactive") == 0) *out = &methods[i];
+    return KUSTO_OK;
+}
+
 kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_method **out, kusto_error **err) {
     *out = NULL;
     if (!kusto_connstr_flag(c->cs, KW_AAD_FEDERATED_SECURITY)) return KUSTO_OK;
     const char *chosen = kusto_client_option(c, "sign_in");
     if (chosen) return choose_by_name(c, chosen, out, err);
     for (size_t i = 0; i < METHOD_COUNT; i++) {
-        if (methods[i].applies(c)) {
+        if (!methods[i].needs_person && methods[i].applies(c)) {
             *out = &methods[i];
             return KUSTO_OK;
         }
     }
-    return kusto_fail(err, KUSTO_E_UNSUPPORTED,
-                      "the connection string asks for Azure AD sign-in but gives no credential this version supports "
-                      "(Application Client Id with Application Key, User Token, or Application Token)");
+    return fall_back_to_a_person(c, out, err);
 }

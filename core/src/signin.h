@@ -11,9 +11,11 @@ struct kusto_signin_method {
     int (*applies)(const kusto_client *client);
     kusto_status (*acquire)(kusto_client *client, kusto_token **out, kusto_error **err);
     int cached; /* tokens go through the client's cache (not for tokens the caller brings) */
+    int needs_person; /* never picked by default, except "interactive" as the last resort */
 };
 
-/* The method named by the "sign_in" option, else the first that applies; *out NULL when the
+/* The method named by the "sign_in" option, else the first that applies, else "interactive" when a
+   person can answer (KUSTO_E_AUTH saying why not otherwise); *out NULL when the
    connection string asks for no authentication (AAD Federated Security not true). KUSTO_E_ARGUMENT for
    an unknown "sign_in" value; KUSTO_E_UNSUPPORTED when sign-in is asked for but no method applies. */
 kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);
