@@ -8,6 +8,7 @@ typedef struct client_object {
     char *data_source; /* for repr only; never a secret */
     int busy;          /* calls in flight (changed with the GIL held) */
     int closed;
+    kusto_py_prompts prompts;
 } client_object;
 
 /* The Data Source the client will use: the connection string's, unless an option overrides it. */
@@ -31,25 +32,26 @@ static char *data_source_of(const char *connstr, PyObject *kwargs) {
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     const char *connstr;
     if (!PyArg_ParseTuple(args, "s:Client", &connstr)) return NULL;
-    kusto_options *opts = kusto_py_options_from(kwargs);
-    if (!opts) return NULL;
-    kusto_py_state *st = PyType_GetModuleState(type);
-    kusto_client *client = NULL;
+    client_object *self = (client_object *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    self->st = PyType_GetModuleState(type);
+    PyObject *rest = kusto_py_prompts_take(&self->prompts, kwargs);
+    kusto_options *opts = kwargs && !rest ? NULL : kusto_py_options_from(rest);
+    Py_XDECREF(rest);
+    if (!opts) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    kusto_py_prompts_install(&self->prompts, opts);
     kusto_error *err = NULL;
-    kusto_status status = kusto_client_new(&client, connstr, opts, &err);
+    kusto_status status = kusto_client_new(&self->client, connstr, opts, &err);
     kusto_options_free(opts);
     if (status != KUSTO_OK) {
-        kusto_py_raise(st, status, err);
+        kusto_py_raise(self->st, status, err);
         kusto_error_free(err);
+        Py_DECREF(self);
         return NULL;
     }
-    client_object *self = (client_object *)type->tp_alloc(type, 0);
-    if (!self) {
-        kusto_client_free(client);
-        return NULL;
-    }
-    self->st = st;
-    self->client = client;
     self->data_source = data_source_of(connstr, kwargs);
     return (PyObject *)self;
 }
@@ -66,6 +68,7 @@ static void client_release(client_object *self) {
 static void client_dealloc(client_object *self) {
     PyTypeObject *type = Py_TYPE(self);
     kusto_client_free(self->client);
+    kusto_py_prompts_clear(&self->prompts);
     free(self->data_source);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
@@ -117,6 +120,7 @@ static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
     Py_END_ALLOW_THREADS
     client_exit(self);
     PyObject *result = status == KUSTO_OK ? token_dict(self->st, token) : kusto_py_raise(self->st, status, err);
+    if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     kusto_token_free(token);
     kusto_error_free(err);
     return result;
@@ -137,6 +141,7 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
     if (client_enter(self) == 0) {
         result = kusto_py_run(self->st, call, self->client, db, text, req, raw_ticks);
         client_exit(self);
+        if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     }
     kusto_request_free(req);
     return result;

@@ -7,6 +7,7 @@ import json
 import time
 
 from . import control
+from . import aad
 from .aad import AzureAD, Directory
 from .ca import Credentials
 from .kusto_service import Cluster, KustoService
@@ -35,13 +36,17 @@ class Emulator:
         self.signer = Signer(self.credentials.signing_key, self.credentials.signing_cert)
         self.directory = Directory()
         self.app = self.directory.register("libkusto tests")
+        self.public_app = self.directory.register("Kusto client (public)", aad.KUSTO_PUBLIC_CLIENT_ID, public=True)
+        self.users = [self.directory.add_user("alice", "Alice Example"), self.directory.add_user("bob", "Bob Example")]
         self.cluster = Cluster(self.directory)
         self.settings = control.Settings()
         self.faults = control.Faults()
         self.log = control.RequestLog(request_log)
         self.control = control.Control(self.log, self.faults, self.settings)
-        self.services = [KustoService(self.cluster, self.signer, self.settings),
-                         AzureAD(self.directory, self.signer, self.settings)]
+        aad_service = AzureAD(self.directory, self.signer, self.settings)
+        self.control.routes.update(aad_service.control_routes())
+        self.control.on_reset.append(aad_service.pending.reset)
+        self.services = [KustoService(self.cluster, self.signer, self.settings), aad_service]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
@@ -57,6 +62,8 @@ class Emulator:
                 "login_endpoint": base, "cluster": base, "resource": self.cluster.resource, "database": database,
                 "ca_file": self.credentials.ca_file, "client_id": app.client_id, "client_secret": app.secret,
                 "control": base + control.PREFIX,
+                "public_client_id": self.public_app.client_id,
+                "users": [user.describe() for user in self.users],
                 "connection_string": "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;"
                                      "Application Client Id=%s;Application Key=%s;Authority Id=%s"
                                      % (base, database, app.client_id, app.secret, authority)}
