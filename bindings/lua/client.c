@@ -10,6 +10,8 @@ typedef struct klua_client {
     char *description; /* the connection string with secrets masked, for __tostring */
     lua_State *callback_thread; /* opts.token_callback runs here: a thread of its own, anchored */
     int thread_ref, callback_ref; /* registry references, LUA_NOREF when no callback */
+    lua_State *L;      /* the state of the call in progress: prompts run there */
+    int device_code_ref, browser_ref; /* the prompt functions in the registry, or LUA_NOREF */
 } klua_client;
 
 /* opts.token_callback(resource) -> token [, expires_on], or nil, message; an error() is a failure too. */
@@ -61,7 +63,62 @@ static klua_client *check_open(lua_State *L)
     klua_client *c = luaL_checkudata(L, 1, KLUA_CLIENT_MT);
     if (!c->client)
         luaL_error(L, "kusto: the client is closed");
+    c->L = L;
     return c;
+}
+
+int klua_is_prompt_option(const char *name)
+{
+    return strcmp(name, "device_code_callback") == 0 || strcmp(name, "browser_callback") == 0;
+}
+
+/* Calls the prompt function with the argument on top of the stack; an error or `false` cancels. */
+static int call_prompt(lua_State *L, int ref)
+{
+    int cancel;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_insert(L, -2);
+    cancel = lua_pcall(L, 1, 1, 0) != 0 || (lua_isboolean(L, -1) && !lua_toboolean(L, -1));
+    lua_pop(L, 1);
+    return cancel;
+}
+
+static int device_code_prompt(void *ud, const kusto_device_code_info *info)
+{
+    klua_client *c = ud;
+    lua_State *L = c->L;
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, info->message);
+    lua_setfield(L, -2, "message");
+    lua_pushstring(L, info->verification_uri);
+    lua_setfield(L, -2, "verification_uri");
+    lua_pushstring(L, info->user_code);
+    lua_setfield(L, -2, "user_code");
+    lua_pushnumber(L, (lua_Number)info->expires_on);
+    lua_setfield(L, -2, "expires_on");
+    return call_prompt(L, c->device_code_ref);
+}
+
+static int browser_prompt(void *ud, const char *url)
+{
+    klua_client *c = ud;
+    lua_pushstring(c->L, url);
+    return call_prompt(c->L, c->browser_ref);
+}
+
+/* Keeps the prompt function named `name` of the options table at `index`; LUA_NOREF when absent. */
+static int keep_prompt(lua_State *L, int index, const char *name)
+{
+    if (lua_isnoneornil(L, index))
+        return LUA_NOREF;
+    lua_getfield(L, index, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return LUA_NOREF;
+    }
+    if (!lua_isfunction(L, -1))
+        luaL_error(L, "kusto: option '%s' must be a function", name);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 static char *masked_connstr(const char *text)
@@ -90,9 +147,17 @@ int klua_client_new(lua_State *L)
     c->description = NULL;
     c->callback_thread = NULL;
     c->thread_ref = c->callback_ref = LUA_NOREF;
+    c->L = L;
+    c->device_code_ref = c->browser_ref = LUA_NOREF;
     luaL_getmetatable(L, KLUA_CLIENT_MT);
     lua_setmetatable(L, -2);
     take_token_callback(L, c, opts);
+    c->device_code_ref = keep_prompt(L, 2, "device_code_callback");
+    c->browser_ref = keep_prompt(L, 2, "browser_callback");
+    if (c->device_code_ref != LUA_NOREF)
+        kusto_options_set_device_code_callback(opts, device_code_prompt, c);
+    if (c->browser_ref != LUA_NOREF)
+        kusto_options_set_browser_callback(opts, browser_prompt, c);
     st = kusto_client_new(&c->client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
@@ -158,6 +223,9 @@ static int client_gc(lua_State *L)
     luaL_unref(L, LUA_REGISTRYINDEX, c->callback_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, c->thread_ref);
     c->callback_ref = c->thread_ref = LUA_NOREF;
+    luaL_unref(L, LUA_REGISTRYINDEX, c->device_code_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->browser_ref);
+    c->device_code_ref = c->browser_ref = LUA_NOREF;
     return 0;
 }
 

@@ -185,7 +185,8 @@ kusto_options *klua_check_options(lua_State *L, int index)
     lua_pushnil(L);
     while (lua_next(L, index)) {
         const char *name = check_key(L, -2, "option");
-        if (strcmp(name, "properties") != 0 && strcmp(name, "token_callback") != 0) { /* see client.c */
+        if (strcmp(name, "properties") != 0 && strcmp(name, "token_callback") != 0 &&
+            !klua_is_prompt_option(name)) { /* see client.c */
             const char *value = push_text(L, -1, name);
             if (kusto_options_set(*opts, name, value) != KUSTO_OK)
                 luaL_error(L, "kusto: cannot set option '%s'", name);

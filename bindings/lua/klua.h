@@ -46,6 +46,8 @@ int klua_fail_with(lua_State *L, kusto_status status, kusto_error **err);
 /* kusto_options from an options table at `index` (nil/none: empty); pushes its box. Raises on a bad
    key or value type. The "properties" entry is skipped. */
 kusto_options *klua_check_options(lua_State *L, int index);
+/* 1 for "device_code_callback" and "browser_callback": functions a client keeps (client.c), not text. */
+int klua_is_prompt_option(const char *name);
 /* kusto_request from a properties table at `index` (nil/none: NULL, pushes nil); pushes its box. */
 kusto_request *klua_check_request(lua_State *L, int index);
 

@@ -106,8 +106,9 @@ void kusto_options_free(kusto_options *opts);
  *   timeout        seconds for a whole call (default: servertimeout + 30 s)
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
  *   sign_in        the sign-in method by name ("application_secret", "user_token", "application_token",
- *                  "application_certificate", "on_behalf_of", "user_password", "token_callback"); by default
- *                  the first the connection string and options give credentials for. Only by name:
+ *                  "application_certificate", "on_behalf_of", "user_password", "token_callback",
+ *                  "device_code", "interactive"); by default the first the connection string and options
+ *                  give credentials for, else "interactive" when a person can answer (see below). Only by name:
  *                  "managed_identity", "workload_identity" (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID,
  *                  AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment" (AZURE_CLIENT_ID, AZURE_TENANT_ID,
  *                  AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and "azure_cli" (`az account get-access-token`
@@ -120,6 +121,7 @@ void kusto_options_free(kusto_options *opts);
  *   send_x5c       "true": send the certificate chain (x5c) for subject name + issuer authentication
  *   user_assertion on-behalf-of: the token a user sent to this application (with Application Client Id and
  *                  Application Key or a certificate); tokens are cached per user assertion
+ *   interactive_timeout  seconds to wait for the browser in an interactive sign-in (default 120)
  *   aad_v1         "true": Azure AD v1 token endpoint ({authority}/oauth2/token, resource=) for
  *                  application sign-in, instead of v2 (scope={resource}/.default)
  *   managed_identity_client_id   client id of a user-assigned managed identity
@@ -150,6 +152,38 @@ typedef int (*kusto_token_callback)(void *ud, const char *resource, char **token
                                     char **message_out);
 /* Sets (or, with fn NULL, clears) the token callback; `ud` is passed back and must outlive the client. */
 kusto_status kusto_options_set_token_callback(kusto_options *opts, kusto_token_callback fn, void *ud);
+
+/*
+ * Sign-in flows that need a person: what they show, and how.
+ *
+ * Device code (sign_in "device_code"): Azure AD gives a short code that the person enters at
+ * `verification_uri` from any browser, on any machine; libkusto polls until they have signed in.
+ * The callback receives Azure AD's text and returns 0 to go on, non-zero to cancel the sign-in
+ * (KUSTO_E_CANCELLED). Without a callback the message is printed to stderr. The strings live only
+ * during the call; the callback runs on the thread that signs in.
+ */
+typedef struct kusto_device_code_info {
+    const char *message;          /* "To sign in, use a web browser to open the page ... and enter the code ..." */
+    const char *verification_uri; /* e.g. https://microsoft.com/devicelogin */
+    const char *user_code;        /* what the person types, e.g. "FJ2KXMQ7" */
+    int64_t expires_on;           /* Unix seconds: the code is refused after this */
+} kusto_device_code_info;
+typedef int (*kusto_device_code_callback)(void *ud, const kusto_device_code_info *info);
+/* `fn` NULL restores the default (print to stderr). KUSTO_E_ARGUMENT when `opts` is NULL. */
+kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_device_code_callback fn, void *ud);
+
+/*
+ * Interactive (sign_in "interactive"): authorization code with PKCE over a loopback redirect.
+ * libkusto listens on 127.0.0.1 (an ephemeral port) and opens `url` in a browser: $BROWSER, else
+ * xdg-open; or, when a browser callback is set, hands the URL to it instead. The callback must not
+ * wait for the sign-in to end (the listener answers only after it returns): it starts a browser and
+ * returns 0, or returns non-zero to cancel (KUSTO_E_CANCELLED). The option "interactive_timeout"
+ * bounds the wait for the browser (seconds, default 120; then KUSTO_E_TIMEOUT). When no callback is
+ * set and nobody can answer (stdin is not a terminal, or there is neither $DISPLAY, $WAYLAND_DISPLAY
+ * nor $BROWSER) the sign-in fails at once with KUSTO_E_AUTH saying why.
+ */
+typedef int (*kusto_browser_callback)(void *ud, const char *url);
+kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Tokens                                                                                            */

@@ -59,6 +59,7 @@ static const char *const client_option_names[] = {
     "certificate_path",
     "certificate_password",
     "user_assertion",
+    "interactive_timeout",
     NULL,
 };
 
@@ -105,6 +106,7 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     kusto_status status = kusto_connstr_parse(&c->cs, connstr ? connstr : "", err);
     if (status == KUSTO_OK) status = kusto_options_new(&c->options);
     if (status == KUSTO_OK) status = apply_options(c, opts, err);
+    c->prompts = kusto_options_prompts(opts);
     if (status == KUSTO_OK) status = refuse_unsupported(c->cs, err);
     if (status != KUSTO_OK) return status == KUSTO_E_NOMEM ? kusto_fail(err, status, "out of memory") : status;
     const char *cluster = kusto_connstr_value(c->cs, KW_DATA_SOURCE);

@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "http.h"
 #include "kusto.h"
+#include "options.h"
 
 typedef struct kusto_signin_method kusto_signin_method;
 
@@ -20,6 +21,7 @@ struct kusto_client {
     kusto_authority authority;
     const kusto_signin_method *signin;  /* NULL: the connection string asks for no authentication */
     long timeout_ms;                    /* option; 0 = servertimeout + 30 s */
+    kusto_prompts prompts;              /* callbacks of the flows that need a person */
     kusto_http *http;
     kusto_cache *cache;
     pthread_mutex_t sign_in_lock;       /* one sign-in at a time: concurrent callers wait for its token */

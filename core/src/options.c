@@ -16,6 +16,7 @@ struct kusto_options {
     size_t count, cap;
     kusto_token_callback token_callback;
     void *token_callback_ud;
+    kusto_prompts prompts;
 };
 
 kusto_status kusto_options_new(kusto_options **out) {
@@ -85,4 +86,23 @@ kusto_status kusto_options_set_token_callback(kusto_options *opts, kusto_token_c
 kusto_token_callback kusto_options_token_callback(const kusto_options *opts, void **ud) {
     *ud = opts ? opts->token_callback_ud : NULL;
     return opts ? opts->token_callback : NULL;
+}
+
+kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_device_code_callback fn, void *ud) {
+    if (!opts) return KUSTO_E_ARGUMENT;
+    opts->prompts.device_code = fn;
+    opts->prompts.device_code_ud = fn ? ud : NULL;
+    return KUSTO_OK;
+}
+
+kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud) {
+    if (!opts) return KUSTO_E_ARGUMENT;
+    opts->prompts.browser = fn;
+    opts->prompts.browser_ud = fn ? ud : NULL;
+    return KUSTO_OK;
+}
+
+kusto_prompts kusto_options_prompts(const kusto_options *opts) {
+    kusto_prompts none = {0};
+    return opts ? opts->prompts : none;
 }

@@ -18,4 +18,14 @@ const char *kusto_options_get(const kusto_options *opts, const char *name);
 /* The token callback set, or NULL; its user data in *ud. */
 kusto_token_callback kusto_options_token_callback(const kusto_options *opts, void **ud);
 
+/* The callbacks of the flows that need a person (NULL: their defaults). */
+typedef struct kusto_prompts {
+    kusto_device_code_callback device_code;
+    void *device_code_ud;
+    kusto_browser_callback browser;
+    void *browser_ud;
+} kusto_prompts;
+
+kusto_prompts kusto_options_prompts(const kusto_options *opts);
+
 #endif

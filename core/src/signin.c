@@ -2,6 +2,7 @@
 #include "signin.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -11,6 +12,7 @@
 #include "token.h"
 
 #define DEFAULT_SIGN_IN_TIMEOUT_MS 120000L
+#define DEFAULT_INTERACTIVE_TIMEOUT_MS 120000L
 
 kusto_flow_context kusto_signin_context(kusto_client *c) {
     const char *v1 = kusto_client_option(c, "aad_v1");
@@ -131,8 +133,6 @@ static kusto_status on_behalf_of(kusto_client *c, kusto_token **out, kusto_error
 
 /* ---- username and password (deprecated) ---------------------------------------------------------- */
 
-#define KUSTO_PUBLIC_CLIENT_ID "db662dc1-0cfe-4e1c-a843-19a68e65be58"
-
 static int user_password_applies(const kusto_client *c) { return has(c, KW_USER_ID) && has(c, KW_PASSWORD); }
 
 static kusto_status user_password(kusto_client *c, kusto_token **out, kusto_error **err) {
@@ -152,6 +152,31 @@ static kusto_status token_callback(kusto_client *c, kusto_token **out, kusto_err
     return kusto_flow_token_callback(&ctx, c->token_callback, c->token_callback_ud, out, err);
 }
 
+/* ---- a person signs in ------------------------------------------------------------------------- */
+
+static const char *public_client_id(const kusto_client *c) {
+    const char *id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
+    return id ? id : KUSTO_PUBLIC_CLIENT_ID;
+}
+
+static kusto_status device_code(kusto_client *c, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_device_code(&ctx, public_client_id(c), c->timeout_ms, c->prompts.device_code,
+                                  c->prompts.device_code_ud, out, err);
+}
+
+static kusto_status interactive(kusto_client *c, kusto_token **out, kusto_error **err) {
+    const char *text = kusto_client_option(c, "interactive_timeout");
+    char *end = NULL;
+    double seconds = text ? strtod(text, &end) : DEFAULT_INTERACTIVE_TIMEOUT_MS / 1000.0;
+    if (text && (end == text || *end || !(seconds > 0) || seconds > 86400))
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "option 'interactive_timeout' must be a number of seconds, not '%s'",
+                          text);
+    kusto_flow_context ctx = kusto_signin_context(c);
+    return kusto_flow_interactive(&ctx, public_client_id(c), (long)(seconds * 1000), c->prompts.browser,
+                                  c->prompts.browser_ud, out, err);
+}
+
 /* ---- the table ----------------------------------------------------------------------------------- */
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
@@ -167,6 +192,8 @@ static const kusto_signin_method methods[] = {
     {"workload_identity", workload_identity_applies, workload_identity, 1, 1},
     {"environment", environment_applies, environment, 1, 1},
     {"azure_cli", always, azure_cli, 1, 1},
+    {"interactive", always, interactive, 1, 1},
+    {"device_code", always, device_code, 1, 1},
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)
@@ -189,6 +216,22 @@ static kusto_status choose_by_name(const kusto_client *c, const char *name, cons
     return status;
 }
 
+/* As the official SDKs: no credentials means a person signs in in a browser, if anyone is there. */
+static kusto_status fall_back_to_a_person(const kusto_client *c, const kusto_signin_method **out,
+                                          kusto_error **err) {
+    const char *why = NULL;
+    if (!c->prompts.browser && !kusto_person_can_answer(&why))
+        return kusto_fail(err, KUSTO_E_AUTH,
+                          "the connection string asks for Azure AD sign-in but gives no credential (Application Client "
+                          "Id with Application Key or a certificate, User ID with Password, User Token, Application Token, "
+                          "or a token callback), and interactive sign-in is "
+                          "impossible here: %s (sign_in \"device_code\" lets a person sign in from another device)",
+                          why);
+    for (size_t i = 0; i < METHOD_COUNT; i++)
+        if (strcmp(methods[i].name, "interactive") == 0) *out = &methods[i];
+    return KUSTO_OK;
+}
+
 kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_method **out, kusto_error **err) {
     *out = NULL;
     if (!kusto_connstr_flag(c->cs, KW_AAD_FEDERATED_SECURITY) && !c->token_callback) return KUSTO_OK;
@@ -200,8 +243,5 @@ kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_metho
             return KUSTO_OK;
         }
     }
-    return kusto_fail(err, KUSTO_E_UNSUPPORTED,
-                      "the connection string asks for Azure AD sign-in but gives no credential this version supports "
-                      "(Application Client Id with Application Key or a certificate, User ID with Password, User Token, "
-                      "Application Token, or a token callback)");
+    return fall_back_to_a_person(c, out, err);
 }

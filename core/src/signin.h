@@ -11,10 +11,13 @@ struct kusto_signin_method {
     int (*applies)(const kusto_client *client);
     kusto_status (*acquire)(kusto_client *client, kusto_token **out, kusto_error **err);
     int cached; /* tokens go through the client's cache (not for tokens the caller brings) */
-    int by_name_only; /* only when the "sign_in" option names it (credentials from the environment) */
+    /* Not picked by default, only when the "sign_in" option names it: credentials from the environment,
+       and flows that need a person ("interactive" is also the last resort, see kusto_signin_choose). */
+    int by_name_only;
 };
 
-/* The method named by the "sign_in" option, else the first that applies; *out NULL when the
+/* The method named by the "sign_in" option, else the first that applies, else "interactive" when a
+   person can answer (KUSTO_E_AUTH saying why not otherwise); *out NULL when the
    connection string asks for no authentication (AAD Federated Security not true). KUSTO_E_ARGUMENT for
    an unknown "sign_in" value; KUSTO_E_UNSUPPORTED when sign-in is asked for but no method applies. */
 kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);

@@ -1,6 +1,8 @@
 /* The C library end to end against a running emulator (see dev.sh: KUSTO_EMULATOR_CONFIG is its
    configuration line, KUSTO_EMULATOR_LOG the JSON lines of the requests it received). */
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +182,136 @@ static void test_server_down(void) {
     kusto_client_free(client);
 }
 
+/* ---- sign-ins by a person: the test plays the person through the emulator's control API ---- */
+
+static long control_post(const char *path, const char *json) {
+    char url[300];
+    snprintf(url, sizeof url, "%s%s", cfg("control"), path);
+    CURL *curl = curl_easy_init();
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    FILE *sink = fopen("/dev/null", "w");
+    long status = 0;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, cfg("ca_file"));
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    fclose(sink);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return status;
+}
+
+static char *user_connstr(void) {
+    static char cs[600];
+    snprintf(cs, sizeof cs, "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;Authority Id=%s",
+             cfg("cluster"), cfg("database"), cfg("authority"));
+    return cs;
+}
+
+typedef struct prompt_seen {
+    int calls;
+    int cancel;
+    char message[400];
+} prompt_seen;
+
+static int approve_device_code(void *ud, const kusto_device_code_info *info) {
+    prompt_seen *seen = ud;
+    seen->calls++;
+    snprintf(seen->message, sizeof seen->message, "%s", info->message);
+    if (seen->cancel) return 1;
+    char body[200];
+    snprintf(body, sizeof body, "{\"user_code\": \"%s\"}", info->user_code);
+    return control_post("/device/approve", body) == 200 ? 0 : 1;
+}
+
+static kusto_status sign_in_with(const char *method, kusto_options *opts, kusto_token **token, kusto_error **err) {
+    kusto_options_set(opts, "ca_file", cfg("ca_file"));
+    kusto_options_set(opts, "sign_in", method);
+    kusto_client *client = NULL;
+    kusto_status status = kusto_client_new(&client, user_connstr(), opts, err);
+    if (status == KUSTO_OK) status = kusto_client_acquire_token(client, token, err);
+    kusto_result *res = NULL;
+    if (status == KUSTO_OK) CHECK_INT(kusto_client_query_collect(client, NULL, "print 1", NULL, &res, NULL), KUSTO_OK);
+    kusto_result_free(res);
+    kusto_client_free(client);
+    return status;
+}
+
+static void test_device_code_sign_in(void) {
+    CHECK_INT(control_post("/settings", "{\"device_code_interval\": 1}"), 200);
+    prompt_seen seen = {0};
+    kusto_options *opts = NULL;
+    kusto_options_new(&opts);
+    CHECK_INT(kusto_options_set_device_code_callback(opts, approve_device_code, &seen), KUSTO_OK);
+    kusto_token *token = NULL;
+    kusto_error *err = NULL;
+    CHECK_INT(sign_in_with("device_code", opts, &token, &err), KUSTO_OK);
+    CHECK_INT(seen.calls, 1);
+    CHECK(strstr(seen.message, "/devicelogin and enter the code ") != NULL);
+    CHECK(token && strlen(kusto_token_access_token(token)) > 20 && !kusto_token_from_cache(token));
+    if (err) fprintf(stderr, "device code: %s\n", kusto_error_message(err));
+    kusto_token_free(token);
+    kusto_error_free(err);
+
+    seen.cancel = 1;
+    err = NULL;
+    token = NULL;
+    CHECK_INT(sign_in_with("device_code", opts, &token, &err), KUSTO_E_CANCELLED);
+    CHECK(token == NULL && err && strstr(kusto_error_message(err), "cancelled"));
+    kusto_error_free(err);
+    kusto_options_free(opts);
+    CHECK_INT(control_post("/reset", "{}"), 200);
+}
+
+typedef struct fake_browser {
+    pthread_t thread;
+    int started;
+    char url[2048];
+    long status; /* of the loopback listener's page */
+} fake_browser;
+
+static void *visit(void *arg) {
+    fake_browser *b = arg;
+    CURL *curl = curl_easy_init();
+    FILE *sink = fopen("/dev/null", "w");
+    curl_easy_setopt(curl, CURLOPT_URL, b->url);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, cfg("ca_file"));
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L); /* the emulator's 302 to the loopback listener */
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &b->status);
+    fclose(sink);
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+static int open_fake_browser(void *ud, const char *url) {
+    fake_browser *b = ud;
+    snprintf(b->url, sizeof b->url, "%s", url);
+    b->started = pthread_create(&b->thread, NULL, visit, b) == 0;
+    return b->started ? 0 : 1;
+}
+
+static void test_interactive_sign_in(void) {
+    fake_browser browser = {0};
+    kusto_options *opts = NULL;
+    kusto_options_new(&opts);
+    CHECK_INT(kusto_options_set_browser_callback(opts, open_fake_browser, &browser), KUSTO_OK);
+    kusto_token *token = NULL;
+    kusto_error *err = NULL;
+    CHECK_INT(sign_in_with("interactive", opts, &token, &err), KUSTO_OK);
+    if (browser.started) pthread_join(browser.thread, NULL);
+    CHECK_INT(browser.status, 200);
+    CHECK(strstr(browser.url, "code_challenge_method=S256") && strstr(browser.url, "redirect_uri=http%3A%2F%2Flocalhost%3A"));
+    CHECK(token && strlen(kusto_token_access_token(token)) > 20);
+    if (err) fprintf(stderr, "interactive: %s\n", kusto_error_message(err));
+    kusto_token_free(token);
+    kusto_error_free(err);
+    kusto_options_free(opts);
+}
+
 int main(void) {
     char *text = read_file(getenv("KUSTO_EMULATOR_CONFIG"));
     config = text ? cJSON_Parse(text) : NULL;
@@ -196,6 +328,8 @@ int main(void) {
     test_untrusted_host_gets_nothing();
     test_no_authentication_sends_no_token();
     test_server_down();
+    test_device_code_sign_in();
+    test_interactive_sign_in();
     cJSON_Delete(config);
     CHECK_DONE();
 }

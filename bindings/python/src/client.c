@@ -9,6 +9,7 @@ typedef struct client_object {
     int busy;          /* calls in flight (changed with the GIL held) */
     PyObject *token_callback; /* the token_callback option, kept alive while the core may call it */
     int closed;
+    kusto_py_prompts prompts;
 } client_object;
 
 /* The Data Source the client will use: the connection string's, unless an option overrides it. */
@@ -29,43 +30,43 @@ static char *data_source_of(const char *connstr, PyObject *kwargs) {
     return copy;
 }
 
+/* Moves the token_callback option out of `rest` (a copy of the keyword arguments) into the client. */
+static int take_token_callback(client_object *self, PyObject *rest) {
+    PyObject *callback = PyDict_GetItemString(rest, "token_callback"); /* borrowed */
+    if (!callback) return 0;
+    if (callback != Py_None && !PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "token_callback must be callable");
+        return -1;
+    }
+    if (callback != Py_None) self->token_callback = Py_NewRef(callback);
+    return PyDict_DelItemString(rest, "token_callback");
+}
+
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     const char *connstr;
     if (!PyArg_ParseTuple(args, "s:Client", &connstr)) return NULL;
-    PyObject *callback = kwargs ? PyDict_GetItemString(kwargs, "token_callback") : NULL;
-    if (callback == Py_None) callback = NULL;
-    if (callback && !PyCallable_Check(callback)) {
-        PyErr_SetString(PyExc_TypeError, "token_callback must be callable");
+    client_object *self = (client_object *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    self->st = PyType_GetModuleState(type);
+    PyObject *rest = kusto_py_prompts_take(&self->prompts, kwargs);
+    if (rest && take_token_callback(self, rest) < 0) Py_CLEAR(rest);
+    kusto_options *opts = kwargs && !rest ? NULL : kusto_py_options_from(rest);
+    Py_XDECREF(rest);
+    if (!opts) {
+        Py_DECREF(self);
         return NULL;
     }
-    PyObject *other_options = kwargs ? PyDict_Copy(kwargs) : NULL;
-    if (kwargs && (!other_options || (PyDict_GetItemString(other_options, "token_callback") &&
-                                      PyDict_DelItemString(other_options, "token_callback") < 0))) {
-        Py_XDECREF(other_options);
-        return NULL;
-    }
-    kusto_options *opts = kusto_py_options_from(other_options);
-    Py_XDECREF(other_options);
-    if (!opts) return NULL;
-    if (callback) kusto_options_set_token_callback(opts, kusto_py_token_callback, callback);
-    kusto_py_state *st = PyType_GetModuleState(type);
-    kusto_client *client = NULL;
+    kusto_py_prompts_install(&self->prompts, opts);
+    if (self->token_callback) kusto_options_set_token_callback(opts, kusto_py_token_callback, self->token_callback);
     kusto_error *err = NULL;
-    kusto_status status = kusto_client_new(&client, connstr, opts, &err);
+    kusto_status status = kusto_client_new(&self->client, connstr, opts, &err);
     kusto_options_free(opts);
     if (status != KUSTO_OK) {
-        kusto_py_raise(st, status, err);
+        kusto_py_raise(self->st, status, err);
         kusto_error_free(err);
+        Py_DECREF(self);
         return NULL;
     }
-    client_object *self = (client_object *)type->tp_alloc(type, 0);
-    if (!self) {
-        kusto_client_free(client);
-        return NULL;
-    }
-    self->st = st;
-    self->client = client;
-    self->token_callback = Py_XNewRef(callback);
     self->data_source = data_source_of(connstr, kwargs);
     return (PyObject *)self;
 }
@@ -83,6 +84,7 @@ static void client_dealloc(client_object *self) {
     PyTypeObject *type = Py_TYPE(self);
     kusto_client_free(self->client);
     Py_XDECREF(self->token_callback);
+    kusto_py_prompts_clear(&self->prompts);
     free(self->data_source);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
@@ -134,6 +136,7 @@ static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
     Py_END_ALLOW_THREADS
     client_exit(self);
     PyObject *result = status == KUSTO_OK ? token_dict(self->st, token) : kusto_py_raise(self->st, status, err);
+    if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     kusto_token_free(token);
     kusto_error_free(err);
     return result;
@@ -154,6 +157,7 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
     if (client_enter(self) == 0) {
         result = kusto_py_run(self->st, call, self->client, db, text, req, raw_ticks);
         client_exit(self);
+        if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     }
     kusto_request_free(req);
     return result;

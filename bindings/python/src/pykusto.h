@@ -67,6 +67,20 @@ typedef kusto_status (*kusto_py_call)(kusto_client *client, const char *db, cons
 PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
                        const char *text, const kusto_request *req, int raw_ticks);
 
+/* prompts.c: the callables of device_code_callback / browser_callback, kept by a client */
+typedef struct kusto_py_prompts {
+    PyObject *device_code;
+    PyObject *browser;
+    PyObject *raised; /* what a callable raised: it cancelled the sign-in and is raised by the call */
+} kusto_py_prompts;
+/* Keeps the prompt callables of `kwargs`; returns a new dict of the other options (NULL with an exception). */
+PyObject *kusto_py_prompts_take(kusto_py_prompts *p, PyObject *kwargs);
+/* Points the options' callbacks at `p`, which must outlive the client made with them. */
+void kusto_py_prompts_install(kusto_py_prompts *p, kusto_options *opts);
+/* When a callable raised: sets that exception (replacing any) and returns 1; else 0. */
+int kusto_py_prompts_reraise(kusto_py_prompts *p);
+void kusto_py_prompts_clear(kusto_py_prompts *p);
+
 /* client.c */
 extern PyType_Spec kusto_py_client_spec;
 

@@ -1,9 +1,10 @@
 /* The POST to Azure AD's token endpoint that every flow ends with. */
 #include <stdio.h>
 #include <stdlib.h>
-#include "flows.h"
+#include <string.h>
 
 #include "error.h"
+#include "flows.h"
 #include "token.h"
 #include "uuid.h"
 
@@ -11,6 +12,31 @@ int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form) {
     if (ctx->aad_v1) return kusto_buf_puts(form, "&resource=") || kusto_buf_form_encode(form, ctx->resource);
     return kusto_buf_puts(form, "&scope=") || kusto_buf_form_encode(form, ctx->resource) ||
            kusto_buf_puts(form, "%2F.default");
+}
+
+/* POSTs the form with Azure AD's usual headers and `header` (NULL: none); wipes the form. */
+static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, const char *header,
+                             long timeout_ms, kusto_http_response *resp, kusto_error **err) {
+    char request_id[KUSTO_UUID_LEN + 1], request_id_header[64];
+    kusto_status status = KUSTO_OK;
+    memset(resp, 0, sizeof *resp);
+    if (!url || !form->data || kusto_uuid4(request_id) != 0) {
+        status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    } else {
+        snprintf(request_id_header, sizeof request_id_header, "client-request-id: %s", request_id);
+        const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
+                                 "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, header,
+                                 NULL};
+        kusto_http_request req = {"POST", url, headers, form->data, form->len, timeout_ms, NULL, NULL};
+        status = kusto_http_send(ctx->http, &req, resp, err);
+    }
+    kusto_buf_wipe(form);
+    return status;
+}
+
+kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, long timeout_ms,
+                            kusto_http_response *resp, kusto_error **err) {
+    return aad_post(ctx, url, form, NULL, timeout_ms, resp, err);
 }
 
 kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
@@ -23,24 +49,12 @@ kusto_status kusto_token_request_with_header(const kusto_flow_context *ctx, kust
     *out = NULL;
     char *endpoint = ctx->aad_v1 ? kusto_authority_token_endpoint_v1(ctx->authority)
                                  : kusto_authority_token_endpoint(ctx->authority);
-    char request_id[KUSTO_UUID_LEN + 1], request_id_header[64];
-    kusto_status status = KUSTO_OK;
-    if (!endpoint || !form->data || kusto_uuid4(request_id) != 0) {
-        status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-        goto done;
-    }
-    snprintf(request_id_header, sizeof request_id_header, "client-request-id: %s", request_id);
-    const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
-                             "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, header, NULL};
-    kusto_http_request req = {"POST", endpoint, headers, form->data, form->len, ctx->timeout_ms, NULL, NULL};
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
-    status = kusto_http_send(ctx->http, &req, &resp, err);
+    kusto_status status = aad_post(ctx, endpoint, form, header, ctx->timeout_ms, &resp, err);
     if (status == KUSTO_OK)
         status = kusto_token_from_response(out, &resp, requested_at, ctx->resource, ctx->authority->url, err);
     kusto_buf_wipe(&resp.body);
-done:
-    kusto_buf_wipe(form);
     free(endpoint);
     return status;
 }

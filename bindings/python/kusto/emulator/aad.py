@@ -15,34 +15,30 @@ import time
 import urllib.parse
 import uuid
 
-from . import assertions
+from . import assertions, user_signin
 from .tokens import TokenError, b64url
-from .web import json_response
+from .user_signin import AuthCode, DeviceCode, User
+from .web import Response, json_response
 
 MULTI_TENANT = ("common", "organizations", "consumers")
 KUSTO_PUBLIC_CLIENT_ID = "db662dc1-0cfe-4e1c-a843-19a68e65be58"   # Kusto's first-party public client
 USER_SCOPES = ("openid", "profile", "offline_access")
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+USER_GRANTS = ("password", DEVICE_CODE_GRANT, "authorization_code")   # public clients may use /organizations
 REDACTED_FORM_FIELDS = ("client_secret", "client_assertion", "password", "refresh_token", "assertion",
                         "code", "device_code", "code_verifier")
 
 
 class App:
-    def __init__(self, client_id, secret, name, cert=None):
+    def __init__(self, client_id, secret, name, cert=None, public=False):
         self.client_id = client_id
         self.secret = secret            # None: no client secret registered
         self.name = name
         self.cert = cert                # a registered certificate (cryptography x509), or None
+        self.public = public            # "Allow public client flows": device code, interactive (no secret)
         self.object_id = str(uuid.uuid4())
         self.federated = False          # trusts the Kubernetes issuer's service-account tokens (workload identity)
-
-
-class User:
-    def __init__(self, upn, password, name):
-        self.upn = upn
-        self.password = password
-        self.name = name
-        self.object_id = str(uuid.uuid4())
 
 
 def new_client_secret():
@@ -60,16 +56,17 @@ class Directory:
         self.users = {}
         self.base_url = None            # https://host:port, known once the server is bound
 
-    def register(self, name, cert=None, client_id=None):
-        """An application with a client secret, or (cert given) with that certificate only."""
-        app = App(client_id or str(uuid.uuid4()), None if cert is not None or client_id else new_client_secret(),
-                  name, cert)
+    def register(self, name, cert=None, client_id=None, public=False):
+        """An application with a client secret, or (cert given) with that certificate only, or (public) a
+        public client with neither."""
+        app = App(client_id or str(uuid.uuid4()), None if cert is not None or public else new_client_secret(),
+                  name, cert, public)
         self.apps[app.client_id] = app
         return app
 
     def add_user(self, login, name):
-        user = User("%s@%s" % (login, self.domain), secrets.token_urlsafe(12) + "a1!", name)
-        self.users[user.upn.lower()] = user
+        user = User("%s@%s" % (login, self.domain), name, password=secrets.token_urlsafe(12) + "a1!")
+        self.users[user.username] = user
         return user
 
     def resolve(self, tenant):
@@ -102,6 +99,8 @@ class AzureAD:
         (re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$"), "openid_configuration"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/instance$"), "instance_discovery"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/(?:v2\.0/)?keys$"), "keys"),
+        (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/devicecode$"), "devicecode"),
+        (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/authorize$"), "authorize"),
     ]
 
     def __init__(self, directory, signer, settings):
@@ -109,6 +108,7 @@ class AzureAD:
         self.signer = signer
         self.settings = settings
         self.federation = None          # identity.KubernetesIssuer, set by the emulator
+        self.pending = user_signin.Pending()
 
     def route(self, request):
         for pattern, name in self.ROUTES:
@@ -228,11 +228,12 @@ class AzureAD:
         if not grant:
             return self._missing(request, "grant_type")
         flows = {"client_credentials": self._client_credentials, "password": self._password,
-                 JWT_BEARER_GRANT: self._on_behalf_of}
+                 JWT_BEARER_GRANT: self._on_behalf_of, DEVICE_CODE_GRANT: self._device_code_grant,
+                 "authorization_code": self._authorization_code_grant}
         if grant not in flows:
             return self.error(request, 400, "unsupported_grant_type", 70003,
                               "The app requested an unsupported grant type '%s'." % grant)
-        if tid in MULTI_TENANT and grant != "password":
+        if tid in MULTI_TENANT and grant not in USER_GRANTS:
             return self.error(request, 400, "invalid_request", 50059,
                               "No tenant-identifying information found in either the request or implied "
                               "by any provided credentials.")
@@ -356,11 +357,11 @@ class AzureAD:
     def _issue_user(self, app, user, tid, audience, scope):
         lifetime = max(1, int(self.settings["token_lifetime"]))
         claims = self._claims(app, tid, audience, lifetime)
-        claims.update({"idtyp": "user", "oid": user.object_id, "sub": user.object_id, "upn": user.upn,
+        claims.update({"idtyp": "user", "oid": user.object_id, "sub": user.object_id, "upn": user.username,
                        "name": user.name, "scp": "user_impersonation", "appidacr": "0", "azpacr": "0"})
         id_claims = {"aud": app.client_id, "iss": claims["iss"], "iat": claims["iat"], "nbf": claims["nbf"],
                      "exp": claims["exp"], "name": user.name, "oid": user.object_id,
-                     "preferred_username": user.upn, "sub": user.object_id, "tid": tid, "ver": "2.0"}
+                     "preferred_username": user.username, "sub": user.object_id, "tid": tid, "ver": "2.0"}
         client_info = b64url(json.dumps({"uid": user.object_id, "utid": tid}).encode())
         granted = " ".join([s for s in scope.split() if s not in USER_SCOPES] +
                            [s for s in USER_SCOPES if s in scope.split()])
@@ -427,6 +428,233 @@ class AzureAD:
                 "appid": app.client_id, "appidacr": "1", "idp": issuer, "idtyp": "app",
                 "oid": app.object_id, "rh": secrets.token_urlsafe(16), "sub": app.object_id, "tid": tid,
                 "uti": secrets.token_urlsafe(16), "ver": "2.0"}
+
+    def _resource(self, request, scope, user_flow=False):
+        """(resource, None) for a valid scope, else (None, the error response)."""
+        if not scope:
+            return None, self._missing(request, "scope")
+        scopes = scope.split()
+        if user_flow:
+            scopes = [s for s in scopes if s not in user_signin.OIDC_SCOPES]
+        if len(scopes) != 1 or not scopes[0].endswith("/.default"):
+            return None, self.error(request, 400, "invalid_scope", 70011,
+                                    "The provided value for the input parameter 'scope' is not valid. The scope "
+                                    "%s is not valid. Client credential flows must have a scope value with "
+                                    "/.default suffixed to the resource identifier (application ID URI)." % scope)
+        resource = scopes[0][:-len("/.default")]
+        parsed = urllib.parse.urlsplit(resource)
+        if parsed.scheme != "https" or not _is_loopback_host(parsed.hostname):
+            return None, self.error(
+                request, 400, "invalid_resource", 500011,
+                "The resource principal named %s was not found in the tenant named %s. This can happen if the "
+                "application has not been installed by the administrator of the tenant or consented to by any "
+                "user in the tenant. You might have sent your authentication request to the wrong tenant."
+                % (resource, self.directory.domain))
+        return resource, None
+
+    # --- a person signs in: device code ------------------------------------------------------------------
+
+    def _public_app(self, request, client_id):
+        """(app, None) for a registered app that allows public client flows, else (None, the error)."""
+        if not client_id:
+            return None, self._missing(request, "client_id")
+        app = self.directory.apps.get(client_id.lower())
+        if app is None:
+            return None, self.error(request, 400, "unauthorized_client", 700016,
+                                    "Application with identifier '%s' was not found in the directory '%s'."
+                                    % (client_id, self.directory.domain))
+        if not app.public:
+            return None, self.error(request, 401, "invalid_client", 7000218,
+                                    "The request body must contain the following parameter: 'client_assertion' "
+                                    "or 'client_secret'.")
+        return app, None
+
+    def devicecode(self, request, tenant):
+        if request.method != "POST":
+            return self.error(request, 400, "invalid_request", 900561,
+                              "The endpoint only accepts POST, OPTIONS requests. Received a %s request."
+                              % request.method)
+        form = request.form()
+        request.record["form"] = dict(form)
+        if self.directory.resolve(tenant) is None:
+            return self._unknown_tenant(request, tenant)
+        app, failure = self._public_app(request, form.get("client_id"))
+        if failure:
+            return failure
+        _, failure = self._resource(request, form.get("scope"), user_flow=True)
+        if failure:
+            return failure
+        device = DeviceCode(app.client_id, form["scope"], int(self.settings["device_code_lifetime"]),
+                            max(1, int(self.settings["device_code_interval"])))
+        self.pending.add_device(device)
+        uri = self.directory.base_url + "/devicelogin"
+        return json_response(200, {
+            "user_code": device.user_code, "device_code": device.device_code, "verification_uri": uri,
+            "expires_in": int(self.settings["device_code_lifetime"]), "interval": device.interval,
+            "message": "To sign in, use a web browser to open the page %s and enter the code %s to authenticate."
+                       % (uri, device.user_code)}, {"Cache-Control": "no-store, no-cache"})
+
+    def _device_code_grant(self, request, tenant, tid, form):
+        code = form.get("device_code")
+        if not code:
+            return self._missing(request, "device_code")
+        device = self.pending.devices.get(code)
+        if device is None or device.client_id != (form.get("client_id") or "").lower():
+            return self.error(request, 400, "bad_verification_code", 70018,
+                              "Invalid verification code due to User typing in wrong user code for device code "
+                              "flow.")
+        now = time.time()
+        if now > device.expires_at:
+            return self.error(request, 400, "expired_token", 70019, "Verification code expired.")
+        if device.declined:
+            return self.error(request, 400, "authorization_declined", 65004,
+                              "User declined to consent to access the app.")
+        if device.user is None:
+            too_fast = device.last_poll is not None and now - device.last_poll < device.interval - 0.5
+            device.last_poll = now
+            if too_fast:
+                return self.error(request, 400, "slow_down", 70016,
+                                  "OAuth 2.0 device flow error. Polling faster than the interval of %d s."
+                                  % device.interval)
+            return self.error(request, 400, "authorization_pending", 70016,
+                              "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+        with self.pending.lock:
+            self.pending.devices.pop(code, None)      # one token per approval
+        return self._issue_for_user(request, tid, device.client_id, device.user, device.scope)
+
+    def _issue_for_user(self, request, tid, client_id, user, scope, nonce=None):
+        resource, failure = self._resource(request, scope, user_flow=True)
+        if failure:
+            return failure
+        tid = self.directory.tenant_id if tid in MULTI_TENANT else tid
+        request.record["signed_in_user"] = user.username
+        body = user_signin.user_token_response(self.signer, self.directory.issuer(tid), tid, client_id, user,
+                                               resource, max(1, int(self.settings["token_lifetime"])), nonce)
+        return json_response(200, body, {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+    # --- a person signs in: the browser at the authorize page ------------------------------------------------
+
+    def _page(self, status, text):
+        return Response(status, ("<!DOCTYPE html><html><body><p>%s</p></body></html>" % text).encode(),
+                        {"Cache-Control": "no-store"}, "text/html; charset=utf-8")
+
+    @staticmethod
+    def _redirect(redirect_uri, params):
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        return Response(302, b"", {"Location": redirect_uri + ("&" if "?" in redirect_uri else "?") + query,
+                                   "Cache-Control": "no-store"})
+
+    def authorize(self, request, tenant):
+        q = request.query
+        tid = self.directory.resolve(tenant)
+        if tid is None:
+            return self._page(400, "AADSTS90002: Tenant '%s' not found." % tenant)
+        app = self.directory.apps.get((q.get("client_id") or "").lower())
+        if app is None:
+            return self._page(400, "AADSTS700016: Application with identifier '%s' was not found in the "
+                                   "directory." % q.get("client_id"))
+        redirect_uri = q.get("redirect_uri") or ""
+        parsed = urllib.parse.urlsplit(redirect_uri)
+        if not app.public or parsed.scheme != "http" or not _is_loopback_host(parsed.hostname):
+            return self._page(400, "AADSTS50011: The redirect URI '%s' specified in the request does not match "
+                                   "the redirect URIs configured for the application '%s'."
+                                   % (redirect_uri, app.client_id))
+        state = q.get("state")
+        choice = dict(self.pending.interactive)
+
+        def fail(error, description):
+            request.record["authorize_error"] = error
+            return self._redirect(redirect_uri, {"error": error, "error_description": description,
+                                                 "state": state})
+
+        if q.get("response_type") != "code":
+            return fail("unsupported_response_type", "AADSTS700054: response_type '%s' is not enabled for the "
+                                                     "application." % q.get("response_type"))
+        if q.get("code_challenge") and q.get("code_challenge_method", "plain") not in ("S256", "plain"):
+            return fail("invalid_request", "AADSTS501491: Invalid code_challenge_method.")
+        if choice.get("error"):
+            return fail(choice["error"], choice.get("error_description")
+                        or "AADSTS65004: User declined to consent to access the app.")
+        resource, failure = self._resource(request, q.get("scope"), user_flow=True)
+        if failure:
+            return fail("invalid_scope", "AADSTS70011: The provided value for the input parameter 'scope' is "
+                                         "not valid.")
+        username = q.get("login_hint") or choice.get("user") or next(iter(self.directory.users))
+        user = self.directory.users.get(username)
+        if user is None:
+            return self._page(400, "AADSTS50034: The user account %s does not exist in the %s directory."
+                              % (username, self.directory.domain))
+        code = AuthCode(app.client_id, q.get("scope"), redirect_uri, q.get("code_challenge"),
+                        q.get("code_challenge_method", "plain"), q.get("nonce"), user)
+        self.pending.add_code(code)
+        request.record["signed_in_user"] = user.username
+        home_tid = self.directory.tenant_id
+        return self._redirect(redirect_uri, {"code": code.code, "state": state,
+                                             "client_info": user_signin.client_info(user, home_tid),
+                                             "session_state": str(uuid.uuid4())})
+
+    def _authorization_code_grant(self, request, tenant, tid, form):
+        if not form.get("code"):
+            return self._missing(request, "code")
+        auth, already = self.pending.take_code(form["code"])
+        if auth is None or auth.expires_at < time.time():
+            return self.error(request, 400, "invalid_grant", 70000,
+                              "The provided authorization code is invalid or has expired.")
+        if already:
+            return self.error(request, 400, "invalid_grant", 54005,
+                              "OAuth2 Authorization code was already redeemed, please retry with a new valid code "
+                              "or use an existing refresh token.")
+        if auth.client_id != (form.get("client_id") or "").lower():
+            return self.error(request, 400, "invalid_grant", 70000,
+                              "The provided authorization code was issued to another client.")
+        if form.get("redirect_uri") != auth.redirect_uri:
+            return self.error(request, 400, "invalid_grant", 70000,
+                              "The redirect_uri does not match the one the authorization code was issued for.")
+        if not user_signin.pkce_matches(auth, form.get("code_verifier")):
+            request.record["pkce_ok"] = False
+            return self.error(request, 400, "invalid_grant", 50148,
+                              "The code_verifier does not match the code_challenge supplied in the authorization "
+                              "request for PKCE.")
+        request.record["pkce_ok"] = bool(auth.challenge)
+        return self._issue_for_user(request, tid, auth.client_id, auth.user, form.get("scope") or auth.scope,
+                                    auth.nonce)
+
+    # --- the control API's side: what a person does in a browser ----------------------------------------------
+
+    def control_routes(self):
+        return {("POST", "/device/approve"): self._approve, ("POST", "/device/decline"): self._decline,
+                ("GET", "/device"): self._devices, ("POST", "/interactive"): self._interactive}
+
+    def _approve(self, request):
+        spec = request.json() or {}
+        device = self.pending.device_by_user_code(spec.get("user_code"))
+        if device is None:
+            return json_response(404, {"error": "no pending device code %r" % spec.get("user_code")})
+        user = self.directory.users.get(spec.get("user") or next(iter(self.directory.users)))
+        if user is None:
+            return json_response(400, {"error": "no such user %r" % spec.get("user")})
+        device.user = user
+        return json_response(200, {"approved": device.user_code, "user": user.username})
+
+    def _decline(self, request):
+        spec = request.json() or {}
+        device = self.pending.device_by_user_code(spec.get("user_code"))
+        if device is None:
+            return json_response(404, {"error": "no pending device code %r" % spec.get("user_code")})
+        device.declined = True
+        return json_response(200, {"declined": device.user_code})
+
+    def _devices(self, request):
+        with self.pending.lock:
+            return json_response(200, [{"user_code": d.user_code, "client_id": d.client_id, "scope": d.scope,
+                                        "approved": d.user is not None} for d in self.pending.devices.values()])
+
+    def _interactive(self, request):
+        spec = request.json() or {}
+        if spec.get("user") and spec["user"] not in self.directory.users:
+            return json_response(400, {"error": "no such user %r" % spec["user"]})
+        self.pending.interactive = {k: spec.get(k) for k in ("user", "error", "error_description") if spec.get(k)}
+        return json_response(200, self.pending.interactive)
 
 
 def _basic_credentials(header):

@@ -7,7 +7,8 @@ import json
 import time
 
 from . import control
-from .aad import KUSTO_PUBLIC_CLIENT_ID, AzureAD, Directory
+from . import aad
+from .aad import AzureAD, Directory
 from .ca import Credentials
 from .identity import KubernetesIssuer, ManagedIdentityService, is_loopback_https
 from .kusto_service import Cluster, KustoService
@@ -41,8 +42,10 @@ class Emulator:
         cert, self.cert_pem_file, self.cert_pfx_file, self.cert_pfx_password, self.cert_thumbprint = \
             self.credentials.application_certificate()
         self.cert_app = self.directory.register("libkusto certificate tests", cert=cert)
-        self.directory.register("Kusto public client", client_id=KUSTO_PUBLIC_CLIENT_ID)
-        self.user = self.directory.add_user("alice", "Alice Example")
+        self.public_app = self.directory.register("Kusto client (public)", client_id=aad.KUSTO_PUBLIC_CLIENT_ID,
+                                                  public=True)
+        self.users = [self.directory.add_user("alice", "Alice Example"), self.directory.add_user("bob", "Bob Example")]
+        self.user = self.users[0]
         self.cluster = Cluster(self.directory)
         self.settings = control.Settings()
         self.faults = control.Faults()
@@ -53,9 +56,11 @@ class Emulator:
         self.kubernetes = KubernetesIssuer(self.credentials.directory, self.credentials.signing_cert)
         self.managed_identity = ManagedIdentityService(self.directory, self.signer, self.settings,
                                                        is_loopback_https)
-        aad = AzureAD(self.directory, self.signer, self.settings)
-        aad.federation = self.kubernetes
-        self.services = [KustoService(self.cluster, self.signer, self.settings), aad, self.managed_identity]
+        aad_service = AzureAD(self.directory, self.signer, self.settings)
+        aad_service.federation = self.kubernetes
+        self.control.routes.update(aad_service.control_routes())
+        self.control.on_reset.append(aad_service.pending.reset)
+        self.services = [KustoService(self.cluster, self.signer, self.settings), aad_service, self.managed_identity]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
@@ -78,7 +83,9 @@ class Emulator:
                 "federated_token_file": self.kubernetes.token_file,
                 "cert_client_id": self.cert_app.client_id, "cert_pem_file": self.cert_pem_file,
                 "cert_pfx_file": self.cert_pfx_file, "cert_pfx_password": self.cert_pfx_password,
-                "cert_thumbprint": self.cert_thumbprint, "user": self.user.upn, "password": self.user.password,
+                "cert_thumbprint": self.cert_thumbprint, "user": self.user.username, "password": self.user.password,
+                "public_client_id": self.public_app.client_id,
+                "users": [user.describe() for user in self.users],
                 "connection_string": "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;"
                                      "Application Client Id=%s;Application Key=%s;Authority Id=%s"
                                      % (base, database, app.client_id, app.secret, authority)}

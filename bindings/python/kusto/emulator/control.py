@@ -5,7 +5,9 @@
   DELETE /_emulator/faults    disarm all
   GET    /_emulator/requests  every request received so far (?path=PREFIX filters), secrets redacted
   POST   /_emulator/reset     clear the log and the faults, restore default settings
-  GET|POST /_emulator/settings {"token_lifetime": seconds, "rows_per_fragment": n}
+  GET|POST /_emulator/settings {"token_lifetime": seconds, "rows_per_fragment": n, "device_code_interval": s,
+                               "device_code_lifetime": s}
+  and the routes services add (Azure AD: /device/approve, /device/decline, /device, /interactive)
 """
 import ipaddress
 import json
@@ -15,7 +17,8 @@ from .web import json_response
 
 PREFIX = "/_emulator"
 
-DEFAULT_SETTINGS = {"token_lifetime": 3599, "rows_per_fragment": 1000}
+DEFAULT_SETTINGS = {"token_lifetime": 3599, "rows_per_fragment": 1000,
+                    "device_code_interval": 5, "device_code_lifetime": 900}
 
 
 class Fault:
@@ -130,6 +133,8 @@ class Control:
         self.log = log
         self.faults = faults
         self.settings = settings
+        self.routes = {}            # (method, path under PREFIX) -> handler(request), added by services
+        self.on_reset = []
 
     def handle(self, request):
         if not _is_loopback(request.client_address[0]):
@@ -150,7 +155,11 @@ class Control:
                 self.log.clear()
                 self.faults.clear()
                 self.settings.reset()
+                for hook in self.on_reset:
+                    hook()
                 return json_response(200, {"reset": True})
+            if route in self.routes:
+                return self.routes[route](request)
             if route[1] == "/settings" and request.method in ("GET", "POST"):
                 if request.method == "POST":
                     changes = request.json()

@@ -1,0 +1,321 @@
+"""Sign-ins by a person against the emulator: device code and interactive (auth code + PKCE over loopback).
+
+The tests play the person: the device-code prompt approves through the emulator's control API, and the browser
+callback GETs the authorize URL with requests, following the redirect to the library's loopback listener.
+"""
+import base64
+import json
+import threading
+import time
+
+import pytest
+import requests
+
+import kusto
+
+KUSTO_CLIENT_ID = "db662dc1-0cfe-4e1c-a843-19a68e65be58"
+USER_SCOPE_TAIL = "/.default offline_access openid profile"
+
+
+def claims_of(jwt):
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def user_connection_string(config, extra=""):
+    return "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;Authority Id=%s%s" % (
+        config["cluster"], config["database"], config["authority"], extra)
+
+
+def control(emulator, path, payload):
+    response = emulator._http.post(emulator.config["control"] + path, json=payload, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.fixture
+def fast_device_codes(emulator):
+    emulator.reset()
+    emulator.settings(device_code_interval=1)
+    yield
+    emulator.reset()
+
+
+def token_requests(emulator):
+    return emulator.requests("/%s/oauth2/v2.0/token" % emulator.config["tenant"])
+
+
+# --- device code --------------------------------------------------------------------------------------------
+
+def test_device_code_sign_in_after_the_person_approves(emulator, fast_device_codes):
+    config = emulator.config
+    bob = config["users"][1]
+    shown = []
+
+    def prompt(info):
+        shown.append(info)
+        # The person needs a moment: the library keeps polling meanwhile.
+        threading.Timer(1.5, control, (emulator, "/device/approve",
+                                       {"user_code": info["user_code"], "user": bob["username"]})).start()
+
+    client = kusto.Client(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                          device_code_callback=prompt)
+    token = client.acquire_token()
+    [info] = shown
+    assert info["message"] == ("To sign in, use a web browser to open the page %s/devicelogin and enter the code "
+                               "%s to authenticate." % (config["login_endpoint"], info["user_code"]))
+    assert info["verification_uri"] == config["login_endpoint"] + "/devicelogin"
+    assert abs(info["expires_on"] - (time.time() + 900)) < 30
+    claims = claims_of(token["access_token"])
+    assert claims["preferred_username"] == bob["username"] and claims["oid"] == bob["oid"]
+    assert claims["aud"] == config["resource"] and claims["appid"] == KUSTO_CLIENT_ID
+    assert claims["idtyp"] == "user"
+    # The cluster accepts the user's token.
+    assert client.query(None, "print x=1")["primary_results"][0]["rows"] == [[1]]
+    # The second call comes from the cache: no new prompt.
+    assert client.acquire_token()["from_cache"] is True and len(shown) == 1
+
+    [initiation] = emulator.requests("/%s/oauth2/v2.0/devicecode" % config["tenant"])
+    assert initiation["form"] == {"client_id": KUSTO_CLIENT_ID, "scope": config["resource"] + USER_SCOPE_TAIL}
+    polls = token_requests(emulator)
+    assert len(polls) >= 2
+    assert [p["status"] for p in polls] == [400] * (len(polls) - 1) + [200]
+    assert all(p["aad_error"] == "AADSTS70016" for p in polls[:-1])
+    assert polls[-1]["signed_in_user"] == bob["username"]
+    assert polls[0]["form"] == {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                                "client_id": KUSTO_CLIENT_ID, "device_code": "<redacted>", "client_info": "1"}
+    gaps = [b["time"] - a["time"] for a, b in zip(polls, polls[1:])]
+    assert all(gap >= 0.9 for gap in gaps), gaps          # polled at the interval, never faster
+    client.close()
+
+
+def test_device_code_declined_is_an_authentication_error(emulator, fast_device_codes):
+    config = emulator.config
+
+    def prompt(info):
+        control(emulator, "/device/decline", {"user_code": info["user_code"]})
+
+    with pytest.raises(kusto.AuthenticationError) as caught:
+        kusto.acquire_token(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                            device_code_callback=prompt)
+    assert caught.value.code == "authorization_declined" and caught.value.aadsts == 65004
+    assert "User declined" in str(caught.value)
+
+
+def test_device_code_expired_token_is_an_authentication_error(emulator, fast_device_codes):
+    config = emulator.config
+    emulator.fault(path="/%s/oauth2/v2.0/token" % config["tenant"], status=400, count=1,
+                   body={"error": "expired_token", "error_description": "AADSTS70019: Verification code expired.",
+                         "error_codes": [70019]})
+    with pytest.raises(kusto.AuthenticationError) as caught:
+        kusto.acquire_token(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                            device_code_callback=lambda info: None)
+    assert caught.value.code == "expired_token" and caught.value.aadsts == 70019
+
+
+def test_device_code_gives_up_at_the_client_timeout(emulator, fast_device_codes):
+    config = emulator.config
+    started = time.monotonic()
+    with pytest.raises(kusto.TimeoutError, match="nobody completed the device code sign-in in time"):
+        kusto.acquire_token(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                            device_code_callback=lambda info: None, timeout=2.5)
+    assert time.monotonic() - started < 5
+    assert 1 <= len(token_requests(emulator)) <= 3
+
+
+def test_device_code_prompt_that_raises_cancels_and_the_exception_propagates(emulator, fast_device_codes):
+    config = emulator.config
+
+    class NotNow(Exception):
+        pass
+
+    def prompt(info):
+        raise NotNow("the person walked away")
+
+    with pytest.raises(NotNow, match="walked away"):
+        kusto.acquire_token(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                            device_code_callback=prompt)
+    assert token_requests(emulator) == []                  # cancelled before any poll
+
+
+def test_device_code_with_an_unregistered_application(emulator, fast_device_codes):
+    config = emulator.config
+    cs = user_connection_string(config, ";Application Client Id=00000000-1111-2222-3333-444444444444")
+    with pytest.raises(kusto.AuthenticationError) as caught:
+        kusto.acquire_token(cs, ca_file=config["ca_file"], sign_in="device_code",
+                            device_code_callback=lambda info: None)
+    assert caught.value.code == "unauthorized_client" and caught.value.aadsts == 700016
+
+
+def test_device_code_prompt_must_be_callable(emulator):
+    with pytest.raises(TypeError, match="device_code_callback' must be callable"):
+        kusto.Client(user_connection_string(emulator.config), device_code_callback="print")
+
+
+# --- interactive --------------------------------------------------------------------------------------------
+
+class Browser:
+    """What a person's browser does: open the URL, sign in, follow the redirect to the loopback listener."""
+
+    def __init__(self, config):
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = config["ca_file"]
+        self.urls, self.pages, self.threads = [], [], []
+
+    def __call__(self, url):
+        self.urls.append(url)
+        thread = threading.Thread(target=self._visit, args=(url,))   # a browser does not block the caller
+        thread.start()
+        self.threads.append(thread)
+
+    def _visit(self, url):
+        response = self.session.get(url, timeout=10)
+        self.pages.append((response.status_code, response.text, response.url))
+
+    def join(self):
+        for thread in self.threads:
+            thread.join(10)
+
+
+def interactive_client(config, browser, **options):
+    return kusto.Client(user_connection_string(config), ca_file=config["ca_file"], browser_callback=browser,
+                        **options)
+
+
+def test_interactive_sign_in_with_pkce_over_loopback(emulator):
+    emulator.reset()
+    config = emulator.config
+    alice = config["users"][0]
+    browser = Browser(config)
+    with interactive_client(config, browser) as client:     # no credentials: interactive is the fallback
+        token = client.acquire_token()
+        assert client.query(None, "print x=2")["primary_results"][0]["rows"] == [[2]]
+    browser.join()
+    claims = claims_of(token["access_token"])
+    assert claims["preferred_username"] == alice["username"] and claims["appid"] == KUSTO_CLIENT_ID
+
+    [url] = browser.urls
+    [(status, page, landed)] = browser.pages
+    assert status == 200 and "Authentication complete" in page
+    assert landed.startswith("http://localhost:")
+    [authorize] = emulator.requests("/%s/oauth2/v2.0/authorize" % config["tenant"])
+    query = authorize["query"]
+    assert url.startswith(config["authority"] + "/oauth2/v2.0/authorize?")
+    assert query["client_id"] == KUSTO_CLIENT_ID and query["response_type"] == "code"
+    assert query["scope"] == config["resource"] + USER_SCOPE_TAIL
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert query["redirect_uri"] == landed.split("?")[0].rstrip("/")
+    assert len(query["state"]) >= 32 and len(query["nonce"]) >= 32 and query["state"] != query["nonce"]
+    [redeem] = token_requests(emulator)
+    assert redeem["status"] == 200 and redeem["pkce_ok"] is True
+    assert redeem["form"]["grant_type"] == "authorization_code"
+    assert redeem["form"]["code"] == redeem["form"]["code_verifier"] == "<redacted>"
+    assert redeem["form"]["redirect_uri"] == query["redirect_uri"]
+
+
+def test_interactive_states_differ_between_sign_ins(emulator):
+    emulator.reset()
+    config = emulator.config
+    for _ in range(2):
+        browser = Browser(config)
+        kusto.acquire_token(user_connection_string(config), ca_file=config["ca_file"], browser_callback=browser,
+                            sign_in="interactive")
+        browser.join()
+    first, second = [r["query"] for r in emulator.requests("/%s/oauth2/v2.0/authorize" % config["tenant"])]
+    for name in ("state", "nonce", "code_challenge"):
+        assert first[name] != second[name]
+
+
+def test_interactive_error_redirect_is_an_authentication_error(emulator):
+    emulator.reset()
+    config = emulator.config
+    control(emulator, "/interactive", {"error": "access_denied",
+                                       "error_description": "AADSTS65004: User declined to consent to access the app."})
+    browser = Browser(config)
+    with pytest.raises(kusto.AuthenticationError) as caught:
+        interactive_client(config, browser).acquire_token()
+    browser.join()
+    assert caught.value.code == "access_denied" and caught.value.aadsts == 65004
+    assert token_requests(emulator) == []
+    emulator.reset()
+
+
+def test_interactive_ignores_an_answer_with_another_state(emulator):
+    emulator.reset()
+    config = emulator.config
+    browser = Browser(config)
+    stray = []
+
+    def callback(url):
+        port = None
+        for part in url.split("?")[1].split("&"):
+            if part.startswith("redirect_uri="):
+                port = requests.utils.unquote(part.split("=", 1)[1]).rsplit(":", 1)[1]
+
+        def forged_then_real():
+            stray.append(requests.get("http://127.0.0.1:%s/?code=forged&state=not-yours" % port, timeout=10))
+            browser(url)
+        threading.Thread(target=forged_then_real).start()
+
+    token = interactive_client(config, callback).acquire_token()
+    browser.join()
+    assert stray[0].status_code == 400 and "state mismatch" in stray[0].text
+    assert claims_of(token["access_token"])["preferred_username"] == config["users"][0]["username"]
+
+
+def test_interactive_times_out_when_the_browser_never_comes_back(emulator):
+    emulator.reset()
+    config = emulator.config
+    started = time.monotonic()
+    with pytest.raises(kusto.TimeoutError, match="browser did not complete the sign-in"):
+        interactive_client(config, lambda url: None, interactive_timeout=1).acquire_token()
+    assert time.monotonic() - started < 3
+
+
+def test_interactive_callback_that_raises_propagates(emulator):
+    with pytest.raises(RuntimeError, match="no browser here"):
+        interactive_client(emulator.config, lambda url: (_ for _ in ()).throw(RuntimeError("no browser here"))) \
+            .acquire_token()
+
+
+NOBODY_THERE = """
+import json, sys, time, kusto
+cs, ca = sys.argv[1], sys.argv[2]
+out = {}
+started = time.monotonic()
+try:
+    kusto.Client(cs, ca_file=ca)
+except kusto.Error as e:
+    out["fallback"] = [type(e).__name__, str(e)]
+try:
+    kusto.Client(cs, ca_file=ca, sign_in="interactive").acquire_token()
+except kusto.Error as e:
+    out["explicit"] = [type(e).__name__, str(e)]
+out["seconds"] = time.monotonic() - started
+print(json.dumps(out))
+"""
+
+
+def test_nobody_to_answer_fails_at_once(emulator):
+    # A child whose stdin is not a terminal, even when the tests run in one, and with a $BROWSER set.
+    import os
+    import subprocess
+    import sys
+    config = emulator.config
+    env = dict(os.environ, BROWSER="/bin/false", DISPLAY=":0")
+    child = subprocess.run([sys.executable, "-c", NOBODY_THERE, user_connection_string(config), config["ca_file"]],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    out = json.loads(child.stdout)
+    for key in ("fallback", "explicit"):
+        name, message = out[key]
+        assert name == "AuthenticationError"
+        assert "interactive sign-in is impossible here: stdin is not a terminal" in message
+    assert "gives no credential" in out["fallback"][1]
+    assert out["seconds"] < 2
+
+
+def test_interactive_timeout_option_is_checked(emulator):
+    client = interactive_client(emulator.config, lambda url: None, interactive_timeout="soon")
+    with pytest.raises(kusto.ArgumentError, match="interactive_timeout"):
+        client.acquire_token()
