@@ -4,6 +4,7 @@
 #include "flows.h"
 
 #include "error.h"
+#include "retry.h"
 #include "token.h"
 #include "uuid.h"
 
@@ -20,10 +21,10 @@ kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form,
     snprintf(request_id_header, sizeof request_id_header, "client-request-id: %s", request_id);
     const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
                              "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, NULL};
-    kusto_http_request req = {"POST", endpoint, headers, form->data, form->len, ctx->timeout_ms, NULL, NULL};
+    kusto_http_request req = {"POST", endpoint, headers, form->data, form->len, ctx->timeout_ms, NULL, NULL, NULL, NULL};
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
-    status = kusto_http_send(ctx->http, &req, &resp, err);
+    status = kusto_http_send_retrying(ctx->http, &req, &resp, err);
     if (status == KUSTO_OK)
         status = kusto_token_from_response(out, &resp, requested_at, ctx->resource, ctx->authority->url, err);
     kusto_buf_wipe(&resp.body);
