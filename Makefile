@@ -20,7 +20,7 @@ TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
 PYTHON ?= python3
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
-.PHONY: all lib check-c check-asan check-valgrind check-e2e install clean
+.PHONY: all lib check-c check-asan check-valgrind check-e2e check-tsan fuzz install clean
 all: lib $(BUILD)/kusto.pc
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
@@ -53,8 +53,15 @@ check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
 
 # The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
-check-e2e: $(BUILD)/tests/e2e_client
-	@$(PYTHON) tests/c/run.py $<
+check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_threads
+	@$(PYTHON) tests/c/run.py $^
+
+# The C unit tests and 8 threads sharing one client (against the emulator) under ThreadSanitizer.
+check-tsan:
+	$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
+	  build/tsan/tests/e2e_threads $(TEST_BINS:$(BUILD)/%=build/tsan/%)
+	@TSAN_OPTIONS="halt_on_error=1" \
+	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads $(TEST_BINS:$(BUILD)/%=build/tsan/%)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
