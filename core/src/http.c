@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,9 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
     transfer t = {curl, req, resp, KUSTO_OK, err, http->max_response_bytes};
     set_options(curl, http, req, &t, headers, errbuf);
     CURLcode rc = curl_easy_perform(curl);
+    /* A failed handshake leaves errors on this thread's OpenSSL error queue, where the next user of
+       OpenSSL in the process (Python's ssl module, say) would take them for its own. */
+    ERR_clear_error();
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
     free_headers(headers);
     return_handle(http, curl);
