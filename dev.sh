@@ -119,6 +119,8 @@ run_suites() {
     make -s check-asan
     say "C unit tests under valgrind"
     make -s check-valgrind
+    say "Fuzzing (libFuzzer, 20 s per target; longer: make fuzz FUZZ_SECONDS=3600)"
+    make -s fuzz
     install_python_package
     say "Python tests (pytest, against the emulator)"
     (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
