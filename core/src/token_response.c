@@ -10,7 +10,10 @@
 static int64_t json_seconds(const cJSON *item) {
     /* Out-of-range doubles cannot be converted (found by fuzz/fuzz_token_response): treat as invalid. */
     if (cJSON_IsNumber(item)) return item->valuedouble >= 0 && item->valuedouble < 1e12 ? (int64_t)item->valuedouble : -1;
-    if (cJSON_IsString(item)) return strtoll(item->valuestring, NULL, 10);
+    if (cJSON_IsString(item)) {
+        long long seconds = strtoll(item->valuestring, NULL, 10);
+        return seconds >= 0 && seconds < 1000000000000LL ? seconds : -1;
+    }
     return -1;
 }
 
