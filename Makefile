@@ -20,7 +20,7 @@ TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
 PYTHON ?= python3
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
-.PHONY: all lib check-c check-asan check-valgrind check-e2e install clean
+.PHONY: all lib check-c check-asan check-valgrind check-e2e check-tsan fuzz install clean
 all: lib $(BUILD)/kusto.pc
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
@@ -53,8 +53,35 @@ check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
 
 # The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
-check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin
+check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin $(BUILD)/tests/e2e_threads
 	@$(PYTHON) tests/c/run.py $^
+
+# The C unit tests and 8 threads sharing one client (against the emulator) under ThreadSanitizer.
+check-tsan:
+	$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
+	  build/tsan/tests/e2e_threads $(TEST_BINS:$(BUILD)/%=build/tsan/%)
+	@TSAN_OPTIONS="halt_on_error=1" \
+	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads $(TEST_BINS:$(BUILD)/%=build/tsan/%)
+
+# libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds and tests/fixtures; new inputs
+# go to build/fuzz/corpus, crashes to build/fuzz/crash-*. Longer: make fuzz FUZZ_SECONDS=3600.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := connstr frames token_response urls
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -Icore/include -Icore/src $(DEPS_CFLAGS)
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC) core/include/kusto.h $(wildcard core/src/*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) $< $(SRC) -o $@ $(DEPS_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; seeds=fuzz/seeds/$$t; \
+	  echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build/fuzz/ \
+	    -print_final_stats=1 build/fuzz/corpus/$$t $$seeds 2>build/fuzz/$$t.log || \
+	    { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units" build/fuzz/$$t.log; \
+	done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

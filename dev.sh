@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
-  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl"
+  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang"
 VENV=.venv
 LUA_TREE=.lua
 BUILD=build
@@ -119,6 +119,8 @@ run_suites() {
     make -s check-asan
     say "C unit tests under valgrind"
     make -s check-valgrind
+    say "Fuzzing (libFuzzer, 20 s per target; longer: make fuzz FUZZ_SECONDS=3600)"
+    make -s fuzz
     install_python_package
     say "Python tests (pytest, against the emulator)"
     (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
@@ -126,6 +128,8 @@ run_suites() {
     start_emulator
     say "C end-to-end tests against the emulator, and the example linked through pkg-config"
     make -s check-e2e
+    say "C tests under ThreadSanitizer (8 threads sharing one client, against the emulator)"
+    make -s check-tsan
     build_c_example
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
     say "Lua tests (busted, against the emulator)"

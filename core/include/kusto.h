@@ -133,6 +133,12 @@ void kusto_options_free(kusto_options *opts);
  * accounts. Prefer a certificate, device code or a token callback.
  *   cache_path     token cache file (not in this version: KUSTO_E_UNSUPPORTED; tokens are cached
  *                  in memory per client)
+ *   proxy          proxy URL for every call (default: the https_proxy / no_proxy environment)
+ *   max_retries    retries of a call that is safe to repeat (token requests, queries, ".show"
+ *                  commands) after a transient failure, with backoff and jitter or the server's
+ *                  Retry-After, within the call's timeout; default 3, 0 disables
+ *   max_response_bytes  stop with KUSTO_E_PROTOCOL once a result exceeds this many bytes;
+ *                  default 0 = unlimited (error bodies are always capped at 8 MiB)
  * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with
  * KUSTO_E_ARGUMENT at kusto_client_new() naming the option.
  */
@@ -289,6 +295,9 @@ typedef struct kusto_builder {
        network is waited on. Both or neither. */
     void (*enter)(void *ud);
     void (*leave)(void *ud);
+    /* Asked about every 100 ms to 1 s while the call waits for the network or to retry (outside
+       enter/leave): non-zero stops the call with KUSTO_E_CANCELLED, e.g. on Ctrl-C. May be NULL. */
+    int (*cancelled)(void *ud);
 } kusto_builder;
 
 /* Exact conversions between Kusto's text forms and 100 ns ticks. */

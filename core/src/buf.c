@@ -12,8 +12,14 @@ static int buf_reserve(kusto_buf *b, size_t extra) {
     if (need <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *data = realloc(b->data, cap);
+    /* Not realloc: the old block may hold a secret (a form, a header), so it is wiped, not left behind. */
+    char *data = malloc(cap);
     if (!data) return -1;
+    if (b->data) {
+        memcpy(data, b->data, b->len + 1);
+        OPENSSL_cleanse(b->data, b->cap);
+        free(b->data);
+    }
     b->data = data;
     b->cap = cap;
     return 0;

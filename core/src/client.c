@@ -60,6 +60,9 @@ static const char *const client_option_names[] = {
     "certificate_password",
     "user_assertion",
     "interactive_timeout",
+    "proxy",
+    "max_retries",
+    "max_response_bytes",
     NULL,
 };
 
@@ -122,6 +125,9 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
         status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
                                          kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
     if (status == KUSTO_OK) status = kusto_http_new(&c->http, kusto_client_option(c, "ca_file"), err);
+    if (status == KUSTO_OK)
+        status = kusto_http_configure(c->http, kusto_client_option(c, "proxy"), kusto_client_option(c, "max_retries"),
+                                      kusto_client_option(c, "max_response_bytes"), err);
     if (status == KUSTO_OK) status = kusto_cache_new(&c->cache, err);
     return status;
 }

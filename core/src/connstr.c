@@ -218,8 +218,8 @@ int kusto_connstr_entry(const kusto_connstr *cs, size_t index, const char **keyw
 
 static int needs_quotes(const char *value) {
     size_t len = strlen(value);
-    return strpbrk(value, ";\"'") || value[0] == ' ' || value[0] == '\t' || value[len - 1] == ' ' ||
-           value[len - 1] == '\t';
+    return strpbrk(value, ";\"'") || (len > 0 && (value[0] == ' ' || value[0] == '\t' || value[len - 1] == ' ' ||
+                                                   value[len - 1] == '\t'));
 }
 
 static int append_quoted(kusto_buf *b, const char *value) {

@@ -2,6 +2,9 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +14,14 @@
 #define POOL_SIZE 8
 #define MAX_COLLECTED_BODY (8u << 20)
 #define CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_MAX_RETRIES 3
+#define MAX_MAX_RETRIES 20
 
 struct kusto_http {
     char *ca_file;
+    char *proxy;                 /* NULL: libcurl reads https_proxy / no_proxy from the environment */
+    int max_retries;
+    unsigned long long max_response_bytes; /* 0: unlimited */
     pthread_mutex_t lock;
     CURL *idle[POOL_SIZE];
     int idle_count;
@@ -25,6 +33,7 @@ typedef struct transfer {
     kusto_http_response *resp;
     kusto_status sink_status;
     kusto_error **err;
+    unsigned long long max_bytes;
 } transfer;
 
 kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error **err) {
@@ -38,15 +47,45 @@ kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error *
         kusto_http_free(http);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
+    http->max_retries = DEFAULT_MAX_RETRIES;
     *out = http;
     return KUSTO_OK;
 }
+
+static kusto_status parse_count(const char *name, const char *text, unsigned long long max,
+                                unsigned long long *out, kusto_error **err) {
+    if (!text) return KUSTO_OK;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (end == text || *end || errno || text[0] == '-' || value > max)
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "option '%s' must be a whole number from 0 to %llu, not '%s'", name,
+                          max, text);
+    *out = value;
+    return KUSTO_OK;
+}
+
+kusto_status kusto_http_configure(kusto_http *http, const char *proxy, const char *max_retries,
+                                  const char *max_response_bytes, kusto_error **err) {
+    unsigned long long retries = DEFAULT_MAX_RETRIES, max_bytes = 0;
+    kusto_status status = parse_count("max_retries", max_retries, MAX_MAX_RETRIES, &retries, err);
+    if (status == KUSTO_OK)
+        status = parse_count("max_response_bytes", max_response_bytes, ~0ull, &max_bytes, err);
+    if (status != KUSTO_OK) return status;
+    if (proxy && !(http->proxy = kusto_strdup(proxy))) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    http->max_retries = (int)retries;
+    http->max_response_bytes = max_bytes;
+    return KUSTO_OK;
+}
+
+int kusto_http_max_retries(const kusto_http *http) { return http->max_retries; }
 
 void kusto_http_free(kusto_http *http) {
     if (!http) return;
     for (int i = 0; i < http->idle_count; i++) curl_easy_cleanup(http->idle[i]);
     pthread_mutex_destroy(&http->lock);
     free(http->ca_file);
+    free(http->proxy);
     free(http);
 }
 
@@ -80,6 +119,12 @@ static size_t on_write(char *data, size_t size, size_t count, void *ud) {
     long status = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
     if (t->req->sink && is_success(status)) {
+        if (t->max_bytes && t->resp->delivered + len > t->max_bytes) {
+            t->sink_status = kusto_fail(t->err, KUSTO_E_PROTOCOL, "the response is larger than max_response_bytes "
+                                        "(%llu bytes); the rest was not read", t->max_bytes);
+            return 0;
+        }
+        t->resp->delivered += len;
         t->sink_status = t->req->sink(t->req->sink_ud, data, len, t->err);
         return t->sink_status == KUSTO_OK ? len : 0;
     }
@@ -113,7 +158,19 @@ static size_t on_header(char *line, size_t size, size_t count, void *ud) {
     size_t len = size * count;
     capture_header(line, len, "x-ms-activity-id", t->resp->activity_id, sizeof t->resp->activity_id);
     capture_header(line, len, "location", t->resp->location, sizeof t->resp->location);
+    capture_header(line, len, "retry-after", t->resp->retry_after, sizeof t->resp->retry_after);
     return len;
+}
+
+/* libcurl copies headers as they are, Authorization included: wipe the copies before freeing them. */
+static void free_headers(struct curl_slist *list) {
+    for (struct curl_slist *item = list; item; item = item->next) OPENSSL_cleanse(item->data, strlen(item->data));
+    curl_slist_free_all(list);
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+    const transfer *t = ud;
+    return t->req->cancelled(t->req->cancel_ud) ? 1 : 0;
 }
 
 static struct curl_slist *build_headers(const char *const *headers, int *failed) {
@@ -152,6 +209,13 @@ static void set_options(CURL *curl, const kusto_http *http, const kusto_http_req
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
     if (http->ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, http->ca_file);
+    if (http->proxy) curl_easy_setopt(curl, CURLOPT_PROXY, http->proxy);
+    if (http->ca_file && http->proxy) curl_easy_setopt(curl, CURLOPT_PROXY_CAINFO, http->ca_file);
+    if (req->cancelled) {
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, t);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    }
     if (strcmp(req->method, "POST") == 0) {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
@@ -159,8 +223,29 @@ static void set_options(CURL *curl, const kusto_http *http, const kusto_http_req
     }
 }
 
+/* Failures where the next attempt may well succeed, and nothing suggests a misconfiguration. */
+static int is_transient(CURLcode rc) {
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_tls_verification(CURLcode rc) {
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
+           rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
 static kusto_status transport_error(CURLcode rc, const char *url, const char *errbuf, kusto_error **err) {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_ABORTED_BY_CALLBACK) return kusto_fail(err, KUSTO_E_CANCELLED, "request to %s cancelled", url);
+    if (is_tls_verification(rc))
+        return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: TLS verification of the server failed (%s)",
+                          url, detail);
     if (rc == CURLE_OPERATION_TIMEDOUT) return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s timed out: %s", url, detail);
     if (rc == CURLE_OUT_OF_MEMORY) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: %s", url, detail);
@@ -173,18 +258,24 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
     struct curl_slist *headers = build_headers(req->headers, &failed);
     CURL *curl = failed ? NULL : take_handle(http);
     if (!curl) {
-        curl_slist_free_all(headers);
+        free_headers(headers);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
     char errbuf[CURL_ERROR_SIZE] = "";
-    transfer t = {curl, req, resp, KUSTO_OK, err};
+    transfer t = {curl, req, resp, KUSTO_OK, err, http->max_response_bytes};
     set_options(curl, http, req, &t, headers, errbuf);
     CURLcode rc = curl_easy_perform(curl);
+    /* A failed handshake leaves errors on this thread's OpenSSL error queue, where the next user of
+       OpenSSL in the process (Python's ssl module, say) would take them for its own. */
+    ERR_clear_error();
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-    curl_slist_free_all(headers);
+    free_headers(headers);
     return_handle(http, curl);
     if (t.sink_status != KUSTO_OK) return t.sink_status;
-    if (rc != CURLE_OK) return transport_error(rc, req->url, errbuf, err);
+    if (rc != CURLE_OK) {
+        resp->transient = is_transient(rc);
+        return transport_error(rc, req->url, errbuf, err);
+    }
     return KUSTO_OK;
 }
 

@@ -10,6 +10,12 @@ typedef struct kusto_http kusto_http;
 /* `ca_file` (may be NULL: the system's CAs) verifies every peer; verification is never off. */
 kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error **err);
 void kusto_http_free(kusto_http *http);
+/* Client options that apply to every call (token and query): `proxy` (URL; NULL: libcurl's
+   https_proxy/no_proxy environment), `max_retries` (decimal, default 3, 0 disables) and
+   `max_response_bytes` (decimal, default 0 = unlimited). Text as given; NULL = default. */
+kusto_status kusto_http_configure(kusto_http *http, const char *proxy, const char *max_retries,
+                                  const char *max_response_bytes, kusto_error **err);
+int kusto_http_max_retries(const kusto_http *http);
 
 /* Receives a 2xx body as it arrives; returns KUSTO_OK to go on, anything else stops the transfer
    and becomes kusto_http_send's result (the sink has set *err itself). */
@@ -24,6 +30,9 @@ typedef struct kusto_http_request {
     long timeout_ms;                 /* whole call; 0 = none */
     kusto_http_sink sink;            /* NULL: collect the body into the response */
     void *sink_ud;
+    /* Asked about every 100 ms (and while waiting to retry); non-zero stops with KUSTO_E_CANCELLED. */
+    int (*cancelled)(void *ud);
+    void *cancel_ud;
 } kusto_http_request;
 
 typedef struct kusto_http_response {
@@ -31,6 +40,9 @@ typedef struct kusto_http_response {
     kusto_buf body;        /* the body when not streamed to a sink (error bodies always, bounded) */
     char activity_id[80];  /* x-ms-activity-id, or "" */
     char location[512];    /* Location of a redirect (not followed), or "" */
+    char retry_after[32];  /* Retry-After, or "" */
+    size_t delivered;      /* bytes of a 2xx body handed to the sink: once any were, never retry */
+    int transient;         /* the transport failed in a way worth retrying (reset, refused, DNS...) */
 } kusto_http_response;
 
 /* Sends the request. KUSTO_OK whatever the HTTP status (see response->status); KUSTO_E_NETWORK,

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "request.h"
 #include "result.h"
+#include "retry.h"
 #include "uuid.h"
 
 #define CLIENT_GRACE_MS 30000L
@@ -132,13 +133,28 @@ static kusto_status failed_response(call *c, const kusto_http_response *resp, ku
     return kusto_error_give(err, e);
 }
 
-static kusto_status send_call(call *c, kusto_error **err) {
+static int cancelled(void *ud) {
+    const call *c = ud;
+    return c->builder->cancelled(c->ud);
+}
+
+/* Reads may be repeated; of control commands only ".show" ones, which change nothing. */
+static int safe_to_repeat(const call *c, const char *csl) {
+    if (c->ep == &query_endpoint) return 1;
+    while (*csl == ' ' || *csl == '\t' || *csl == '\r' || *csl == '\n') csl++;
+    return strncasecmp(csl, ".show", 5) == 0 && (csl[5] == ' ' || csl[5] == '\t' || csl[5] == '\n' || csl[5] == '\r');
+}
+
+static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
     kusto_buf header_block = {0};
     const char *headers[9] = {0};
     kusto_http_response resp = {0};
     kusto_status status = build_headers(c, &header_block, headers, err);
-    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, c->timeout_ms, feed, c};
-    if (status == KUSTO_OK) status = kusto_http_send(c->client->http, &hreq, &resp, err);
+    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, c->timeout_ms, feed, c,
+                               c->builder->cancelled ? cancelled : NULL, c};
+    if (status == KUSTO_OK)
+        status = safe_to_repeat(c, csl) ? kusto_http_send_retrying(c->client->http, &hreq, &resp, err)
+                                        : kusto_http_send(c->client->http, &hreq, &resp, err);
     if (status == KUSTO_OK) status = resp.status == 200 ? finish(c, err) : failed_response(c, &resp, err);
     if (status != KUSTO_OK && resp.status == 200 && err && *err) {
         /* An error inside a 200 answer (an error body, a partial failure): say where it came from. */
@@ -163,7 +179,7 @@ static kusto_status execute(kusto_client *client, const endpoint *ep, const char
     if (status == KUSTO_OK) status = build_body(&c, db ? db : client->default_db, csl, err);
     if (status == KUSTO_OK) status = kusto_client_authorization(client, &c.authorization, err);
     if (status == KUSTO_OK) status = kusto_parser_new(&c.parser, c.builder, ud);
-    if (status == KUSTO_OK) status = send_call(&c, err);
+    if (status == KUSTO_OK) status = send_call(&c, csl, err);
     kusto_parser_free(c.parser);
     kusto_secret_free(c.authorization);
     kusto_buf_free(&c.url);

@@ -171,9 +171,10 @@ static int object_spans(kusto_parser *p, const char *text, size_t len, const str
 
 /* The raw contents of a string value (no escapes expected), or NULL. */
 static const char *span_string(span s, size_t *len) {
+    if (!s.p) return NULL; /* before s.p + s.n: NULL + 0 is undefined (found by fuzz/fuzz_frames) */
     kusto_jr r = {s.p, s.p + s.n};
     kusto_jr_token t;
-    if (!s.p || kusto_jr_token_read(&r, &t) || t.kind != KUSTO_JR_STRING) return NULL;
+    if (kusto_jr_token_read(&r, &t) || t.kind != KUSTO_JR_STRING) return NULL;
     *len = t.len;
     return t.ptr;
 }
@@ -411,7 +412,8 @@ static int string_equals(const kusto_jr_token *t, const char *text) {
 static int integer_of(const kusto_jr_token *t, int64_t *out) {
     double d;
     if (kusto_jr_int64(t->ptr, t->len, out) == 0) return 0;
-    if (kusto_jr_double(t->ptr, t->len, &d) || d != (double)(int64_t)d || d < -9.2e18 || d > 9.2e18) return -1;
+    /* The range first: converting an out-of-range or NaN double is undefined (found by fuzz/fuzz_frames). */
+    if (kusto_jr_double(t->ptr, t->len, &d) || !(d >= -9.2e18 && d <= 9.2e18) || d != (double)(int64_t)d) return -1;
     *out = (int64_t)d;
     return 0;
 }

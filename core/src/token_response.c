@@ -8,8 +8,12 @@
 
 /* expires_in arrives as a number, or as a string in v1 and managed-identity answers. */
 static int64_t json_seconds(const cJSON *item) {
-    if (cJSON_IsNumber(item)) return (int64_t)item->valuedouble;
-    if (cJSON_IsString(item)) return strtoll(item->valuestring, NULL, 10);
+    /* Out-of-range doubles cannot be converted (found by fuzz/fuzz_token_response): treat as invalid. */
+    if (cJSON_IsNumber(item)) return item->valuedouble >= 0 && item->valuedouble < 1e12 ? (int64_t)item->valuedouble : -1;
+    if (cJSON_IsString(item)) {
+        long long seconds = strtoll(item->valuestring, NULL, 10);
+        return seconds >= 0 && seconds < 1000000000000LL ? seconds : -1;
+    }
     return -1;
 }
 
@@ -30,8 +34,9 @@ static kusto_status aad_error(const cJSON *json, const kusto_http_response *resp
     if (!e) return KUSTO_E_NOMEM;
     kusto_error_set_code(e, code);
     kusto_error_set_request_id(e, correlation);
-    if (cJSON_IsArray(codes) && cJSON_IsNumber(cJSON_GetArrayItem(codes, 0)))
-        e->aadsts = (long)cJSON_GetArrayItem(codes, 0)->valuedouble;
+    double first = cJSON_IsArray(codes) && cJSON_IsNumber(cJSON_GetArrayItem(codes, 0))
+                       ? cJSON_GetArrayItem(codes, 0)->valuedouble : 0;
+    if (first > 0 && first < 1e9) e->aadsts = (long)first; /* AADSTS numbers are small; others: none */
     e->http_status = (int)resp->status;
     return kusto_error_give(err, e);
 }

@@ -340,7 +340,18 @@ static void test_options(void) {
     CHECK_INT(kusto_options_new(NULL), KUSTO_E_ARGUMENT);
 }
 
+/* Found by fuzz/fuzz_connstr: an empty value made the printer read before the string. */
+static void test_empty_value_prints_without_reading_outside_it(void) {
+    kusto_connstr *cs = NULL;
+    CHECK_INT(kusto_connstr_parse(&cs, "/", NULL), KUSTO_OK);
+    char *text = cs ? kusto_connstr_to_string(cs) : NULL;
+    CHECK_STR(text, "Data Source=");
+    free(text);
+    kusto_connstr_free(cs);
+}
+
 int main(void) {
+    test_empty_value_prints_without_reading_outside_it();
     test_keyword_table();
     test_table_matches_kcsb_json();
     test_lookup();

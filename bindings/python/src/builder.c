@@ -4,6 +4,8 @@
  */
 #include "values.h"
 
+#include <time.h>
+
 typedef struct py_builder {
     kusto_py_state *st;
     PyThreadState *saved; /* this thread's state while the GIL is released */
@@ -16,6 +18,7 @@ typedef struct py_builder {
     PyObject **open;      /* dynamic containers being filled; each owned by its parent */
     size_t depth, capacity;
     PyObject *key;        /* the object key waiting for its value */
+    double next_signal_check;
 } py_builder;
 
 static void on_enter(void *ud) {
@@ -30,6 +33,21 @@ static void on_leave(void *ud) {
     if (!b->holding) return;
     b->holding = 0;
     b->saved = PyEval_SaveThread();
+}
+
+/* Ctrl-C during a long call: take the GIL briefly, at most every 100 ms, and let Python run its
+   signal handlers; an exception they raise (KeyboardInterrupt) stops the call and is raised. */
+static int on_cancelled(void *ud) {
+    py_builder *b = ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    if (b->holding || now < b->next_signal_check) return 0;
+    b->next_signal_check = now + 0.1;
+    on_enter(b);
+    int stop = PyErr_CheckSignals() < 0;
+    on_leave(b);
+    return stop;
 }
 
 /* Every callback starts here: a safety net should the core call one outside enter/leave. */
@@ -249,6 +267,7 @@ static const kusto_builder python_builder = {
     .partial_error = on_partial_error,
     .enter = on_enter,
     .leave = on_leave,
+    .cancelled = on_cancelled,
 };
 
 /* ------------------------------------------------------------------------------------------------ */

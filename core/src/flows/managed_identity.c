@@ -6,6 +6,7 @@
 #include "endpoints.h"
 #include "error.h"
 #include "flows.h"
+#include "retry.h"
 #include "token.h"
 #include "url.h"
 
@@ -105,10 +106,10 @@ static kusto_status request_token(const kusto_flow_context *ctx, const identity_
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     const char *headers[] = {"Accept: application/json", ep->secret_name ? secret_header.data : "Metadata: true",
                              NULL};
-    kusto_http_request req = {"GET", ep->url.data, headers, NULL, 0, ctx->timeout_ms, NULL, NULL};
+    kusto_http_request req = {"GET", ep->url.data, headers, NULL, 0, ctx->timeout_ms, NULL, NULL, NULL, NULL};
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
-    kusto_status status = kusto_http_send(ctx->http, &req, &resp, err);
+    kusto_status status = kusto_http_send_retrying(ctx->http, &req, &resp, err);
     kusto_buf_wipe(&secret_header);
     if (status == KUSTO_OK && (resp.status < 200 || resp.status >= 300))
         status = identity_error(&resp, err);

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "flows.h"
+#include "retry.h"
 #include "token.h"
 #include "uuid.h"
 
@@ -27,8 +28,8 @@ static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kus
         const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
                                  "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, header,
                                  NULL};
-        kusto_http_request req = {"POST", url, headers, form->data, form->len, timeout_ms, NULL, NULL};
-        status = kusto_http_send(ctx->http, &req, resp, err);
+        kusto_http_request req = {"POST", url, headers, form->data, form->len, timeout_ms, NULL, NULL, NULL, NULL};
+        status = kusto_http_send_retrying(ctx->http, &req, resp, err);
     }
     kusto_buf_wipe(form);
     return status;

@@ -1,0 +1,98 @@
+/* Retries with backoff, for the requests that are safe to repeat (see retry.h). */
+#include "retry.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+
+#define BASE_DELAY_MS 500L
+#define MAX_BACKOFF_MS 16000L
+#define MAX_RETRY_AFTER_MS 60000L
+#define SLEEP_SLICE_MS 100L
+
+static long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Jitter needs no secrecy, only that concurrent clients do not retry in step. */
+static double random01(void) {
+    static _Thread_local unsigned long long state;
+    if (!state) state = (unsigned long long)now_ms() * 0x9E3779B97F4A7C15ull ^ (unsigned long long)(size_t)&state;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (double)(state >> 11) / 9007199254740992.0;
+}
+
+static long retry_after_ms(const char *text) {
+    if (!text || !*text) return -1;
+    char *end = NULL;
+    double seconds = strtod(text, &end);
+    if (end == text || *end || !(seconds >= 0)) return -1; /* an HTTP date: fall back to backoff */
+    return seconds * 1000 > MAX_RETRY_AFTER_MS ? MAX_RETRY_AFTER_MS : (long)(seconds * 1000);
+}
+
+long kusto_retry_delay_ms(int attempt, const char *retry_after, double r) {
+    long delay = retry_after_ms(retry_after);
+    if (delay >= 0) return delay;
+    delay = BASE_DELAY_MS;
+    for (int i = 0; i < attempt && delay < MAX_BACKOFF_MS; i++) delay *= 2;
+    if (delay > MAX_BACKOFF_MS) delay = MAX_BACKOFF_MS;
+    return delay - (long)(r * (double)delay / 2);
+}
+
+static int retryable_status(long status, const kusto_http_response *resp) {
+    if (status != 408 && status != 429 && status != 500 && status != 502 && status != 503 && status != 504) return 0;
+    kusto_error *e = kusto_error_from_service_body((int)status, resp->body.data, resp->body.len);
+    int permanent = e ? e->permanent : -1;
+    kusto_error_free(e);
+    return status == 500 ? permanent == 0 : permanent != 1;
+}
+
+static int should_retry(kusto_status status, const kusto_http_response *resp) {
+    if (resp->delivered) return 0;
+    if (status == KUSTO_E_NETWORK) return resp->transient;
+    return status == KUSTO_OK && retryable_status(resp->status, resp);
+}
+
+/* Sleeps until `until`, asking the request's cancel callback as it goes; 0, or -1 when cancelled. */
+static int wait_until(const kusto_http_request *req, long until) {
+    for (long left; (left = until - now_ms()) > 0;) {
+        if (req->cancelled && req->cancelled(req->cancel_ud)) return -1;
+        long slice = left < SLEEP_SLICE_MS ? left : SLEEP_SLICE_MS;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* The last attempt's outcome, as kusto_http_send gave it. */
+static kusto_status give_back(kusto_error **err, kusto_error *e, kusto_status status) {
+    if (e) kusto_error_give(err, e);
+    return status;
+}
+
+kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
+                                      kusto_error **err) {
+    long deadline = req->timeout_ms ? now_ms() + req->timeout_ms : 0;
+    kusto_http_request attempt = *req;
+    for (int retries = 0;; retries++) {
+        kusto_error *e = NULL;
+        kusto_status status = kusto_http_send(http, &attempt, resp, &e);
+        if (retries >= kusto_http_max_retries(http) || !should_retry(status, resp)) return give_back(err, e, status);
+        long until = now_ms() + kusto_retry_delay_ms(retries, resp->retry_after, random01());
+        if (deadline && until >= deadline) return give_back(err, e, status);
+        if (wait_until(req, until) != 0) {
+            kusto_error_free(e);
+            kusto_http_response_clear(resp);
+            return kusto_fail(err, KUSTO_E_CANCELLED, "request to %s cancelled while waiting to retry", req->url);
+        }
+        kusto_error_free(e);
+        kusto_http_response_clear(resp);
+        if (deadline) attempt.timeout_ms = deadline - now_ms();
+    }
+}

@@ -1,0 +1,32 @@
+/* libFuzzer: v1/v2 response bodies fed to the streaming parser in chunks whose sizes come from the
+   input's first bytes, collected by the collector's builder as a real query would be. */
+#include <stdint.h>
+
+#include "kusto.h"
+#include "result.h"
+
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    if (size < 2) return 0;
+    unsigned seed = data[0] | (unsigned)data[1] << 8;
+    data += 2;
+    size -= 2;
+    kusto_result *res = kusto_collector_new();
+    kusto_parser *parser = NULL;
+    if (!res || kusto_parser_new(&parser, kusto_collector_builder(), res) != KUSTO_OK) {
+        kusto_result_free(res);
+        return 0;
+    }
+    kusto_status status = KUSTO_OK;
+    for (size_t at = 0; at < size && status == KUSTO_OK;) {
+        seed = seed * 1103515245u + 12345u;
+        size_t chunk = 1 + (seed >> 16) % 64;
+        if (chunk > size - at) chunk = size - at;
+        status = kusto_parser_feed(parser, (const char *)data + at, chunk, NULL);
+        at += chunk;
+    }
+    if (status == KUSTO_OK) kusto_parser_finish(parser, NULL);
+    kusto_parser_free(parser);
+    kusto_result_free(res);
+    return 0;
+}
