@@ -1,6 +1,6 @@
 /* On-behalf-of: a middle-tier application trades the user token it received for one to the cluster. */
-#include "assertion.h"
 #include "error.h"
+#include "flows.h"
 
 kusto_status kusto_flow_on_behalf_of(const kusto_flow_context *ctx, const char *client_id,
                                      const kusto_app_credential *cred, const char *user_assertion,
@@ -11,7 +11,7 @@ kusto_status kusto_flow_on_behalf_of(const kusto_flow_context *ctx, const char *
     if (kusto_buf_puts(&form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&client_id=") ||
         kusto_buf_form_encode(&form, client_id) || kusto_buf_puts(&form, "&assertion=") ||
         kusto_buf_form_encode(&form, user_assertion) ||
-        kusto_buf_puts(&form, "&requested_token_use=on_behalf_of&scope=") || kusto_form_add_user_scope(&form, ctx) ||
+        kusto_buf_puts(&form, "&requested_token_use=on_behalf_of") || kusto_flow_put_audience(ctx, &form, 1) ||
         kusto_buf_puts(&form, "&client_info=1"))
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     if (status == KUSTO_OK) status = kusto_form_add_app_credential(&form, ctx, client_id, cred, err);
