@@ -246,37 +246,35 @@ static void check_user_token(kusto_token *token) {
     cJSON_Delete(claims);
 }
 
-static void test_on_behalf_of_with_secret(void) {
-    char *assertion = user_token_for(cfg("client_id"));
+/* Signs in on behalf of the user with the app `client_id` (its credential in `cs`, or `certificate_path`);
+   checks the token and the request, and returns the request (the caller deletes it). */
+static cJSON *on_behalf_of(const char *client_id, const char *cs, const char *certificate_path) {
+    char *assertion = user_token_for(client_id);
     CHECK(assertion != NULL);
-    if (!assertion) return;
+    if (!assertion) return NULL;
     kusto_token *token = NULL;
-    CHECK_INT(acquire(cfg("connection_string"), &token, NULL, "user_assertion", assertion, NULL, NULL), KUSTO_OK);
-    check_user_token(token);
-    kusto_token_free(token);
-    cJSON *request = last_token_request();
-    check_on_behalf_of_request(request);
-    CHECK_STR(field(request, "form", "client_secret"), "<redacted>");
-    cJSON_Delete(request);
-    free(assertion);
-}
-
-static void test_on_behalf_of_with_certificate(void) {
-    char *assertion = user_token_for(cfg("cert_client_id"));
-    CHECK(assertion != NULL);
-    if (!assertion) return;
-    kusto_token *token = NULL;
-    CHECK_INT(acquire(cert_connstr(""), &token, NULL, "certificate_path", cfg("cert_pem_file"), "user_assertion",
-                      assertion),
+    CHECK_INT(acquire(cs, &token, NULL, "user_assertion", assertion, certificate_path ? "certificate_path" : NULL,
+                      certificate_path),
               KUSTO_OK);
     check_user_token(token);
     kusto_token_free(token);
+    free(assertion);
     cJSON *request = last_token_request();
     check_on_behalf_of_request(request);
+    return request;
+}
+
+static void test_on_behalf_of_with_secret(void) {
+    cJSON *request = on_behalf_of(cfg("client_id"), cfg("connection_string"), NULL);
+    CHECK_STR(field(request, "form", "client_secret"), "<redacted>");
+    cJSON_Delete(request);
+}
+
+static void test_on_behalf_of_with_certificate(void) {
+    cJSON *request = on_behalf_of(cfg("cert_client_id"), cert_connstr(""), cfg("cert_pem_file"));
     CHECK_STR(field(request, "form", "client_assertion_type"), JWT_BEARER);
     CHECK_STR(assertion_header(request, "alg"), "RS256");
     cJSON_Delete(request);
-    free(assertion);
 }
 
 /* ---- username and password ----------------------------------------------------------------------- */

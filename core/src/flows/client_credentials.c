@@ -24,8 +24,8 @@ static kusto_status put_signed_assertion(kusto_buf *form, const kusto_flow_conte
     return status == KUSTO_OK ? put_assertion(form, assertion, err) : status;
 }
 
-kusto_status kusto_form_add_app_credential(kusto_buf *form, const kusto_flow_context *ctx, const char *client_id,
-                                           const kusto_app_credential *cred, kusto_error **err) {
+static kusto_status put_app_credential(kusto_buf *form, const kusto_flow_context *ctx, const char *client_id,
+                                      const kusto_app_credential *cred, kusto_error **err) {
     if (cred->signer) return put_signed_assertion(form, ctx, client_id, cred->signer, err);
     if (cred->assertion) return put_assertion(form, cred->assertion, err);
     if (kusto_buf_puts(form, "&client_secret=") || kusto_buf_form_encode(form, cred->secret))
@@ -33,18 +33,25 @@ kusto_status kusto_form_add_app_credential(kusto_buf *form, const kusto_flow_con
     return KUSTO_OK;
 }
 
+kusto_status kusto_app_token_request(const kusto_flow_context *ctx, kusto_buf *form, const char *client_id,
+                                     const kusto_app_credential *cred, kusto_token **out, kusto_error **err) {
+    *out = NULL;
+    kusto_status status = put_app_credential(form, ctx, client_id, cred, err);
+    if (status != KUSTO_OK) {
+        kusto_buf_wipe(form);
+        return status;
+    }
+    return kusto_token_request(ctx, form, out, err);
+}
+
 kusto_status kusto_flow_client_credentials(const kusto_flow_context *ctx, const char *client_id,
                                            const kusto_app_credential *cred, kusto_token **out, kusto_error **err) {
     kusto_buf form = {0};
-    *out = NULL;
-    kusto_status status = KUSTO_OK;
     if (kusto_buf_puts(&form, "grant_type=client_credentials&client_id=") || kusto_buf_form_encode(&form, client_id) ||
-        kusto_flow_put_audience(ctx, &form, 0) || kusto_buf_puts(&form, "&client_info=1"))
-        status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    if (status == KUSTO_OK) status = kusto_form_add_app_credential(&form, ctx, client_id, cred, err);
-    if (status != KUSTO_OK) {
+        kusto_flow_put_audience(ctx, &form, 0) || kusto_buf_puts(&form, "&client_info=1")) {
         kusto_buf_wipe(&form);
-        return status;
+        *out = NULL;
+        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
-    return kusto_token_request(ctx, &form, out, err);
+    return kusto_app_token_request(ctx, &form, client_id, cred, out, err);
 }

@@ -38,9 +38,10 @@ typedef struct kusto_app_credential {
     kusto_assertion_signer *signer;
 } kusto_app_credential;
 
-/* Appends "&client_secret=..." or "&client_assertion_type=...&client_assertion=..." to a token form. */
-kusto_status kusto_form_add_app_credential(kusto_buf *form, const kusto_flow_context *ctx, const char *client_id,
-                                           const kusto_app_credential *cred, kusto_error **err);
+/* Appends the application's credential to a token form ("&client_secret=..." or "&client_assertion_type=...
+   &client_assertion=...") and POSTs it as kusto_token_request does (the form is wiped whatever happens). */
+kusto_status kusto_app_token_request(const kusto_flow_context *ctx, kusto_buf *form, const char *client_id,
+                                     const kusto_app_credential *cred, kusto_token **out, kusto_error **err);
 
 /* Application sign-in (grant_type=client_credentials) with a secret, a certificate or an assertion. */
 kusto_status kusto_flow_client_credentials(const kusto_flow_context *ctx, const char *client_id,
