@@ -37,7 +37,7 @@ $(BUILD)/libkusto.so: $(OBJ)
 $(BUILD)/kusto.pc: kusto.pc.in core/include/kusto.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
 
-$(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(BUILD)/libkusto.a
+$(BUILD)/tests/%: tests/c/%.c tests/c/check.h tests/c/e2e.h $(BUILD)/libkusto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/c $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS)
 
@@ -53,7 +53,8 @@ check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
 
 # The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
-check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin $(BUILD)/tests/e2e_threads
+check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin $(BUILD)/tests/e2e_threads \
+  $(BUILD)/tests/e2e_signin_flows
 	@$(PYTHON) tests/c/run.py $^
 
 # The C unit tests and 8 threads sharing one client (against the emulator) under ThreadSanitizer.

@@ -8,55 +8,10 @@
 typedef struct klua_client {
     kusto_client *client;
     char *description; /* the connection string with secrets masked, for __tostring */
-    lua_State *callback_thread; /* opts.token_callback runs here: a thread of its own, anchored */
-    int thread_ref, callback_ref; /* registry references, LUA_NOREF when no callback */
+    int callback_ref; /* registry reference to opts.token_callback's keeper, LUA_NOREF when none */
     lua_State *L;      /* the state of the call in progress: prompts run there */
     int device_code_ref, browser_ref; /* the prompt functions in the registry, or LUA_NOREF */
 } klua_client;
-
-/* opts.token_callback(resource) -> token [, expires_on], or nil, message; an error() is a failure too. */
-static int lua_token_callback(void *ud, const char *resource, char **token, int64_t *expires_on, char **message)
-{
-    klua_client *c = ud;
-    lua_State *T = c->callback_thread;
-    int failed;
-    lua_settop(T, 0);
-    lua_rawgeti(T, LUA_REGISTRYINDEX, c->callback_ref);
-    lua_pushstring(T, resource);
-    if (lua_pcall(T, 1, 2, 0) != LUA_OK) {
-        *message = strdup(lua_tostring(T, -1) ? lua_tostring(T, -1) : "the token callback raised an error");
-        lua_settop(T, 0);
-        return 1;
-    }
-    failed = lua_type(T, 1) != LUA_TSTRING;
-    if (failed)
-        *message = strdup(lua_type(T, 2) == LUA_TSTRING ? lua_tostring(T, 2)
-                                                         : "the token callback returned no token (a string)");
-    else {
-        *token = strdup(lua_tostring(T, 1));
-        if (lua_type(T, 2) == LUA_TNUMBER)
-            *expires_on = (int64_t)lua_tonumber(T, 2);
-    }
-    lua_settop(T, 0);
-    return failed;
-}
-
-/* Keeps opts.token_callback (a function) for the client and hands it to the core. */
-static void take_token_callback(lua_State *L, klua_client *c, kusto_options *opts)
-{
-    if (!lua_istable(L, 2))
-        return;
-    lua_getfield(L, 2, "token_callback");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return;
-    }
-    luaL_argcheck(L, lua_isfunction(L, -1), 2, "token_callback must be a function");
-    c->callback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    c->callback_thread = lua_newthread(L);
-    c->thread_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    kusto_options_set_token_callback(opts, lua_token_callback, c);
-}
 
 static klua_client *check_open(lua_State *L)
 {
@@ -145,13 +100,15 @@ int klua_client_new(lua_State *L)
 
     c->client = NULL;
     c->description = NULL;
-    c->callback_thread = NULL;
-    c->thread_ref = c->callback_ref = LUA_NOREF;
+    c->callback_ref = LUA_NOREF;
     c->L = L;
     c->device_code_ref = c->browser_ref = LUA_NOREF;
     luaL_getmetatable(L, KLUA_CLIENT_MT);
     lua_setmetatable(L, -2);
-    take_token_callback(L, c, opts);
+    if (klua_push_token_callback(L, 2, opts))
+        c->callback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    else
+        lua_pop(L, 1);
     c->device_code_ref = keep_prompt(L, 2, "device_code_callback");
     c->browser_ref = keep_prompt(L, 2, "browser_callback");
     if (c->device_code_ref != LUA_NOREF)
@@ -221,8 +178,7 @@ static int client_gc(lua_State *L)
     free(c->description);
     c->description = NULL;
     luaL_unref(L, LUA_REGISTRYINDEX, c->callback_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, c->thread_ref);
-    c->callback_ref = c->thread_ref = LUA_NOREF;
+    c->callback_ref = LUA_NOREF;
     luaL_unref(L, LUA_REGISTRYINDEX, c->device_code_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, c->browser_ref);
     c->device_code_ref = c->browser_ref = LUA_NOREF;

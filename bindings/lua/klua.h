@@ -59,6 +59,13 @@ void klua_push_token(lua_State *L, const kusto_token *token);
 int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
              const kusto_request *req, int mgmt);
 
+/* When the options table at `index` has token_callback (a function), hands it to the core through `opts` and
+   pushes the userdata that keeps it alive (the caller keeps that as long as the core may call it); returns 1.
+   Else pushes nil and returns 0. Raises when token_callback is not a function. */
+int klua_push_token_callback(lua_State *L, int index, kusto_options *opts);
+/* Registers the token callback metatable. */
+void klua_callback_register(lua_State *L);
+
 /* Registers the client metatable. */
 void klua_client_register(lua_State *L);
 /* kusto.client(cs, opts) */

@@ -25,6 +25,7 @@ static int l_acquire_token(lua_State *L)
 
     lua_settop(L, 2);
     opts = klua_check_options(L, 2);
+    klua_push_token_callback(L, 2, opts); /* kept on the stack for the call */
     token = (kusto_token **)klua_box(L, free_token);
     st = kusto_acquire_token(token, cs, opts, &err);
     if (st != KUSTO_OK)
@@ -49,19 +50,20 @@ static int run_once(lua_State *L, int mgmt)
 
     lua_settop(L, 4);
     opts = klua_check_options(L, 4);                         /* 5: options box */
+    klua_push_token_callback(L, 4, opts);                    /* 6: token callback keeper or nil */
     if (lua_istable(L, 4))
         lua_getfield(L, 4, "properties");
     else
-        lua_pushnil(L);                                      /* 6: opts.properties */
-    if (!lua_isnil(L, 6) && !lua_istable(L, 6))
-        return luaL_error(L, "kusto: opts.properties must be a table, not %s", luaL_typename(L, 6));
-    req = klua_check_request(L, 6);                          /* 7: request box or nil */
-    client = (kusto_client **)klua_box(L, free_client);      /* 8: client box */
+        lua_pushnil(L);                                      /* 7: opts.properties */
+    if (!lua_isnil(L, 7) && !lua_istable(L, 7))
+        return luaL_error(L, "kusto: opts.properties must be a table, not %s", luaL_typename(L, 7));
+    req = klua_check_request(L, 7);                          /* 8: request box or nil */
+    client = (kusto_client **)klua_box(L, free_client);      /* 9: client box */
     st = kusto_client_new(client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
     n = klua_run(L, *client, db, text, req, mgmt);
-    klua_box_free(L, 8);
+    klua_box_free(L, 9);
     return n;
 }
 
@@ -161,6 +163,7 @@ __attribute__((visibility("default"))) int luaopen_kusto(lua_State *L)
     if (kusto_global_init() != KUSTO_OK)
         return luaL_error(L, "kusto: cannot initialise the library (out of memory)");
     klua_convert_register(L);
+    klua_callback_register(L);
     klua_client_register(L);
     luaL_newlib(L, functions);
     klua_push_null(L);

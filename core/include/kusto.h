@@ -111,7 +111,8 @@ void kusto_options_free(kusto_options *opts);
  *                  give credentials for, else "interactive" when a person can answer (see below). Only by name:
  *                  "managed_identity", "workload_identity" (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID,
  *                  AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment" (AZURE_CLIENT_ID, AZURE_TENANT_ID,
- *                  AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and "azure_cli" (`az account get-access-token`
+ *                  AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH [+ _PASSWORD,
+ *                  AZURE_CLIENT_SEND_CERTIFICATE_CHAIN], AZURE_AUTHORITY_HOST) and "azure_cli" (`az account get-access-token`
  *                  from PATH, no shell, within `timeout`)
  *   certificate_path      application certificate: a PEM file (private key + certificate chain) or, when the
  *                         name ends .pfx/.p12, a PKCS#12 file (the connection string's Application Certificate

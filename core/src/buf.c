@@ -108,6 +108,19 @@ void kusto_buf_wipe(kusto_buf *b) {
     kusto_buf_free(b);
 }
 
+int kusto_buf_read_file(kusto_buf *b, const char *path, size_t max) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    char chunk[4096];
+    size_t n;
+    int failed = 0;
+    while (!failed && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        failed = (max && b->len + n > max) || kusto_buf_append(b, chunk, n) ? -2 : 0;
+    OPENSSL_cleanse(chunk, sizeof chunk);
+    fclose(f);
+    return failed;
+}
+
 char *kusto_strdup(const char *s) {
     return s ? kusto_strndup(s, strlen(s)) : NULL;
 }

@@ -25,6 +25,10 @@ void kusto_buf_free(kusto_buf *b);
 /* Zeroes the memory before freeing: for buffers that held a secret. */
 void kusto_buf_wipe(kusto_buf *b);
 
+/* Appends a file's bytes: 0; -1 when it cannot be opened; -2 when it holds more than `max` bytes (0: no
+   limit) or memory runs out. Files may hold secrets: the read chunks are wiped, wipe the buffer too. */
+int kusto_buf_read_file(kusto_buf *b, const char *path, size_t max);
+
 char *kusto_strdup(const char *s);               /* NULL in, NULL out */
 char *kusto_strndup(const char *s, size_t len);
 /* Zeroes then frees a string that held a secret. */

@@ -50,8 +50,8 @@ static int client_secret_applies(const kusto_client *c) {
 
 static kusto_status client_secret(kusto_client *c, kusto_token **out, kusto_error **err) {
     kusto_flow_context ctx = kusto_signin_context(c);
-    return kusto_flow_client_secret(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID),
-                                    kusto_connstr_value(c->cs, KW_APPLICATION_KEY), out, err);
+    kusto_app_credential cred = {kusto_connstr_value(c->cs, KW_APPLICATION_KEY), NULL, NULL};
+    return kusto_flow_client_credentials(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID), &cred, out, err);
 }
 
 /* ---- credentials from the environment ------------------------------------------------------------- */
@@ -92,6 +92,7 @@ static int has_certificate(const kusto_client *c) {
 /* Loads the certificate once per client (sign-ins run one at a time, under sign_in_lock). */
 static kusto_status app_credential(kusto_client *c, kusto_app_credential *cred, kusto_error **err) {
     cred->secret = kusto_connstr_value(c->cs, KW_APPLICATION_KEY);
+    cred->assertion = NULL;
     cred->signer = NULL;
     if (!has_certificate(c)) return KUSTO_OK;
     if (!c->assertion_signer) {
@@ -99,7 +100,7 @@ static kusto_status app_credential(kusto_client *c, kusto_app_credential *cred, 
             kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_BLOB), kusto_client_option(c, "certificate_path"),
             kusto_client_option(c, "certificate_password"),
             kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_THUMBPRINT),
-            kusto_connstr_flag(c->cs, KW_APPLICATION_CERTIFICATE_SEND_X5C)};
+            kusto_connstr_flag(c->cs, KW_APPLICATION_CERTIFICATE_SEND_X5C), NULL, NULL};
         kusto_status status = kusto_assertion_signer_new(&c->assertion_signer, &src, err);
         if (status != KUSTO_OK) return status;
     }
@@ -114,7 +115,7 @@ static kusto_status certificate(kusto_client *c, kusto_token **out, kusto_error 
     kusto_app_credential cred;
     kusto_status status = app_credential(c, &cred, err);
     if (status != KUSTO_OK) return status;
-    return kusto_flow_certificate(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID), cred.signer, out, err);
+    return kusto_flow_client_credentials(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID), &cred, out, err);
 }
 
 static int on_behalf_of_applies(const kusto_client *c) {

@@ -8,37 +8,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "e2e.h"
 #include "kusto.h"
-
-static cJSON *config;
-
-static char *read_file(const char *path) {
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = calloc(1, (size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) text[0] = '\0';
-    fclose(f);
-    return text;
-}
-
-static const char *cfg(const char *key) { return cJSON_GetStringValue(cJSON_GetObjectItem(config, key)); }
-
-/* How many requests the emulator has received whose path starts with `prefix`. */
-static int requests_to(const char *prefix) {
-    char *log = read_file(getenv("KUSTO_EMULATOR_LOG"));
-    int count = 0;
-    for (char *line = log ? strtok(log, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-        cJSON *record = cJSON_Parse(line);
-        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(record, "path"));
-        if (path && strncmp(path, prefix, strlen(prefix)) == 0) count++;
-        cJSON_Delete(record);
-    }
-    free(log);
-    return count;
-}
 
 static kusto_client *client_for(const char *connstr) {
     kusto_options *opts = NULL;
@@ -313,13 +284,7 @@ static void test_interactive_sign_in(void) {
 }
 
 int main(void) {
-    char *text = read_file(getenv("KUSTO_EMULATOR_CONFIG"));
-    config = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!config) {
-        fprintf(stderr, "KUSTO_EMULATOR_CONFIG must name the emulator's configuration file\n");
-        return 1;
-    }
+    if (load_config()) return 1;
     test_token_is_cached();
     test_query_typed_values();
     test_mgmt_show_version();

@@ -10,37 +10,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "e2e.h"
 #include "kusto.h"
-
-static cJSON *config;
-
-static char *read_file(const char *path) {
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = calloc(1, (size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) text[0] = '\0';
-    fclose(f);
-    return text;
-}
-
-static const char *cfg(const char *key) { return cJSON_GetStringValue(cJSON_GetObjectItem(config, key)); }
-
-/* How many requests the emulator has received whose path starts with `prefix`. */
-static int requests_to(const char *prefix) {
-    char *log = read_file(getenv("KUSTO_EMULATOR_LOG"));
-    int count = 0;
-    for (char *line = log ? strtok(log, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-        cJSON *record = cJSON_Parse(line);
-        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(record, "path"));
-        if (path && strncmp(path, prefix, strlen(prefix)) == 0) count++;
-        cJSON_Delete(record);
-    }
-    free(log);
-    return count;
-}
 
 static const char *connstr(void) {
     static char text[600];
@@ -146,13 +117,7 @@ static void test_azure_cli(void) {
 }
 
 int main(void) {
-    char *text = read_file(getenv("KUSTO_EMULATOR_CONFIG"));
-    config = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!config) {
-        fprintf(stderr, "KUSTO_EMULATOR_CONFIG must name the emulator's configuration file\n");
-        return 1;
-    }
+    if (load_config()) return 1;
     test_managed_identity_imds();
     test_managed_identity_app_service_error();
     test_workload_identity();

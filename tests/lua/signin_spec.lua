@@ -62,7 +62,6 @@ describe("token callback", function()
 
    it("turns an error or nil, message into KUSTO_E_AUTH with the message", function()
       local cfg = helper.config()
-      -- kusto.acquire_token (one-shot) does not take a token_callback yet: a client does.
       local client = assert(kusto.client(plain_cs(cfg), { token_callback = function() error("vault is sealed") end }))
       local _, err = client:acquire_token()
       assert.are.equal("KUSTO_E_AUTH", err.status)
@@ -71,5 +70,41 @@ describe("token callback", function()
       _, err = client:acquire_token()
       assert.are.equal("KUSTO_E_AUTH", err.status)
       assert.matches("no token today", err.message, 1, true)
+   end)
+
+   it("serves kusto.acquire_token and kusto.query, which call it once with the resource", function()
+      local cfg = helper.config()
+      local real = assert(kusto.acquire_token(helper.connection_string(), helper.opts())).access_token
+      local calls = {}
+      local opts = { ca_file = cfg.ca_file, token_callback = function(resource)
+         calls[#calls + 1] = resource
+         return real, 2000000000
+      end }
+      local before = helper.count(helper.is_token_request)
+      local token = assert(kusto.acquire_token(plain_cs(cfg), opts))
+      assert.is_true(token.access_token == real)
+      assert.are.equal(2000000000, token.expires_on)
+      local result = assert(kusto.query(plain_cs(cfg), cfg.database, "print x=5", opts))
+      assert.are.equal(5, result.primary_results[1].rows[1][1])
+      assert.are.same({ cfg.resource, cfg.resource }, calls)
+      assert.are.equal(before, helper.count(helper.is_token_request))
+   end)
+
+   it("makes a failing callback KUSTO_E_AUTH in one-shot calls, and refuses a non-function", function()
+      local cfg = helper.config()
+      local opts = { ca_file = cfg.ca_file, token_callback = function() return nil, "vault is sealed" end }
+      local token, err = kusto.acquire_token(plain_cs(cfg), opts)
+      assert.is_nil(token)
+      assert.are.equal("KUSTO_E_AUTH", err.status)
+      assert.matches("vault is sealed", err.message, 1, true)
+      local before = helper.count(function(r) return r.path:find("/v2/rest/query", 1, true) == 1 end)
+      local result
+      result, err = kusto.query(plain_cs(cfg), cfg.database, "print x=1",
+                                { ca_file = cfg.ca_file, token_callback = function() error("no vault") end })
+      assert.is_nil(result)
+      assert.are.equal("KUSTO_E_AUTH", err.status)
+      assert.matches("no vault", err.message, 1, true)
+      assert.are.equal(before, helper.count(function(r) return r.path:find("/v2/rest/query", 1, true) == 1 end))
+      assert.has_error(function() kusto.acquire_token(plain_cs(cfg), { token_callback = "not a function" }) end)
    end)
 end)

@@ -10,7 +10,7 @@ import kusto
 
 ENV_NAMES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IMDS_ENDPOINT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
              "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST",
-             "AZURE_CLIENT_CERTIFICATE_PATH")
+             "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")
 
 
 @pytest.fixture(autouse=True)
@@ -185,12 +185,80 @@ def test_environment_credentials_wrong_secret_is_typed_without_the_secret(emulat
     assert "wrong-secret-value" not in str(info.value)
 
 
-def test_environment_certificate_is_not_yet_supported(emulator, monkeypatch):
-    monkeypatch.setenv("AZURE_CLIENT_ID", "x")
-    monkeypatch.setenv("AZURE_TENANT_ID", "y")
-    monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent.pem")
-    with pytest.raises(kusto.UnsupportedError, match="AZURE_CLIENT_CERTIFICATE_PATH"):
-        kusto.acquire_token(connection_string(emulator.config), sign_in="environment")
+def certificate_env(monkeypatch, config, path, password=None):
+    monkeypatch.setenv("AZURE_CLIENT_ID", config["cert_client_id"])
+    monkeypatch.setenv("AZURE_TENANT_ID", config["tenant"])
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", config["login_endpoint"])
+    monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", path)
+    if password is not None:
+        monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PASSWORD", password)
+
+
+def env_token_request(emulator):
+    [request] = emulator.requests("/%s/oauth2/v2.0/token" % emulator.config["tenant"])
+    return request
+
+
+def test_environment_certificate_pem_signs_in_and_queries(emulator, monkeypatch):
+    config = emulator.config
+    certificate_env(monkeypatch, config, config["cert_pem_file"])
+    with kusto.Client(connection_string(config), ca_file=config["ca_file"], sign_in="environment") as client:
+        token = client.acquire_token()
+        assert answer(client.query(None, "print x=7")) == 7
+    assert token["authority"].lower() == config["authority"].lower()
+    request = env_token_request(emulator)
+    assert request["status"] == 200 and request["form"]["grant_type"] == "client_credentials"
+    assert request["form"]["client_id"] == config["cert_client_id"] and "client_secret" not in request["form"]
+    header = request["client_assertion"]["header"]
+    assert header["alg"] == "RS256" and "x5c" not in header
+    assert request["client_assertion"]["claims"]["aud"] == config["authority"] + "/oauth2/v2.0/token"
+
+
+def test_environment_certificate_pfx_with_password_and_chain(emulator, monkeypatch):
+    config = emulator.config
+    certificate_env(monkeypatch, config, config["cert_pfx_file"], config["cert_pfx_password"])
+    monkeypatch.setenv("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "True")
+    kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="environment")
+    header = env_token_request(emulator)["client_assertion"]["header"]
+    assert header["alg"] == "PS256" and len(header["x5t#S256"]) == 43 and len(header["x5c"]) >= 1
+
+
+def test_environment_send_certificate_chain_false_sends_no_x5c(emulator, monkeypatch):
+    config = emulator.config
+    certificate_env(monkeypatch, config, config["cert_pem_file"])
+    monkeypatch.setenv("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "false")
+    kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="environment")
+    assert "x5c" not in env_token_request(emulator)["client_assertion"]["header"]
+
+
+def test_environment_secret_wins_over_certificate(emulator, monkeypatch):
+    config = emulator.config
+    certificate_env(monkeypatch, config, "/nonexistent/cert.pem")
+    monkeypatch.setenv("AZURE_CLIENT_ID", config["client_id"])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", config["client_secret"])
+    kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="environment")
+    assert env_token_request(emulator)["client_secret_ok"] is True
+
+
+def test_environment_certificate_wrong_password_names_the_file_not_the_password(emulator, monkeypatch):
+    config = emulator.config
+    certificate_env(monkeypatch, config, config["cert_pfx_file"], "Not-the-Passw0rd")
+    with pytest.raises(kusto.Error) as raised:
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="environment")
+    message = str(raised.value)
+    assert raised.value.status == "KUSTO_E_ARGUMENT"
+    assert config["cert_pfx_file"] in message and "AZURE_CLIENT_CERTIFICATE_PASSWORD" in message
+    assert "Not-the-Passw0rd" not in message
+    assert emulator.requests("/%s/oauth2" % config["tenant"]) == []
+
+
+def test_environment_certificate_missing_file_names_the_variable(emulator, monkeypatch):
+    certificate_env(monkeypatch, emulator.config, "/nonexistent/cert.pem")
+    with pytest.raises(kusto.Error) as raised:
+        kusto.acquire_token(connection_string(emulator.config), ca_file=emulator.config["ca_file"],
+                            sign_in="environment")
+    assert raised.value.status == "KUSTO_E_ARGUMENT"
+    assert "AZURE_CLIENT_CERTIFICATE_PATH '/nonexistent/cert.pem'" in str(raised.value)
 
 
 # --- Azure CLI ------------------------------------------------------------------------------------------------

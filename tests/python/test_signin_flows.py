@@ -232,6 +232,8 @@ def test_user_password_signs_in_as_the_user_with_the_kusto_public_client(emulato
     assert request["anchor_mailbox"] == "upn:" + config["user"]
 
 
+# MSAL warns that username/password (ROPC) is deprecated for public clients: known, and the reason we compare.
+@pytest.mark.filterwarnings("ignore:This API has been deprecated for public client flows:DeprecationWarning")
 def test_user_password_request_matches_msal(emulator, msal, monkeypatch):
     config = emulator.config
     kusto.acquire_token(user_cs(config), **options(config))

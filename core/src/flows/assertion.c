@@ -1,4 +1,4 @@
-/* How an application proves itself: a client secret, or a JWT client assertion signed with its certificate. */
+/* A JWT client assertion signed with the application's certificate (RS256/PS256, x5t, optionally x5c). */
 #include "assertion.h"
 
 #include <openssl/err.h>
@@ -17,7 +17,6 @@
 
 #define ASSERTION_LIFETIME 600
 #define ASSERTION_REUSE 540 /* as MSAL: regenerate a minute before Azure AD would refuse it */
-#define JWT_BEARER "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 struct kusto_assertion_signer {
     EVP_PKEY *key;
@@ -57,12 +56,23 @@ static int cert_digest(kusto_buf *out, X509 *cert, const EVP_MD *md) {
 
 /* ---- loading ------------------------------------------------------------------------------------- */
 
-static kusto_status bad_credential(kusto_error **err, const char *what) {
-    return kusto_fail(err, KUSTO_E_ARGUMENT, "the application certificate %s", what);
+/* `what` went wrong with the certificate; `password_hint`: it may be the password (named, never shown). */
+static kusto_status bad_credential(const kusto_certificate_source *src, kusto_error **err, const char *what,
+                                   int password_hint) {
+    kusto_buf hint = {0};
+    if (password_hint)
+        kusto_buf_printf(&hint, " (wrong or missing %s?)",
+                         src->password_name ? src->password_name : "certificate_password");
+    const char *h = hint.data ? hint.data : "";
+    kusto_status status =
+        src->pem ? kusto_fail(err, KUSTO_E_ARGUMENT, "the Application Certificate Blob %s%s", what, h)
+                 : kusto_fail(err, KUSTO_E_ARGUMENT, "the application certificate file '%s' %s%s", src->path, what, h);
+    kusto_buf_free(&hint);
+    return status;
 }
 
 /* Puts the certificate that matches the key first. */
-static kusto_status order_chain(kusto_assertion_signer *s, kusto_error **err) {
+static kusto_status order_chain(kusto_assertion_signer *s, const kusto_certificate_source *src, kusto_error **err) {
     int n = sk_X509_num(s->chain);
     for (int i = 0; i < n; i++) {
         X509 *cert = sk_X509_value(s->chain, i);
@@ -73,41 +83,40 @@ static kusto_status order_chain(kusto_assertion_signer *s, kusto_error **err) {
         }
         return KUSTO_OK;
     }
-    return bad_credential(err, n ? "does not match its private key" : "holds no certificate");
+    return bad_credential(src, err, n ? "does not match its private key" : "holds no certificate", 0);
 }
 
-static kusto_status load_pem(kusto_assertion_signer *s, const char *pem, size_t len, const char *password,
-                             kusto_error **err) {
+static kusto_status load_pem(kusto_assertion_signer *s, const kusto_certificate_source *src, const char *pem,
+                             size_t len, kusto_error **err) {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    if (bio) s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)(password ? password : ""));
+    if (bio) s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)(src->password ? src->password : ""));
     BIO_free(bio);
-    if (!s->key) return bad_credential(err, "PEM holds no readable private key (encrypted without the right "
-                                            "certificate_password?)");
+    if (!s->key) return bad_credential(src, err, "holds no readable PEM private key", 1);
     bio = BIO_new_mem_buf(pem, (int)len);
     X509 *cert;
     while (bio && (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) sk_X509_push(s->chain, cert);
     BIO_free(bio);
-    return order_chain(s, err);
+    return order_chain(s, src, err);
 }
 
-static kusto_status load_pfx(kusto_assertion_signer *s, const char *der, size_t len, const char *password,
-                             kusto_error **err) {
+static kusto_status load_pfx(kusto_assertion_signer *s, const kusto_certificate_source *src, const char *der,
+                             size_t len, kusto_error **err) {
     BIO *bio = BIO_new_mem_buf(der, (int)len);
     PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
     BIO_free(bio);
     X509 *leaf = NULL;
     STACK_OF(X509) *extra = NULL;
-    int ok = p12 && PKCS12_parse(p12, password ? password : "", &s->key, &leaf, &extra) == 1;
+    int ok = p12 && PKCS12_parse(p12, src->password ? src->password : "", &s->key, &leaf, &extra) == 1;
     PKCS12_free(p12);
     if (!ok || !s->key || !leaf) {
         X509_free(leaf);
         sk_X509_pop_free(extra, X509_free);
-        return bad_credential(err, "PFX file could not be opened (wrong certificate_password?)");
+        return bad_credential(src, err, "could not be opened as PFX", 1);
     }
     sk_X509_push(s->chain, leaf);
     while (extra && sk_X509_num(extra) > 0) sk_X509_push(s->chain, sk_X509_shift(extra));
     sk_X509_free(extra);
-    return order_chain(s, err);
+    return order_chain(s, src, err);
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -115,15 +124,11 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= m && kusto_strcasecmp(s + n - m, suffix) == 0;
 }
 
-static kusto_status read_file(kusto_buf *out, const char *path, kusto_error **err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return kusto_fail(err, KUSTO_E_ARGUMENT, "cannot open certificate_path '%s'", path);
-    char chunk[4096];
-    size_t n;
-    int failed = 0;
-    while (!failed && (n = fread(chunk, 1, sizeof chunk, f)) > 0) failed = kusto_buf_append(out, chunk, n);
-    OPENSSL_cleanse(chunk, sizeof chunk);
-    fclose(f);
+static kusto_status read_file(kusto_buf *out, const kusto_certificate_source *src, kusto_error **err) {
+    int failed = kusto_buf_read_file(out, src->path, 0);
+    if (failed == -1)
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "cannot open %s '%s'",
+                          src->path_name ? src->path_name : "certificate_path", src->path);
     return failed ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory") : KUSTO_OK;
 }
 
@@ -141,14 +146,13 @@ static kusto_status check_thumbprint(X509 *cert, const char *expected, kusto_err
 }
 
 static kusto_status load(kusto_assertion_signer *s, const kusto_certificate_source *src, kusto_error **err) {
-    if (src->pem) return load_pem(s, src->pem, strlen(src->pem), src->password, err);
+    if (src->pem) return load_pem(s, src, src->pem, strlen(src->pem), err);
     kusto_buf bytes = {0};
-    kusto_status status = read_file(&bytes, src->path, err);
-    if (status == KUSTO_OK && !bytes.data) status = bad_credential(err, "file is empty");
+    kusto_status status = read_file(&bytes, src, err);
+    if (status == KUSTO_OK && !bytes.data) status = bad_credential(src, err, "is empty", 0);
     s->pss = ends_with(src->path, ".pfx") || ends_with(src->path, ".p12");
     if (status == KUSTO_OK)
-        status = s->pss ? load_pfx(s, bytes.data, bytes.len, src->password, err)
-                        : load_pem(s, bytes.data, bytes.len, src->password, err);
+        status = s->pss ? load_pfx(s, src, bytes.data, bytes.len, err) : load_pem(s, src, bytes.data, bytes.len, err);
     kusto_buf_wipe(&bytes);
     return status;
 }
@@ -165,7 +169,7 @@ kusto_status kusto_assertion_signer_new(kusto_assertion_signer **out, const kust
     s->send_x5c = src->send_x5c;
     kusto_status status = load(s, src, err);
     if (status == KUSTO_OK && EVP_PKEY_base_id(s->key) != EVP_PKEY_RSA)
-        status = bad_credential(err, "key is not an RSA key (Azure AD client assertions are RS256/PS256)");
+        status = bad_credential(src, err, "holds no RSA key (Azure AD client assertions are RS256/PS256)", 0);
     if (status == KUSTO_OK && src->thumbprint && *src->thumbprint)
         status = check_thumbprint(sk_X509_value(s->chain, 0), src->thumbprint, err);
     /* OpenSSL's per-thread error queue is shared with the application (e.g. Python's ssl): leave it empty. */
@@ -266,26 +270,5 @@ kusto_status kusto_assertion_get(kusto_assertion_signer *s, const char *client_i
                    now - s->signed_at < ASSERTION_REUSE;
     kusto_status status = reusable ? KUSTO_OK : new_assertion(s, client_id, audience, now, err);
     *out = status == KUSTO_OK ? s->assertion : NULL;
-    return status;
-}
-
-/* ---- the form fields ----------------------------------------------------------------------------- */
-
-kusto_status kusto_form_add_app_credential(kusto_buf *form, const kusto_flow_context *ctx, const char *client_id,
-                                           const kusto_app_credential *cred, kusto_error **err) {
-    if (!cred->signer) {
-        if (kusto_buf_puts(form, "&client_secret=") || kusto_buf_form_encode(form, cred->secret))
-            return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-        return KUSTO_OK;
-    }
-    char *endpoint = kusto_authority_token_endpoint(ctx->authority);
-    if (!endpoint) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    const char *assertion = NULL;
-    kusto_status status = kusto_assertion_get(cred->signer, client_id, endpoint, &assertion, err);
-    free(endpoint);
-    if (status == KUSTO_OK && (kusto_buf_puts(form, "&client_assertion_type=") ||
-                               kusto_buf_form_encode(form, JWT_BEARER) ||
-                               kusto_buf_puts(form, "&client_assertion=") || kusto_buf_form_encode(form, assertion)))
-        status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     return status;
 }

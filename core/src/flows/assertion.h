@@ -1,4 +1,4 @@
-/* Internal: an application's credential on the wire: client secret, or client assertion signed with a certificate. */
+/* Internal: client assertions signed with an application's certificate. */
 #ifndef KUSTO_ASSERTION_H
 #define KUSTO_ASSERTION_H
 
@@ -12,10 +12,12 @@ typedef struct kusto_certificate_source {
     const char *password;   /* certificate_password: for a PFX or an encrypted PEM key; may be NULL */
     const char *thumbprint; /* hex SHA-1, checked against the certificate when given; may be NULL */
     int send_x5c;           /* put the chain in the header (subject name + issuer authentication) */
+    /* What the user calls the path and the password, for messages; NULL: "certificate_path", "certificate_password" */
+    const char *path_name, *password_name;
 } kusto_certificate_source;
 
-/* Loads the key and certificates. KUSTO_E_ARGUMENT when they cannot be read, do not match, or the key is
-   not RSA. */
+/* Loads the key and certificates. KUSTO_E_ARGUMENT, with a message naming the file (never the password), when
+   they cannot be read, do not match, do not match the thumbprint, or the key is not RSA. */
 kusto_status kusto_assertion_signer_new(kusto_assertion_signer **out, const kusto_certificate_source *src,
                                         kusto_error **err);
 void kusto_assertion_signer_free(kusto_assertion_signer *signer);
@@ -24,15 +26,5 @@ void kusto_assertion_signer_free(kusto_assertion_signer *signer);
    + x5t#S256 for PFX, as MSAL); the same one for 540 s of its 600 s life. Owned by the signer. */
 kusto_status kusto_assertion_get(kusto_assertion_signer *signer, const char *client_id, const char *audience,
                                  const char **out, kusto_error **err);
-
-/* How the application proves itself: `signer` when set, else `secret`. */
-typedef struct kusto_app_credential {
-    const char *secret;
-    kusto_assertion_signer *signer;
-} kusto_app_credential;
-
-/* Appends "&client_secret=..." or "&client_assertion_type=...&client_assertion=..." to a token form. */
-kusto_status kusto_form_add_app_credential(kusto_buf *form, const kusto_flow_context *ctx, const char *client_id,
-                                           const kusto_app_credential *cred, kusto_error **err);
 
 #endif

@@ -1,18 +1,19 @@
-/* Environment credentials: AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, the authority host
-   from AZURE_AUTHORITY_HOST, as azure-identity's EnvironmentCredential reads them. */
+/* Environment credentials: AZURE_CLIENT_ID and AZURE_TENANT_ID with AZURE_CLIENT_SECRET, else with
+   AZURE_CLIENT_CERTIFICATE_PATH (+ AZURE_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_SEND_CERTIFICATE_CHAIN); the
+   authority host from AZURE_AUTHORITY_HOST; as azure-identity's EnvironmentCredential reads them. */
 #include <stdlib.h>
 
+#include "assertion.h"
 #include "buf.h"
 #include "error.h"
-#include "flows.h"
 
-static const char *env(const char *name) {
+const char *kusto_flow_env(const char *name) {
     const char *value = getenv(name);
     return value && *value ? value : NULL;
 }
 
 kusto_status kusto_flow_env_authority(kusto_authority *out, kusto_error **err) {
-    const char *host = env("AZURE_AUTHORITY_HOST"), *tenant = env("AZURE_TENANT_ID");
+    const char *host = kusto_flow_env("AZURE_AUTHORITY_HOST"), *tenant = kusto_flow_env("AZURE_TENANT_ID");
     if (!tenant) return kusto_fail(err, KUSTO_E_ARGUMENT, "the AZURE_TENANT_ID environment variable is not set");
     kusto_buf url = {0};
     if (kusto_buf_puts(&url, host ? host : KUSTO_PUBLIC_LOGIN_ENDPOINT))
@@ -26,24 +27,45 @@ kusto_status kusto_flow_env_authority(kusto_authority *out, kusto_error **err) {
 }
 
 int kusto_flow_environment_configured(void) {
-    return env("AZURE_CLIENT_ID") && env("AZURE_TENANT_ID") &&
-           (env("AZURE_CLIENT_SECRET") || env("AZURE_CLIENT_CERTIFICATE_PATH"));
+    return kusto_flow_env("AZURE_CLIENT_ID") && kusto_flow_env("AZURE_TENANT_ID") &&
+           (kusto_flow_env("AZURE_CLIENT_SECRET") || kusto_flow_env("AZURE_CLIENT_CERTIFICATE_PATH"));
+}
+
+/* "true" or "1", as the Azure SDKs read it. */
+static int send_chain(void) {
+    const char *value = kusto_flow_env("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN");
+    return value && (kusto_strcasecmp(value, "true") == 0 || kusto_strcasecmp(value, "1") == 0);
+}
+
+/* The certificate is loaded at every sign-in: the file may be renewed, and the cache keeps the tokens. */
+static kusto_status load_certificate(kusto_assertion_signer **out, kusto_error **err) {
+    kusto_certificate_source src = {NULL,
+                                    kusto_flow_env("AZURE_CLIENT_CERTIFICATE_PATH"),
+                                    kusto_flow_env("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+                                    NULL,
+                                    send_chain(),
+                                    "AZURE_CLIENT_CERTIFICATE_PATH",
+                                    "AZURE_CLIENT_CERTIFICATE_PASSWORD"};
+    return kusto_assertion_signer_new(out, &src, err);
 }
 
 kusto_status kusto_flow_environment(const kusto_flow_context *ctx, kusto_token **out, kusto_error **err) {
     *out = NULL;
-    const char *client_id = env("AZURE_CLIENT_ID"), *secret = env("AZURE_CLIENT_SECRET");
+    const char *client_id = kusto_flow_env("AZURE_CLIENT_ID");
+    kusto_app_credential cred = {kusto_flow_env("AZURE_CLIENT_SECRET"), NULL, NULL};
     if (!client_id) return kusto_fail(err, KUSTO_E_ARGUMENT, "the AZURE_CLIENT_ID environment variable is not set");
-    if (!secret && env("AZURE_CLIENT_CERTIFICATE_PATH"))
-        return kusto_fail(err, KUSTO_E_UNSUPPORTED, "AZURE_CLIENT_CERTIFICATE_PATH: certificate sign-in from the "
-                                                    "environment is not in this version yet (use AZURE_CLIENT_SECRET)");
-    if (!secret) return kusto_fail(err, KUSTO_E_ARGUMENT, "the AZURE_CLIENT_SECRET environment variable is not set");
-    kusto_authority authority;
+    if (!cred.secret && !kusto_flow_env("AZURE_CLIENT_CERTIFICATE_PATH"))
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is "
+                                                 "set in the environment");
+    kusto_authority authority = {0};
     kusto_status status = kusto_flow_env_authority(&authority, err);
-    if (status != KUSTO_OK) return status;
-    kusto_flow_context env_ctx = *ctx;
-    env_ctx.authority = &authority;
-    status = kusto_flow_client_secret(&env_ctx, client_id, secret, out, err);
+    if (status == KUSTO_OK && !cred.secret) status = load_certificate(&cred.signer, err);
+    if (status == KUSTO_OK) {
+        kusto_flow_context env_ctx = *ctx;
+        env_ctx.authority = &authority;
+        status = kusto_flow_client_credentials(&env_ctx, client_id, &cred, out, err);
+    }
+    kusto_assertion_signer_free(cred.signer);
     kusto_authority_clear(&authority);
     return status;
 }

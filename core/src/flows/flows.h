@@ -28,22 +28,34 @@ kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form,
 kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, long timeout_ms,
                             kusto_http_response *resp, kusto_error **err);
 
-/* Appends "&scope={resource}/.default", or "&resource={resource}" for v1. 0 or -1 (no memory). */
-int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form);
+/* Appends what the token is for: "&scope={resource}/.default", followed for a user flow (`for_user`) by
+   " offline_access openid profile" as MSAL sends; or "&resource={resource}" for v1. 0 or -1 (no memory). */
+int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form, int for_user);
 /* The same with one more request header (e.g. "X-AnchorMailbox: upn:..."), or none when NULL. */
 kusto_status kusto_token_request_with_header(const kusto_flow_context *ctx, kusto_buf *form, const char *header,
                                              kusto_token **out, kusto_error **err);
 
-/* Appends the scope of a user flow: "<resource>/.default offline_access openid profile", form-encoded. */
-int kusto_form_add_user_scope(kusto_buf *form, const kusto_flow_context *ctx);
+typedef struct kusto_assertion_signer kusto_assertion_signer;
 
-/* Application sign-in with a client secret (grant_type=client_credentials). */
-kusto_status kusto_flow_client_secret(const kusto_flow_context *ctx, const char *client_id, const char *secret,
-                                      kusto_token **out, kusto_error **err);
+/* How an application proves itself: the first that is set of `signer` (a client assertion signed with its
+   certificate, see assertion.h), `assertion` (one made elsewhere, e.g. a federated token) and `secret`. */
+typedef struct kusto_app_credential {
+    const char *secret;
+    const char *assertion;
+    kusto_assertion_signer *signer;
+} kusto_app_credential;
 
-/* Application sign-in with a signed assertion instead of a secret (client_assertion, jwt-bearer). */
-kusto_status kusto_flow_client_assertion(const kusto_flow_context *ctx, const char *client_id, const char *assertion,
-                                         kusto_token **out, kusto_error **err);
+/* Appends the application's credential to a token form ("&client_secret=..." or "&client_assertion_type=...
+   &client_assertion=...") and POSTs it as kusto_token_request does (the form is wiped whatever happens). */
+kusto_status kusto_app_token_request(const kusto_flow_context *ctx, kusto_buf *form, const char *client_id,
+                                     const kusto_app_credential *cred, kusto_token **out, kusto_error **err);
+
+/* Application sign-in (grant_type=client_credentials) with a secret, a certificate or an assertion. */
+kusto_status kusto_flow_client_credentials(const kusto_flow_context *ctx, const char *client_id,
+                                           const kusto_app_credential *cred, kusto_token **out, kusto_error **err);
+
+/* An environment variable's value, NULL when it is unset or empty. */
+const char *kusto_flow_env(const char *name);
 
 /* Managed identity: the App Service endpoint when IDENTITY_ENDPOINT and IDENTITY_HEADER are set, else
    IMDS at `endpoint` (full token URL; NULL: IMDS_ENDPOINT's host, else 169.254.169.254). `client_id`
@@ -59,20 +71,14 @@ int kusto_flow_workload_identity_configured(void);
 int kusto_flow_environment_configured(void);
 /* Workload identity: client credentials with the federated token file's content as the assertion. */
 kusto_status kusto_flow_workload_identity(const kusto_flow_context *ctx, kusto_token **out, kusto_error **err);
-/* Environment credentials: AZURE_CLIENT_SECRET (a certificate is not supported yet). */
+/* Environment credentials: AZURE_CLIENT_SECRET, else AZURE_CLIENT_CERTIFICATE_PATH (PEM or PFX) with
+   AZURE_CLIENT_CERTIFICATE_PASSWORD and AZURE_CLIENT_SEND_CERTIFICATE_CHAIN. */
 kusto_status kusto_flow_environment(const kusto_flow_context *ctx, kusto_token **out, kusto_error **err);
 
 /* Azure CLI: `az account get-access-token --resource R --output json [--tenant T]`, run without a shell
    from PATH. `tenant` NULL or "organizations"/"common": the CLI's default. */
 kusto_status kusto_flow_azure_cli(const kusto_flow_context *ctx, const char *tenant, kusto_token **out,
                                   kusto_error **err);
-typedef struct kusto_assertion_signer kusto_assertion_signer;
-typedef struct kusto_app_credential kusto_app_credential;
-
-/* Application sign-in with a certificate (client credentials + client assertion, see assertion.h). */
-kusto_status kusto_flow_certificate(const kusto_flow_context *ctx, const char *client_id,
-                                    kusto_assertion_signer *signer, kusto_token **out, kusto_error **err);
-
 /* On-behalf-of: trades `user_assertion` (a token a user sent to this application) for a token to the cluster. */
 kusto_status kusto_flow_on_behalf_of(const kusto_flow_context *ctx, const char *client_id,
                                      const kusto_app_credential *cred, const char *user_assertion,

@@ -22,11 +22,6 @@ typedef struct identity_endpoint {
     const char *secret;
 } identity_endpoint;
 
-static const char *env(const char *name) {
-    const char *value = getenv(name);
-    return value && *value ? value : NULL;
-}
-
 /* The endpoint lives on the machine (link-local or loopback), so plain http is the protocol there;
    anywhere else it must be https. */
 static kusto_status check_scheme(const char *url, kusto_error **err) {
@@ -42,7 +37,7 @@ static kusto_status check_scheme(const char *url, kusto_error **err) {
 }
 
 static kusto_status choose_endpoint(identity_endpoint *ep, const char *override, kusto_error **err) {
-    const char *app_service = env("IDENTITY_ENDPOINT"), *header = env("IDENTITY_HEADER");
+    const char *app_service = kusto_flow_env("IDENTITY_ENDPOINT"), *header = kusto_flow_env("IDENTITY_HEADER");
     int failed;
     if (!override && app_service && header) {
         ep->api_version = APP_SERVICE_API_VERSION;
@@ -53,7 +48,7 @@ static kusto_status choose_endpoint(identity_endpoint *ep, const char *override,
         ep->api_version = IMDS_API_VERSION;
         failed = kusto_buf_puts(&ep->url, override);
     } else {
-        const char *host = env("IMDS_ENDPOINT");
+        const char *host = kusto_flow_env("IMDS_ENDPOINT");
         ep->api_version = IMDS_API_VERSION;
         failed = kusto_buf_puts(&ep->url, host ? host : IMDS_DEFAULT_HOST);
         while (!failed && ep->url.len && ep->url.data[ep->url.len - 1] == '/') ep->url.data[--ep->url.len] = '\0';

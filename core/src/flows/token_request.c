@@ -9,10 +9,11 @@
 #include "token.h"
 #include "uuid.h"
 
-int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form) {
+int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form, int for_user) {
     if (ctx->aad_v1) return kusto_buf_puts(form, "&resource=") || kusto_buf_form_encode(form, ctx->resource);
+    /* MSAL adds these to every user flow, sorted: an id token, the profile, and a refresh token. */
     return kusto_buf_puts(form, "&scope=") || kusto_buf_form_encode(form, ctx->resource) ||
-           kusto_buf_puts(form, "%2F.default");
+           kusto_buf_puts(form, for_user ? "%2F.default+offline_access+openid+profile" : "%2F.default");
 }
 
 /* POSTs the form with Azure AD's usual headers and `header` (NULL: none); wipes the form. */
@@ -58,10 +59,4 @@ kusto_status kusto_token_request_with_header(const kusto_flow_context *ctx, kust
     kusto_buf_wipe(&resp.body);
     free(endpoint);
     return status;
-}
-
-int kusto_form_add_user_scope(kusto_buf *form, const kusto_flow_context *ctx) {
-    /* MSAL adds these to every user flow, sorted: an id token, the profile, and a refresh token. */
-    return kusto_buf_form_encode(form, ctx->resource) ||
-           kusto_buf_puts(form, "%2F.default+offline_access+openid+profile");
 }

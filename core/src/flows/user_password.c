@@ -15,7 +15,7 @@ kusto_status kusto_flow_user_password(const kusto_flow_context *ctx, const char 
     int failed = kusto_buf_puts(&form, "grant_type=password&client_id=") || kusto_buf_form_encode(&form, client_id) ||
                  kusto_buf_puts(&form, "&username=") || kusto_buf_form_encode(&form, user) ||
                  kusto_buf_puts(&form, "&password=") || kusto_buf_form_encode(&form, password) ||
-                 kusto_buf_puts(&form, "&scope=") || kusto_form_add_user_scope(&form, ctx) ||
+                 kusto_flow_put_audience(ctx, &form, 1) ||
                  kusto_buf_puts(&form, "&client_info=1") || kusto_buf_printf(&anchor, "X-AnchorMailbox: upn:%s", user);
     if (failed) {
         kusto_buf_wipe(&form);

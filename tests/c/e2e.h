@@ -1,0 +1,61 @@
+/* Shared by the C end-to-end tests: the emulator's configuration (KUSTO_EMULATOR_CONFIG, its printed JSON
+   line) and its request log (KUSTO_EMULATOR_LOG, one JSON record per request it received). See dev.sh. */
+#ifndef KUSTO_E2E_H
+#define KUSTO_E2E_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *config;
+
+static char *read_file(const char *path) {
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = calloc(1, (size_t)size + 1);
+    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) text[0] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* 0 when the configuration was read; else says why and returns 1 (main's exit status). */
+static int load_config(void) {
+    char *text = read_file(getenv("KUSTO_EMULATOR_CONFIG"));
+    config = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (config) return 0;
+    fprintf(stderr, "KUSTO_EMULATOR_CONFIG must name the emulator's configuration file\n");
+    return 1;
+}
+
+static const char *cfg(const char *key) { return cJSON_GetStringValue(cJSON_GetObjectItem(config, key)); }
+
+/* The log's records whose path starts with `prefix`, oldest first; the caller deletes the array. */
+static cJSON *requests(const char *prefix) {
+    char *log = read_file(getenv("KUSTO_EMULATOR_LOG"));
+    cJSON *found = cJSON_CreateArray();
+    for (char *line = log ? strtok(log, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        cJSON *record = cJSON_Parse(line);
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(record, "path"));
+        if (path && strncmp(path, prefix, strlen(prefix)) == 0)
+            cJSON_AddItemToArray(found, record);
+        else
+            cJSON_Delete(record);
+    }
+    free(log);
+    return found;
+}
+
+/* How many requests the emulator has received whose path starts with `prefix`. */
+static int requests_to(const char *prefix) {
+    cJSON *found = requests(prefix);
+    int count = cJSON_GetArraySize(found);
+    cJSON_Delete(found);
+    return count;
+}
+
+#endif
