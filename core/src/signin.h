@@ -12,6 +12,9 @@ struct kusto_signin_method {
     kusto_status (*acquire)(kusto_client *client, kusto_token **out, kusto_error **err);
     int cached; /* tokens go through the client's cache (not for tokens the caller brings) */
     int by_name_only; /* only when the "sign_in" option names it (credentials from the environment) */
+    /* The login endpoint the method signs in with whatever the client's authority (the environment
+       flows: AZURE_AUTHORITY_HOST); NULL: the client's. The trusted check uses it. */
+    const char *(*login_endpoint)(void);
 };
 
 /* The method named by the "sign_in" option, else the first that applies; *out NULL when the
