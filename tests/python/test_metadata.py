@@ -152,3 +152,20 @@ def test_emulator_rejects_bad_metadata_settings(emulator):
         emulator.settings(metadata_mfa_required="yes")
     with pytest.raises(requests.HTTPError):
         emulator.settings(metadata_resource=5)
+
+
+@pytest.mark.parametrize("cluster, status", [("https://x.kusto.windows.net", kusto.UntrustedEndpointError),
+                                             ("https://x.kusto.usgovcloudapi.net", kusto.NetworkError)])
+def test_environment_sign_in_is_checked_against_its_own_login_endpoint(emulator, monkeypatch, cluster, status):
+    # The client's authority is the public cloud's; the token would come from AZURE_AUTHORITY_HOST's cloud.
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "app")
+    monkeypatch.setenv("AZURE_TENANT_ID", "tenant")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
+    with pytest.raises(status) as info:
+        kusto.query("Data Source=%s;AAD Federated Security=True" % cluster, "db", "print 1", sign_in="environment",
+                    timeout="5")
+    if status is kusto.NetworkError:
+        assert cluster + METADATA in str(info.value)
+    else:
+        assert "login endpoint 'https://login.microsoftonline.us'" in str(info.value)
