@@ -341,8 +341,9 @@ kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kus
                               kusto_error **err);
 void kusto_client_free(kusto_client *client);
 
-/* A token for the cluster, from the in-memory cache while it has more than 5 minutes left.
-   KUSTO_E_ARGUMENT when the connection string asks for no authentication. */
+/* A token for the cluster, from the in-memory cache while it has more than 5 minutes left. The first
+   call checks the cluster is trusted (KUSTO_E_UNTRUSTED) and asks it for its cloud metadata (the
+   resource). KUSTO_E_ARGUMENT when the connection string asks for no authentication. */
 kusto_status kusto_client_acquire_token(kusto_client *client, kusto_token **out, kusto_error **err);
 
 /* POST /v2/rest/query. `db` NULL means the connection string's Initial Catalog (or NetDefaultDB);

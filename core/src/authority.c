@@ -77,11 +77,9 @@ static kusto_status from_full_url(kusto_authority *out, const char *text, const 
     return status;
 }
 
-/* Login endpoint from AadAuthorityUri (or the public cloud), tenant from Authority Id. */
-static kusto_status from_login_and_tenant(kusto_authority *out, const char *tenant, kusto_error **err) {
-    const char *env = getenv("AadAuthorityUri");
-    const char *login = env && *env ? env : KUSTO_PUBLIC_LOGIN_ENDPOINT;
-    const char *what = env && *env ? "the AadAuthorityUri environment variable" : "the login endpoint";
+/* Login endpoint (its path kept), tenant from Authority Id. */
+static kusto_status from_login_and_tenant(kusto_authority *out, const char *login, const char *what,
+                                          const char *tenant, kusto_error **err) {
     kusto_url u;
     kusto_status status = parse_authority_url(&u, login, what, err);
     if (status != KUSTO_OK) return status;
@@ -114,8 +112,25 @@ kusto_status kusto_authority_resolve(kusto_authority *out, const char *authority
         status = from_full_url(out, authority_url, "the authority option", err);
     else if (looks_like_url(authority_id))
         status = from_full_url(out, authority_id, "Authority Id", err);
+    else if (getenv("AadAuthorityUri") && *getenv("AadAuthorityUri"))
+        status = from_login_and_tenant(out, getenv("AadAuthorityUri"), "the AadAuthorityUri environment variable",
+                                       authority_id, err);
     else
-        status = from_login_and_tenant(out, authority_id, err);
+        status = from_login_and_tenant(out, KUSTO_PUBLIC_LOGIN_ENDPOINT, "the login endpoint", authority_id, err);
+    if (status != KUSTO_OK) kusto_authority_clear(out);
+    return status;
+}
+
+int kusto_authority_given(const char *authority_url, const char *authority_id) {
+    const char *env = getenv("AadAuthorityUri");
+    return (authority_url && *authority_url) || looks_like_url(authority_id) || (env && *env);
+}
+
+kusto_status kusto_authority_from_login(kusto_authority *out, const char *login_endpoint, const char *authority_id,
+                                        kusto_error **err) {
+    memset(out, 0, sizeof *out);
+    kusto_status status = from_login_and_tenant(out, login_endpoint, "the cluster's login endpoint (cloud metadata)",
+                                                authority_id, err);
     if (status != KUSTO_OK) kusto_authority_clear(out);
     return status;
 }

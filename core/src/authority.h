@@ -22,6 +22,12 @@ typedef struct kusto_authority {
  */
 kusto_status kusto_authority_resolve(kusto_authority *out, const char *authority_url, const char *authority_id,
                                      kusto_error **err);
+/* 1 when the user chose the login endpoint: the authority option, an https Authority Id, or the
+   AadAuthorityUri environment variable; else the cluster's cloud metadata may choose it. */
+int kusto_authority_given(const char *authority_url, const char *authority_id);
+/* `login_endpoint` (from cloud metadata) + "/" + tenant (`authority_id`, default organizations). */
+kusto_status kusto_authority_from_login(kusto_authority *out, const char *login_endpoint, const char *authority_id,
+                                        kusto_error **err);
 /* "{url}/oauth2/v2.0/token"; caller frees. */
 char *kusto_authority_token_endpoint(const kusto_authority *a);
 /* "{url}/oauth2/token" (Azure AD v1); caller frees. */

@@ -124,11 +124,14 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (status == KUSTO_OK && c->signin)
         status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
                                          kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
+    c->authority_given =
+        kusto_authority_given(kusto_client_option(c, "authority"), kusto_connstr_value(c->cs, KW_AUTHORITY_ID));
     if (status == KUSTO_OK) status = kusto_http_new(&c->http, kusto_client_option(c, "ca_file"), err);
     if (status == KUSTO_OK)
         status = kusto_http_configure(c->http, kusto_client_option(c, "proxy"), kusto_client_option(c, "max_retries"),
                                       kusto_client_option(c, "max_response_bytes"), err);
     if (status == KUSTO_OK) status = kusto_cache_new(&c->cache, err);
+    if (status == KUSTO_OK) status = kusto_metadata_cache_new(&c->metadata, err);
     return status;
 }
 
@@ -139,6 +142,7 @@ kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kus
     kusto_client *c = calloc(1, sizeof *c);
     if (!c) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     pthread_mutex_init(&c->sign_in_lock, NULL);
+    pthread_mutex_init(&c->cloud_lock, NULL);
     kusto_status status = setup(c, connstr, opts, err);
     if (status != KUSTO_OK) {
         kusto_client_free(c);
@@ -159,7 +163,9 @@ void kusto_client_free(kusto_client *c) {
     kusto_http_free(c->http);
     kusto_cache_free(c->cache);
     kusto_assertion_signer_free(c->assertion_signer);
+    kusto_metadata_cache_free(c->metadata);
     pthread_mutex_destroy(&c->sign_in_lock);
+    pthread_mutex_destroy(&c->cloud_lock);
     free(c);
 }
 
@@ -201,19 +207,68 @@ static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_err
     return status;
 }
 
+/* The metadata's login endpoint becomes the authority's, the tenant kept; the cluster must be on that
+   cloud's allow-list. */
+static kusto_status adopt_login_endpoint(kusto_client *c, const char *login_endpoint, kusto_error **err) {
+    kusto_authority authority;
+    kusto_status status =
+        kusto_authority_from_login(&authority, login_endpoint, kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
+    if (status != KUSTO_OK) return status;
+    status = kusto_endpoint_check(c->cluster, authority.login_endpoint, kusto_client_option(c, "trusted_hosts"), err);
+    if (status == KUSTO_OK) {
+        kusto_authority_clear(&c->authority);
+        c->authority = authority;
+    } else {
+        kusto_authority_clear(&authority);
+    }
+    return status;
+}
+
+/* The trusted check, then (only for a trusted cluster: its answer picks the resource and may pick the
+   login endpoint) the cluster's cloud metadata. Tokens the caller brings need no resource. */
+static kusto_status resolve_cloud(kusto_client *c, kusto_error **err) {
+    const char *extra = kusto_client_option(c, "trusted_hosts");
+    const char *method_login = c->signin->login_endpoint ? c->signin->login_endpoint() : NULL;
+    const char *login = method_login ? method_login : c->authority.login_endpoint;
+    if (!c->signin->cached) return kusto_endpoint_check(c->cluster, login, extra, err);
+    int login_known = method_login || c->authority_given;
+    kusto_status status = login_known ? kusto_endpoint_check(c->cluster, login, extra, err)
+                                      : kusto_endpoint_check_any_cloud(c->cluster, extra, err);
+    kusto_cloud_info cloud = {0};
+    if (status == KUSTO_OK) status = kusto_metadata_get(c->metadata, c->http, c->cluster, &cloud, err);
+    if (status == KUSTO_OK && !login_known) status = adopt_login_endpoint(c, cloud.login_endpoint, err);
+    if (status == KUSTO_OK) {
+        free(c->resource);
+        c->resource = cloud.resource;
+        cloud.resource = NULL;
+    }
+    kusto_cloud_info_clear(&cloud);
+    return status;
+}
+
+/* Once per client: later calls find the cloud decided (failures are retried). */
+static kusto_status prepare_sign_in(kusto_client *c, kusto_error **err) {
+    pthread_mutex_lock(&c->cloud_lock);
+    kusto_status status = c->cloud_ready ? KUSTO_OK : resolve_cloud(c, err);
+    if (status == KUSTO_OK) c->cloud_ready = 1;
+    pthread_mutex_unlock(&c->cloud_lock);
+    return status;
+}
+
 kusto_status kusto_client_acquire_token(kusto_client *c, kusto_token **out, kusto_error **err) {
     *out = NULL;
     if (!c->signin)
         return kusto_fail(err, KUSTO_E_ARGUMENT,
                           "the connection string asks for no authentication (AAD Federated Security is not true)");
-    return c->signin->cached ? cached_sign_in(c, out, err) : c->signin->acquire(c, out, err);
+    if (!c->signin->cached) return c->signin->acquire(c, out, err);
+    kusto_status status = prepare_sign_in(c, err);
+    return status == KUSTO_OK ? cached_sign_in(c, out, err) : status;
 }
 
 kusto_status kusto_client_authorization(kusto_client *c, char **out, kusto_error **err) {
     *out = NULL;
     if (!c->signin) return KUSTO_OK;
-    kusto_status status =
-        kusto_endpoint_check(c->cluster, c->authority.login_endpoint, kusto_client_option(c, "trusted_hosts"), err);
+    kusto_status status = prepare_sign_in(c, err);
     kusto_token *token = NULL;
     if (status == KUSTO_OK) status = kusto_client_acquire_token(c, &token, err);
     if (status != KUSTO_OK) return status;

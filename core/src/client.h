@@ -7,6 +7,7 @@
 #include "authority.h"
 #include "cache.h"
 #include "http.h"
+#include "metadata.h"
 #include "kusto.h"
 #include "options.h"
 
@@ -16,9 +17,11 @@ struct kusto_client {
     kusto_connstr *cs;
     kusto_options *options;             /* client options given (not connection-string keywords) */
     char *cluster;                      /* Data Source, no trailing '/' */
-    char *resource;                     /* what tokens are for: scheme://host of the cluster */
+    char *resource;                     /* what tokens are for: from the cluster's cloud metadata once
+                                           resolved (before: scheme://host of the cluster) */
     char *default_db;
-    kusto_authority authority;
+    kusto_authority authority;          /* replaced by the cloud metadata's login endpoint unless given */
+    int authority_given;                /* kusto_authority_given(): metadata does not choose it */
     const kusto_signin_method *signin;  /* NULL: the connection string asks for no authentication */
     long timeout_ms;                    /* option; 0 = servertimeout + 30 s */
     kusto_prompts prompts;              /* callbacks of the flows that need a person */
@@ -28,6 +31,9 @@ struct kusto_client {
     struct kusto_assertion_signer *assertion_signer; /* the application certificate, loaded at first sign-in */
     kusto_token_callback token_callback;               /* option; NULL when not given */
     void *token_callback_ud;
+    kusto_metadata_cache *metadata;
+    pthread_mutex_t cloud_lock;         /* guards cloud_ready and the first change of resource/authority */
+    int cloud_ready;                    /* the trusted check passed and the cloud is known */
 };
 
 /* The value of a client option (e.g. "ca_file"), NULL when not given. */

@@ -115,7 +115,18 @@ static int login_endpoint_equal(const char *a, const char *b) {
     return a_len == b_len && strncasecmp(a, b, a_len) == 0;
 }
 
+/* Other names MSAL knows for a cloud's login host: the same cloud, so the same allow-list. */
+static const char *const login_aliases[][2] = {
+    {"https://login.windows.net", "https://login.microsoftonline.com"},
+    {"https://login.microsoft.com", "https://login.microsoftonline.com"},
+    {"https://sts.windows.net", "https://login.microsoftonline.com"},
+    {"https://login.usgovcloudapi.net", "https://login.microsoftonline.us"},
+    {"https://login.chinacloudapi.cn", "https://login.partner.microsoftonline.cn"},
+};
+
 static const cloud_rules *cloud_for_login(const char *login_endpoint) {
+    for (size_t i = 0; i < sizeof login_aliases / sizeof *login_aliases; i++)
+        if (login_endpoint_equal(login_aliases[i][0], login_endpoint)) login_endpoint = login_aliases[i][1];
     for (size_t i = 0; i < allow_list.count; i++)
         if (login_endpoint_equal(allow_list.clouds[i].login_endpoint, login_endpoint)) return &allow_list.clouds[i];
     return NULL;
@@ -126,11 +137,16 @@ static int trusted_by_cloud(const char *host, const char *login_endpoint) {
     return cloud && (list_matches(host, cloud->suffixes, 1) || list_matches(host, cloud->hostnames, 0));
 }
 
-kusto_status kusto_endpoint_check(const char *url, const char *login_endpoint, const char *extra_hosts,
-                                  kusto_error **err) {
+static int trusted_by_any_cloud(const char *host) {
+    for (size_t i = 0; i < allow_list.count; i++)
+        if (trusted_by_cloud(host, allow_list.clouds[i].login_endpoint)) return 1;
+    return 0;
+}
+
+/* `login_endpoint` NULL: the host may be on any cloud's list. */
+static kusto_status check(const char *url, const char *login_endpoint, const char *extra_hosts, kusto_error **err) {
     if (pthread_once(&allow_list_once, allow_list_load) != 0 || !allow_list.tree)
         return kusto_fail(err, KUSTO_E_NOMEM, "cannot load the trusted endpoint list");
-    if (!login_endpoint) login_endpoint = KUSTO_PUBLIC_LOGIN_ENDPOINT;
     kusto_url parts;
     kusto_status status = kusto_url_parse(&parts, url, "cluster URL", err);
     if (status != KUSTO_OK) return status;
@@ -139,11 +155,24 @@ kusto_status kusto_endpoint_check(const char *url, const char *login_endpoint, c
         status = KUSTO_OK;
     else if (strcmp(parts.scheme, "https") != 0)
         status = kusto_fail(err, KUSTO_E_UNTRUSTED, "refusing to send a token over plain http to '%s'", host);
-    else if (!extra_hosts_match(host, extra_hosts) && !trusted_by_cloud(host, login_endpoint))
+    else if (!login_endpoint && !extra_hosts_match(host, extra_hosts) && !trusted_by_any_cloud(host))
+        status = kusto_fail(err, KUSTO_E_UNTRUSTED,
+                            "can't send a token to '%s': it is not a trusted Kusto endpoint of any known cloud "
+                            "(add it with the trusted_hosts option)", host);
+    else if (login_endpoint && !extra_hosts_match(host, extra_hosts) && !trusted_by_cloud(host, login_endpoint))
         status = kusto_fail(err, KUSTO_E_UNTRUSTED,
                             "can't send a token to '%s': it is not a trusted Kusto endpoint for login endpoint '%s' "
                             "(add it with the trusted_hosts option)",
                             host, login_endpoint);
     kusto_url_clear(&parts);
     return status;
+}
+
+kusto_status kusto_endpoint_check(const char *url, const char *login_endpoint, const char *extra_hosts,
+                                  kusto_error **err) {
+    return check(url, login_endpoint ? login_endpoint : KUSTO_PUBLIC_LOGIN_ENDPOINT, extra_hosts, err);
+}
+
+kusto_status kusto_endpoint_check_any_cloud(const char *url, const char *extra_hosts, kusto_error **err) {
+    return check(url, NULL, extra_hosts, err);
 }

@@ -20,4 +20,8 @@ int kusto_host_is_loopback(const char *host);
 kusto_status kusto_endpoint_check(const char *url, const char *login_endpoint, const char *extra_hosts,
                                   kusto_error **err);
 
+/* The same rules, but the host may be on the allow-list of any cloud: checked before asking the cluster
+   for its cloud metadata, whose login endpoint then decides (kusto_endpoint_check). Makes no request. */
+kusto_status kusto_endpoint_check_any_cloud(const char *url, const char *extra_hosts, kusto_error **err);
+
 #endif

@@ -182,19 +182,19 @@ static kusto_status interactive(kusto_client *c, kusto_token **out, kusto_error 
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
-    {"user_token", user_token_applies, user_token, 0, 0},
-    {"application_token", app_token_applies, app_token, 0, 0},
-    {"token_callback", token_callback_applies, token_callback, 0, 0}, /* the caller's tokens: not cached */
-    {"on_behalf_of", on_behalf_of_applies, on_behalf_of, 1, 0},
-    {"application_certificate", certificate_applies, certificate, 1, 0},
-    {"application_secret", client_secret_applies, client_secret, 1, 0},
-    {"user_password", user_password_applies, user_password, 1, 0},
-    {"managed_identity", always, managed_identity, 1, 1},
-    {"workload_identity", workload_identity_applies, workload_identity, 1, 1},
-    {"environment", environment_applies, environment, 1, 1},
-    {"azure_cli", always, azure_cli, 1, 1},
-    {"interactive", always, interactive, 1, 1},
-    {"device_code", always, device_code, 1, 1},
+    {"user_token", user_token_applies, user_token, 0, 0, NULL},
+    {"application_token", app_token_applies, app_token, 0, 0, NULL},
+    {"token_callback", token_callback_applies, token_callback, 0, 0, NULL}, /* the caller's tokens: not cached */
+    {"on_behalf_of", on_behalf_of_applies, on_behalf_of, 1, 0, NULL},
+    {"application_certificate", certificate_applies, certificate, 1, 0, NULL},
+    {"application_secret", client_secret_applies, client_secret, 1, 0, NULL},
+    {"user_password", user_password_applies, user_password, 1, 0, NULL},
+    {"managed_identity", always, managed_identity, 1, 1, NULL},
+    {"workload_identity", workload_identity_applies, workload_identity, 1, 1, kusto_flow_env_login_endpoint},
+    {"environment", environment_applies, environment, 1, 1, kusto_flow_env_login_endpoint},
+    {"azure_cli", always, azure_cli, 1, 1, NULL},
+    {"interactive", always, interactive, 1, 1, NULL},
+    {"device_code", always, device_code, 1, 1, NULL},
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)

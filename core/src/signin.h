@@ -14,6 +14,9 @@ struct kusto_signin_method {
     /* Not picked by default, only when the "sign_in" option names it: credentials from the environment,
        and flows that need a person ("interactive" is also the last resort, see kusto_signin_choose). */
     int by_name_only;
+    /* The login endpoint the method signs in with whatever the client's authority (the environment
+       flows: AZURE_AUTHORITY_HOST); NULL: the client's. The trusted check uses it. */
+    const char *(*login_endpoint)(void);
 };
 
 /* The method named by the "sign_in" option, else the first that applies, else "interactive" when a

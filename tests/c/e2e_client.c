@@ -115,6 +115,32 @@ static void test_wrong_secret(void) {
     kusto_client_free(client);
 }
 
+/* The cluster's metadata names the login endpoint (only a tenant given here) and the resource; asked
+   once per client, before the first token. */
+static void test_cloud_metadata_once_per_client(void) {
+    char connstr[1024];
+    snprintf(connstr, sizeof connstr, "%s;Authority Id=%s", cfg("connection_string"), cfg("tenant"));
+    int metadata_before = requests_to("/v1/rest/auth/metadata"), tokens_before = requests_to(token_path());
+    kusto_client *client = client_for(connstr);
+    CHECK_INT(requests_to("/v1/rest/auth/metadata") - metadata_before, 0); /* kusto_client_new: no request */
+    kusto_result *res = NULL;
+    kusto_error *err = NULL;
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(kusto_client_query_collect(client, NULL, "print 1", NULL, &res, &err), KUSTO_OK);
+        if (err) fprintf(stderr, "query: %s\n", kusto_error_message(err));
+        kusto_result_free(res);
+        res = NULL;
+    }
+    kusto_token *token = NULL;
+    CHECK_INT(kusto_client_acquire_token(client, &token, NULL), KUSTO_OK);
+    CHECK_STR(token ? kusto_token_resource(token) : NULL, cfg("resource"));
+    CHECK_INT(requests_to("/v1/rest/auth/metadata") - metadata_before, 1);
+    CHECK_INT(requests_to(token_path()) - tokens_before, 1);
+    kusto_token_free(token);
+    kusto_error_free(err);
+    kusto_client_free(client);
+}
+
 static void test_untrusted_host_gets_nothing(void) {
     char connstr[1024];
     snprintf(connstr, sizeof connstr, "%s;Data Source=https://kusto.attacker.example.com", cfg("connection_string"));
@@ -135,10 +161,11 @@ static void test_no_authentication_sends_no_token(void) {
     kusto_client *client = client_for(connstr);
     kusto_result *res = NULL;
     kusto_error *err = NULL;
-    int before = requests_to(token_path());
+    int before = requests_to(token_path()), metadata_before = requests_to("/v1/rest/auth/metadata");
     CHECK_INT(kusto_client_query_collect(client, NULL, "print 1", NULL, &res, &err), KUSTO_E_AUTH);
     CHECK_INT(kusto_error_http_status(err), 401);
     CHECK_INT(requests_to(token_path()) - before, 0);
+    CHECK_INT(requests_to("/v1/rest/auth/metadata") - metadata_before, 0);
     kusto_error_free(err);
     kusto_client_free(client);
 }
@@ -290,6 +317,7 @@ int main(void) {
     test_mgmt_show_version();
     test_semantic_error();
     test_wrong_secret();
+    test_cloud_metadata_once_per_client();
     test_untrusted_host_gets_nothing();
     test_no_authentication_sends_no_token();
     test_server_down();

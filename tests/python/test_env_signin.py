@@ -288,7 +288,7 @@ def fake_az(tmp_path, monkeypatch):
 def test_azure_cli_token_and_arguments(emulator, fake_az):
     config = emulator.config
     cs = connection_string(config) + ";Authority Id=" + config["tenant"]
-    token = kusto.acquire_token(cs, sign_in="azure_cli")
+    token = kusto.acquire_token(cs, sign_in="azure_cli", ca_file=config["ca_file"])
     assert token["access_token"] == "fake-cli-token"
     assert token["expires_on"] == 1893456000
     assert token["resource"] == config["resource"]
@@ -298,14 +298,16 @@ def test_azure_cli_token_and_arguments(emulator, fake_az):
 
 
 def test_azure_cli_without_tenant_leaves_it_to_the_cli(emulator, fake_az):
-    kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli")
+    kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli",
+                            ca_file=emulator.config["ca_file"])
     assert "--tenant" not in (fake_az / "args").read_text()
 
 
 def test_azure_cli_not_logged_in_is_an_auth_error_with_its_message(emulator, fake_az, monkeypatch):
     monkeypatch.setenv("FAKE_AZ_FAIL", "1")
     with pytest.raises(kusto.AuthenticationError) as info:
-        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli")
+        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli",
+                            ca_file=emulator.config["ca_file"])
     assert "ERROR: Please run 'az login' to setup account." in str(info.value)
     assert "exit status 1" in str(info.value)
 
@@ -314,14 +316,16 @@ def test_azure_cli_timeout(emulator, fake_az, monkeypatch):
     monkeypatch.setenv("FAKE_AZ_SLEEP", "5")
     started = time.monotonic()
     with pytest.raises(kusto.TimeoutError):
-        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli", timeout="0.5")
+        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli", timeout="0.5",
+                            ca_file=emulator.config["ca_file"])
     assert time.monotonic() - started < 3
 
 
 def test_azure_cli_missing_is_an_auth_error(emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(kusto.AuthenticationError, match="cannot run the Azure CLI"):
-        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli")
+        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli",
+                            ca_file=emulator.config["ca_file"])
 
 
 # --- Azure AD v1 ----------------------------------------------------------------------------------------------

@@ -12,11 +12,16 @@ const char *kusto_flow_env(const char *name) {
     return value && *value ? value : NULL;
 }
 
+const char *kusto_flow_env_login_endpoint(void) {
+    const char *host = kusto_flow_env("AZURE_AUTHORITY_HOST");
+    return host ? host : KUSTO_PUBLIC_LOGIN_ENDPOINT;
+}
+
 kusto_status kusto_flow_env_authority(kusto_authority *out, kusto_error **err) {
-    const char *host = kusto_flow_env("AZURE_AUTHORITY_HOST"), *tenant = kusto_flow_env("AZURE_TENANT_ID");
+    const char *tenant = kusto_flow_env("AZURE_TENANT_ID");
     if (!tenant) return kusto_fail(err, KUSTO_E_ARGUMENT, "the AZURE_TENANT_ID environment variable is not set");
     kusto_buf url = {0};
-    if (kusto_buf_puts(&url, host ? host : KUSTO_PUBLIC_LOGIN_ENDPOINT))
+    if (kusto_buf_puts(&url, kusto_flow_env_login_endpoint()))
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     while (url.len && url.data[url.len - 1] == '/') url.data[--url.len] = '\0';
     kusto_status status = kusto_buf_printf(&url, "/%s", tenant)

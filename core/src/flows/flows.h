@@ -63,6 +63,8 @@ const char *kusto_flow_env(const char *name);
 kusto_status kusto_flow_managed_identity(const kusto_flow_context *ctx, const char *client_id, const char *endpoint,
                                          kusto_token **out, kusto_error **err);
 
+/* AZURE_AUTHORITY_HOST, else the public cloud's login endpoint. */
+const char *kusto_flow_env_login_endpoint(void);
 /* The authority named by AZURE_AUTHORITY_HOST (default: the public cloud) and AZURE_TENANT_ID. */
 kusto_status kusto_flow_env_authority(kusto_authority *out, kusto_error **err);
 /* 1 when AZURE_CLIENT_ID and AZURE_TENANT_ID are set, with AZURE_FEDERATED_TOKEN_FILE (workload) or

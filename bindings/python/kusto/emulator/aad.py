@@ -84,7 +84,7 @@ class Directory:
 def _is_loopback_host(host):
     if host is None:
         return False
-    if host.lower() == "localhost":
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):     # RFC 6761: *.localhost is loopback
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

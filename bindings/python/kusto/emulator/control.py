@@ -6,7 +6,9 @@
   GET    /_emulator/requests  every request received so far (?path=PREFIX filters), secrets redacted
   POST   /_emulator/reset     clear the log and the faults, restore default settings
   GET|POST /_emulator/settings {"token_lifetime": seconds, "rows_per_fragment": n, "device_code_interval": s,
-                               "device_code_lifetime": s}
+                               "device_code_lifetime": s, "metadata_status": 200 or 404,
+                               "metadata_mfa_required": bool,
+                               "metadata_resource": KustoServiceResourceId (null: https://<cluster host>)}
   and the routes services add (Azure AD: /device/approve, /device/decline, /device, /interactive)
 """
 import ipaddress
@@ -18,7 +20,8 @@ from .web import json_response
 PREFIX = "/_emulator"
 
 DEFAULT_SETTINGS = {"token_lifetime": 3599, "rows_per_fragment": 1000,
-                    "device_code_interval": 5, "device_code_lifetime": 900}
+                    "device_code_interval": 5, "device_code_lifetime": 900,
+                    "metadata_status": 200, "metadata_mfa_required": False, "metadata_resource": None}
 
 
 class Fault:
@@ -110,7 +113,14 @@ class Settings:
         for name, value in changes.items():
             if name not in DEFAULT_SETTINGS:
                 raise ValueError("unknown setting %r" % name)
-            if not isinstance(value, (int, float)) or value <= 0:
+            default = DEFAULT_SETTINGS[name]
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError("%s must be true or false" % name)
+            elif default is None:
+                if value is not None and not isinstance(value, str):
+                    raise ValueError("%s must be a string or null" % name)
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError("%s must be a positive number" % name)
         self._values.update(changes)
 

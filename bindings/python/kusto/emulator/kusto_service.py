@@ -26,9 +26,6 @@ class Cluster:
     def authority(self):
         return "%s/%s" % (self.directory.base_url, self.directory.tenant_id)
 
-    def audiences(self):
-        return (self.resource, self.resource + "/")
-
 
 class KustoService:
     def __init__(self, cluster, signer, settings):
@@ -43,12 +40,26 @@ class KustoService:
             return self.execute(request, QUERY_PATHS[request.path])
         return None
 
+    def advertised_resource(self):
+        return self.settings["metadata_resource"] or self.cluster.resource
+
+    def audiences(self):
+        """What tokens must be for: the resource the metadata advertises, its ".kustomfa." twin when MFA is on."""
+        resource = self.advertised_resource().rstrip("/")
+        if self.settings["metadata_mfa_required"]:
+            resource = resource.replace(".kusto.", ".kustomfa.", 1)
+        return (resource, resource + "/")
+
     def auth_metadata(self):
         login = self.cluster.directory.base_url
+        if self.settings["metadata_status"] != 200:
+            return json_response(int(self.settings["metadata_status"]),
+                                 {"error": {"code": "NotFound", "message": "no cloud metadata here"}})
         return json_response(200, {
-            "AzureAD": {"LoginEndpoint": login, "LoginMfaRequired": False, "KustoClientAppId": KUSTO_CLIENT_APP_ID,
+            "AzureAD": {"LoginEndpoint": login, "LoginMfaRequired": self.settings["metadata_mfa_required"],
+                        "KustoClientAppId": KUSTO_CLIENT_APP_ID,
                         "KustoClientRedirectUri": "https://microsoft/kustoclient",
-                        "KustoServiceResourceId": self.cluster.resource,
+                        "KustoServiceResourceId": self.advertised_resource(),
                         "FirstPartyAuthorityUrl": self.cluster.authority},
             "dSTS": {"CloudEndpointSuffix": "emulator.invalid", "DstsRealm": "realm://dsts.emulator.invalid",
                      "DstsInstance": "dsts.emulator.invalid", "KustoDnsHostName": "emulator.invalid",
@@ -123,7 +134,7 @@ class KustoService:
         claims = tokens.unverified_claims(token)
         request.record["token_aud"] = claims.get("aud") if claims else None
         try:
-            self.signer.verify(token, self.cluster.audiences())
+            self.signer.verify(token, self.audiences())
         except tokens.TokenError as e:
             return self.unauthorized(call, "invalid_token", str(e))
         return None
