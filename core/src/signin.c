@@ -49,13 +49,23 @@ static kusto_status client_secret(kusto_client *c, kusto_token **out, kusto_erro
                                     kusto_connstr_value(c->cs, KW_APPLICATION_KEY), out, err);
 }
 
+/* ---- the token cache's accounts ------------------------------------------------------------------ */
+
+/* Silently as an account already in the token cache (e.g. the Azure CLI's, with azure_cli_cache=true):
+   its access token, else its refresh token; never a prompt. Chosen by name only. */
+static int shared_cache_applies(const kusto_client *c) {
+    const char *chosen = kusto_client_option(c, "sign_in");
+    return chosen && strcmp(chosen, "shared_cache") == 0;
+}
+
 /* ---- the table ----------------------------------------------------------------------------------- */
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
-    {"user_token", user_token_applies, user_token, 0},
-    {"application_token", app_token_applies, app_token, 0},
-    {"application_secret", client_secret_applies, client_secret, 1},
+    {"user_token", user_token_applies, user_token, 0, 0},
+    {"application_token", app_token_applies, app_token, 0, 0},
+    {"application_secret", client_secret_applies, client_secret, 1, 0},
+    {"shared_cache", shared_cache_applies, NULL, 1, 1},
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)

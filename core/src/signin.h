@@ -11,6 +11,7 @@ struct kusto_signin_method {
     int (*applies)(const kusto_client *client);
     kusto_status (*acquire)(kusto_client *client, kusto_token **out, kusto_error **err);
     int cached; /* tokens go through the client's cache (not for tokens the caller brings) */
+    int user;   /* a user's tokens: found in the cache by account, renewed with the refresh token */
 };
 
 /* The method named by the "sign_in" option, else the first that applies; *out NULL when the
