@@ -8,6 +8,7 @@ import binascii
 import datetime
 import hmac
 import ipaddress
+import json
 import re
 import secrets
 import time
@@ -83,6 +84,7 @@ class AzureAD:
         self.directory = directory
         self.signer = signer
         self.settings = settings
+        self.refresh_tokens = {}        # refresh token -> (client_id, tenant id, user); each is used once
 
     def route(self, request):
         for pattern, name in self.ROUTES:
@@ -196,10 +198,52 @@ class AzureAD:
         grant = form.get("grant_type")
         if not grant:
             return self._missing(request, "grant_type")
+        if grant == "refresh_token":
+            return self._refresh(request, tid, form)
         if grant != "client_credentials":
             return self.error(request, 400, "unsupported_grant_type", 70003,
                               "The app requested an unsupported grant type '%s'." % grant)
         return self._client_credentials(request, tid, form)
+
+    # --- users (refresh tokens; minted by the test-only control call /_emulator/mint_user_tokens) ---------
+
+    def mint_user_tokens(self, client_id, username, scope, tid=None):
+        """A user sign-in's answer (access, refresh and id token, client_info) without a sign-in flow: a test
+        affordance standing in for the interactive and device-code flows."""
+        user = {"oid": str(uuid.uuid5(uuid.NAMESPACE_DNS, username)), "username": username}
+        return self._user_answer(client_id, tid or self.directory.tenant_id, user, scope)
+
+    def _user_answer(self, client_id, tid, user, scope):
+        lifetime = max(1, int(self.settings["token_lifetime"]))
+        resource = scope.split()[0].rsplit("/", 1)[0]
+        now = int(time.time())
+        issuer = self.directory.issuer(tid)
+        access = self.signer.sign({"aud": resource, "iss": issuer, "iat": now, "nbf": now, "exp": now + lifetime,
+                                   "azp": client_id, "appid": client_id, "idtyp": "user", "oid": user["oid"],
+                                   "sub": user["oid"], "tid": tid, "scp": "user_impersonation",
+                                   "preferred_username": user["username"], "uti": secrets.token_urlsafe(16),
+                                   "ver": "2.0"})
+        id_token = self.signer.sign({"aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
+                                     "oid": user["oid"], "sub": user["oid"], "tid": tid,
+                                     "preferred_username": user["username"], "ver": "2.0"})
+        refresh = secrets.token_urlsafe(48)
+        self.refresh_tokens[refresh] = (client_id, tid, user)
+        info = base64.urlsafe_b64encode(json.dumps({"uid": user["oid"], "utid": tid}).encode()).rstrip(b"=")
+        return {"token_type": "Bearer", "scope": resource + "/user_impersonation", "expires_in": lifetime,
+                "ext_expires_in": lifetime, "access_token": access, "refresh_token": refresh, "id_token": id_token,
+                "client_info": info.decode()}
+
+    def _refresh(self, request, tid, form):
+        client_id = form.get("client_id")
+        if not client_id:
+            return self._missing(request, "client_id")
+        entry = self.refresh_tokens.pop(form.get("refresh_token") or "", None)  # rotation: each RT works once
+        if entry is None or entry[0] != client_id:
+            return self.error(request, 400, "invalid_grant", 70000,
+                              "The provided value for the 'refresh_token' is not valid.")
+        request.record["refresh_token_ok"] = True
+        return json_response(200, self._user_answer(client_id, entry[1], entry[2], form.get("scope") or ""),
+                             {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
 
     def _client_credentials(self, request, tid, form):
         client_id = form.get("client_id")

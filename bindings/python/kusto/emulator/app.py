@@ -40,8 +40,8 @@ class Emulator:
         self.faults = control.Faults()
         self.log = control.RequestLog(request_log)
         self.control = control.Control(self.log, self.faults, self.settings)
-        self.services = [KustoService(self.cluster, self.signer, self.settings),
-                         AzureAD(self.directory, self.signer, self.settings)]
+        self.aad = AzureAD(self.directory, self.signer, self.settings)
+        self.services = [KustoService(self.cluster, self.signer, self.settings), self.aad]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
@@ -63,6 +63,13 @@ class Emulator:
 
     def handle(self, request):
         """(Response, truncate_after or None)."""
+        if request.path == control.PREFIX + "/mint_user_tokens" and request.method == "POST":
+            # Test affordance: a user's tokens (with a refresh token) as if a user had signed in.
+            spec = json.loads(request.body or b"{}")
+            return json_response(200, self.aad.mint_user_tokens(spec.get("client_id", self.app.client_id),
+                                                                spec.get("username", "ann@contoso.example"),
+                                                                spec.get("scope", self.cluster.resource
+                                                                         + "/.default"))), None
         if request.path == control.PREFIX or request.path.startswith(control.PREFIX + "/"):
             return self.control.handle(request), None
         fault = self.faults.take(request.path)
