@@ -306,6 +306,7 @@ static void test_concurrent_processes(void) {
             kusto_buf_free(&b);
         }
         kusto_cache_free(cache);
+        free(path); /* the child's copy: valgrind checks each child's leaks too */
         _exit(failures ? 1 : 0);
     }
     int ok = 0, status;
