@@ -140,6 +140,55 @@ static int client_acquire_token(lua_State *L)
     return 1;
 }
 
+/* client:accounts() -> list of {home_account_id, username, environment, realm} */
+static int client_accounts(lua_State *L)
+{
+    klua_client *c = check_open(L);
+    kusto_account *accounts = NULL;
+    size_t count = 0;
+    kusto_error *err = NULL;
+    kusto_status st = kusto_client_accounts(c->client, &accounts, &count, &err);
+    if (st != KUSTO_OK)
+        return klua_fail_with(L, st, &err);
+    lua_createtable(L, (int)count, 0);
+    for (size_t i = 0; i < count; i++) {
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, accounts[i].home_account_id);
+        lua_setfield(L, -2, "home_account_id");
+        lua_pushstring(L, accounts[i].username);
+        lua_setfield(L, -2, "username");
+        lua_pushstring(L, accounts[i].environment);
+        lua_setfield(L, -2, "environment");
+        lua_pushstring(L, accounts[i].realm);
+        lua_setfield(L, -2, "realm");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    kusto_accounts_free(accounts, count);
+    return 1;
+}
+
+static int client_remove_account(lua_State *L)
+{
+    klua_client *c = check_open(L);
+    kusto_error *err = NULL;
+    kusto_status st = kusto_client_remove_account(c->client, luaL_checkstring(L, 2), &err);
+    if (st != KUSTO_OK)
+        return klua_fail_with(L, st, &err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int client_clear_cache(lua_State *L)
+{
+    klua_client *c = check_open(L);
+    kusto_error *err = NULL;
+    kusto_status st = kusto_client_clear_cache(c->client, &err);
+    if (st != KUSTO_OK)
+        return klua_fail_with(L, st, &err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static int client_run(lua_State *L, int mgmt)
 {
     klua_client *c = check_open(L);
@@ -197,6 +246,9 @@ static int client_tostring(lua_State *L)
 
 static const luaL_Reg client_methods[] = {
     {"acquire_token", client_acquire_token},
+    {"accounts", client_accounts},
+    {"remove_account", client_remove_account},
+    {"clear_cache", client_clear_cache},
     {"query", client_query},
     {"mgmt", client_mgmt},
     {"close", client_close},

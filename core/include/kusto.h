@@ -107,7 +107,7 @@ void kusto_options_free(kusto_options *opts);
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
  *   sign_in        the sign-in method by name ("application_secret", "user_token", "application_token",
  *                  "application_certificate", "on_behalf_of", "user_password", "token_callback",
- *                  "device_code", "interactive"); by default the first the connection string and options
+ *                  "device_code", "interactive", "shared_cache"); by default the first the connection string and options
  *                  give credentials for, else "interactive" when a person can answer (see below). Only by name:
  *                  "managed_identity", "workload_identity" (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID,
  *                  AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment" (AZURE_CLIENT_ID, AZURE_TENANT_ID,
@@ -132,14 +132,18 @@ void kusto_options_free(kusto_options *opts);
  * Username/password (User ID + Password in the connection string, public client Application Client Id or
  * Kusto's db662dc1-0cfe-4e1c-a843-19a68e65be58) is deprecated by Microsoft: no MFA, no federated or personal
  * accounts. Prefer a certificate, device code or a token callback.
- *   cache_path     token cache file (not in this version: KUSTO_E_UNSUPPORTED; tokens are cached
- *                  in memory per client)
  *   proxy          proxy URL for every call (default: the https_proxy / no_proxy environment)
  *   max_retries    retries of a call that is safe to repeat (token requests, queries, ".show"
  *                  commands) after a transient failure, with backoff and jitter or the server's
  *                  Retry-After, within the call's timeout; default 3, 0 disables
  *   max_response_bytes  stop with KUSTO_E_PROTOCOL once a result exceeds this many bytes;
  *                  default 0 = unlimited (error bodies are always capped at 8 MiB)
+ *   cache          "memory" (default: tokens live as long as the client) or "file" (the per-user
+ *                  token cache file, shared with other processes and with MSAL; see cache_path)
+ *   cache_path     the token cache file; implies cache=file. Default $XDG_CACHE_HOME/libkusto/
+ *                  msal_token_cache.json, else ~/.cache/libkusto/msal_token_cache.json
+ *   azure_cli_cache  "true": share the Azure CLI's cache ($AZURE_CONFIG_DIR or ~/.azure, file
+ *                  msal_token_cache.json); implies cache=file
  * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with
  * KUSTO_E_ARGUMENT at kusto_client_new() naming the option.
  */
@@ -341,10 +345,34 @@ kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kus
                               kusto_error **err);
 void kusto_client_free(kusto_client *client);
 
-/* A token for the cluster, from the in-memory cache while it has more than 5 minutes left. The first
-   call checks the cluster is trusted (KUSTO_E_UNTRUSTED) and asks it for its cloud metadata (the
-   resource). KUSTO_E_ARGUMENT when the connection string asks for no authentication. */
+/* A token for the cluster: from the token cache while it has more than 5 minutes left (renewed in
+   the background of this call after its refresh_on, the cached one kept if renewal fails), else renewed
+   silently with a cached refresh token, else by signing in. The first call checks the cluster is trusted
+   (KUSTO_E_UNTRUSTED) and asks it for its cloud metadata (the resource). KUSTO_E_ARGUMENT when the
+   connection string asks for no authentication. */
 kusto_status kusto_client_acquire_token(kusto_client *client, kusto_token **out, kusto_error **err);
+
+/*
+ * The token cache (option "cache"): MSAL's unified JSON schema, so a file is shared with MSAL
+ * applications and, with azure_cli_cache=true, the Azure CLI. A cache file must be a regular file
+ * (not a symlink) owned by the user with mode 0600 (no group/other bits), in a directory others
+ * cannot write: otherwise KUSTO_E_UNTRUSTED naming the path, and nothing is read. A file that is not
+ * JSON is moved to "<file>.corrupt" with one warning on stderr and the cache starts empty.
+ */
+typedef struct kusto_account {
+    char *home_account_id; /* "uid.utid" */
+    char *username;        /* e.g. "user@contoso.com"; "" when unknown */
+    char *environment;     /* the authority host, e.g. "login.microsoftonline.com" */
+    char *realm;           /* the tenant */
+} kusto_account;
+
+/* The user accounts in the client's cache for its authority host (all when it signs in with nothing). */
+kusto_status kusto_client_accounts(kusto_client *client, kusto_account **out, size_t *count, kusto_error **err);
+void kusto_accounts_free(kusto_account *accounts, size_t count);
+/* Signs an account out of the cache: its access, refresh and id tokens and account entries go. */
+kusto_status kusto_client_remove_account(kusto_client *client, const char *home_account_id, kusto_error **err);
+/* Removes every token and account from the client's cache (all of them, in a shared file). */
+kusto_status kusto_client_clear_cache(kusto_client *client, kusto_error **err);
 
 /* POST /v2/rest/query. `db` NULL means the connection string's Initial Catalog (or NetDefaultDB);
    `req` may be NULL. Returns KUSTO_OK, KUSTO_E_PARTIAL (after partial_error calls), or an error. */

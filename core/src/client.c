@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cache_file.h"
 #include "connstr.h"
 #include "endpoints.h"
 #include "error.h"
 #include "flows/assertion.h"
+#include "flows/flows.h"
 #include "options.h"
 #include "signin.h"
 #include "token.h"
@@ -63,6 +65,9 @@ static const char *const client_option_names[] = {
     "proxy",
     "max_retries",
     "max_response_bytes",
+    "cache",
+    "cache_path",
+    "azure_cli_cache",
     NULL,
 };
 
@@ -83,9 +88,6 @@ static kusto_status apply_options(kusto_client *c, const kusto_options *opts, ku
         if (is_client_option(name)) {
             status = kusto_options_set(c->options, name, value);
             if (status != KUSTO_OK) return kusto_fail(err, status, "out of memory");
-        } else if (strcmp(name, "cache_path") == 0) {
-            return kusto_fail(err, KUSTO_E_UNSUPPORTED, "option 'cache_path': the persistent token cache is not in "
-                                                        "this version (tokens are cached in memory per client)");
         } else if (kusto_keyword_lookup(name) < 0) {
             return kusto_fail(err, KUSTO_E_ARGUMENT, "unknown option '%s'", name);
         } else if ((status = kusto_connstr_set(c->cs, name, value, err)) != KUSTO_OK) {
@@ -102,6 +104,30 @@ static kusto_status parse_timeout(const char *text, long *ms, kusto_error **err)
         return kusto_fail(err, KUSTO_E_ARGUMENT, "option 'timeout' must be a number of seconds, not '%s'", text);
     *ms = (long)(seconds * 1000);
     return KUSTO_OK;
+}
+
+static int option_true(const kusto_client *c, const char *name) {
+    const char *value = kusto_client_option(c, name);
+    return value && (kusto_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0);
+}
+
+/* Memory unless asked otherwise: a server or a test run should not leave tokens on disk unbidden. */
+static kusto_status open_cache(kusto_client *c, kusto_error **err) {
+    const char *mode = kusto_client_option(c, "cache"), *path = kusto_client_option(c, "cache_path");
+    int cli = option_true(c, "azure_cli_cache");
+    if (mode && strcmp(mode, "memory") != 0 && strcmp(mode, "file") != 0)
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "option 'cache' must be \"memory\" or \"file\", not '%s'", mode);
+    if (mode && strcmp(mode, "memory") == 0 && (path || cli))
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "option 'cache' is \"memory\" but %s names a file",
+                          path ? "cache_path" : "azure_cli_cache");
+    if (path && cli)
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "options 'cache_path' and 'azure_cli_cache' name different files");
+    if (!path && !cli && !(mode && strcmp(mode, "file") == 0)) return kusto_cache_new(&c->cache, NULL, err);
+    char *default_path = NULL;
+    kusto_status status = path ? KUSTO_OK : kusto_cache_file_default_path(&default_path, cli, err);
+    if (status == KUSTO_OK) status = kusto_cache_new(&c->cache, path ? path : default_path, err);
+    free(default_path);
+    return status;
 }
 
 static kusto_status setup(kusto_client *c, const char *connstr, const kusto_options *opts, kusto_error **err) {
@@ -130,7 +156,7 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (status == KUSTO_OK)
         status = kusto_http_configure(c->http, kusto_client_option(c, "proxy"), kusto_client_option(c, "max_retries"),
                                       kusto_client_option(c, "max_response_bytes"), err);
-    if (status == KUSTO_OK) status = kusto_cache_new(&c->cache, err);
+    if (status == KUSTO_OK) status = open_cache(c, err);
     if (status == KUSTO_OK) status = kusto_metadata_cache_new(&c->metadata, err);
     return status;
 }
@@ -169,37 +195,148 @@ void kusto_client_free(kusto_client *c) {
     free(c);
 }
 
-/* SHA-256 of a user token, hex: on-behalf-of tokens are per user, and the cache holds no user token. */
-static int add_digest(kusto_buf *key, const char *secret) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)secret, strlen(secret), digest);
-    int failed = kusto_buf_puts(key, "|");
-    for (size_t i = 0; !failed && i < sizeof digest; i++) failed = kusto_buf_printf(key, "%02x", digest[i]);
-    return failed;
+#define KUSTO_PUBLIC_CLIENT_ID "db662dc1-0cfe-4e1c-a843-19a68e65be58"  /* Kusto's first-party public client */
+#define AZURE_CLI_CLIENT_ID "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+/* The application tokens are for: the configured one, else the public client user flows use. */
+static const char *cache_client_id(const kusto_client *c) {
+    const char *id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
+    if (id) return id;
+    return option_true(c, "azure_cli_cache") ? AZURE_CLI_CLIENT_ID : KUSTO_PUBLIC_CLIENT_ID;
 }
 
-/* Tokens are cached per authority, application and resource, and per user for user flows. */
-static char *cache_key(const kusto_client *c) {
-    kusto_buf key = {0};
-    const char *client_id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
-    const char *user = kusto_connstr_value(c->cs, KW_USER_ID), *assertion = kusto_client_option(c, "user_assertion");
-    int failed = kusto_buf_printf(&key, "%s|%s|%s|%s|%s", c->signin->name, c->authority.url,
-                                  client_id ? client_id : "", c->resource, user ? user : "");
-    if (!failed && assertion) failed = add_digest(&key, assertion);
-    if (failed) kusto_buf_free(&key);
-    return kusto_buf_take(&key);
+/* MSAL Python's `environment`: the authority's host name, lower case, without port. */
+static char *environment_of(const char *login_endpoint) {
+    const char *host = strstr(login_endpoint, "://");
+    host = host ? host + 3 : login_endpoint;
+    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+    char *env = kusto_strndup(host[0] == '[' ? host + 1 : host, host[0] == '[' ? n - 2 : n);
+    for (char *p = env; p && *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return env;
+}
+
+typedef struct sign_in_key {
+    kusto_cache_key key;
+    char *environment;
+    char *target;
+    char *home_account_id; /* the account a refresh token was found for */
+    char *user_account;    /* the account of the connection string's User ID, when it is in the cache */
+    char *assertion_hash;  /* on-behalf-of: base64url(SHA-256(user assertion)) */
+} sign_in_key;
+
+/* Who the tokens are issued to, as MSAL keys them: the identity of the method, not only the app. */
+static const char *identity_of(const kusto_client *c) {
+    const char *method = c->signin->name, *mi = kusto_client_option(c, "managed_identity_client_id");
+    if (strcmp(method, "managed_identity") == 0) return mi ? mi : "SYSTEM_ASSIGNED_MANAGED_IDENTITY";
+    if (strcmp(method, "workload_identity") == 0 || strcmp(method, "environment") == 0)
+        return kusto_flow_env("AZURE_CLIENT_ID");
+    if (strcmp(method, "azure_cli") == 0) return AZURE_CLI_CLIENT_ID;
+    return cache_client_id(c);
+}
+
+/* With a User ID, a user flow only uses that user's tokens: "any account" could be someone else's. */
+static int pick_user_account(sign_in_key *k, const kusto_client *c) {
+    const char *user = kusto_connstr_value(c->cs, KW_USER_ID);
+    if (!c->signin->user || !user) return 0;
+    kusto_account *accounts = NULL;
+    size_t count = 0;
+    if (kusto_cache_accounts(c->cache, k->environment, &accounts, &count, NULL) != KUSTO_OK) return -1;
+    for (size_t i = 0; i < count && !k->user_account; i++)
+        if (kusto_strcasecmp(accounts[i].username, user) == 0) k->user_account = kusto_strdup(accounts[i].home_account_id);
+    kusto_accounts_free(accounts, count);
+    /* Not in the cache yet: look for an account nobody has, so the method signs the user in. */
+    if (!k->user_account) k->user_account = kusto_strdup("-");
+    k->key.home_account_id = k->user_account;
+    return k->user_account ? 0 : -1;
+}
+
+static int sign_in_key_init(sign_in_key *k, const kusto_client *c) {
+    memset(k, 0, sizeof *k);
+    kusto_buf target = {0};
+    kusto_buf_printf(&target, "%s/.default", c->resource);
+    k->target = kusto_buf_take(&target);
+    k->environment = environment_of(c->authority.login_endpoint);
+    const char *assertion = strcmp(c->signin->name, "on_behalf_of") == 0 ? kusto_client_option(c, "user_assertion")
+                                                                          : NULL;
+    if (assertion) {
+        unsigned char digest[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *)assertion, strlen(assertion), digest);
+        k->assertion_hash = kusto_b64url_encode(digest, sizeof digest);
+    }
+    /* On-behalf-of tokens are the user's (stored under their account) and found by the assertion's hash. */
+    kusto_cache_key key = {c->signin->user || assertion ? KUSTO_CACHE_ANY_USER : NULL, k->environment,
+                           c->authority.tenant, identity_of(c), k->target, k->assertion_hash};
+    k->key = key;
+    if (!k->target || !k->environment || (assertion && !k->assertion_hash)) return -1;
+    return pick_user_account(k, c);
+}
+
+static void sign_in_key_clear(sign_in_key *k) {
+    free(k->user_account);
+    free(k->assertion_hash);
+    free(k->environment);
+    free(k->target);
+    free(k->home_account_id);
+}
+
+/* Silent renewal with the account's refresh token; KUSTO_OK with *out NULL when there is none. */
+static kusto_status refresh(kusto_client *c, sign_in_key *k, kusto_token **out, kusto_error **err) {
+    char *rt = NULL;
+    *out = NULL;
+    kusto_status status = kusto_cache_find_refresh_token(c->cache, &k->key, &rt, &k->home_account_id, err);
+    if (status != KUSTO_OK || !rt) return status;
+    kusto_flow_context ctx = kusto_signin_context(c);
+    status = kusto_flow_refresh_token(&ctx, k->key.client_id, rt, kusto_connstr_value(c->cs, KW_APPLICATION_KEY),
+                                      out, err);
+    kusto_secret_free(rt);
+    if (status == KUSTO_OK && !(*out)->client_info) k->key.home_account_id = k->home_account_id;
+    return status;
+}
+
+/* A new token: by refresh token for a user, else by the sign-in method (which may prompt). */
+static kusto_status renew(kusto_client *c, sign_in_key *k, kusto_token **out, kusto_error **err) {
+    kusto_error *refresh_err = NULL;
+    kusto_status status = c->signin->user ? refresh(c, k, out, &refresh_err) : KUSTO_OK;
+    if (status == KUSTO_OK && *out) return KUSTO_OK;
+    if (!c->signin->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
+        kusto_status final = status != KUSTO_OK ? kusto_error_give(err, refresh_err)
+                                                : kusto_fail(err, KUSTO_E_AUTH, "no account in the token cache can "
+                                                                                "sign in to this cluster silently");
+        return final;
+    }
+    kusto_error_free(refresh_err);
+    return c->signin->acquire(c, out, err);
 }
 
 static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_error **err) {
-    char *key = cache_key(c);
-    if (!key) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    sign_in_key k;
+    kusto_token *cached = NULL;
+    if (sign_in_key_init(&k, c) != 0) {
+        sign_in_key_clear(&k);
+        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    }
     pthread_mutex_lock(&c->sign_in_lock);
-    kusto_status status = KUSTO_OK;
-    *out = kusto_cache_lookup(c->cache, key, kusto_now(), EXPIRY_MARGIN_SECONDS);
-    if (!*out) status = c->signin->acquire(c, out, err);
-    if (status == KUSTO_OK && !(*out)->from_cache) status = kusto_cache_store(c->cache, key, *out, err);
+    int64_t now = kusto_now();
+    kusto_status status = kusto_cache_find_token(c->cache, &k.key, now, EXPIRY_MARGIN_SECONDS, &cached, err);
+    if (status == KUSTO_OK && cached && (!cached->refresh_on || cached->refresh_on > now)) {
+        *out = cached;
+        cached = NULL;
+    } else if (status == KUSTO_OK) {
+        /* Past refresh_on the cached token is still good: renew, but fall back to it if renewal fails. */
+        status = renew(c, &k, out, cached ? NULL : err);
+        if (status == KUSTO_OK) status = kusto_cache_store(c->cache, &k.key, *out, err);
+        else if (cached) {
+            *out = cached;
+            cached = NULL;
+            status = KUSTO_OK;
+        }
+    }
     pthread_mutex_unlock(&c->sign_in_lock);
-    free(key);
+    sign_in_key_clear(&k);
+    kusto_token_free(cached);
+    if (status == KUSTO_OK && (*out)->from_cache &&
+        (kusto_token_set(&(*out)->resource, c->resource) || kusto_token_set(&(*out)->authority, c->authority.url)))
+        status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     if (status != KUSTO_OK) {
         kusto_token_free(*out);
         *out = NULL;
@@ -291,3 +428,21 @@ kusto_status kusto_acquire_token(kusto_token **out, const char *connstr, const k
     kusto_client_free(client);
     return status;
 }
+
+/* ---- the token cache ----------------------------------------------------------------------------- */
+
+kusto_status kusto_client_accounts(kusto_client *c, kusto_account **out, size_t *count, kusto_error **err) {
+    char *environment = c->authority.login_endpoint ? environment_of(c->authority.login_endpoint) : NULL;
+    if (c->authority.login_endpoint && !environment) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    kusto_status status = kusto_cache_accounts(c->cache, environment, out, count, err);
+    free(environment);
+    return status;
+}
+
+kusto_status kusto_client_remove_account(kusto_client *c, const char *home_account_id, kusto_error **err) {
+    if (!home_account_id || !*home_account_id)
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "remove_account needs a home_account_id");
+    return kusto_cache_remove_account(c->cache, home_account_id, err);
+}
+
+kusto_status kusto_client_clear_cache(kusto_client *c, kusto_error **err) { return kusto_cache_clear(c->cache, err); }

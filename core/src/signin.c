@@ -178,23 +178,33 @@ static kusto_status interactive(kusto_client *c, kusto_token **out, kusto_error 
                                   c->prompts.browser_ud, out, err);
 }
 
+/* ---- the token cache's accounts ------------------------------------------------------------------ */
+
+/* Silently as an account already in the token cache (e.g. the Azure CLI's, with azure_cli_cache=true):
+   its access token, else its refresh token; never a prompt. Chosen by name only. */
+static int shared_cache_applies(const kusto_client *c) {
+    const char *chosen = kusto_client_option(c, "sign_in");
+    return chosen && strcmp(chosen, "shared_cache") == 0;
+}
+
 /* ---- the table ----------------------------------------------------------------------------------- */
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
-    {"user_token", user_token_applies, user_token, 0, 0, NULL},
-    {"application_token", app_token_applies, app_token, 0, 0, NULL},
-    {"token_callback", token_callback_applies, token_callback, 0, 0, NULL}, /* the caller's tokens: not cached */
-    {"on_behalf_of", on_behalf_of_applies, on_behalf_of, 1, 0, NULL},
-    {"application_certificate", certificate_applies, certificate, 1, 0, NULL},
-    {"application_secret", client_secret_applies, client_secret, 1, 0, NULL},
-    {"user_password", user_password_applies, user_password, 1, 0, NULL},
-    {"managed_identity", always, managed_identity, 1, 1, NULL},
-    {"workload_identity", workload_identity_applies, workload_identity, 1, 1, kusto_flow_env_login_endpoint},
-    {"environment", environment_applies, environment, 1, 1, kusto_flow_env_login_endpoint},
-    {"azure_cli", always, azure_cli, 1, 1, NULL},
-    {"interactive", always, interactive, 1, 1, NULL},
-    {"device_code", always, device_code, 1, 1, NULL},
+    {"user_token", user_token_applies, user_token, 0, 0, NULL, 0},
+    {"application_token", app_token_applies, app_token, 0, 0, NULL, 0},
+    {"token_callback", token_callback_applies, token_callback, 0, 0, NULL, 0}, /* the caller's tokens: not cached */
+    {"on_behalf_of", on_behalf_of_applies, on_behalf_of, 1, 0, NULL, 0},
+    {"application_certificate", certificate_applies, certificate, 1, 0, NULL, 0},
+    {"application_secret", client_secret_applies, client_secret, 1, 0, NULL, 0},
+    {"user_password", user_password_applies, user_password, 1, 0, NULL, 1},
+    {"managed_identity", always, managed_identity, 1, 1, NULL, 0},
+    {"workload_identity", workload_identity_applies, workload_identity, 1, 1, kusto_flow_env_login_endpoint, 0},
+    {"environment", environment_applies, environment, 1, 1, kusto_flow_env_login_endpoint, 0},
+    {"azure_cli", always, azure_cli, 1, 1, NULL, 0},
+    {"interactive", always, interactive, 1, 1, NULL, 1},
+    {"device_code", always, device_code, 1, 1, NULL, 1},
+    {"shared_cache", shared_cache_applies, NULL, 1, 1, NULL, 1},
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)

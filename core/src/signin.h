@@ -17,6 +17,7 @@ struct kusto_signin_method {
     /* The login endpoint the method signs in with whatever the client's authority (the environment
        flows: AZURE_AUTHORITY_HOST); NULL: the client's. The trusted check uses it. */
     const char *(*login_endpoint)(void);
+    int user;   /* a user's tokens: found in the cache by account, renewed with the refresh token */
 };
 
 /* The method named by the "sign_in" option, else the first that applies, else "interactive" when a

@@ -319,3 +319,53 @@ def test_interactive_timeout_option_is_checked(emulator):
     client = interactive_client(emulator.config, lambda url: None, interactive_timeout="soon")
     with pytest.raises(kusto.ArgumentError, match="interactive_timeout"):
         client.acquire_token()
+
+
+# --- the cache: refresh tokens of a person's sign-in, and whose tokens are used --------------------------------
+
+def approving_prompt(emulator, username, shown):
+    def prompt(info):
+        shown.append(info)
+        control(emulator, "/device/approve", {"user_code": info["user_code"], "user": username})
+    return prompt
+
+
+def test_expired_device_code_token_is_renewed_with_the_refresh_token_without_a_prompt(emulator, fast_device_codes):
+    config = emulator.config
+    alice = config["users"][0]
+    emulator.settings(device_code_interval=1, token_lifetime=290)   # inside the 5-minute margin at once
+    shown = []
+    client = kusto.Client(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                          device_code_callback=approving_prompt(emulator, alice["username"], shown))
+    first = client.acquire_token()
+    second = client.acquire_token()
+    assert len(shown) == 1                           # no second prompt
+    assert second["from_cache"] is False and second["access_token"] != first["access_token"]
+    assert claims_of(second["access_token"])["oid"] == alice["oid"]
+    grants = [r["form"]["grant_type"] for r in token_requests(emulator) if r["status"] == 200]
+    assert grants == ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]
+    client.close()
+
+
+def test_user_id_restricts_the_cache_to_that_user(emulator, fast_device_codes, tmp_path):
+    config = emulator.config
+    alice, bob = config["users"][0], config["users"][1]
+    cache = str(tmp_path / "cache.json")
+    shown = []
+    with kusto.Client(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                      cache_path=cache, device_code_callback=approving_prompt(emulator, alice["username"], shown)) as c:
+        assert claims_of(c.acquire_token()["access_token"])["oid"] == alice["oid"]
+    # Bob's client must not be handed Alice's cached token: it signs Bob in.
+    with kusto.Client(user_connection_string(config, ";User ID=" + bob["username"]), ca_file=config["ca_file"],
+                      sign_in="device_code", cache_path=cache,
+                      device_code_callback=approving_prompt(emulator, bob["username"], shown)) as c:
+        token = c.acquire_token()
+        assert token["from_cache"] is False and claims_of(token["access_token"])["oid"] == bob["oid"]
+        assert c.acquire_token()["from_cache"] is True
+    # Alice's client with her User ID finds her token again without a prompt.
+    with kusto.Client(user_connection_string(config, ";User ID=" + alice["username"]), ca_file=config["ca_file"],
+                      sign_in="device_code", cache_path=cache,
+                      device_code_callback=approving_prompt(emulator, alice["username"], shown)) as c:
+        token = c.acquire_token()
+        assert token["from_cache"] is True and claims_of(token["access_token"])["oid"] == alice["oid"]
+    assert len(shown) == 2

@@ -142,6 +142,63 @@ static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
     return result;
 }
 
+/* ---- the token cache: accounts, remove_account, clear_cache ---- */
+
+static PyObject *account_dict(const kusto_account *a) {
+    return Py_BuildValue("{s:s,s:s,s:s,s:s}", "home_account_id", a->home_account_id, "username", a->username,
+                         "environment", a->environment, "realm", a->realm);
+}
+
+static PyObject *client_accounts(client_object *self, PyObject *unused) {
+    if (client_enter(self) < 0) return NULL;
+    kusto_account *accounts = NULL;
+    size_t count = 0;
+    kusto_error *err = NULL;
+    kusto_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = kusto_client_accounts(self->client, &accounts, &count, &err);
+    Py_END_ALLOW_THREADS
+    client_exit(self);
+    PyObject *list = status == KUSTO_OK ? PyList_New((Py_ssize_t)count) : kusto_py_raise(self->st, status, err);
+    for (size_t i = 0; list && i < count; i++) {
+        PyObject *item = account_dict(&accounts[i]);
+        if (!item) Py_CLEAR(list);
+        else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    kusto_accounts_free(accounts, count);
+    kusto_error_free(err);
+    return list;
+}
+
+static PyObject *cache_call_result(client_object *self, kusto_status status, kusto_error *err) {
+    PyObject *result = status == KUSTO_OK ? Py_NewRef(Py_None) : kusto_py_raise(self->st, status, err);
+    kusto_error_free(err);
+    return result;
+}
+
+static PyObject *client_remove_account(client_object *self, PyObject *args) {
+    const char *home_account_id;
+    if (!PyArg_ParseTuple(args, "s:remove_account", &home_account_id) || client_enter(self) < 0) return NULL;
+    kusto_error *err = NULL;
+    kusto_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = kusto_client_remove_account(self->client, home_account_id, &err);
+    Py_END_ALLOW_THREADS
+    client_exit(self);
+    return cache_call_result(self, status, err);
+}
+
+static PyObject *client_clear_cache(client_object *self, PyObject *unused) {
+    if (client_enter(self) < 0) return NULL;
+    kusto_error *err = NULL;
+    kusto_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = kusto_client_clear_cache(self->client, &err);
+    Py_END_ALLOW_THREADS
+    client_exit(self);
+    return cache_call_result(self, status, err);
+}
+
 static PyObject *client_run(client_object *self, kusto_py_call call, const char *format, char **kwlist,
                             PyObject *args, PyObject *kwargs) {
     const char *db, *text;
@@ -215,6 +272,12 @@ static PyMethodDef client_methods[] = {
     {"mgmt", (PyCFunction)(void (*)(void))client_mgmt, METH_VARARGS | METH_KEYWORDS,
      "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
      "raw_ticks=False) -> dict\n\nRuns a control command (POST /v1/rest/mgmt)."},
+    {"accounts", (PyCFunction)client_accounts, METH_NOARGS,
+     "accounts()\n\nThe user accounts in the token cache: dicts of home_account_id, username, environment, realm."},
+    {"remove_account", (PyCFunction)client_remove_account, METH_VARARGS,
+     "remove_account(home_account_id)\n\nSigns the account out of the token cache (its tokens go)."},
+    {"clear_cache", (PyCFunction)client_clear_cache, METH_NOARGS,
+     "clear_cache()\n\nRemoves every token and account from the client's token cache."},
     {"close", (PyCFunction)client_close, METH_NOARGS, "close()\n\nFrees the client; calls in flight finish first."},
     {"__enter__", (PyCFunction)client_context_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)client_context_exit, METH_VARARGS, NULL},

@@ -127,4 +127,10 @@ int kusto_person_can_answer(const char **why);
 /* Opens the URL with $BROWSER, else xdg-open, without waiting for the browser; 0 when started. */
 int kusto_open_browser(const char *url);
 
+/* Silent renewal (grant_type=refresh_token) with the scope decorated as MSAL does (offline_access
+   openid profile) and client_info=1; `client_secret` for a confidential client, else NULL. The answer
+   usually carries a new refresh token, which replaces the old one in the cache. */
+kusto_status kusto_flow_refresh_token(const kusto_flow_context *ctx, const char *client_id, const char *refresh_token,
+                                      const char *client_secret, kusto_token **out, kusto_error **err);
+
 #endif

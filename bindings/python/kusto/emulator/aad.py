@@ -25,7 +25,7 @@ KUSTO_PUBLIC_CLIENT_ID = "db662dc1-0cfe-4e1c-a843-19a68e65be58"   # Kusto's firs
 USER_SCOPES = ("openid", "profile", "offline_access")
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-USER_GRANTS = ("password", DEVICE_CODE_GRANT, "authorization_code")   # public clients may use /organizations
+USER_GRANTS = ("password", DEVICE_CODE_GRANT, "authorization_code", "refresh_token")   # public clients may use /organizations
 REDACTED_FORM_FIELDS = ("client_secret", "client_assertion", "password", "refresh_token", "assertion",
                         "code", "device_code", "code_verifier")
 
@@ -109,6 +109,7 @@ class AzureAD:
         self.settings = settings
         self.federation = None          # identity.KubernetesIssuer, set by the emulator
         self.pending = user_signin.Pending()
+        self.refresh_tokens = {}        # refresh token -> (client_id, tenant id, user); each is used once
 
     def route(self, request):
         for pattern, name in self.ROUTES:
@@ -229,7 +230,7 @@ class AzureAD:
             return self._missing(request, "grant_type")
         flows = {"client_credentials": self._client_credentials, "password": self._password,
                  JWT_BEARER_GRANT: self._on_behalf_of, DEVICE_CODE_GRANT: self._device_code_grant,
-                 "authorization_code": self._authorization_code_grant}
+                 "authorization_code": self._authorization_code_grant, "refresh_token": self._refresh}
         if grant not in flows:
             return self.error(request, 400, "unsupported_grant_type", 70003,
                               "The app requested an unsupported grant type '%s'." % grant)
@@ -237,7 +238,61 @@ class AzureAD:
             return self.error(request, 400, "invalid_request", 50059,
                               "No tenant-identifying information found in either the request or implied "
                               "by any provided credentials.")
-        return flows[grant](request, tenant, tid, form)
+        response = flows[grant](request, tenant, tid, form)
+        self._remember_refresh_token(response, form.get("client_id"))
+        return response
+
+    def _remember_refresh_token(self, response, client_id):
+        """Every user sign-in's refresh token can be redeemed later, once (see _refresh)."""
+        if response.status != 200 or not client_id or not isinstance(response.body, (bytes, bytearray)):
+            return
+        answer = json.loads(response.body)
+        refresh, id_token = answer.get("refresh_token"), answer.get("id_token")
+        if not refresh or not id_token or refresh in self.refresh_tokens:
+            return
+        claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
+        user = {"oid": claims["oid"], "username": claims.get("preferred_username", "")}
+        self.refresh_tokens[refresh] = (client_id.lower(), claims["tid"], user)
+
+    # --- users (refresh tokens; minted by the test-only control call /_emulator/mint_user_tokens) ---------
+
+    def mint_user_tokens(self, client_id, username, scope, tid=None):
+        """A user sign-in's answer (access, refresh and id token, client_info) without a sign-in flow: a test
+        affordance standing in for the interactive and device-code flows."""
+        user = {"oid": str(uuid.uuid5(uuid.NAMESPACE_DNS, username)), "username": username}
+        return self._user_answer(client_id, tid or self.directory.tenant_id, user, scope)
+
+    def _user_answer(self, client_id, tid, user, scope):
+        lifetime = max(1, int(self.settings["token_lifetime"]))
+        resource = scope.split()[0].rsplit("/", 1)[0]
+        now = int(time.time())
+        issuer = self.directory.issuer(tid)
+        access = self.signer.sign({"aud": resource, "iss": issuer, "iat": now, "nbf": now, "exp": now + lifetime,
+                                   "azp": client_id, "appid": client_id, "idtyp": "user", "oid": user["oid"],
+                                   "sub": user["oid"], "tid": tid, "scp": "user_impersonation",
+                                   "preferred_username": user["username"], "uti": secrets.token_urlsafe(16),
+                                   "ver": "2.0"})
+        id_token = self.signer.sign({"aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
+                                     "oid": user["oid"], "sub": user["oid"], "tid": tid,
+                                     "preferred_username": user["username"], "ver": "2.0"})
+        refresh = secrets.token_urlsafe(48)
+        self.refresh_tokens[refresh] = (client_id, tid, user)
+        info = base64.urlsafe_b64encode(json.dumps({"uid": user["oid"], "utid": tid}).encode()).rstrip(b"=")
+        return {"token_type": "Bearer", "scope": resource + "/user_impersonation", "expires_in": lifetime,
+                "ext_expires_in": lifetime, "access_token": access, "refresh_token": refresh, "id_token": id_token,
+                "client_info": info.decode()}
+
+    def _refresh(self, request, tenant, tid, form):
+        client_id = form.get("client_id")
+        if not client_id:
+            return self._missing(request, "client_id")
+        entry = self.refresh_tokens.pop(form.get("refresh_token") or "", None)  # rotation: each RT works once
+        if entry is None or entry[0].lower() != client_id.lower():
+            return self.error(request, 400, "invalid_grant", 70000,
+                              "The provided value for the 'refresh_token' is not valid.")
+        request.record["refresh_token_ok"] = True
+        return json_response(200, self._user_answer(client_id, entry[1], entry[2], form.get("scope") or ""),
+                             {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
 
     def _client_credentials(self, request, tenant, tid, form):
         app, failure = self._authenticated_app(request, tenant, form)

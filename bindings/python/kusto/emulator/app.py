@@ -56,11 +56,11 @@ class Emulator:
         self.kubernetes = KubernetesIssuer(self.credentials.directory, self.credentials.signing_cert)
         self.managed_identity = ManagedIdentityService(self.directory, self.signer, self.settings,
                                                        is_loopback_https)
-        aad_service = AzureAD(self.directory, self.signer, self.settings)
-        aad_service.federation = self.kubernetes
-        self.control.routes.update(aad_service.control_routes())
-        self.control.on_reset.append(aad_service.pending.reset)
-        self.services = [KustoService(self.cluster, self.signer, self.settings), aad_service, self.managed_identity]
+        self.aad = AzureAD(self.directory, self.signer, self.settings)
+        self.aad.federation = self.kubernetes
+        self.control.routes.update(self.aad.control_routes())
+        self.control.on_reset.append(self.aad.pending.reset)
+        self.services = [KustoService(self.cluster, self.signer, self.settings), self.aad, self.managed_identity]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
@@ -92,6 +92,13 @@ class Emulator:
 
     def handle(self, request):
         """(Response, truncate_after or None)."""
+        if request.path == control.PREFIX + "/mint_user_tokens" and request.method == "POST":
+            # Test affordance: a user's tokens (with a refresh token) as if a user had signed in.
+            spec = json.loads(request.body or b"{}")
+            return json_response(200, self.aad.mint_user_tokens(spec.get("client_id", self.app.client_id),
+                                                                spec.get("username", "ann@contoso.example"),
+                                                                spec.get("scope", self.cluster.resource
+                                                                         + "/.default"))), None
         if request.path == control.PREFIX or request.path.startswith(control.PREFIX + "/"):
             return self.control.handle(request), None
         fault = self.faults.take(request.path)

@@ -1,0 +1,370 @@
+/* The token cache: MSAL's schema on disk, file protection, the cross-process lock, corrupt files. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <valgrind/valgrind.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "cache_file.h"
+#include "check.h"
+#include "token.h"
+
+static char dir[64];
+
+static char *path_in_dir(const char *name) {
+    kusto_buf b = {0};
+    kusto_buf_printf(&b, "%s/%s", dir, name);
+    return kusto_buf_take(&b);
+}
+
+static cJSON *read_json(const char *path) {
+    kusto_buf b = {0};
+    if (kusto_cache_file_read(path, &b, NULL) != KUSTO_OK) return NULL;
+    cJSON *json = b.data ? cJSON_Parse(b.data) : NULL;
+    kusto_buf_free(&b);
+    return json;
+}
+
+static void write_text(const char *path, const char *text, mode_t mode) {
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    if (write(fd, text, strlen(text)) < 0) perror("write");
+    fchmod(fd, mode);
+    close(fd);
+}
+
+static kusto_token *app_token(const char *secret, int64_t expires_on) {
+    return kusto_token_new(secret, "Bearer", expires_on, "https://c.example", NULL);
+}
+
+static const kusto_cache_key app_key = {NULL, "login.example.com", "contoso", "my_client_id",
+                                        "https://c.example/.default", NULL};
+
+static void test_app_token_in_msal_schema(void) {
+    char *path = path_in_dir("sub/app.json");
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, NULL), KUSTO_OK);
+    kusto_token *t = app_token("at-1", kusto_now() + 3600);
+    t->ext_expires_on = kusto_now() + 7200;
+    CHECK_INT(kusto_cache_store(cache, &app_key, t, NULL), KUSTO_OK);
+
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    char *sub = path_in_dir("sub");
+    CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700);
+    cJSON *json = read_json(path);
+    cJSON *at = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "AccessToken"),
+                                    "-login.example.com-accesstoken-my_client_id-contoso-https://c.example/.default");
+    CHECK(at != NULL);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(at, "secret")), "at-1");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(at, "home_account_id")));
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(at, "credential_type")), "AccessToken");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(at, "realm")), "contoso");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(at, "target")), "https://c.example/.default");
+    char expires[24];
+    snprintf(expires, sizeof expires, "%lld", (long long)t->expires_on);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(at, "expires_on")), expires);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(at, "cached_at")));
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "AppMetadata"), "appmetadata-login.example.com-my_client_id"));
+    cJSON_Delete(json);
+
+    kusto_token *found = NULL;
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found && strcmp(found->access_token, "at-1") == 0 && found->from_cache);
+    kusto_token_free(found);
+    /* Another tenant, client or a token about to expire: not found. */
+    kusto_cache_key other = app_key;
+    other.realm = "fabrikam";
+    CHECK_INT(kusto_cache_find_token(cache, &other, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found == NULL);
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now() + 3400, 300, &found, NULL), KUSTO_OK);
+    CHECK(found == NULL);
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+    free(sub);
+    free(path);
+}
+
+static void test_unknown_fields_and_sections_survive(void) {
+    char *path = path_in_dir("unknown.json");
+    write_text(path,
+               "{\"customized\": {\"an-entry\": {\"foo\": \"bar\"}}, \"AccessToken\": {\"x\": {\"secret\": \"s\", "
+               "\"client_id\": \"c\", \"environment\": \"e\", \"realm\": \"r\", \"target\": \"t\", \"expires_on\": "
+               "\"9999999999\", \"home_account_id\": null, \"extra\": 7}}}",
+               0600);
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, NULL), KUSTO_OK);
+    kusto_token *t = app_token("at-2", kusto_now() + 3600);
+    CHECK_INT(kusto_cache_store(cache, &app_key, t, NULL), KUSTO_OK);
+    cJSON *json = read_json(path);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "customized"),
+                                                                          "an-entry"), "foo")), "bar");
+    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "AccessToken"), "x"), "extra")
+                  ->valuedouble, 7);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(json, "AccessToken")), 2);
+    cJSON_Delete(json);
+    /* Found by fields whatever its key: scopes are a subset of the target. */
+    kusto_cache_key k = {NULL, "E", "r", "c", "t", NULL};
+    kusto_token *found = NULL;
+    CHECK_INT(kusto_cache_find_token(cache, &k, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found && strcmp(found->access_token, "s") == 0);
+    kusto_token_free(found);
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+    free(path);
+}
+
+/* client_info {"uid":"u1","utid":"t1"}; id token claims {"oid":"o1","preferred_username":"ann@contoso.com"}. */
+#define CLIENT_INFO "eyJ1aWQiOiJ1MSIsInV0aWQiOiJ0MSJ9"
+#define ID_TOKEN "eyJhbGciOiJub25lIn0.eyJvaWQiOiJvMSIsInByZWZlcnJlZF91c2VybmFtZSI6ImFubkBjb250b3NvLmNvbSJ9."
+
+static kusto_token *user_token(const char *at, const char *rt) {
+    kusto_token *t = app_token(at, kusto_now() + 3600);
+    kusto_token_set(&t->refresh_token, rt);
+    kusto_token_set(&t->client_info, CLIENT_INFO);
+    kusto_token_set(&t->id_token, ID_TOKEN);
+    kusto_token_set(&t->scope, "https://c.example/user_impersonation openid profile offline_access");
+    return t;
+}
+
+static void test_user_tokens_accounts_and_rotation(int in_file) {
+    char *path = in_file ? path_in_dir("user.json") : NULL;
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, NULL), KUSTO_OK);
+    kusto_cache_key key = app_key;
+    key.home_account_id = KUSTO_CACHE_ANY_USER;
+    kusto_token *t = user_token("at-u", "rt-1");
+    CHECK_INT(kusto_cache_store(cache, &key, t, NULL), KUSTO_OK);
+
+    kusto_token *found = NULL;
+    CHECK_INT(kusto_cache_find_token(cache, &key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found && strcmp(found->access_token, "at-u") == 0);
+    CHECK_STR(found ? found->scope : NULL, "https://c.example/.default https://c.example/user_impersonation");
+    kusto_token_free(found);
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found == NULL); /* a user's token is not an application token */
+
+    char *rt = NULL, *hid = NULL;
+    CHECK_INT(kusto_cache_find_refresh_token(cache, &key, &rt, &hid, NULL), KUSTO_OK);
+    CHECK_STR(rt, "rt-1");
+    CHECK_STR(hid, "u1.t1");
+    kusto_secret_free(rt);
+    free(hid);
+    kusto_token_set(&t->refresh_token, "rt-2");
+    CHECK_INT(kusto_cache_store(cache, &key, t, NULL), KUSTO_OK);
+    CHECK_INT(kusto_cache_find_refresh_token(cache, &key, &rt, NULL, NULL), KUSTO_OK);
+    CHECK_STR(rt, "rt-2");
+    kusto_secret_free(rt);
+    if (path) {
+        cJSON *json = read_json(path);
+        CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(json, "RefreshToken")), 1);
+        CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "RefreshToken"),
+                                  "u1.t1-login.example.com-refreshtoken-my_client_id--https://c.example/.default "
+                                  "https://c.example/user_impersonation"));
+        CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "IdToken"),
+                                  "u1.t1-login.example.com-idtoken-my_client_id-contoso-"));
+        cJSON_Delete(json);
+    }
+
+    kusto_account *accounts = NULL;
+    size_t count = 0;
+    CHECK_INT(kusto_cache_accounts(cache, "login.example.com", &accounts, &count, NULL), KUSTO_OK);
+    CHECK_INT(count, 1);
+    if (count == 1) {
+        CHECK_STR(accounts[0].home_account_id, "u1.t1");
+        CHECK_STR(accounts[0].username, "ann@contoso.com");
+        CHECK_STR(accounts[0].environment, "login.example.com");
+        CHECK_STR(accounts[0].realm, "contoso");
+    }
+    kusto_accounts_free(accounts, count);
+    CHECK_INT(kusto_cache_accounts(cache, "login.other.com", &accounts, &count, NULL), KUSTO_OK);
+    CHECK_INT(count, 0);
+    kusto_accounts_free(accounts, count);
+
+    kusto_token *app = app_token("at-app", kusto_now() + 3600);
+    CHECK_INT(kusto_cache_store(cache, &app_key, app, NULL), KUSTO_OK);
+    CHECK_INT(kusto_cache_remove_account(cache, "u1.t1", NULL), KUSTO_OK);
+    CHECK_INT(kusto_cache_find_token(cache, &key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found == NULL);
+    CHECK_INT(kusto_cache_find_refresh_token(cache, &key, &rt, NULL, NULL), KUSTO_OK);
+    CHECK(rt == NULL);
+    CHECK_INT(kusto_cache_accounts(cache, NULL, &accounts, &count, NULL), KUSTO_OK);
+    CHECK_INT(count, 0);
+    kusto_accounts_free(accounts, count);
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found != NULL); /* the application's token stays */
+    kusto_token_free(found);
+    CHECK_INT(kusto_cache_clear(cache, NULL), KUSTO_OK);
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found == NULL);
+    kusto_token_free(app);
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+    free(path);
+}
+
+static void check_refused(const char *path, const char *named, const char *fragment) {
+    kusto_cache *cache = NULL;
+    kusto_error *err = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, &err), KUSTO_E_UNTRUSTED);
+    CHECK(err && strstr(kusto_error_message(err), named) && strstr(kusto_error_message(err), fragment));
+    if (err && !strstr(kusto_error_message(err), fragment)) fprintf(stderr, "message: %s\n", kusto_error_message(err));
+    kusto_error_free(err);
+}
+
+static void test_unsafe_files_are_refused(void) {
+    char *open_file = path_in_dir("open.json");
+    write_text(open_file, "{}", 0644);
+    check_refused(open_file, open_file, "mode 0644");
+    char *link = path_in_dir("link.json");
+    unlink(link);
+    CHECK(symlink(open_file, link) == 0);
+    check_refused(link, link, "symbolic link");
+    char *shared_dir = path_in_dir("shared");
+    mkdir(shared_dir, 0777);
+    chmod(shared_dir, 0777);
+    char *in_shared = path_in_dir("shared/cache.json");
+    check_refused(in_shared, shared_dir, "writable by group or others");
+    /* A store through a refused file fails too, and reads nothing. */
+    chmod(open_file, 0600);
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, open_file, NULL), KUSTO_OK);
+    chmod(open_file, 0640);
+    kusto_token *found = NULL;
+    kusto_error *err = NULL;
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now(), 300, &found, &err), KUSTO_E_UNTRUSTED);
+    kusto_error_free(err);
+    kusto_cache_free(cache);
+    free(open_file);
+    free(link);
+    free(shared_dir);
+    free(in_shared);
+}
+
+static void test_corrupt_file_is_moved_aside(void) {
+    char *path = path_in_dir("torn.json");
+    write_text(path, "{\"AccessToken\": {\"k\": {\"secret\": \"tru", 0600);
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, NULL), KUSTO_OK);
+    kusto_token *found = NULL;
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found == NULL);
+    char *aside = path_in_dir("torn.json.corrupt");
+    struct stat st;
+    CHECK(stat(aside, &st) == 0 && st.st_size > 0);
+    CHECK(stat(path, &st) != 0); /* the bad file is gone; the next store starts a good one */
+    kusto_token *t = app_token("at-3", kusto_now() + 3600);
+    CHECK_INT(kusto_cache_store(cache, &app_key, t, NULL), KUSTO_OK);
+    cJSON *json = read_json(path);
+    CHECK(cJSON_IsObject(json));
+    cJSON_Delete(json);
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+    free(aside);
+    free(path);
+}
+
+/* Processes writing at once lose nothing: every write is a read-merge-write under the lock, and readers
+   never see a partial file. */
+static void test_concurrent_processes(void) {
+#if defined(__SANITIZE_ADDRESS__)
+    int writes = 100; /* the full run is the plain build's */
+#else
+    int writes = RUNNING_ON_VALGRIND ? 20 : getenv("KUSTO_CACHE_STRESS_WRITES")
+                                               ? atoi(getenv("KUSTO_CACHE_STRESS_WRITES")) : 500;
+#endif
+    const int processes = 4;
+    char *path = path_in_dir("shared.json");
+    for (int p = 0; p < processes; p++) {
+        if (fork() != 0) continue;
+        kusto_cache *cache = NULL;
+        int failures = kusto_cache_new(&cache, path, NULL) != KUSTO_OK;
+        for (int i = 0; i < writes && !failures; i++) {
+            char client[32];
+            snprintf(client, sizeof client, "client-%d-%d", p, i);
+            kusto_cache_key key = app_key;
+            key.client_id = client;
+            kusto_token *t = app_token("at", kusto_now() + 3600);
+            failures += kusto_cache_store(cache, &key, t, NULL) != KUSTO_OK;
+            kusto_token_free(t);
+            kusto_buf b = {0};
+            /* A plain read, without the lock, as another program would do. */
+            int fd = open(path, O_RDONLY);
+            char chunk[4096];
+            ssize_t n;
+            while (fd >= 0 && (n = read(fd, chunk, sizeof chunk)) > 0) kusto_buf_append(&b, chunk, (size_t)n);
+            if (fd >= 0) close(fd);
+            cJSON *json = b.data ? cJSON_Parse(b.data) : NULL;
+            failures += !cJSON_IsObject(json);
+            cJSON_Delete(json);
+            kusto_buf_free(&b);
+        }
+        kusto_cache_free(cache);
+        free(path); /* the child's copy: valgrind checks each child's leaks too */
+        _exit(failures ? 1 : 0);
+    }
+    int ok = 0, status;
+    for (int p = 0; p < processes; p++)
+        if (wait(&status) > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) ok++;
+    CHECK_INT(ok, processes);
+    cJSON *json = read_json(path);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(json, "AccessToken")), processes * writes);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(json, "AppMetadata")), processes * writes);
+    cJSON_Delete(json);
+    char *lock = path_in_dir("shared.json.lockfile");
+    CHECK(access(lock, F_OK) != 0); /* removed after each write */
+    free(lock);
+    free(path);
+}
+
+static void test_home_account_id(void) {
+    char *hid = kusto_home_account_id(CLIENT_INFO);
+    CHECK_STR(hid, "u1.t1");
+    free(hid);
+    CHECK(kusto_home_account_id("not base64 json") == NULL);
+    CHECK(kusto_home_account_id(NULL) == NULL);
+}
+
+static void test_default_paths(void) {
+    char *path = NULL;
+    setenv("XDG_CACHE_HOME", "/x/cache", 1);
+    CHECK_INT(kusto_cache_file_default_path(&path, 0, NULL), KUSTO_OK);
+    CHECK_STR(path, "/x/cache/libkusto/msal_token_cache.json");
+    free(path);
+    unsetenv("XDG_CACHE_HOME");
+    setenv("HOME", "/home/ann", 1);
+    CHECK_INT(kusto_cache_file_default_path(&path, 0, NULL), KUSTO_OK);
+    CHECK_STR(path, "/home/ann/.cache/libkusto/msal_token_cache.json");
+    free(path);
+    CHECK_INT(kusto_cache_file_default_path(&path, 1, NULL), KUSTO_OK);
+    CHECK_STR(path, "/home/ann/.azure/msal_token_cache.json");
+    free(path);
+    setenv("AZURE_CONFIG_DIR", "/cfg/az", 1);
+    CHECK_INT(kusto_cache_file_default_path(&path, 1, NULL), KUSTO_OK);
+    CHECK_STR(path, "/cfg/az/msal_token_cache.json");
+    free(path);
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/kusto-cache-test-XXXXXX");
+    if (!mkdtemp(dir)) return 2;
+    test_app_token_in_msal_schema();
+    test_unknown_fields_and_sections_survive();
+    test_user_tokens_accounts_and_rotation(0);
+    test_user_tokens_accounts_and_rotation(1);
+    test_unsafe_files_are_refused();
+    test_corrupt_file_is_moved_aside();
+    test_concurrent_processes();
+    test_home_account_id();
+    test_default_paths();
+    char command[96];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    if (system(command) != 0) return 2;
+    CHECK_DONE();
+}
