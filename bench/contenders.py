@@ -20,7 +20,7 @@ def libkusto_columnar(port, rows):
 
     def run():
         table = client.query("bench", f"rows={rows}", columnar=True)["primary_results"][0]
-        return len(table["columns_data"][0])
+        return len(table["data"][0])
     return run
 
 

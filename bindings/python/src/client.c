@@ -28,12 +28,24 @@ static char *data_source_of(const char *connstr, PyObject *kwargs) {
     return copy;
 }
 
+/* The module state of the C type, also when `type` is a subclass made in Python (kusto.Client is one). */
+static kusto_py_state *state_of_type(PyTypeObject *type) {
+    for (; type; type = type->tp_base) {
+        kusto_py_state *st = PyType_GetModuleState(type);
+        if (st) return st;
+        PyErr_Clear();
+    }
+    PyErr_SetString(PyExc_TypeError, "kusto: not a Client type");
+    return NULL;
+}
+
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     const char *connstr;
     if (!PyArg_ParseTuple(args, "s:Client", &connstr)) return NULL;
+    kusto_py_state *st = state_of_type(type);
+    if (!st) return NULL;
     kusto_options *opts = kusto_py_options_from(kwargs);
     if (!opts) return NULL;
-    kusto_py_state *st = PyType_GetModuleState(type);
     kusto_client *client = NULL;
     kusto_error *err = NULL;
     kusto_status status = kusto_client_new(&client, connstr, opts, &err);
@@ -126,16 +138,19 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
                             PyObject *args, PyObject *kwargs) {
     const char *db, *text;
     PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
-    int raw_ticks = 0;
+    kusto_py_shape shape = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &db, &text, &properties, &request_id,
-                                     &application, &user, &raw_ticks))
+                                     &application, &user, &shape.raw_ticks, &shape.columnar, &shape.on_rows))
         return NULL;
+    if (shape.on_rows == Py_None) shape.on_rows = NULL;
+    if (shape.on_rows && !PyCallable_Check(shape.on_rows))
+        return PyErr_Format(PyExc_TypeError, "on_rows must be callable");
     if (kusto_py_load_types(self->st) < 0) return NULL;
     kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
     if (!req) return NULL;
     PyObject *result = NULL;
     if (client_enter(self) == 0) {
-        result = kusto_py_run(self->st, call, self->client, db, text, req, raw_ticks);
+        result = kusto_py_run(self->st, call, self->client, db, text, req, &shape);
         client_exit(self);
     }
     kusto_request_free(req);
@@ -143,14 +158,15 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
 }
 
 static PyObject *client_query(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks", NULL};
-    return client_run(self, kusto_client_query, "zs|O$OOOp:query", kwlist, args, kwargs);
+    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks",
+                             "columnar", "on_rows", NULL};
+    return client_run(self, kusto_client_query, "zs|O$OOOppO:query", kwlist, args, kwargs);
 }
 
 static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"db", "command", "properties", "client_request_id", "application", "user", "raw_ticks",
-                             NULL};
-    return client_run(self, kusto_client_mgmt, "zs|O$OOOp:mgmt", kwlist, args, kwargs);
+                             "columnar", "on_rows", NULL};
+    return client_run(self, kusto_client_mgmt, "zs|O$OOOppO:mgmt", kwlist, args, kwargs);
 }
 
 static PyObject *client_close(client_object *self, PyObject *unused) {
@@ -189,11 +205,13 @@ static PyMethodDef client_methods[] = {
      "acquire_token() -> dict\n\nA token for the cluster (access_token, token_type, expires_on, resource, "
      "authority, from_cache), from the cache while it has more than 5 minutes left."},
     {"query", (PyCFunction)(void (*)(void))client_query, METH_VARARGS | METH_KEYWORDS,
-     "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False)"
-     " -> dict\n\nRuns a query (POST /v2/rest/query); db None means the connection string's database."},
+     "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False,"
+     " columnar=False, on_rows=None) -> dict\n\nRuns a query (POST /v2/rest/query); db None means the connection "
+     "string's database. columnar: each table has \"data\" (one list per column) instead of \"rows\". on_rows: "
+     "called as on_rows(table, rows) with batches of primary-table rows as they arrive; those are not kept."},
     {"mgmt", (PyCFunction)(void (*)(void))client_mgmt, METH_VARARGS | METH_KEYWORDS,
      "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
-     "raw_ticks=False) -> dict\n\nRuns a control command (POST /v1/rest/mgmt)."},
+     "raw_ticks=False, columnar=False, on_rows=None) -> dict\n\nRuns a control command (POST /v1/rest/mgmt)."},
     {"close", (PyCFunction)client_close, METH_NOARGS, "close()\n\nFrees the client; calls in flight finish first."},
     {"__enter__", (PyCFunction)client_context_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)client_context_exit, METH_VARARGS, NULL},
@@ -221,6 +239,6 @@ static PyType_Slot client_slots[] = {
 PyType_Spec kusto_py_client_spec = {
     .name = "kusto.Client",
     .basicsize = sizeof(client_object),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_BASETYPE,
     .slots = client_slots,
 };
