@@ -21,7 +21,7 @@ PYTHON ?= python3
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
 .PHONY: all lib check-c check-asan check-valgrind check-e2e install clean
-all: lib $(BUILD)/kusto.pc
+all: lib $(BUILD)/kusto.pc $(BUILD)/kusto
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
 $(BUILD)/%.o: %.c core/include/kusto.h $(wildcard core/src/*.h)
@@ -33,6 +33,10 @@ $(BUILD)/libkusto.a: $(OBJ)
 
 $(BUILD)/libkusto.so: $(OBJ)
 	$(CC) -shared -Wl,-soname,libkusto.so.0 $(ALL_CFLAGS) $^ -o $@ $(DEPS_LIBS)
+
+# The command-line tool, on the public API only.
+$(BUILD)/kusto: cli/kusto.c core/include/kusto.h $(BUILD)/libkusto.a
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm
 
 $(BUILD)/kusto.pc: kusto.pc.in core/include/kusto.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
@@ -57,7 +61,8 @@ check-e2e: $(BUILD)/tests/e2e_client
 	@$(PYTHON) tests/c/run.py $<
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/kusto $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 core/include/kusto.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libkusto.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libkusto.so $(DESTDIR)$(PREFIX)/lib/libkusto.so.$(VERSION)
