@@ -23,6 +23,7 @@ struct kusto_client {
     kusto_http *http;
     kusto_cache *cache;
     pthread_mutex_t sign_in_lock;       /* one sign-in at a time: concurrent callers wait for its token */
+    char *cache_key;                    /* made on the first sign-in, under sign_in_lock */
 };
 
 /* The value of a client option (e.g. "ca_file"), NULL when not given. */

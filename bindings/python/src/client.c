@@ -8,6 +8,7 @@ typedef struct client_object {
     char *data_source; /* for repr only; never a secret */
     int busy;          /* calls in flight (changed with the GIL held) */
     int closed;
+    PyObject *last_token; /* the dict acquire_token returned last: copied while the core returns that token */
 } client_object;
 
 /* The Data Source the client will use: the connection string's, unless an option overrides it. */
@@ -79,6 +80,7 @@ static void client_dealloc(client_object *self) {
     PyTypeObject *type = Py_TYPE(self);
     kusto_client_free(self->client);
     free(self->data_source);
+    Py_CLEAR(self->last_token);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
 }
@@ -119,6 +121,37 @@ static PyObject *token_dict(kusto_py_state *st, const kusto_token *t) {
     return dict;
 }
 
+/* A copy of the last token dict when `t` is the same token (a cache hit): no decoding of the token text. */
+static PyObject *same_token_dict(client_object *self, const kusto_token *t) {
+    PyObject **k = self->st->keys;
+    if (!self->last_token) return NULL;
+    PyObject *access = PyDict_GetItemWithError(self->last_token, k[K_ACCESS_TOKEN]);
+    PyObject *expires = PyDict_GetItemWithError(self->last_token, k[K_EXPIRES_ON]);
+    const char *text = kusto_token_access_token(t);
+    Py_ssize_t len;
+    const char *cached = access && PyUnicode_Check(access) ? PyUnicode_AsUTF8AndSize(access, &len) : NULL;
+    if (!cached || !text || !expires || (size_t)len != strlen(text) || memcmp(cached, text, (size_t)len) != 0 ||
+        PyLong_AsLongLong(expires) != kusto_token_expires_on(t)) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *copy = PyDict_Copy(self->last_token);
+    if (copy && PyDict_SetItem(copy, k[K_FROM_CACHE], kusto_token_from_cache(t) ? Py_True : Py_False) < 0)
+        Py_CLEAR(copy);
+    return copy;
+}
+
+static PyObject *client_token_dict(client_object *self, const kusto_token *t) {
+    PyObject *dict = same_token_dict(self, t);
+    if (dict || PyErr_Occurred()) return dict;
+    dict = token_dict(self->st, t);
+    if (dict) {
+        Py_XSETREF(self->last_token, PyDict_Copy(dict));
+        if (!self->last_token) PyErr_Clear(); /* only the next call's shortcut is lost */
+    }
+    return dict;
+}
+
 static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
     if (client_enter(self) < 0) return NULL;
     kusto_token *token = NULL;
@@ -128,7 +161,7 @@ static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
     status = kusto_client_acquire_token(self->client, &token, &err);
     Py_END_ALLOW_THREADS
     client_exit(self);
-    PyObject *result = status == KUSTO_OK ? token_dict(self->st, token) : kusto_py_raise(self->st, status, err);
+    PyObject *result = status == KUSTO_OK ? client_token_dict(self, token) : kusto_py_raise(self->st, status, err);
     kusto_token_free(token);
     kusto_error_free(err);
     return result;
@@ -171,6 +204,7 @@ static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwar
 
 static PyObject *client_close(client_object *self, PyObject *unused) {
     self->closed = 1;
+    Py_CLEAR(self->last_token);
     client_release(self); /* or the last call in flight does */
     Py_RETURN_NONE;
 }
