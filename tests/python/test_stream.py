@@ -114,3 +114,12 @@ def test_to_dataframe_of_a_row_table_equals_the_columnar_one(client):
     frame = kusto.to_dataframe(table)
     assert frame["y"].tolist() == [2 * x for x in range(1, 51)]
     assert frame.equals(client.query_df(None, "range x from 1 to 50 step 1 | extend y = x * 2"))
+
+
+def test_dynamic_objects_share_their_key_strings(client):
+    rows = client.query(None, 'range x from 1 to 3 step 1 | extend y = dynamic({"alpha": 1, "beta": [2]})')
+    [table] = rows["primary_results"]
+    first, second = (list(r[1]) for r in table["rows"][:2])
+    assert first == second == ["alpha", "beta"]
+    assert first[0] is second[0] and first[1] is second[1]
+    assert table["rows"][2][1] == {"alpha": 1, "beta": [2]}

@@ -4,6 +4,11 @@
  */
 #include "values.h"
 
+/* Dynamic values of one column usually have the same keys row after row: one str per distinct key, not
+   one per object, saves memory and time. Direct-mapped by length and first and last bytes. */
+#define KEY_CACHE_SIZE 64
+#define KEY_CACHE_MAX_LEN 64
+
 typedef struct py_builder {
     kusto_py_state *st;
     PyThreadState *saved; /* this thread's state while the GIL is released */
@@ -19,6 +24,7 @@ typedef struct py_builder {
     PyObject **open;      /* dynamic containers being filled; each owned by its parent */
     size_t depth, capacity;
     PyObject *key;        /* the object key waiting for its value */
+    PyObject *keys[KEY_CACHE_SIZE]; /* recent object keys (owned), so rows of similar objects share them */
 } py_builder;
 
 static void on_enter(void *ud) {
@@ -291,9 +297,21 @@ static int on_end_object(void *ud) {
     return close_container(held(ud), 0);
 }
 
+static PyObject *cached_key(py_builder *b, const char *ptr, size_t len) {
+    if (len == 0 || len > KEY_CACHE_MAX_LEN) return PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL);
+    size_t slot = (len * 31 + (unsigned char)ptr[0] * 7 + (unsigned char)ptr[len - 1]) % KEY_CACHE_SIZE;
+    PyObject *known = b->keys[slot];
+    if (known && PyUnicode_IS_COMPACT_ASCII(known) && (size_t)PyUnicode_GET_LENGTH(known) == len &&
+        memcmp(PyUnicode_DATA(known), ptr, len) == 0)
+        return Py_NewRef(known);
+    PyObject *key = PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL);
+    if (key) Py_XSETREF(b->keys[slot], Py_NewRef(key));
+    return key;
+}
+
 static int on_key(void *ud, const char *ptr, size_t len) {
     py_builder *b = held(ud);
-    Py_XSETREF(b->key, PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL));
+    Py_XSETREF(b->key, cached_key(b, ptr, len));
     return b->key ? 0 : -1;
 }
 
@@ -346,6 +364,7 @@ static void builder_clear(py_builder *b) {
     Py_CLEAR(b->errors);
     Py_CLEAR(b->row);
     Py_CLEAR(b->key);
+    for (size_t i = 0; i < KEY_CACHE_SIZE; i++) Py_CLEAR(b->keys[i]);
     end_streaming(b);
     PyMem_Free(b->open);
 }
