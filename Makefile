@@ -38,6 +38,8 @@ $(BUILD)/libkusto.so: $(OBJ)
 $(BUILD)/kusto: cli/kusto.c core/include/kusto.h $(BUILD)/libkusto.a
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm
 
+# Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`.
+.PHONY: $(BUILD)/kusto.pc
 $(BUILD)/kusto.pc: kusto.pc.in core/include/kusto.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
 
