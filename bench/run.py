@@ -123,6 +123,10 @@ def measure_size(port, rows, runs, peers):
         contenders += [("azure-kusto-data execute + rows", lambda: python_contender("azure", port, rows, runs)),
                        ("requests.post + json.loads", lambda: python_contender("requests_json", port, rows, runs)),
                        ("lua-cjson decode (alone)", lambda: lua_cjson(rows, runs))]
+        if rows < 1_000_000:  # DataFrames: azure-kusto-data's helper takes minutes at 1M rows
+            contenders += [("libkusto query_df (pandas)", lambda: python_contender("libkusto_df", port, rows, runs)),
+                           ("azure-kusto-data dataframe_from_result_table",
+                            lambda: python_contender("azure_df", port, rows, runs))]
     results = {}
     for name, fn in contenders:
         try:
@@ -137,7 +141,8 @@ def report_size(rows, runs, results):
     print_table(f"{rows} rows, median of {runs}", ["contender", "seconds", "peak RSS MiB", "rows"], table)
     ratios = [("libkusto Python (rows)", "azure-kusto-data execute + rows", "1/15"),
               ("libkusto Python (rows)", "requests.post + json.loads", "1/4"),
-              ("libkusto Lua (rows)", "lua-cjson decode (alone)", "1/3")]
+              ("libkusto Lua (rows)", "lua-cjson decode (alone)", "1/3"),
+              ("libkusto query_df (pandas)", "azure-kusto-data dataframe_from_result_table", "1/1")]
     lines = []
     for ours, theirs, goal in ratios:
         if ours in results and theirs in results:
