@@ -21,7 +21,7 @@ PYTHON ?= python3
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
 .PHONY: all lib check-c check-asan check-valgrind check-e2e check-tsan fuzz install clean
-all: lib $(BUILD)/kusto.pc
+all: lib $(BUILD)/kusto.pc $(BUILD)/kusto
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
 $(BUILD)/%.o: %.c core/include/kusto.h $(wildcard core/src/*.h)
@@ -34,6 +34,12 @@ $(BUILD)/libkusto.a: $(OBJ)
 $(BUILD)/libkusto.so: $(OBJ)
 	$(CC) -shared -Wl,-soname,libkusto.so.0 $(ALL_CFLAGS) $^ -o $@ $(DEPS_LIBS)
 
+# The command-line tool, on the public API only.
+$(BUILD)/kusto: cli/kusto.c core/include/kusto.h $(BUILD)/libkusto.a
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm
+
+# Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`.
+.PHONY: $(BUILD)/kusto.pc
 $(BUILD)/kusto.pc: kusto.pc.in core/include/kusto.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
 
@@ -85,7 +91,8 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	done
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/kusto $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 core/include/kusto.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libkusto.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libkusto.so $(DESTDIR)$(PREFIX)/lib/libkusto.so.$(VERSION)

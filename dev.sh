@@ -2,6 +2,7 @@
 # The two commands of README.md:
 #   ./dev.sh demo   install what is missing, start the local emulator, sign in, query, print a table
 #   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua
+#   ./dev.sh bench  install the peers (azure-kusto-data, requests, pandas), run bench/run.py [its options]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -137,9 +138,18 @@ run_suites() {
     stop_emulator
 }
 
+bench() {
+    install_system_packages
+    install_python_package
+    "$VENV/bin/python" -m pip install -q ".[bench]"
+    install_lua_module
+    "$VENV/bin/python" bench/run.py "$@"
+}
+
 case "${1:-}" in
 demo) demo ;;
+bench) shift; bench "$@" ;;
 test) run_tests ;;
 suites) run_suites ;;
-*) echo "usage: $0 demo|test" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
 esac

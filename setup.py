@@ -62,6 +62,7 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
-        "test": ["pytest", "cryptography", "requests", "msal"],
+        "test": ["pytest", "cryptography", "requests", "msal", "pandas"],
+        "bench": ["azure-kusto-data", "requests", "pandas"],
     },
 )

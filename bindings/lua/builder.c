@@ -28,6 +28,10 @@ typedef struct state {
     frame **frames;              /* boxed, grows with the nesting of dynamic values */
     size_t depth, capacity;
     const char *failure;         /* why a callback stopped the query */
+    int on_row;                  /* stack index of the row function, 0 when rows are kept */
+    int raised;                  /* stack index where the row function's error is kept */
+    int streaming;               /* the current table's rows go to on_row */
+    int cancelled;               /* the row function returned false, or raised */
 } state;
 
 static int stop(state *s, const char *why)
@@ -114,7 +118,24 @@ static int on_begin_table(void *ud, const kusto_table_info *info)
     s->rows = lua_gettop(L);
     s->row = 0;
     s->ncolumns = info->column_count;
+    s->streaming = s->on_row && info->kind && strcmp(info->kind, "PrimaryResult") == 0;
     return 0;
+}
+
+/* Hands the row on top of the stack to the row function; 1 to stop the query. */
+static int hand_row(state *s)
+{
+    lua_State *L = s->L;
+    lua_pushvalue(L, s->on_row);
+    lua_insert(L, -2);
+    lua_pushvalue(L, s->table);
+    if (lua_pcall(L, 2, 1, 0) != 0) {
+        lua_replace(L, s->raised);
+        return s->cancelled = 1;
+    }
+    s->cancelled = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return s->cancelled;
 }
 
 static int on_end_table(void *ud)
@@ -157,8 +178,10 @@ static int on_end_row(void *ud)
     if (!s->row)
         return 0;
     lua_settop(s->L, s->row);
-    lua_rawseti(s->L, s->rows, ++s->nrows);
     s->row = 0;
+    if (s->streaming)
+        return hand_row(s);
+    lua_rawseti(s->L, s->rows, ++s->nrows);
     return 0;
 }
 
@@ -296,7 +319,7 @@ static int push_list(lua_State *L, int owner, const char *field)
 }
 
 int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt)
+             const kusto_request *req, int mgmt, int on_row)
 {
     state s;
     kusto_error *err = NULL;
@@ -305,7 +328,10 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
 
     memset(&s, 0, sizeof s);
     s.L = L;
+    s.on_row = on_row;
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");
+    lua_pushnil(L);
+    s.raised = lua_gettop(L);
     s.frames = (frame **)klua_box(L, free);
     frames_box = lua_gettop(L);
     lua_createtable(L, 0, 3);
@@ -318,6 +344,11 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
               : kusto_client_query(client, db, text, req, &lua_builder, &s, &err);
     lua_settop(L, result);
     klua_box_free(L, frames_box);
+    if (!lua_isnil(L, s.raised)) {
+        kusto_error_free(err);
+        lua_pushvalue(L, s.raised);
+        return lua_error(L);
+    }
     if (s.failure) {
         kusto_error_free(err);
         return klua_fail(L, KUSTO_E_NOMEM, s.failure);

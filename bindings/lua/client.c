@@ -196,9 +196,24 @@ static int client_run(lua_State *L, int mgmt)
     const char *db = luaL_optstring(L, 2, NULL);
     const char *text = luaL_checkstring(L, 3);
     kusto_request *req = klua_check_request(L, 4);
-    int n = klua_run(L, c->client, db, text, req, mgmt);
+    int n = klua_run(L, c->client, db, text, req, mgmt, 0);
     if (req)
         klua_box_free(L, 5);
+    return n;
+}
+
+/* client:each_row(db, csl, f [, properties]): f(row, table) for each primary row as it arrives. */
+static int client_each_row(lua_State *L)
+{
+    klua_client *c = check_open(L);
+    lua_settop(L, 5);
+    const char *db = luaL_optstring(L, 2, NULL);
+    const char *text = luaL_checkstring(L, 3);
+    luaL_checktype(L, 4, LUA_TFUNCTION);
+    kusto_request *req = klua_check_request(L, 5);
+    int n = klua_run(L, c->client, db, text, req, 0, 4);
+    if (req)
+        klua_box_free(L, 6);
     return n;
 }
 
@@ -251,6 +266,7 @@ static const luaL_Reg client_methods[] = {
     {"clear_cache", client_clear_cache},
     {"query", client_query},
     {"mgmt", client_mgmt},
+    {"each_row", client_each_row},
     {"close", client_close},
     {NULL, NULL},
 };

@@ -55,9 +55,11 @@ kusto_request *klua_check_request(lua_State *L, int index);
 void klua_push_token(lua_State *L, const kusto_token *token);
 
 /* Runs a query (`mgmt` 0) or control command (1) and returns its Lua results: the result table, or
-   nil and an error (with .result on KUSTO_E_PARTIAL). */
+   nil and an error (with .result on KUSTO_E_PARTIAL). `on_row`: 0, or the stack index of a function
+   called as f(row, table) for each row of a primary table as it arrives (the row is then not kept);
+   f returning false cancels the query; an error raised by f is raised again once the call has ended. */
 int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt);
+             const kusto_request *req, int mgmt, int on_row);
 
 /* When the options table at `index` has token_callback (a function), hands it to the core through `opts` and
    pushes the userdata that keeps it alive (the caller keeps that as long as the core may call it); returns 1.

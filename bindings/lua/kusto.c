@@ -62,7 +62,7 @@ static int run_once(lua_State *L, int mgmt)
     st = kusto_client_new(client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
-    n = klua_run(L, *client, db, text, req, mgmt);
+    n = klua_run(L, *client, db, text, req, mgmt, 0);
     klua_box_free(L, 9);
     return n;
 }

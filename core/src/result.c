@@ -547,8 +547,60 @@ static int begin_table(kusto_parser *p, const span keys[K_COUNT]) {
     return CALL(p, begin_table, &p->table.info);
 }
 
+/* ---- QueryCompletionInformation: errors deferred there (Level 1 Critical, 2 Error) ----------------- */
+
+#define QCI_ERROR_LEVEL 2
+
+static int info_column(const kusto_table_info *info, const char *name) {
+    for (size_t i = 0; i < info->column_count; i++)
+        if (info->columns[i].name && strcmp(info->columns[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+static const char *cell_text(const cJSON *row, int column) {
+    const cJSON *cell = column >= 0 ? cJSON_GetArrayItem(row, column) : NULL;
+    return cJSON_IsString(cell) && *cell->valuestring ? cell->valuestring : NULL;
+}
+
+/* The Payload's "Text" when it is JSON with one, else the StatusCodeName; the code is the EventTypeName
+   (e.g. "QueryLimitsExceeded"), the request id the ClientRequestId. `at`: those columns' indexes. */
+static kusto_error *completion_error(const cJSON *row, const int at[4]) {
+    const char *payload = cell_text(row, at[1]), *status_name = cell_text(row, at[2]);
+    cJSON *json = payload ? cJSON_Parse(payload) : NULL;
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(json, "Text");
+    const char *message = cJSON_IsString(text) ? text->valuestring : status_name ? status_name : payload;
+    kusto_error *e = kusto_error_new(KUSTO_E_PARTIAL, "%s", message ? message : "the query reported an error");
+    cJSON_Delete(json);
+    if (e) {
+        kusto_error_set_code(e, cell_text(row, at[3]));
+        kusto_error_set_request_id(e, cell_text(row, at[0]));
+    }
+    return e;
+}
+
+static int completion_errors(kusto_parser *p, span rows_span) {
+    const kusto_table_info *info = &p->table.info;
+    int level_at = info_column(info, "Level");
+    if (level_at < 0 || !rows_span.p) return 0;
+    int at[4] = {info_column(info, "ClientRequestId"), info_column(info, "Payload"),
+                 info_column(info, "StatusCodeName"), info_column(info, "EventTypeName")};
+    cJSON *json = span_json(rows_span);
+    const cJSON *r;
+    int rc = 0;
+    cJSON_ArrayForEach(r, json) {
+        const cJSON *level = cJSON_GetArrayItem(r, level_at);
+        if (!cJSON_IsNumber(level) || level->valuedouble > QCI_ERROR_LEVEL) continue;
+        if ((rc = report_partial(p, completion_error(r, at)))) break;
+    }
+    cJSON_Delete(json);
+    return rc;
+}
+
 static int data_table(kusto_parser *p, const span keys[K_COUNT]) {
     if (begin_table(p, keys) || rows(p, keys[K_ROWS])) return -1;
+    if (p->table.info.kind && strcmp(p->table.info.kind, "QueryCompletionInformation") == 0 &&
+        completion_errors(p, keys[K_ROWS]))
+        return -1;
     return CALL0(p, end_table);
 }
 

@@ -343,6 +343,26 @@ static void test_partial_defer_false(void) {
     kusto_result_free(res);
 }
 
+/* deferpartialqueryfailures: the error is only a Level 2 row of QueryCompletionInformation. */
+static void test_partial_deferred_to_completion_information(void) {
+    kusto_error *err = NULL;
+    kusto_result *res = parse_fixture("query_partial_results_deferred.json", KUSTO_E_PARTIAL, &err);
+    CHECK(res != NULL);
+    CHECK_INT(kusto_error_status(err), KUSTO_E_PARTIAL);
+    CHECK_STR(kusto_error_code(err), "QueryLimitsExceeded");
+    CHECK_STR(kusto_error_message(err), "The results of this query exceed the set limit of 3 records");
+    CHECK_STR(kusto_error_request_id(err), "KPC.execute;0f0e0d0c-1111-2222-3333-444455556666");
+    kusto_error_free(err);
+    if (!res) return;
+    CHECK_INT(kusto_table_row_count(kusto_result_table(res, 0)), 3);
+    CHECK_INT(kusto_table_row_count(kusto_result_table(res, 1)), 3); /* the table itself is kept whole */
+    /* Level 4 (Info) is not an error; a payload that is not JSON leaves the status name as the message. */
+    CHECK_INT(kusto_result_error_count(res), 2);
+    CHECK_STR(kusto_error_message(kusto_result_error(res, 1)), "E_FAIL");
+    CHECK_STR(kusto_error_code(kusto_result_error(res, 1)), NULL);
+    kusto_result_free(res);
+}
+
 static void test_v1_version(void) {
     kusto_result *res = parse_fixture("versionshowcommandresult.json", KUSTO_OK, NULL);
     if (!res) return;
@@ -711,6 +731,7 @@ int main(void) {
     test_deft_dynamic_events();
     test_progressive();
     test_partial_defer_false();
+    test_partial_deferred_to_completion_information();
     test_v1_version();
     test_v1_table_of_contents();
     test_v1_two_tables_and_exceptions();

@@ -19,7 +19,6 @@ from ._kusto import (
     ArgumentError,
     AuthenticationError,
     CancelledError,
-    Client,
     ConnectionStringError,
     Error,
     NetworkError,
@@ -33,16 +32,17 @@ from ._kusto import (
     __version__,
     parse_connection_string,
 )
+from ._stream import Client, to_dataframe
 
 __all__ = [
     "ArgumentError", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Error",
     "NetworkError", "PartialResultError", "ProtocolError", "ServiceError", "ThrottledError", "TimeoutError",
     "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "mgmt",
-    "parse_connection_string", "query",
+    "parse_connection_string", "query", "to_dataframe",
 ]
 
 # Keyword arguments of Client.query/mgmt; every other keyword is a client option.
-_CALL_ARGUMENTS = ("client_request_id", "application", "user", "raw_ticks")
+_CALL_ARGUMENTS = ("client_request_id", "application", "user", "raw_ticks", "columnar", "on_rows")
 
 
 def _call_arguments(options):

@@ -5,20 +5,28 @@
 #include "values.h"
 
 #include <time.h>
+/* Dynamic values of one column usually have the same keys row after row: one str per distinct key, not
+   one per object, saves memory and time. Direct-mapped by length and first and last bytes. */
+#define KEY_CACHE_SIZE 64
+#define KEY_CACHE_MAX_LEN 64
 
 typedef struct py_builder {
     kusto_py_state *st;
     PyThreadState *saved; /* this thread's state while the GIL is released */
     int holding;          /* 1 while this thread holds the GIL */
-    int raw_ticks;
+    const kusto_py_shape *shape;
     PyObject *result, *tables, *primary, *errors; /* owned */
-    PyObject *rows;       /* the current table's rows, owned by the table */
+    PyObject *table;      /* the current table, owned by tables */
+    PyObject *rows;       /* the current table's rows, owned by the table (or a batch for on_rows, owned) */
+    PyObject *data;       /* columnar: the current table's column lists, owned by the table */
+    int streaming;        /* the current table's rows go to on_rows */
     PyObject *row;        /* owned until end_row */
     Py_ssize_t width, column;
     PyObject **open;      /* dynamic containers being filled; each owned by its parent */
     size_t depth, capacity;
     PyObject *key;        /* the object key waiting for its value */
     double next_signal_check;
+    PyObject *keys[KEY_CACHE_SIZE]; /* recent object keys (owned), so rows of similar objects share them */
 } py_builder;
 
 static void on_enter(void *ud) {
@@ -95,6 +103,20 @@ static int set_new(PyObject *dict, PyObject *key, PyObject *value) {
     return rc;
 }
 
+static PyObject *column_lists(size_t count) {
+    PyObject *data = PyList_New((Py_ssize_t)count);
+    for (size_t i = 0; data && i < count; i++) {
+        PyObject *column = PyList_New(0);
+        if (!column) {
+            Py_CLEAR(data);
+        } else {
+            PyObject_GC_UnTrack(column); /* see kusto/__init__.py: results are not tracked */
+            PyList_SET_ITEM(data, (Py_ssize_t)i, column);
+        }
+    }
+    return data;
+}
+
 static PyObject *table_dict(py_builder *b, const kusto_table_info *info) {
     PyObject **k = b->st->keys;
     PyObject *table = PyDict_New();
@@ -102,51 +124,100 @@ static PyObject *table_dict(py_builder *b, const kusto_table_info *info) {
                   set_new(table, k[K_NAME], text_or(info->name, "")) < 0 ||
                   set_new(table, k[K_KIND], text_or(info->kind, "")) < 0 ||
                   set_new(table, k[K_COLUMNS], columns_list(b, info)) < 0 ||
-                  set_new(table, k[K_ROWS], PyList_New(0)) < 0))
+                  (b->shape->columnar ? set_new(table, k[K_DATA], column_lists(info->column_count))
+                                      : set_new(table, k[K_ROWS], PyList_New(0))) < 0))
         Py_CLEAR(table);
     return table;
+}
+
+/* ---- on_rows: batches of primary-table rows handed to the caller as they arrive ----------------- */
+
+#define BATCH_ROWS 1000
+
+static int flush_batch(py_builder *b) {
+    if (!b->streaming || PyList_GET_SIZE(b->rows) == 0) return 0;
+    PyObject *batch = b->rows;
+    b->rows = PyList_New(0);
+    PyObject *rc = b->rows ? PyObject_CallFunctionObjArgs(b->shape->on_rows, b->table, batch, NULL) : NULL;
+    Py_DECREF(batch);
+    Py_XDECREF(rc);
+    return rc ? 0 : -1;
+}
+
+static void end_streaming(py_builder *b) {
+    if (b->streaming) Py_CLEAR(b->rows);
+    b->streaming = 0;
 }
 
 static int on_begin_table(void *ud, const kusto_table_info *info) {
     py_builder *b = held(ud);
     PyObject *table = table_dict(b, info);
     if (!table) return -1;
+    int primary = info->kind && strcmp(info->kind, "PrimaryResult") == 0;
     int rc = PyList_Append(b->tables, table);
-    if (rc == 0 && info->kind && strcmp(info->kind, "PrimaryResult") == 0) rc = PyList_Append(b->primary, table);
-    b->rows = PyDict_GetItemWithError(table, b->st->keys[K_ROWS]);
+    if (rc == 0 && primary) rc = PyList_Append(b->primary, table);
+    end_streaming(b);
+    b->table = table;
     b->width = (Py_ssize_t)info->column_count;
+    b->column = 0;
+    if (b->shape->columnar) {
+        b->data = PyDict_GetItemWithError(table, b->st->keys[K_DATA]);
+    } else if (primary && b->shape->on_rows) {
+        b->streaming = 1;
+        b->rows = PyList_New(0);
+        if (!b->rows) rc = -1;
+    } else {
+        b->rows = PyDict_GetItemWithError(table, b->st->keys[K_ROWS]);
+    }
     Py_DECREF(table);
     return rc;
 }
 
 static int on_end_table(void *ud) {
     py_builder *b = held(ud);
-    b->rows = NULL;
-    return 0;
+    int rc = flush_batch(b);
+    end_streaming(b);
+    b->rows = b->data = b->table = NULL;
+    return rc;
 }
 
 static int on_replace_rows(void *ud) {
     py_builder *b = held(ud);
+    if (b->data) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(b->data); i++)
+            if (PyList_SetSlice(PyList_GET_ITEM(b->data, i), 0, PY_SSIZE_T_MAX, NULL) < 0) return -1;
+        return 0;
+    }
     if (!b->rows) return out_of_order("replace_rows");
     return PyList_SetSlice(b->rows, 0, PY_SSIZE_T_MAX, NULL);
 }
 
 static int on_begin_row(void *ud) {
     py_builder *b = held(ud);
+    b->column = 0;
+    if (b->data) return 0;
     if (!b->rows || b->row) return out_of_order("begin_row");
     b->row = PyList_New(b->width);
-    b->column = 0;
     if (!b->row) return -1;
     PyObject_GC_UnTrack(b->row); /* see kusto/__init__.py: results are not tracked */
     return 0;
 }
 
+static int end_columnar_row(py_builder *b) {
+    for (; b->column < b->width; b->column++)
+        if (PyList_Append(PyList_GET_ITEM(b->data, b->column), Py_None) < 0) return -1;
+    return 0;
+}
+
 static int on_end_row(void *ud) {
     py_builder *b = held(ud);
-    if (!b->row || b->depth) return out_of_order("end_row");
+    if (b->depth) return out_of_order("end_row");
+    if (b->data) return end_columnar_row(b);
+    if (!b->row) return out_of_order("end_row");
     for (; b->column < b->width; b->column++) PyList_SET_ITEM(b->row, b->column, Py_NewRef(Py_None));
     int rc = PyList_Append(b->rows, b->row);
     Py_CLEAR(b->row);
+    if (rc == 0 && b->streaming && PyList_GET_SIZE(b->rows) >= BATCH_ROWS) rc = flush_batch(b);
     return rc;
 }
 
@@ -169,6 +240,12 @@ static int place_nested(py_builder *b, PyObject *obj) {
 static int place(py_builder *b, PyObject *obj) {
     if (!obj) return -1;
     if (b->depth) return place_nested(b, obj);
+    if (b->data) {
+        /* More cells than columns cannot be kept in columns: they are dropped. */
+        int rc = b->column < b->width ? PyList_Append(PyList_GET_ITEM(b->data, b->column++), obj) : 0;
+        Py_DECREF(obj);
+        return rc;
+    }
     if (!b->row) {
         Py_DECREF(obj);
         return out_of_order("value outside a row");
@@ -184,7 +261,7 @@ static int place(py_builder *b, PyObject *obj) {
 
 static int on_value(void *ud, const kusto_value *value) {
     py_builder *b = held(ud);
-    return place(b, kusto_py_value(b->st, value, b->raw_ticks));
+    return place(b, kusto_py_value(b->st, value, b->shape->raw_ticks));
 }
 
 static int open_container(py_builder *b, PyObject *container) {
@@ -237,9 +314,21 @@ static int on_end_object(void *ud) {
     return close_container(held(ud), 0);
 }
 
+static PyObject *cached_key(py_builder *b, const char *ptr, size_t len) {
+    if (len == 0 || len > KEY_CACHE_MAX_LEN) return PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL);
+    size_t slot = (len * 31 + (unsigned char)ptr[0] * 7 + (unsigned char)ptr[len - 1]) % KEY_CACHE_SIZE;
+    PyObject *known = b->keys[slot];
+    if (known && PyUnicode_IS_COMPACT_ASCII(known) && (size_t)PyUnicode_GET_LENGTH(known) == len &&
+        memcmp(PyUnicode_DATA(known), ptr, len) == 0)
+        return Py_NewRef(known);
+    PyObject *key = PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL);
+    if (key) Py_XSETREF(b->keys[slot], Py_NewRef(key));
+    return key;
+}
+
 static int on_key(void *ud, const char *ptr, size_t len) {
     py_builder *b = held(ud);
-    Py_XSETREF(b->key, PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL));
+    Py_XSETREF(b->key, cached_key(b, ptr, len));
     return b->key ? 0 : -1;
 }
 
@@ -293,6 +382,8 @@ static void builder_clear(py_builder *b) {
     Py_CLEAR(b->errors);
     Py_CLEAR(b->row);
     Py_CLEAR(b->key);
+    for (size_t i = 0; i < KEY_CACHE_SIZE; i++) Py_CLEAR(b->keys[i]);
+    end_streaming(b);
     PyMem_Free(b->open);
 }
 
@@ -313,8 +404,8 @@ static PyObject *outcome(py_builder *b, kusto_status status, const kusto_error *
 }
 
 PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
-                       const char *text, const kusto_request *req, int raw_ticks) {
-    py_builder b = {.st = st, .raw_ticks = raw_ticks, .holding = 1};
+                       const char *text, const kusto_request *req, const kusto_py_shape *shape) {
+    py_builder b = {.st = st, .shape = shape, .holding = 1};
     PyObject *result = NULL;
     if (builder_init(&b) == 0) {
         kusto_error *err = NULL;

@@ -10,6 +10,7 @@ typedef struct client_object {
     PyObject *token_callback; /* the token_callback option, kept alive while the core may call it */
     int closed;
     kusto_py_prompts prompts;
+    PyObject *last_token; /* the dict acquire_token returned last: copied while the core returns that token */
 } client_object;
 
 /* The Data Source the client will use: the connection string's, unless an option overrides it. */
@@ -42,12 +43,27 @@ static int take_token_callback(client_object *self, PyObject *rest) {
     return PyDict_DelItemString(rest, "token_callback");
 }
 
+/* The module state of the C type, also when `type` is a subclass made in Python (kusto.Client is one). */
+static kusto_py_state *state_of_type(PyTypeObject *type) {
+    for (; type; type = type->tp_base) {
+        kusto_py_state *st = PyType_GetModuleState(type);
+        if (st) return st;
+        PyErr_Clear();
+    }
+    PyErr_SetString(PyExc_TypeError, "kusto: not a Client type");
+    return NULL;
+}
+
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     const char *connstr;
     if (!PyArg_ParseTuple(args, "s:Client", &connstr)) return NULL;
     client_object *self = (client_object *)type->tp_alloc(type, 0);
     if (!self) return NULL;
-    self->st = PyType_GetModuleState(type);
+    self->st = state_of_type(type);
+    if (!self->st) {
+        Py_DECREF(self);
+        return NULL;
+    }
     PyObject *rest = kusto_py_prompts_take(&self->prompts, kwargs);
     if (rest && take_token_callback(self, rest) < 0) Py_CLEAR(rest);
     kusto_options *opts = kwargs && !rest ? NULL : kusto_py_options_from(rest);
@@ -86,6 +102,7 @@ static void client_dealloc(client_object *self) {
     Py_XDECREF(self->token_callback);
     kusto_py_prompts_clear(&self->prompts);
     free(self->data_source);
+    Py_CLEAR(self->last_token);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
 }
@@ -126,6 +143,37 @@ static PyObject *token_dict(kusto_py_state *st, const kusto_token *t) {
     return dict;
 }
 
+/* A copy of the last token dict when `t` is the same token (a cache hit): no decoding of the token text. */
+static PyObject *same_token_dict(client_object *self, const kusto_token *t) {
+    PyObject **k = self->st->keys;
+    if (!self->last_token) return NULL;
+    PyObject *access = PyDict_GetItemWithError(self->last_token, k[K_ACCESS_TOKEN]);
+    PyObject *expires = PyDict_GetItemWithError(self->last_token, k[K_EXPIRES_ON]);
+    const char *text = kusto_token_access_token(t);
+    Py_ssize_t len;
+    const char *cached = access && PyUnicode_Check(access) ? PyUnicode_AsUTF8AndSize(access, &len) : NULL;
+    if (!cached || !text || !expires || (size_t)len != strlen(text) || memcmp(cached, text, (size_t)len) != 0 ||
+        PyLong_AsLongLong(expires) != kusto_token_expires_on(t)) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *copy = PyDict_Copy(self->last_token);
+    if (copy && PyDict_SetItem(copy, k[K_FROM_CACHE], kusto_token_from_cache(t) ? Py_True : Py_False) < 0)
+        Py_CLEAR(copy);
+    return copy;
+}
+
+static PyObject *client_token_dict(client_object *self, const kusto_token *t) {
+    PyObject *dict = same_token_dict(self, t);
+    if (dict || PyErr_Occurred()) return dict;
+    dict = token_dict(self->st, t);
+    if (dict) {
+        Py_XSETREF(self->last_token, PyDict_Copy(dict));
+        if (!self->last_token) PyErr_Clear(); /* only the next call's shortcut is lost */
+    }
+    return dict;
+}
+
 static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
     if (client_enter(self) < 0) return NULL;
     kusto_token *token = NULL;
@@ -135,7 +183,7 @@ static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
     status = kusto_client_acquire_token(self->client, &token, &err);
     Py_END_ALLOW_THREADS
     client_exit(self);
-    PyObject *result = status == KUSTO_OK ? token_dict(self->st, token) : kusto_py_raise(self->st, status, err);
+    PyObject *result = status == KUSTO_OK ? client_token_dict(self, token) : kusto_py_raise(self->st, status, err);
     if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     kusto_token_free(token);
     kusto_error_free(err);
@@ -203,16 +251,19 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
                             PyObject *args, PyObject *kwargs) {
     const char *db, *text;
     PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
-    int raw_ticks = 0;
+    kusto_py_shape shape = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &db, &text, &properties, &request_id,
-                                     &application, &user, &raw_ticks))
+                                     &application, &user, &shape.raw_ticks, &shape.columnar, &shape.on_rows))
         return NULL;
+    if (shape.on_rows == Py_None) shape.on_rows = NULL;
+    if (shape.on_rows && !PyCallable_Check(shape.on_rows))
+        return PyErr_Format(PyExc_TypeError, "on_rows must be callable");
     if (kusto_py_load_types(self->st) < 0) return NULL;
     kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
     if (!req) return NULL;
     PyObject *result = NULL;
     if (client_enter(self) == 0) {
-        result = kusto_py_run(self->st, call, self->client, db, text, req, raw_ticks);
+        result = kusto_py_run(self->st, call, self->client, db, text, req, &shape);
         client_exit(self);
         if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     }
@@ -221,18 +272,20 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
 }
 
 static PyObject *client_query(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks", NULL};
-    return client_run(self, kusto_client_query, "zs|O$OOOp:query", kwlist, args, kwargs);
+    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks",
+                             "columnar", "on_rows", NULL};
+    return client_run(self, kusto_client_query, "zs|O$OOOppO:query", kwlist, args, kwargs);
 }
 
 static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"db", "command", "properties", "client_request_id", "application", "user", "raw_ticks",
-                             NULL};
-    return client_run(self, kusto_client_mgmt, "zs|O$OOOp:mgmt", kwlist, args, kwargs);
+                             "columnar", "on_rows", NULL};
+    return client_run(self, kusto_client_mgmt, "zs|O$OOOppO:mgmt", kwlist, args, kwargs);
 }
 
 static PyObject *client_close(client_object *self, PyObject *unused) {
     self->closed = 1;
+    Py_CLEAR(self->last_token);
     client_release(self); /* or the last call in flight does */
     Py_RETURN_NONE;
 }
@@ -267,11 +320,13 @@ static PyMethodDef client_methods[] = {
      "acquire_token() -> dict\n\nA token for the cluster (access_token, token_type, expires_on, resource, "
      "authority, from_cache), from the cache while it has more than 5 minutes left."},
     {"query", (PyCFunction)(void (*)(void))client_query, METH_VARARGS | METH_KEYWORDS,
-     "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False)"
-     " -> dict\n\nRuns a query (POST /v2/rest/query); db None means the connection string's database."},
+     "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False,"
+     " columnar=False, on_rows=None) -> dict\n\nRuns a query (POST /v2/rest/query); db None means the connection "
+     "string's database. columnar: each table has \"data\" (one list per column) instead of \"rows\". on_rows: "
+     "called as on_rows(table, rows) with batches of primary-table rows as they arrive; those are not kept."},
     {"mgmt", (PyCFunction)(void (*)(void))client_mgmt, METH_VARARGS | METH_KEYWORDS,
      "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
-     "raw_ticks=False) -> dict\n\nRuns a control command (POST /v1/rest/mgmt)."},
+     "raw_ticks=False, columnar=False, on_rows=None) -> dict\n\nRuns a control command (POST /v1/rest/mgmt)."},
     {"accounts", (PyCFunction)client_accounts, METH_NOARGS,
      "accounts()\n\nThe user accounts in the token cache: dicts of home_account_id, username, environment, realm."},
     {"remove_account", (PyCFunction)client_remove_account, METH_VARARGS,
@@ -305,6 +360,6 @@ static PyType_Slot client_slots[] = {
 PyType_Spec kusto_py_client_spec = {
     .name = "kusto.Client",
     .basicsize = sizeof(client_object),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_BASETYPE,
     .slots = client_slots,
 };

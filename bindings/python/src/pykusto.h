@@ -19,7 +19,7 @@ enum kusto_py_key {
     K_ACCESS_TOKEN, K_TOKEN_TYPE, K_EXPIRES_ON, K_RESOURCE, K_AUTHORITY, K_FROM_CACHE,
     K_TABLES, K_PRIMARY_RESULTS, K_ERRORS, K_ID, K_NAME, K_KIND, K_COLUMNS, K_ROWS, K_TYPE,
     K_STATUS, K_CODE, K_AADSTS, K_PERMANENT, K_HTTP_STATUS, K_REQUEST_ID, K_RESULT,
-    K_INT, K_IS_SAFE, K_PARAMETERS,
+    K_INT, K_IS_SAFE, K_PARAMETERS, K_DATA,
     K_COUNT
 };
 
@@ -63,9 +63,17 @@ int kusto_py_load_types(kusto_py_state *st);
 typedef kusto_status (*kusto_py_call)(kusto_client *client, const char *db, const char *text,
                                       const kusto_request *req, const kusto_builder *builder, void *ud,
                                       kusto_error **err);
+/* How a result is built. */
+typedef struct kusto_py_shape {
+    int raw_ticks; /* datetime and timespan as int ticks */
+    int columnar;  /* each table gets "data": one list per column, instead of "rows" */
+    PyObject *on_rows; /* borrowed; when set, called as on_rows(table, rows) with batches of primary-table
+                          rows as they arrive, and those rows are not kept in the result */
+} kusto_py_shape;
+
 /* Runs a query or command with the GIL released, building the result dict; NULL with an exception. */
 PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
-                       const char *text, const kusto_request *req, int raw_ticks);
+                       const char *text, const kusto_request *req, const kusto_py_shape *shape);
 
 /* prompts.c: the callables of device_code_callback / browser_callback, kept by a client */
 typedef struct kusto_py_prompts {

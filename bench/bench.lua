@@ -1,0 +1,22 @@
+-- lua bench/bench.lua libkusto PORT ROWS | lua bench/bench.lua cjson FILE
+-- libkusto: one query, timed by the runner from outside (Lua has no wall clock); cjson: decode timed with os.clock.
+local what, arg1, arg2 = ...
+if what == "cjson" then
+  local f = assert(io.open(arg1, "rb"))
+  local body = f:read("a")
+  f:close()
+  local cjson = require "cjson"
+  local start = os.clock()
+  local doc = cjson.decode(body)
+  print(string.format('{"seconds": %.6f, "frames": %d}', os.clock() - start, #doc))
+elseif what == "libkusto" then
+  local kusto = require "kusto"
+  local client = assert(kusto.client("Data Source=http://127.0.0.1:" .. arg1 .. ";Initial Catalog=bench"))
+  local res = assert(client:query("bench", "rows=" .. arg2))
+  local n = 0
+  for _, t in ipairs(res.tables) do if t.kind == "PrimaryResult" then n = n + #t.rows end end
+  print(string.format('{"rows": %d}', n))
+elseif what == "start" then
+  require "kusto"
+  print('{"rows": 0}')
+end

@@ -1,0 +1,114 @@
+"""Client methods written in Python on top of the C extension: query_iter (rows while they arrive) and
+query_df / to_dataframe (pandas, imported only when called)."""
+from . import _kusto
+
+_DONE = object()
+# Batches (of up to 1000 rows) waiting for the consumer; the query pauses while the queue is full.
+_QUEUE_BATCHES = 4
+
+
+class _Stop(Exception):
+    """Raised inside on_rows when the consumer left: cancels the query."""
+
+
+def iterate_rows(run_query):
+    """Yields the rows of the primary tables while `run_query(on_rows)` runs in a worker thread.
+
+    The worker holds at most _QUEUE_BATCHES batches ahead of the consumer, so memory stays bounded whatever
+    the result size; leaving the loop early cancels the query."""
+    import queue  # here, not at the top: `import kusto` stays fast
+    import threading
+
+    batches = queue.Queue(_QUEUE_BATCHES)
+    stop = threading.Event()
+
+    def on_rows(table, rows):
+        while not stop.is_set():
+            try:
+                batches.put(rows, timeout=0.1)
+                return
+            except queue.Full:
+                pass
+        raise _Stop()
+
+    def hand_over(outcome):
+        while not stop.is_set():
+            try:
+                batches.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                pass
+
+    def work():
+        try:
+            run_query(on_rows)
+            outcome = _DONE
+        except _Stop:
+            return
+        except BaseException as e:  # handed to the consumer's thread
+            outcome = e
+        hand_over(outcome)
+
+    worker = threading.Thread(target=work, name="kusto-query-iter", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = batches.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def to_dataframe(table):
+    """A pandas DataFrame of one result table (from query(..., columnar=True) or not), columns typed by Kusto type."""
+    import pandas
+
+    names = [c["name"] for c in table["columns"]]
+    if "data" in table:
+        columns = table["data"]
+    else:
+        rows = table["rows"]
+        columns = [[row[i] for row in rows] for i in range(len(names))]
+    frame = {}
+    for column, name, values in zip(table["columns"], names, columns):
+        frame[name] = _series(pandas, column["type"], values)
+    return pandas.DataFrame(frame, columns=names)
+
+
+def _series(pandas, kusto_type, values):
+    if kusto_type in ("long", "int"):
+        return pandas.array(values, dtype="Int64")
+    if kusto_type == "real":
+        return pandas.array(values, dtype="Float64")
+    if kusto_type == "bool":
+        return pandas.array(values, dtype="boolean")
+    if kusto_type == "string":
+        return pandas.array(values, dtype="string")
+    if kusto_type == "datetime":
+        return pandas.to_datetime(values, utc=True)
+    if kusto_type == "timespan":
+        return pandas.to_timedelta(values)
+    return pandas.array(values, dtype=object)
+
+
+class Client(_kusto.Client):
+    __doc__ = _kusto.Client.__doc__
+
+    def query_iter(self, db, csl, properties=None, **arguments):
+        """Yields the rows (lists) of the primary result tables while they arrive, holding only a few batches.
+
+        Same arguments as query(). The query runs in a worker thread (the GIL is released while it waits on
+        the network); breaking out of the loop cancels it. Errors are raised at the point of iteration."""
+        return iterate_rows(lambda on_rows: self.query(db, csl, properties, on_rows=on_rows, **arguments))
+
+    def query_df(self, db, csl, properties=None, **arguments):
+        """The first primary result table as a pandas DataFrame (pandas is imported on the first call)."""
+        result = self.query(db, csl, properties, columnar=True, **arguments)
+        if not result["primary_results"]:
+            raise _kusto.ProtocolError("the response has no primary result table")
+        return to_dataframe(result["primary_results"][0])
