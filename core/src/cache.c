@@ -22,6 +22,7 @@ struct kusto_cache {
     char *path;         /* NULL: in memory */
     cJSON *root;        /* the whole cache; in file mode valid between begin() and end() */
     int warned_corrupt; /* the corrupt-file warning is printed once per cache */
+    unsigned long generation; /* in memory: counts the changes */
 };
 
 static const char *const known_sections[] = {"AccessToken", "RefreshToken", "IdToken", "Account", "AppMetadata"};
@@ -241,6 +242,7 @@ static kusto_status begin(kusto_cache *c, kusto_cache_lock **flock, kusto_error 
 
 static kusto_status end(kusto_cache *c, kusto_cache_lock *flock, int changed, kusto_status status,
                         kusto_error **err) {
+    if (changed) c->generation++;
     if (c->path) {
         if (status == KUSTO_OK && changed) status = save(c, err);
         kusto_cache_file_unlock(flock);
@@ -568,4 +570,12 @@ kusto_status kusto_cache_clear(kusto_cache *cache, kusto_error **err) {
     for (size_t i = 0; i < SECTION_COUNT; i++)
         remove_where(cJSON_GetObjectItemCaseSensitive(cache->root, known_sections[i]), any_entry, NULL);
     return end(cache, flock, 1, status, err);
+}
+
+int kusto_cache_generation(kusto_cache *cache, unsigned long *generation) {
+    if (cache->path) return -1;
+    pthread_mutex_lock(&cache->lock);
+    *generation = cache->generation;
+    pthread_mutex_unlock(&cache->lock);
+    return 0;
 }

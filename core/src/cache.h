@@ -50,6 +50,10 @@ kusto_status kusto_cache_remove_account(kusto_cache *cache, const char *home_acc
 /* Removes every token, account and app metadata entry; unknown sections stay. */
 kusto_status kusto_cache_clear(kusto_cache *cache, kusto_error **err);
 
+/* In memory: sets how many changes the cache has seen, so a caller may reuse what it found while
+   nothing changed; returns 0. A file cache is shared with other processes: returns -1. */
+int kusto_cache_generation(kusto_cache *cache, unsigned long *generation);
+
 /* "uid.utid" from a client_info value (base64url JSON); NULL when absent or malformed. Caller frees. */
 char *kusto_home_account_id(const char *client_info);
 

@@ -188,6 +188,7 @@ void kusto_client_free(kusto_client *c) {
     kusto_authority_clear(&c->authority);
     kusto_http_free(c->http);
     kusto_cache_free(c->cache);
+    kusto_token_free(c->last_token);
     kusto_assertion_signer_free(c->assertion_signer);
     kusto_metadata_cache_free(c->metadata);
     pthread_mutex_destroy(&c->sign_in_lock);
@@ -309,15 +310,30 @@ static kusto_status renew(kusto_client *c, sign_in_key *k, kusto_token **out, ku
 }
 
 /* The key is made once per client: a cached token is then a lookup and a copy (about 1 µs from Python). */
-static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_error **err) {
+/* The token handed out last, while the in-memory cache has not changed and it needs no renewal: the
+   common case of a client that queries again and again, without walking the cache. */
+static kusto_token *reuse_last_token(kusto_client *c, int64_t now) {
+    unsigned long generation;
+    kusto_token *t = c->last_token, *copy;
+    if (!t || kusto_cache_generation(c->cache, &generation) != 0 || generation != c->last_generation) return NULL;
+    if (t->expires_on - now <= EXPIRY_MARGIN_SECONDS || (t->refresh_on && t->refresh_on <= now)) return NULL;
+    if ((copy = kusto_token_copy(t))) copy->from_cache = 1;
+    return copy;
+}
+
+static void remember_last_token(kusto_client *c, const kusto_token *t) {
+    kusto_token_free(c->last_token);
+    c->last_token = kusto_cache_generation(c->cache, &c->last_generation) == 0 ? kusto_token_copy(t) : NULL;
+}
+
+/* Under sign_in_lock: the cache, else renewal or sign-in. */
+static kusto_status find_or_renew(kusto_client *c, int64_t now, kusto_token **out, kusto_error **err) {
     sign_in_key k;
     kusto_token *cached = NULL;
     if (sign_in_key_init(&k, c) != 0) {
         sign_in_key_clear(&k);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
-    pthread_mutex_lock(&c->sign_in_lock);
-    int64_t now = kusto_now();
     kusto_status status = kusto_cache_find_token(c->cache, &k.key, now, EXPIRY_MARGIN_SECONDS, &cached, err);
     if (status == KUSTO_OK && cached && (!cached->refresh_on || cached->refresh_on > now)) {
         *out = cached;
@@ -332,12 +348,23 @@ static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_err
             status = KUSTO_OK;
         }
     }
-    pthread_mutex_unlock(&c->sign_in_lock);
     sign_in_key_clear(&k);
     kusto_token_free(cached);
     if (status == KUSTO_OK && (*out)->from_cache &&
         (kusto_token_set(&(*out)->resource, c->resource) || kusto_token_set(&(*out)->authority, c->authority.url)))
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    return status;
+}
+
+static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_error **err) {
+    pthread_mutex_lock(&c->sign_in_lock);
+    int64_t now = kusto_now();
+    kusto_status status = KUSTO_OK;
+    if (!(*out = reuse_last_token(c, now))) {
+        status = find_or_renew(c, now, out, err);
+        if (status == KUSTO_OK) remember_last_token(c, *out);
+    }
+    pthread_mutex_unlock(&c->sign_in_lock);
     if (status != KUSTO_OK) {
         kusto_token_free(*out);
         *out = NULL;

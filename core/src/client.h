@@ -27,6 +27,8 @@ struct kusto_client {
     kusto_prompts prompts;              /* callbacks of the flows that need a person */
     kusto_http *http;
     kusto_cache *cache;
+    kusto_token *last_token;            /* the token last handed out, under sign_in_lock ... */
+    unsigned long last_generation;      /* ... and the in-memory cache's generation then */
     pthread_mutex_t sign_in_lock;       /* one sign-in at a time: concurrent callers wait for its token */
     struct kusto_assertion_signer *assertion_signer; /* the application certificate, loaded at first sign-in */
     kusto_token_callback token_callback;               /* option; NULL when not given */

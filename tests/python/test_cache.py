@@ -186,3 +186,17 @@ def test_cache_option_values(emulator):
     with pytest.raises(kusto.Error) as info:
         kusto.Client(emulator.config["connection_string"], cache="disk")
     assert "'cache'" in str(info.value)
+
+
+def test_memory_cache_hits_end_when_the_cache_is_cleared(emulator):
+    """A client reuses the token it handed out last only while its in-memory cache is unchanged."""
+    config = emulator.config
+    emulator.reset()
+    client = kusto.Client(config["connection_string"], ca_file=config["ca_file"])
+    first = client.acquire_token()
+    assert [client.acquire_token()["from_cache"] for _ in range(3)] == [True, True, True]
+    client.clear_cache()
+    again = client.acquire_token()
+    assert again["from_cache"] is False and again["access_token"] != first["access_token"]
+    assert len(emulator.requests("/%s/oauth2/v2.0/token" % config["tenant"])) == 2
+    client.close()
