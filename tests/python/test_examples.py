@@ -14,7 +14,8 @@ from conftest import REPO
 
 FLOWS = ["application_secret", "application_certificate", "user_password", "on_behalf_of", "device_code",
          "interactive", "token_callback", "managed_identity", "workload_identity", "environment", "azure_cli"]
-LUA_FLOWS = ["application_secret", "application_certificate", "user_password", "token_callback", "managed_identity"]
+LUA_FLOWS = ["application_secret", "application_certificate", "user_password", "device_code", "interactive",
+             "token_callback", "managed_identity", "azure_cli"]
 ENV_NAMES = ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST",
              "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
              "IMDS_ENDPOINT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "KUSTO_EMULATOR_CONFIG"]
