@@ -1,4 +1,4 @@
-"""examples/signin.py and examples/signin.lua sign in every way they offer against the emulator and query."""
+"""examples/signin.py, signin.lua and signin.c sign in every way they offer against the emulator and query."""
 import json
 import os
 import shutil
@@ -16,6 +16,8 @@ FLOWS = ["application_secret", "application_certificate", "user_password", "on_b
          "interactive", "token_callback", "managed_identity", "workload_identity", "environment", "azure_cli"]
 LUA_FLOWS = ["application_secret", "application_certificate", "user_password", "device_code", "interactive",
              "token_callback", "managed_identity", "azure_cli"]
+C_FLOWS = ["application_secret", "application_certificate", "user_password", "managed_identity", "workload_identity",
+           "environment", "azure_cli"]
 ENV_NAMES = ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST",
              "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
              "IMDS_ENDPOINT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "KUSTO_EMULATOR_CONFIG"]
@@ -63,6 +65,26 @@ def test_lua_example_signs_in_and_queries(emulator, example_env, flow):
         pytest.skip("the Lua module is not built in .lua (./dev.sh builds it)")
     example_env["LUA_CPATH"] = lua_tree + "/?.so;;"
     out = run(["lua5.4", "examples/signin.lua", flow], example_env)
+    assert "row: %s 1\n" % flow in out
+    assert "token expires in " in out
+
+
+@pytest.fixture(scope="module")
+def c_example(tmp_path_factory):
+    library = os.path.join(REPO, "build", "libkusto.a")
+    if not shutil.which("cc") or not os.path.exists(library):
+        pytest.skip("build/libkusto.a is not built (make)")
+    binary = str(tmp_path_factory.mktemp("example") / "signin")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl", "libcjson", "openssl"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    subprocess.run(["cc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror", "-I" + REPO + "/core/include",
+                    os.path.join(REPO, "examples", "signin.c"), library, "-o", binary, *flags, "-lpthread"], check=True)
+    return binary
+
+
+@pytest.mark.parametrize("flow", C_FLOWS)
+def test_c_example_signs_in_and_queries(emulator, example_env, c_example, flow):
+    out = run([c_example, flow], example_env)
     assert "row: %s 1\n" % flow in out
     assert "token expires in " in out
 
