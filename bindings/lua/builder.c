@@ -32,6 +32,7 @@ typedef struct state {
     int raised;                  /* stack index where the row function's error is kept */
     int streaming;               /* the current table's rows go to on_row */
     int cancelled;               /* the row function returned false, or raised */
+    int cancel;                  /* stack index of the cancel function, 0 when none */
 } state;
 
 static int stop(state *s, const char *why)
@@ -293,6 +294,24 @@ static int on_partial_error(void *ud, const kusto_error *error)
     return 0;
 }
 
+/* Asks the cancel function while the call waits: true stops it; an error stops it and is raised again. */
+static int on_cancelled(void *ud)
+{
+    state *s = ud;
+    lua_State *L = s->L;
+    int stop;
+    if (!lua_checkstack(L, 2))
+        return 0;
+    lua_pushvalue(L, s->cancel);
+    if (lua_pcall(L, 0, 1, 0) != 0) {
+        lua_replace(L, s->raised);
+        return 1;
+    }
+    stop = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return stop;
+}
+
 static const kusto_builder lua_builder = {
     .begin_table = on_begin_table,
     .end_table = on_end_table,
@@ -318,9 +337,24 @@ static int push_list(lua_State *L, int owner, const char *field)
     return lua_gettop(L);
 }
 
-int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt, int on_row)
+int klua_push_cancel(lua_State *L, int index)
 {
+    if (!lua_istable(L, index)) {
+        lua_pushnil(L);
+        return 0;
+    }
+    lua_getfield(L, index, "cancel");
+    if (lua_isnil(L, -1))
+        return 0;
+    if (!lua_isfunction(L, -1))
+        luaL_error(L, "kusto: 'cancel' must be a function, not %s", luaL_typename(L, -1));
+    return lua_gettop(L);
+}
+
+int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
+             const kusto_request *req, int mgmt, int on_row, int cancel)
+{
+    kusto_builder builder = lua_builder;
     state s;
     kusto_error *err = NULL;
     kusto_status st;
@@ -329,6 +363,9 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
     memset(&s, 0, sizeof s);
     s.L = L;
     s.on_row = on_row;
+    s.cancel = cancel;
+    if (cancel)
+        builder.cancelled = on_cancelled;
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");
     lua_pushnil(L);
     s.raised = lua_gettop(L);
@@ -340,8 +377,8 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
     s.primary = push_list(L, result, "primary_results");
     s.errors = push_list(L, result, "errors");
 
-    st = mgmt ? kusto_client_mgmt(client, db, text, req, &lua_builder, &s, &err)
-              : kusto_client_query(client, db, text, req, &lua_builder, &s, &err);
+    st = mgmt ? kusto_client_mgmt(client, db, text, req, &builder, &s, &err)
+              : kusto_client_query(client, db, text, req, &builder, &s, &err);
     lua_settop(L, result);
     klua_box_free(L, frames_box);
     if (!lua_isnil(L, s.raised)) {

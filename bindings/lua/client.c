@@ -95,6 +95,9 @@ int klua_client_new(lua_State *L)
     klua_client *c;
 
     lua_settop(L, 2);
+    if (klua_push_cancel(L, 2))
+        return luaL_error(L, "kusto: 'cancel' belongs to a call: pass it in the properties of client:query");
+    lua_pop(L, 1);
     opts = klua_check_options(L, 2);
     c = lua_newuserdata(L, sizeof *c);
 
@@ -196,7 +199,7 @@ static int client_run(lua_State *L, int mgmt)
     const char *db = luaL_optstring(L, 2, NULL);
     const char *text = luaL_checkstring(L, 3);
     kusto_request *req = klua_check_request(L, 4);
-    int n = klua_run(L, c->client, db, text, req, mgmt, 0);
+    int n = klua_run(L, c->client, db, text, req, mgmt, 0, klua_push_cancel(L, 4));
     if (req)
         klua_box_free(L, 5);
     return n;
@@ -211,7 +214,7 @@ static int client_each_row(lua_State *L)
     const char *text = luaL_checkstring(L, 3);
     luaL_checktype(L, 4, LUA_TFUNCTION);
     kusto_request *req = klua_check_request(L, 5);
-    int n = klua_run(L, c->client, db, text, req, 0, 4);
+    int n = klua_run(L, c->client, db, text, req, 0, 4, klua_push_cancel(L, 5));
     if (req)
         klua_box_free(L, 6);
     return n;

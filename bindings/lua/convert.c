@@ -186,7 +186,7 @@ kusto_options *klua_check_options(lua_State *L, int index)
     while (lua_next(L, index)) {
         const char *name = check_key(L, -2, "option");
         if (strcmp(name, "properties") != 0 && strcmp(name, "token_callback") != 0 &&
-            !klua_is_prompt_option(name)) { /* see client.c */
+            strcmp(name, "cancel") != 0 && !klua_is_prompt_option(name)) { /* see client.c, builder.c */
             const char *value = push_text(L, -1, name);
             if (kusto_options_set(*opts, name, value) != KUSTO_OK)
                 luaL_error(L, "kusto: cannot set option '%s'", name);
@@ -280,7 +280,9 @@ kusto_request *klua_check_request(lua_State *L, int index)
     lua_pushnil(L);
     while (lua_next(L, index)) {
         int top = lua_gettop(L);
-        set_property(L, *req, check_key(L, -2, "property"), top);
+        const char *name = check_key(L, -2, "property");
+        if (strcmp(name, "cancel") != 0) /* a function for klua_run, not a property */
+            set_property(L, *req, name, top);
         lua_settop(L, top - 1);
     }
     return *req;

@@ -44,7 +44,7 @@ int klua_fail(lua_State *L, kusto_status status, const char *message);
 int klua_fail_with(lua_State *L, kusto_status status, kusto_error **err);
 
 /* kusto_options from an options table at `index` (nil/none: empty); pushes its box. Raises on a bad
-   key or value type. The "properties" entry is skipped. */
+   key or value type. The "properties" and "cancel" entries are skipped. */
 kusto_options *klua_check_options(lua_State *L, int index);
 /* 1 for "device_code_callback" and "browser_callback": functions a client keeps (client.c), not text. */
 int klua_is_prompt_option(const char *name);
@@ -57,9 +57,14 @@ void klua_push_token(lua_State *L, const kusto_token *token);
 /* Runs a query (`mgmt` 0) or control command (1) and returns its Lua results: the result table, or
    nil and an error (with .result on KUSTO_E_PARTIAL). `on_row`: 0, or the stack index of a function
    called as f(row, table) for each row of a primary table as it arrives (the row is then not kept);
-   f returning false cancels the query; an error raised by f is raised again once the call has ended. */
+   f returning false cancels the query; an error raised by f is raised again once the call has ended.
+   `cancel`: 0, or the stack index of a function asked (no arguments) while the call waits for the
+   network or to retry; a true answer stops it with KUSTO_E_CANCELLED, an error it raises is raised again. */
 int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt, int on_row);
+             const kusto_request *req, int mgmt, int on_row, int cancel);
+/* Pushes the "cancel" entry of the table at `index` (nil when absent or not a table) and returns its
+   stack index, or 0 when it is nil. Raises when it is not a function. */
+int klua_push_cancel(lua_State *L, int index);
 
 /* When the options table at `index` has token_callback (a function), hands it to the core through `opts` and
    pushes the userdata that keeps it alive (the caller keeps that as long as the core may call it); returns 1.

@@ -46,7 +46,7 @@ static int run_once(lua_State *L, int mgmt)
     kusto_client **client;
     kusto_error *err = NULL;
     kusto_status st;
-    int n;
+    int n, cancel;
 
     lua_settop(L, 4);
     opts = klua_check_options(L, 4);                         /* 5: options box */
@@ -59,10 +59,11 @@ static int run_once(lua_State *L, int mgmt)
         return luaL_error(L, "kusto: opts.properties must be a table, not %s", luaL_typename(L, 7));
     req = klua_check_request(L, 7);                          /* 8: request box or nil */
     client = (kusto_client **)klua_box(L, free_client);      /* 9: client box */
+    cancel = klua_push_cancel(L, 4);                         /* 10: opts.cancel or nil */
     st = kusto_client_new(client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
-    n = klua_run(L, *client, db, text, req, mgmt, 0);
+    n = klua_run(L, *client, db, text, req, mgmt, 0, cancel);
     klua_box_free(L, 9);
     return n;
 }

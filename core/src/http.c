@@ -274,7 +274,10 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
     ERR_clear_error();
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
     free_headers(headers);
-    return_handle(http, curl);
+    /* libcurl may keep the connection of a transfer stopped while the answer was awaited, and send the
+       next request behind that answer: only a handle whose transfer ended well goes back to the pool. */
+    if (rc == CURLE_OK) return_handle(http, curl);
+    else curl_easy_cleanup(curl);
     if (t.sink_status != KUSTO_OK) return t.sink_status;
     if (rc != CURLE_OK) {
         resp->transient = is_transient(rc);

@@ -94,6 +94,38 @@ function helper.query_body(record)
    return type(record.body) == "table" and record.body or nil
 end
 
+-- Calls the emulator's control API (see bindings/python/kusto/emulator/control.py) with curl, as Lua has no
+-- HTTPS client of its own; returns the decoded answer, raises when curl fails or the emulator answers an error.
+local function control(method, path, body)
+   local cfg = helper.config()
+   local request = os.tmpname()
+   local f = assert(io.open(request, "wb"))
+   f:write(body and cjson.encode(body) or "")
+   f:close()
+   local pipe = assert(io.popen(string.format(
+      "curl -sS --fail --noproxy '*' --cacert '%s' -X %s -H 'Content-Type: application/json' %s '%s%s'",
+      cfg.ca_file, method, body and ("--data-binary @" .. request) or "", cfg.control, path)))
+   local answer = pipe:read("*a")
+   local ok, how, code = pipe:close()
+   os.remove(request)
+   assert(ok, string.format("curl %s %s failed (%s %s)", method, path, tostring(how), tostring(code)))
+   return cjson.decode(answer)
+end
+
+-- Arms an emulator fault: {path =, status =, body =, headers =, delay =, truncate_after =, count =}.
+function helper.fault(spec)
+   return control("POST", "/faults", spec)
+end
+
+-- The faults still armed, as the emulator describes them ({path =, count = <left>, ...}).
+function helper.faults()
+   return control("GET", "/faults")
+end
+
+function helper.clear_faults()
+   control("DELETE", "/faults")
+end
+
 -- Runs a query on the emulator; raises "kusto: <message>" on failure.
 function helper.query(csl, properties)
    local kusto = require "kusto"
