@@ -93,7 +93,7 @@ text = open(sys.argv[1], errors="replace").read()
 passed = failed = 0
 for p, f in re.findall(r"^C: (\d+) passed, (\d+) failed$", text, re.M):
     passed, failed = passed + int(p), failed + int(f)
-for line in re.findall(r"^=*\s*(?:\d+ \w+(?:, )?)+ in [\d.]+s\s*=*$", text, re.M):
+for line in re.findall(r"^=*\s*(?:\d+ \w+(?:, )?)+ in [\d.]+s(?: \([\d:]+\))?\s*=*$", text, re.M):
     counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (\w+)", line))
     passed += counts.get("passed", 0)
     failed += counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0)
