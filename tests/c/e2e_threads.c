@@ -8,39 +8,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "e2e.h"
 #include "kusto.h"
 
 #define THREADS 8
 #define QUERIES_PER_THREAD 6
-
-static cJSON *config;
-
-static char *read_file(const char *path) {
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = calloc(1, (size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) text[0] = '\0';
-    fclose(f);
-    return text;
-}
-
-static const char *cfg(const char *key) { return cJSON_GetStringValue(cJSON_GetObjectItem(config, key)); }
-
-static int requests_to(const char *prefix) {
-    char *log = read_file(getenv("KUSTO_EMULATOR_LOG"));
-    int count = 0;
-    for (char *line = log ? strtok(log, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-        cJSON *record = cJSON_Parse(line);
-        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(record, "path"));
-        if (path && strncmp(path, prefix, strlen(prefix)) == 0) count++;
-        cJSON_Delete(record);
-    }
-    free(log);
-    return count;
-}
 
 typedef struct worker {
     kusto_client *client;
@@ -99,13 +71,7 @@ static void test_eight_threads_share_one_client(void) {
 }
 
 int main(void) {
-    char *text = read_file(getenv("KUSTO_EMULATOR_CONFIG"));
-    config = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!config) {
-        fprintf(stderr, "KUSTO_EMULATOR_CONFIG must name the emulator's configuration file\n");
-        return 2;
-    }
+    if (load_config()) return 2;
     test_eight_threads_share_one_client();
     cJSON_Delete(config);
     CHECK_DONE();
