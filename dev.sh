@@ -123,9 +123,9 @@ run_suites() {
     say "Fuzzing (libFuzzer, 20 s per target; longer: make fuzz FUZZ_SECONDS=3600)"
     make -s fuzz
     install_python_package
+    install_lua_module   # before pytest: tests/python/test_examples.py runs the Lua examples too
     say "Python tests (pytest, against the emulator)"
     (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
-    install_lua_module
     start_emulator
     say "C end-to-end tests against the emulator, and the example linked through pkg-config"
     make -s check-e2e
