@@ -97,3 +97,21 @@ def emulator():
             if os.path.exists(request_log_path):
                 os.remove(request_log_path)
             os.rmdir(workdir)
+
+
+@pytest.fixture
+def clean_emulator(emulator):
+    """An empty request log, no fault armed and default settings before and after the test. Modules that want
+    it say `pytestmark = pytest.mark.usefixtures("clean_emulator")`."""
+    emulator.reset()
+    yield
+    emulator.reset()
+
+
+@pytest.fixture
+def client(emulator):
+    """A client of the emulator's application (secret), closed after the test."""
+    import kusto
+    config = emulator.config
+    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"]) as c:
+        yield c

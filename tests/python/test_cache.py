@@ -11,9 +11,7 @@ import requests
 import kusto
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 @pytest.fixture

@@ -15,9 +15,7 @@ def cli():
     return BINARY
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def run(cli, emulator, *args, stdin=None, env_cs=True, ca=True):

@@ -1,5 +1,4 @@
 """Sign-in with what the environment provides: managed identity, workload identity, environment variables, Azure CLI."""
-import json
 import os
 import stat
 import time

@@ -7,10 +7,7 @@ import pytest
 import kusto
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    """Each test starts with an empty request log and no fault armed (the emulator is per session)."""
-    emulator.reset()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def options(config, **extra):

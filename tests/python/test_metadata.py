@@ -9,11 +9,7 @@ import kusto
 METADATA = "/v1/rest/auth/metadata"
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
-    yield
-    emulator.reset()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def app_connection_string(config, authority_id):

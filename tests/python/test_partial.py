@@ -9,16 +9,7 @@ import kusto
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
-
-
-@pytest.fixture
-def client(emulator):
-    config = emulator.config
-    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"]) as c:
-        yield c
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 DEFERRED = {"truncationmaxrecords": 7, "deferpartialqueryfailures": True}

@@ -14,17 +14,7 @@ import kusto
 UTC = dt.timezone.utc
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    """Each test starts with an empty request log and no fault armed (the emulator is per session)."""
-    emulator.reset()
-
-
-@pytest.fixture
-def client(emulator):
-    config = emulator.config
-    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"]) as c:
-        yield c
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def single_row(result):

@@ -15,9 +15,7 @@ QUERY = "/v2/rest/query"
 MGMT = "/v1/rest/mgmt"
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def options(config, **extra):

@@ -7,9 +7,7 @@ SECRET = "canary-SECRET-7f3a9e"
 TOKEN = "canary-TOKEN-b41d2c"
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def shown(e):

@@ -12,9 +12,7 @@ import kusto
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def options(config, **extra):

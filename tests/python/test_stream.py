@@ -9,16 +9,7 @@ import pytest
 import kusto
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
-
-
-@pytest.fixture
-def client(emulator):
-    config = emulator.config
-    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"]) as c:
-        yield c
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 TYPED = ('print l=long(5), r=real(2.5), s="x", d=datetime(2024-01-02 03:04:05), t=timespan(1.02:03:04), '
