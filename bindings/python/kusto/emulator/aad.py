@@ -97,6 +97,7 @@ class AzureAD:
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$"), "token"),
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/token$"), "token_v1"),
         (re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$"), "openid_configuration"),
+        (re.compile(r"^/(?P<tenant>[^/]+)/\.well-known/openid-configuration$"), "openid_configuration_v1"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/instance$"), "instance_discovery"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/(?:v2\.0/)?keys$"), "keys"),
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/devicecode$"), "devicecode"),
@@ -145,28 +146,38 @@ class AzureAD:
     # --- discovery --------------------------------------------------------------------------------------
 
     def openid_configuration(self, request, tenant):
+        return self._openid_configuration(request, tenant, "/v2.0")
+
+    def openid_configuration_v1(self, request, tenant):
+        """Azure AD v1's document: endpoints without "/v2.0", the sts.windows.net-style issuer."""
+        return self._openid_configuration(request, tenant, "")
+
+    def _openid_configuration(self, request, tenant, version):
         tid = self.directory.resolve(tenant)
         if tid is None:
             return self._unknown_tenant(request, tenant)
         base = "%s/%s" % (self.directory.base_url, tenant if tid in MULTI_TENANT else tid)
+        oauth2 = base + "/oauth2" + version
+        issuer_tid = "{tenantid}" if tid in MULTI_TENANT else tid
+        issuer = self.directory.issuer(issuer_tid) if version else "%s/%s/" % (self.directory.base_url, issuer_tid)
         return json_response(200, {
-            "token_endpoint": base + "/oauth2/v2.0/token",
+            "token_endpoint": oauth2 + "/token",
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
                                                       "client_secret_basic"],
-            "jwks_uri": base + "/discovery/v2.0/keys",
+            "jwks_uri": base + "/discovery%s/keys" % version,
             "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": self.directory.issuer("{tenantid}" if tid in MULTI_TENANT else tid),
+            "issuer": issuer,
             "request_uri_parameter_supported": False,
             "userinfo_endpoint": self.directory.base_url + "/oidc/userinfo",
-            "authorization_endpoint": base + "/oauth2/v2.0/authorize",
-            "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
+            "authorization_endpoint": oauth2 + "/authorize",
+            "device_authorization_endpoint": oauth2 + "/devicecode",
             "http_logout_supported": True,
             "frontchannel_logout_supported": True,
-            "end_session_endpoint": base + "/oauth2/v2.0/logout",
+            "end_session_endpoint": oauth2 + "/logout",
             "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
                                  "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time",
                                  "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash",
