@@ -575,18 +575,26 @@ class AzureAD:
         if device.declined:
             return self.error(request, 400, "authorization_declined", 65004,
                               "User declined to consent to access the app.")
+        if device.slow_downs > 0:
+            device.slow_downs -= 1
+            device.interval += 5
+            device.last_poll = now
+            return self._slow_down_error(request, device)
         if device.user is None:
             too_fast = device.last_poll is not None and now - device.last_poll < device.interval - 0.5
             device.last_poll = now
             if too_fast:
-                return self.error(request, 400, "slow_down", 70016,
-                                  "OAuth 2.0 device flow error. Polling faster than the interval of %d s."
-                                  % device.interval)
+                return self._slow_down_error(request, device)
             return self.error(request, 400, "authorization_pending", 70016,
                               "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
         with self.pending.lock:
             self.pending.devices.pop(code, None)      # one token per approval
         return self._issue_for_user(request, tid, device.client_id, device.user, device.scope)
+
+    def _slow_down_error(self, request, device):
+        # Azure AD files every "keep polling" answer under AADSTS70016, slow_down included.
+        return self.error(request, 400, "slow_down", 70016,
+                          "OAuth 2.0 device flow error. Polling faster than the interval of %d s." % device.interval)
 
     def _issue_for_user(self, request, tid, client_id, user, scope, nonce=None):
         resource, failure = self._resource(request, scope, user_flow=True)
@@ -689,6 +697,7 @@ class AzureAD:
 
     def control_routes(self):
         return {("POST", "/device/approve"): self._approve, ("POST", "/device/decline"): self._decline,
+                ("POST", "/device/slow_down"): self._slow_down,
                 ("GET", "/device"): self._devices, ("POST", "/interactive"): self._interactive}
 
     def _approve(self, request):
@@ -709,6 +718,16 @@ class AzureAD:
             return json_response(404, {"error": "no pending device code %r" % spec.get("user_code")})
         device.declined = True
         return json_response(200, {"declined": device.user_code})
+
+    def _slow_down(self, request):
+        """The next polls ({"count": n}, default 1) of that device code answer slow_down, as a throttled Azure AD
+        would; the code's interval grows by 5 s each time (RFC 8628 3.5), so faster polls answer slow_down too."""
+        spec = request.json() or {}
+        device = self.pending.device_by_user_code(spec.get("user_code"))
+        if device is None:
+            return json_response(404, {"error": "no pending device code %r" % spec.get("user_code")})
+        device.slow_downs = int(spec.get("count", 1))
+        return json_response(200, {"slow_down": device.user_code, "count": device.slow_downs})
 
     def _devices(self, request):
         with self.pending.lock:
