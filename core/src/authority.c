@@ -135,16 +135,28 @@ kusto_status kusto_authority_from_login(kusto_authority *out, const char *login_
     return status;
 }
 
-char *kusto_authority_token_endpoint(const kusto_authority *a) {
+/* `discovered` when OpenID Connect discovery gave it, else "{url}{suffix}". */
+static char *endpoint_or(const kusto_authority *a, const char *discovered, const char *suffix) {
+    if (discovered) return kusto_strdup(discovered);
     kusto_buf b = {0};
-    if (!a || !a->url || kusto_buf_printf(&b, "%s/oauth2/v2.0/token", a->url)) return NULL;
+    if (!a || !a->url || kusto_buf_printf(&b, "%s%s", a->url, suffix)) return NULL;
     return kusto_buf_take(&b);
 }
 
+char *kusto_authority_token_endpoint(const kusto_authority *a) {
+    return endpoint_or(a, a ? a->token_endpoint : NULL, "/oauth2/v2.0/token");
+}
+
 char *kusto_authority_token_endpoint_v1(const kusto_authority *a) {
-    kusto_buf b = {0};
-    if (!a || !a->url || kusto_buf_printf(&b, "%s/oauth2/token", a->url)) return NULL;
-    return kusto_buf_take(&b);
+    return endpoint_or(a, a ? a->token_endpoint : NULL, "/oauth2/token");
+}
+
+char *kusto_authority_devicecode_endpoint(const kusto_authority *a) {
+    return endpoint_or(a, a ? a->device_authorization_endpoint : NULL, "/oauth2/v2.0/devicecode");
+}
+
+char *kusto_authority_authorize_endpoint(const kusto_authority *a) {
+    return endpoint_or(a, a ? a->authorization_endpoint : NULL, "/oauth2/v2.0/authorize");
 }
 
 void kusto_authority_clear(kusto_authority *a) {
@@ -152,6 +164,9 @@ void kusto_authority_clear(kusto_authority *a) {
     free(a->url);
     free(a->login_endpoint);
     free(a->tenant);
+    free(a->token_endpoint);
+    free(a->authorization_endpoint);
+    free(a->device_authorization_endpoint);
     memset(a, 0, sizeof *a);
 }
 

@@ -11,6 +11,10 @@ typedef struct kusto_authority {
     char *url;            /* "https://login.microsoftonline.com/contoso.com", no trailing '/' */
     char *login_endpoint; /* "https://login.microsoftonline.com" (scheme://host[:port]) */
     char *tenant;         /* "contoso.com", a GUID, "common", "organizations" */
+    /* From OpenID Connect discovery (oidc.h) for hosts that are not well known; NULL: built from url. */
+    char *token_endpoint;
+    char *authorization_endpoint;
+    char *device_authorization_endpoint;
 } kusto_authority;
 
 /*
@@ -28,10 +32,15 @@ int kusto_authority_given(const char *authority_url, const char *authority_id);
 /* `login_endpoint` (from cloud metadata) + "/" + tenant (`authority_id`, default organizations). */
 kusto_status kusto_authority_from_login(kusto_authority *out, const char *login_endpoint, const char *authority_id,
                                         kusto_error **err);
-/* "{url}/oauth2/v2.0/token"; caller frees. */
+/* The discovered token endpoint, else "{url}/oauth2/v2.0/token"; caller frees. */
 char *kusto_authority_token_endpoint(const kusto_authority *a);
-/* "{url}/oauth2/token" (Azure AD v1); caller frees. */
+/* The discovered token endpoint (discovery read the v1 document), else "{url}/oauth2/token" (Azure AD v1);
+   caller frees. */
 char *kusto_authority_token_endpoint_v1(const kusto_authority *a);
+/* The discovered endpoints, else "{url}/oauth2/v2.0/devicecode" and "{url}/oauth2/v2.0/authorize";
+   caller frees. */
+char *kusto_authority_devicecode_endpoint(const kusto_authority *a);
+char *kusto_authority_authorize_endpoint(const kusto_authority *a);
 void kusto_authority_clear(kusto_authority *a);
 
 /* The token resource for a cluster URL: "scheme://host" without port, path or trailing '/'; caller

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "flows/assertion.h"
 #include "flows/flows.h"
+#include "oidc.h"
 #include "options.h"
 #include "signin.h"
 #include "token.h"
@@ -389,6 +390,14 @@ static kusto_status adopt_login_endpoint(kusto_client *c, const char *login_endp
     return status;
 }
 
+/* An authority on a host that is not one of Microsoft's well-known ones says where its endpoints are (OpenID
+   Connect discovery, as MSAL does): asked once the authority is final, before any credential is sent. */
+static kusto_status discover_endpoints(kusto_client *c, kusto_error **err) {
+    if (!kusto_signin_uses_authority(c->signin) || kusto_login_host_is_well_known(c->authority.login_endpoint))
+        return KUSTO_OK;
+    return kusto_oidc_discover(&c->authority, c->http, kusto_signin_context(c).aad_v1, err);
+}
+
 /* The trusted check, then (only for a trusted cluster: its answer picks the resource and may pick the
    login endpoint) the cluster's cloud metadata. Tokens the caller brings need no resource. */
 static kusto_status resolve_cloud(kusto_client *c, kusto_error **err) {
@@ -408,7 +417,7 @@ static kusto_status resolve_cloud(kusto_client *c, kusto_error **err) {
         cloud.resource = NULL;
     }
     kusto_cloud_info_clear(&cloud);
-    return status;
+    return status == KUSTO_OK ? discover_endpoints(c, err) : status;
 }
 
 /* Once per client: later calls find the cloud decided (failures are retried). */

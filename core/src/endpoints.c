@@ -176,3 +176,8 @@ kusto_status kusto_endpoint_check(const char *url, const char *login_endpoint, c
 kusto_status kusto_endpoint_check_any_cloud(const char *url, const char *extra_hosts, kusto_error **err) {
     return check(url, NULL, extra_hosts, err);
 }
+
+int kusto_endpoint_login_is_known(const char *login_endpoint) {
+    if (pthread_once(&allow_list_once, allow_list_load) != 0 || !allow_list.tree) return 0;
+    return cloud_for_login(login_endpoint) != NULL;
+}

@@ -24,4 +24,7 @@ kusto_status kusto_endpoint_check(const char *url, const char *login_endpoint, c
    for its cloud metadata, whose login endpoint then decides (kusto_endpoint_check). Makes no request. */
 kusto_status kusto_endpoint_check_any_cloud(const char *url, const char *extra_hosts, kusto_error **err);
 
+/* 1 when `login_endpoint` is the login endpoint of a cloud in the list (or one of its aliases). */
+int kusto_endpoint_login_is_known(const char *login_endpoint);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "retry.h"
 #include "url.h"
 
 #define METADATA_PATH "/v1/rest/auth/metadata"
@@ -148,7 +149,7 @@ static kusto_status fetch(kusto_http *http, const char *origin, kusto_cloud_info
     const char *headers[] = {"Accept: application/json", "x-client-sku: libkusto", NULL};
     kusto_http_request req = {"GET", url.data, headers, NULL, 0, KUSTO_METADATA_TIMEOUT_MS, NULL, NULL, NULL, NULL};
     kusto_http_response resp;
-    kusto_status status = kusto_http_send(http, &req, &resp, err);
+    kusto_status status = kusto_http_send_retrying(http, &req, &resp, err);
     if (status == KUSTO_OK && resp.status == 404)
         status = kusto_cloud_info_default(out, err);
     else if (status == KUSTO_OK && resp.status == 200)

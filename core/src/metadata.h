@@ -34,7 +34,7 @@ void kusto_metadata_cache_free(kusto_metadata_cache *cache);
 
 /*
  * The cloud of `cluster_url` (a copy in *out). Fetched once under the cache's lock, so concurrent first
- * callers share one request; a 404 caches the default cloud; other failures are not cached (the next
+ * callers share one request, retried as token requests are (retry.h: 429, 5xx, transient failures); a 404 caches the default cloud; other failures are not cached (the next
  * call asks again): KUSTO_E_NETWORK/TIMEOUT, KUSTO_E_SERVICE for another status, KUSTO_E_PROTOCOL for
  * a bad body. The caller must have checked that the cluster is trusted: its answer picks the resource.
  */

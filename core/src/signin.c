@@ -209,6 +209,14 @@ static const kusto_signin_method methods[] = {
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)
 
+int kusto_signin_uses_authority(const kusto_signin_method *m) {
+    static const char *const elsewhere[] = {"managed_identity", "workload_identity", "environment", "azure_cli"};
+    if (!m->cached) return 0;
+    for (size_t i = 0; i < sizeof elsewhere / sizeof *elsewhere; i++)
+        if (strcmp(m->name, elsewhere[i]) == 0) return 0;
+    return 1;
+}
+
 static kusto_status choose_by_name(const kusto_client *c, const char *name, const kusto_signin_method **out,
                                    kusto_error **err) {
     for (size_t i = 0; i < METHOD_COUNT; i++) {

@@ -26,6 +26,10 @@ struct kusto_signin_method {
    an unknown "sign_in" value; KUSTO_E_UNSUPPORTED when sign-in is asked for but no method applies. */
 kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);
 
+/* 1 when the method sends credentials to the client's authority (not managed identity, the Azure CLI, or
+   the environment flows, which have their own): that authority's endpoints are then discovered first. */
+int kusto_signin_uses_authority(const kusto_signin_method *method);
+
 /* What a flow needs from the client. */
 kusto_flow_context kusto_signin_context(kusto_client *client);
 

@@ -369,3 +369,69 @@ def test_user_id_restricts_the_cache_to_that_user(emulator, fast_device_codes, t
         token = c.acquire_token()
         assert token["from_cache"] is True and claims_of(token["access_token"])["oid"] == alice["oid"]
     assert len(shown) == 2
+
+
+def test_device_code_slow_down_adds_five_seconds_to_the_interval(emulator, fast_device_codes):
+    """The emulator answers the first poll with slow_down (as a throttled Azure AD does): the next poll comes
+    interval + 5 s later (RFC 8628 3.5, MSAL's behaviour), then the sign-in completes."""
+    config = emulator.config
+    bob = config["users"][1]["username"]
+
+    def prompt(info):
+        control(emulator, "/device/slow_down", {"user_code": info["user_code"]})
+        control(emulator, "/device/approve", {"user_code": info["user_code"], "user": bob})
+
+    token = kusto.acquire_token(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                                device_code_callback=prompt)
+    assert claims_of(token["access_token"])["preferred_username"] == bob
+    slowed, granted = token_requests(emulator)
+    assert slowed["status"] == 400 and slowed["aad_error"] == "AADSTS70016"
+    assert granted["status"] == 200
+    [initiation] = emulator.requests("/%s/oauth2/v2.0/devicecode" % config["tenant"])
+    assert 0.9 <= slowed["time"] - initiation["time"] < 2.5                # the code's interval: 1 s
+    assert 5.9 <= granted["time"] - slowed["time"] < 7.5                  # 1 s + 5 s
+
+
+def test_emulator_device_code_errors_are_shaped_like_azure_ads(emulator, fast_device_codes):
+    """What Azure AD sends to a device-code poll: HTTP 400, {error, error_description "AADSTSnnnnn: ...\\r\\n
+    Trace ID: ...\\r\\nCorrelation ID: ...\\r\\nTimestamp: ...", error_codes, timestamp, trace_id, correlation_id,
+    error_uri}; correlation_id echoes client-request-id."""
+    config = emulator.config
+    tenant_url = "%s/%s/oauth2/v2.0" % (config["login_endpoint"], config["tenant"])
+    started = emulator._http.post(tenant_url + "/devicecode", data={
+        "client_id": KUSTO_CLIENT_ID, "scope": config["resource"] + USER_SCOPE_TAIL}).json()
+
+    def poll(**headers):
+        return emulator._http.post(tenant_url + "/token", headers=headers, data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "client_id": KUSTO_CLIENT_ID,
+            "device_code": started["device_code"]})
+
+    answers = [poll(**{"client-request-id": "6f1c4a38-0a8e-4a55-9d0b-3e0e7b6c2a11"})]
+    control(emulator, "/device/slow_down", {"user_code": started["user_code"]})
+    answers.append(poll())
+    control(emulator, "/device/decline", {"user_code": started["user_code"]})
+    answers.append(poll())
+    expected = [("authorization_pending", 70016), ("slow_down", 70016), ("authorization_declined", 65004)]
+    for answer, (error, code) in zip(answers, expected):
+        body = answer.json()
+        assert answer.status_code == 400 and body["error"] == error and body["error_codes"] == [code]
+        assert body["error_description"].startswith("AADSTS%d: " % code)
+        assert "\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s" % (
+            body["trace_id"], body["correlation_id"], body["timestamp"]) in body["error_description"]
+        assert body["error_uri"].endswith("/error?code=%d" % code)
+    assert answers[0].json()["correlation_id"] == "6f1c4a38-0a8e-4a55-9d0b-3e0e7b6c2a11"
+
+
+def test_emulator_expired_device_code_answers_expired_token(emulator, fast_device_codes):
+    config = emulator.config
+    emulator.settings(device_code_lifetime=1)
+    tenant_url = "%s/%s/oauth2/v2.0" % (config["login_endpoint"], config["tenant"])
+    started = emulator._http.post(tenant_url + "/devicecode", data={
+        "client_id": KUSTO_CLIENT_ID, "scope": config["resource"] + USER_SCOPE_TAIL}).json()
+    time.sleep(1.2)
+    answer = emulator._http.post(tenant_url + "/token", data={
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "client_id": KUSTO_CLIENT_ID,
+        "device_code": started["device_code"]})
+    body = answer.json()
+    assert answer.status_code == 400 and body["error"] == "expired_token" and body["error_codes"] == [70019]
+    assert body["error_description"].startswith("AADSTS70019: Verification code expired.")

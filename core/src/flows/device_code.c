@@ -69,21 +69,21 @@ static kusto_status read_device_code(const kusto_flow_context *ctx, const kusto_
 
 static kusto_status initiate(const kusto_flow_context *ctx, const char *client_id, const char *scope, device_code *d,
                              kusto_error **err) {
-    kusto_buf form = {0}, url = {0};
-    int failed = kusto_buf_puts(&form, "client_id=") || kusto_buf_form_encode(&form, client_id) ||
-                 kusto_buf_puts(&form, "&scope=") || kusto_buf_form_encode(&form, scope) ||
-                 kusto_buf_printf(&url, "%s/oauth2/v2.0/devicecode", ctx->authority->url);
+    kusto_buf form = {0};
+    char *url = kusto_authority_devicecode_endpoint(ctx->authority);
+    int failed = !url || kusto_buf_puts(&form, "client_id=") || kusto_buf_form_encode(&form, client_id) ||
+                 kusto_buf_puts(&form, "&scope=") || kusto_buf_form_encode(&form, scope);
     if (failed) {
         kusto_buf_wipe(&form);
-        kusto_buf_free(&url);
+        free(url);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
-    kusto_status status = kusto_aad_post(ctx, url.data, &form, ctx->timeout_ms, &resp, err);
+    kusto_status status = kusto_aad_post(ctx, url, &form, ctx->timeout_ms, &resp, err);
     if (status == KUSTO_OK) status = read_device_code(ctx, &resp, requested_at, d, err);
     kusto_buf_wipe(&resp.body);
-    kusto_buf_free(&url);
+    free(url);
     return status;
 }
 

@@ -30,14 +30,16 @@ static kusto_status attempt_init(attempt *a, const kusto_flow_context *ctx, int 
 
 static char *authorize_url(const kusto_flow_context *ctx, const char *client_id, const attempt *a) {
     char *challenge = kusto_pkce_challenge(a->verifier);
+    char *endpoint = kusto_authority_authorize_endpoint(ctx->authority);
     kusto_buf url = {0};
-    int failed = !challenge || kusto_buf_printf(&url, "%s/oauth2/v2.0/authorize?client_id=", ctx->authority->url) ||
+    int failed = !challenge || !endpoint || kusto_buf_printf(&url, "%s%cclient_id=", endpoint, strchr(endpoint, '?') ? '&' : '?') ||
                  kusto_buf_form_encode(&url, client_id) || kusto_buf_puts(&url, "&response_type=code&redirect_uri=") ||
                  kusto_buf_form_encode(&url, a->redirect_uri) || kusto_buf_puts(&url, "&scope=") ||
                  kusto_buf_form_encode(&url, a->scope) || kusto_buf_printf(&url, "&state=%s&code_challenge=%s",
                                                                            a->state, challenge) ||
                  kusto_buf_printf(&url, "&code_challenge_method=S256&nonce=%s&client_info=1", a->nonce);
     free(challenge);
+    free(endpoint);
     if (failed) kusto_buf_free(&url);
     return kusto_buf_take(&url);
 }

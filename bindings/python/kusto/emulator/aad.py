@@ -97,6 +97,7 @@ class AzureAD:
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$"), "token"),
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/token$"), "token_v1"),
         (re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$"), "openid_configuration"),
+        (re.compile(r"^/(?P<tenant>[^/]+)/\.well-known/openid-configuration$"), "openid_configuration_v1"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/instance$"), "instance_discovery"),
         (re.compile(r"^/(?P<tenant>[^/]+)/discovery/(?:v2\.0/)?keys$"), "keys"),
         (re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/devicecode$"), "devicecode"),
@@ -145,28 +146,38 @@ class AzureAD:
     # --- discovery --------------------------------------------------------------------------------------
 
     def openid_configuration(self, request, tenant):
+        return self._openid_configuration(request, tenant, "/v2.0")
+
+    def openid_configuration_v1(self, request, tenant):
+        """Azure AD v1's document: endpoints without "/v2.0", the sts.windows.net-style issuer."""
+        return self._openid_configuration(request, tenant, "")
+
+    def _openid_configuration(self, request, tenant, version):
         tid = self.directory.resolve(tenant)
         if tid is None:
             return self._unknown_tenant(request, tenant)
         base = "%s/%s" % (self.directory.base_url, tenant if tid in MULTI_TENANT else tid)
+        oauth2 = base + "/oauth2" + version
+        issuer_tid = "{tenantid}" if tid in MULTI_TENANT else tid
+        issuer = self.directory.issuer(issuer_tid) if version else "%s/%s/" % (self.directory.base_url, issuer_tid)
         return json_response(200, {
-            "token_endpoint": base + "/oauth2/v2.0/token",
+            "token_endpoint": oauth2 + "/token",
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
                                                       "client_secret_basic"],
-            "jwks_uri": base + "/discovery/v2.0/keys",
+            "jwks_uri": base + "/discovery%s/keys" % version,
             "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": self.directory.issuer("{tenantid}" if tid in MULTI_TENANT else tid),
+            "issuer": issuer,
             "request_uri_parameter_supported": False,
             "userinfo_endpoint": self.directory.base_url + "/oidc/userinfo",
-            "authorization_endpoint": base + "/oauth2/v2.0/authorize",
-            "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
+            "authorization_endpoint": oauth2 + "/authorize",
+            "device_authorization_endpoint": oauth2 + "/devicecode",
             "http_logout_supported": True,
             "frontchannel_logout_supported": True,
-            "end_session_endpoint": base + "/oauth2/v2.0/logout",
+            "end_session_endpoint": oauth2 + "/logout",
             "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
                                  "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time",
                                  "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash",
@@ -564,18 +575,26 @@ class AzureAD:
         if device.declined:
             return self.error(request, 400, "authorization_declined", 65004,
                               "User declined to consent to access the app.")
+        if device.slow_downs > 0:
+            device.slow_downs -= 1
+            device.interval += 5
+            device.last_poll = now
+            return self._slow_down_error(request, device)
         if device.user is None:
             too_fast = device.last_poll is not None and now - device.last_poll < device.interval - 0.5
             device.last_poll = now
             if too_fast:
-                return self.error(request, 400, "slow_down", 70016,
-                                  "OAuth 2.0 device flow error. Polling faster than the interval of %d s."
-                                  % device.interval)
+                return self._slow_down_error(request, device)
             return self.error(request, 400, "authorization_pending", 70016,
                               "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
         with self.pending.lock:
             self.pending.devices.pop(code, None)      # one token per approval
         return self._issue_for_user(request, tid, device.client_id, device.user, device.scope)
+
+    def _slow_down_error(self, request, device):
+        # Azure AD files every "keep polling" answer under AADSTS70016, slow_down included.
+        return self.error(request, 400, "slow_down", 70016,
+                          "OAuth 2.0 device flow error. Polling faster than the interval of %d s." % device.interval)
 
     def _issue_for_user(self, request, tid, client_id, user, scope, nonce=None):
         resource, failure = self._resource(request, scope, user_flow=True)
@@ -678,6 +697,7 @@ class AzureAD:
 
     def control_routes(self):
         return {("POST", "/device/approve"): self._approve, ("POST", "/device/decline"): self._decline,
+                ("POST", "/device/slow_down"): self._slow_down,
                 ("GET", "/device"): self._devices, ("POST", "/interactive"): self._interactive}
 
     def _approve(self, request):
@@ -698,6 +718,16 @@ class AzureAD:
             return json_response(404, {"error": "no pending device code %r" % spec.get("user_code")})
         device.declined = True
         return json_response(200, {"declined": device.user_code})
+
+    def _slow_down(self, request):
+        """The next polls ({"count": n}, default 1) of that device code answer slow_down, as a throttled Azure AD
+        would; the code's interval grows by 5 s each time (RFC 8628 3.5), so faster polls answer slow_down too."""
+        spec = request.json() or {}
+        device = self.pending.device_by_user_code(spec.get("user_code"))
+        if device is None:
+            return json_response(404, {"error": "no pending device code %r" % spec.get("user_code")})
+        device.slow_downs = int(spec.get("count", 1))
+        return json_response(200, {"slow_down": device.user_code, "count": device.slow_downs})
 
     def _devices(self, request):
         with self.pending.lock:

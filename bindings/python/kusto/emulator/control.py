@@ -9,7 +9,8 @@
                                "device_code_lifetime": s, "metadata_status": 200 or 404,
                                "metadata_mfa_required": bool,
                                "metadata_resource": KustoServiceResourceId (null: https://<cluster host>)}
-  and the routes services add (Azure AD: /device/approve, /device/decline, /device, /interactive)
+  and the routes services add (Azure AD: /device/approve, /device/decline, /device/slow_down, /device,
+  /interactive)
 """
 import ipaddress
 import json

@@ -47,6 +47,7 @@ class DeviceCode:
         self.expires_at = time.time() + lifetime
         self.interval = interval
         self.last_poll = None
+        self.slow_downs = 0         # polls still to answer slow_down (control API: /device/slow_down)
         self.user = None            # set when a person approves
         self.declined = False
 
