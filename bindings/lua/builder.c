@@ -351,9 +351,18 @@ int klua_push_cancel(lua_State *L, int index)
     return lua_gettop(L);
 }
 
-int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt, int on_row, int cancel)
+/* What klua_run hands to the protected build. */
+typedef struct run_args {
+    kusto_client *client;
+    const char *db, *text;
+    const kusto_request *req;
+    int mgmt;
+} run_args;
+
+/* build(args, on_row or nil, cancel or nil): runs the call and returns klua_run's results. */
+static int build(lua_State *L)
 {
+    const run_args *a = lua_touserdata(L, 1);
     kusto_builder builder = lua_builder;
     state s;
     kusto_error *err = NULL;
@@ -362,9 +371,9 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
 
     memset(&s, 0, sizeof s);
     s.L = L;
-    s.on_row = on_row;
-    s.cancel = cancel;
-    if (cancel)
+    s.on_row = lua_isnil(L, 2) ? 0 : 2;
+    s.cancel = lua_isnil(L, 3) ? 0 : 3;
+    if (s.cancel)
         builder.cancelled = on_cancelled;
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");
     lua_pushnil(L);
@@ -377,8 +386,8 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
     s.primary = push_list(L, result, "primary_results");
     s.errors = push_list(L, result, "errors");
 
-    st = mgmt ? kusto_client_mgmt(client, db, text, req, &builder, &s, &err)
-              : kusto_client_query(client, db, text, req, &builder, &s, &err);
+    st = a->mgmt ? kusto_client_mgmt(a->client, a->db, a->text, a->req, &builder, &s, &err)
+                 : kusto_client_query(a->client, a->db, a->text, a->req, &builder, &s, &err);
     lua_settop(L, result);
     klua_box_free(L, frames_box);
     if (!lua_isnil(L, s.raised)) {
@@ -398,4 +407,54 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
         lua_setfield(L, -2, "result");
     }
     return 2;
+}
+
+/* The collector is paused while a result is built: every object the builder makes stays reachable
+   until the call returns, so an incremental cycle would only traverse the growing result again and
+   again (most of the time of a large query). Rows handed to a row function are garbage once it
+   returns, so a streaming call leaves the collector alone. Returns whether it was running. */
+static int pause_collector(lua_State *L, int streaming)
+{
+#if LUA_VERSION_NUM >= 502
+    if (!streaming && lua_gc(L, LUA_GCISRUNNING, 0)) {
+        lua_gc(L, LUA_GCSTOP, 0);
+        return 1;
+    }
+#else
+    (void)L;
+    (void)streaming;
+#endif
+    return 0;
+}
+
+int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
+             const kusto_request *req, int mgmt, int on_row, int cancel)
+{
+    run_args args;
+    int base, status, paused;
+
+    args.client = client;
+    args.db = db;
+    args.text = text;
+    args.req = req;
+    args.mgmt = mgmt;
+    luaL_checkstack(L, 4, "kusto: out of Lua stack space");
+    base = lua_gettop(L);
+    lua_pushcfunction(L, build);
+    lua_pushlightuserdata(L, &args);
+    if (on_row)
+        lua_pushvalue(L, on_row);
+    else
+        lua_pushnil(L);
+    if (cancel)
+        lua_pushvalue(L, cancel);
+    else
+        lua_pushnil(L);
+    paused = pause_collector(L, on_row != 0);
+    status = lua_pcall(L, 3, LUA_MULTRET, 0);
+    if (paused)
+        lua_gc(L, LUA_GCRESTART, 0);
+    if (status != 0)
+        return lua_error(L); /* after the collector is restored: a row function's error, out of memory */
+    return lua_gettop(L) - base;
 }
