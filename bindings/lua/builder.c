@@ -14,9 +14,15 @@
 
 typedef struct frame {
     int index;        /* stack index of the container */
-    lua_Integer count; /* array: items stored so far */
+    lua_Integer count; /* items stored so far */
     int is_object;
+    size_t nth;       /* which container of its row it is, from 0 */
 } frame;
+
+/* Dynamic values of a column tend to share their shape from row to row, so the n-th container of a
+   row is made with room for what the n-th container of the previous row held (no rehash as it fills). */
+#define SIZE_HINTS 32
+#define MAX_SIZE_HINT 64
 
 typedef struct state {
     lua_State *L;
@@ -33,6 +39,8 @@ typedef struct state {
     int streaming;               /* the current table's rows go to on_row */
     int cancelled;               /* the row function returned false, or raised */
     int cancel;                  /* stack index of the cancel function, 0 when none */
+    size_t containers;           /* containers begun in the current row */
+    int size_hints[SIZE_HINTS];  /* items of the n-th container of the previous row */
 } state;
 
 static int stop(state *s, const char *why)
@@ -52,10 +60,11 @@ static void store(state *s)
     lua_State *L = s->L;
     if (s->depth > 0) {
         frame *f = &(*s->frames)[s->depth - 1];
+        ++f->count;
         if (f->is_object)
             lua_rawset(L, f->index); /* the key is below the value */
         else
-            lua_rawseti(L, f->index, ++f->count);
+            lua_rawseti(L, f->index, f->count);
     } else if (s->row) {
         lua_rawseti(L, s->row, ++s->ncells);
     } else {
@@ -170,6 +179,7 @@ static int on_begin_row(void *ud)
     s->row = lua_gettop(s->L);
     s->ncells = 0;
     s->depth = 0;
+    s->containers = 0;
     return 0;
 }
 
@@ -234,6 +244,8 @@ static int on_value(void *ud, const kusto_value *v)
 
 static int begin_container(state *s, int is_object)
 {
+    frame *f;
+    int hint;
     if (reserve(s, 4))
         return 1;
     if (s->depth == s->capacity) {
@@ -244,19 +256,26 @@ static int begin_container(state *s, int is_object)
         *s->frames = grown;
         s->capacity = capacity;
     }
-    lua_newtable(s->L);
-    (*s->frames)[s->depth].index = lua_gettop(s->L);
-    (*s->frames)[s->depth].count = 0;
-    (*s->frames)[s->depth].is_object = is_object;
+    f = &(*s->frames)[s->depth];
+    f->nth = s->containers++;
+    hint = f->nth < SIZE_HINTS ? s->size_hints[f->nth] : 0;
+    lua_createtable(s->L, is_object ? 0 : hint, is_object ? hint : 0);
+    f->index = lua_gettop(s->L);
+    f->count = 0;
+    f->is_object = is_object;
     s->depth++;
     return 0;
 }
 
 static int end_container(state *s)
 {
+    frame *f;
     if (s->depth == 0)
         return 0;
-    lua_settop(s->L, (*s->frames)[s->depth - 1].index);
+    f = &(*s->frames)[s->depth - 1];
+    if (f->nth < SIZE_HINTS)
+        s->size_hints[f->nth] = f->count < MAX_SIZE_HINT ? (int)f->count : MAX_SIZE_HINT;
+    lua_settop(s->L, f->index);
     s->depth--;
     store(s);
     return 0;
