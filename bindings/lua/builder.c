@@ -14,9 +14,15 @@
 
 typedef struct frame {
     int index;        /* stack index of the container */
-    lua_Integer count; /* array: items stored so far */
+    lua_Integer count; /* items stored so far */
     int is_object;
+    size_t nth;       /* which container of its row it is, from 0 */
 } frame;
+
+/* Dynamic values of a column tend to share their shape from row to row, so the n-th container of a
+   row is made with room for what the n-th container of the previous row held (no rehash as it fills). */
+#define SIZE_HINTS 32
+#define MAX_SIZE_HINT 64
 
 typedef struct state {
     lua_State *L;
@@ -33,6 +39,8 @@ typedef struct state {
     int streaming;               /* the current table's rows go to on_row */
     int cancelled;               /* the row function returned false, or raised */
     int cancel;                  /* stack index of the cancel function, 0 when none */
+    size_t containers;           /* containers begun in the current row */
+    int size_hints[SIZE_HINTS];  /* items of the n-th container of the previous row */
 } state;
 
 static int stop(state *s, const char *why)
@@ -52,10 +60,11 @@ static void store(state *s)
     lua_State *L = s->L;
     if (s->depth > 0) {
         frame *f = &(*s->frames)[s->depth - 1];
+        ++f->count;
         if (f->is_object)
             lua_rawset(L, f->index); /* the key is below the value */
         else
-            lua_rawseti(L, f->index, ++f->count);
+            lua_rawseti(L, f->index, f->count);
     } else if (s->row) {
         lua_rawseti(L, s->row, ++s->ncells);
     } else {
@@ -170,6 +179,7 @@ static int on_begin_row(void *ud)
     s->row = lua_gettop(s->L);
     s->ncells = 0;
     s->depth = 0;
+    s->containers = 0;
     return 0;
 }
 
@@ -234,6 +244,8 @@ static int on_value(void *ud, const kusto_value *v)
 
 static int begin_container(state *s, int is_object)
 {
+    frame *f;
+    int hint;
     if (reserve(s, 4))
         return 1;
     if (s->depth == s->capacity) {
@@ -244,19 +256,26 @@ static int begin_container(state *s, int is_object)
         *s->frames = grown;
         s->capacity = capacity;
     }
-    lua_newtable(s->L);
-    (*s->frames)[s->depth].index = lua_gettop(s->L);
-    (*s->frames)[s->depth].count = 0;
-    (*s->frames)[s->depth].is_object = is_object;
+    f = &(*s->frames)[s->depth];
+    f->nth = s->containers++;
+    hint = f->nth < SIZE_HINTS ? s->size_hints[f->nth] : 0;
+    lua_createtable(s->L, is_object ? 0 : hint, is_object ? hint : 0);
+    f->index = lua_gettop(s->L);
+    f->count = 0;
+    f->is_object = is_object;
     s->depth++;
     return 0;
 }
 
 static int end_container(state *s)
 {
+    frame *f;
     if (s->depth == 0)
         return 0;
-    lua_settop(s->L, (*s->frames)[s->depth - 1].index);
+    f = &(*s->frames)[s->depth - 1];
+    if (f->nth < SIZE_HINTS)
+        s->size_hints[f->nth] = f->count < MAX_SIZE_HINT ? (int)f->count : MAX_SIZE_HINT;
+    lua_settop(s->L, f->index);
     s->depth--;
     store(s);
     return 0;
@@ -351,9 +370,18 @@ int klua_push_cancel(lua_State *L, int index)
     return lua_gettop(L);
 }
 
-int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt, int on_row, int cancel)
+/* What klua_run hands to the protected build. */
+typedef struct run_args {
+    kusto_client *client;
+    const char *db, *text;
+    const kusto_request *req;
+    int mgmt;
+} run_args;
+
+/* build(args, on_row or nil, cancel or nil): runs the call and returns klua_run's results. */
+static int build(lua_State *L)
 {
+    const run_args *a = lua_touserdata(L, 1);
     kusto_builder builder = lua_builder;
     state s;
     kusto_error *err = NULL;
@@ -362,9 +390,9 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
 
     memset(&s, 0, sizeof s);
     s.L = L;
-    s.on_row = on_row;
-    s.cancel = cancel;
-    if (cancel)
+    s.on_row = lua_isnil(L, 2) ? 0 : 2;
+    s.cancel = lua_isnil(L, 3) ? 0 : 3;
+    if (s.cancel)
         builder.cancelled = on_cancelled;
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");
     lua_pushnil(L);
@@ -377,8 +405,8 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
     s.primary = push_list(L, result, "primary_results");
     s.errors = push_list(L, result, "errors");
 
-    st = mgmt ? kusto_client_mgmt(client, db, text, req, &builder, &s, &err)
-              : kusto_client_query(client, db, text, req, &builder, &s, &err);
+    st = a->mgmt ? kusto_client_mgmt(a->client, a->db, a->text, a->req, &builder, &s, &err)
+                 : kusto_client_query(a->client, a->db, a->text, a->req, &builder, &s, &err);
     lua_settop(L, result);
     klua_box_free(L, frames_box);
     if (!lua_isnil(L, s.raised)) {
@@ -398,4 +426,54 @@ int klua_run(lua_State *L, kusto_client *client, const char *db, const char *tex
         lua_setfield(L, -2, "result");
     }
     return 2;
+}
+
+/* The collector is paused while a result is built: every object the builder makes stays reachable
+   until the call returns, so an incremental cycle would only traverse the growing result again and
+   again (most of the time of a large query). Rows handed to a row function are garbage once it
+   returns, so a streaming call leaves the collector alone. Returns whether it was running. */
+static int pause_collector(lua_State *L, int streaming)
+{
+#if LUA_VERSION_NUM >= 502
+    if (!streaming && lua_gc(L, LUA_GCISRUNNING, 0)) {
+        lua_gc(L, LUA_GCSTOP, 0);
+        return 1;
+    }
+#else
+    (void)L;
+    (void)streaming;
+#endif
+    return 0;
+}
+
+int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
+             const kusto_request *req, int mgmt, int on_row, int cancel)
+{
+    run_args args;
+    int base, status, paused;
+
+    args.client = client;
+    args.db = db;
+    args.text = text;
+    args.req = req;
+    args.mgmt = mgmt;
+    luaL_checkstack(L, 4, "kusto: out of Lua stack space");
+    base = lua_gettop(L);
+    lua_pushcfunction(L, build);
+    lua_pushlightuserdata(L, &args);
+    if (on_row)
+        lua_pushvalue(L, on_row);
+    else
+        lua_pushnil(L);
+    if (cancel)
+        lua_pushvalue(L, cancel);
+    else
+        lua_pushnil(L);
+    paused = pause_collector(L, on_row != 0);
+    status = lua_pcall(L, 3, LUA_MULTRET, 0);
+    if (paused)
+        lua_gc(L, LUA_GCRESTART, 0);
+    if (status != 0)
+        return lua_error(L); /* after the collector is restored: a row function's error, out of memory */
+    return lua_gettop(L) - base;
 }

@@ -119,3 +119,28 @@ describe("mgmt", function()
       assert.are.equal(".show version", helper.query_body(record).csl)
    end)
 end)
+
+-- Containers are made with room for what the same container of the previous row held: a row whose
+-- dynamic values change shape must still come out exactly as sent.
+describe("dynamic values that change shape from row to row", function()
+   after_each(function() helper.clear_faults() end)
+
+   it("come out as sent", function()
+      local rows = '[[[1,2,3],{"a":1}],' .. '[[4],{"a":1,"b":[1,2],"c":{"d":[true]}}],' .. '[[],{}],'
+         .. '[[[1,2],{"x":"y"},3],{"z":null}],' .. '[[5,6,7,8,9,10],{"a":2}]]'
+      local body = '[{"FrameType":"DataSetHeader","IsProgressive":false,"Version":"v2.0"},'
+         .. '{"FrameType":"DataTable","TableId":1,"TableKind":"PrimaryResult","TableName":"PrimaryResult",'
+         .. '"Columns":[{"ColumnName":"l","ColumnType":"dynamic"},{"ColumnName":"o","ColumnType":"dynamic"}],'
+         .. '"Rows":' .. rows .. '},'
+         .. '{"FrameType":"DataSetCompletion","HasErrors":false,"Cancelled":false}]'
+      helper.fault({ path = "/v2/rest/query", status = 200, body = body, count = 1 })
+      local got = helper.query("print 1").primary_results[1].rows
+      assert.are.same({
+         { { 1, 2, 3 }, { a = 1 } },
+         { { 4 }, { a = 1, b = { 1, 2 }, c = { d = { true } } } },
+         { {}, {} },
+         { { { 1, 2 }, { x = "y" }, 3 }, { z = kusto.null } },
+         { { 5, 6, 7, 8, 9, 10 }, { a = 2 } },
+      }, got)
+   end)
+end)

@@ -1,0 +1,83 @@
+-- The collector is paused while a result is built, and left as the user had it once the call ends,
+-- whether it succeeds, fails or raises.
+local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
+package.path = here .. "?.lua;" .. package.path
+local helper = require "helper"
+local kusto = require "kusto"
+
+-- A cancel function that notes whether the collector runs while the call waits, then stops the call.
+local function spy()
+   local seen = {}
+   seen.fn = function()
+      seen.running = collectgarbage("isrunning")
+      return true
+   end
+   return seen
+end
+
+local function held_back_query()
+   helper.fault({ path = "/v2/rest/query", delay = 3, count = 1 })
+end
+
+describe("the collector", function()
+   local client
+   before_each(function()
+      client = assert(kusto.client(helper.connection_string(), helper.opts()))
+      assert(client:query(nil, "print 0")) -- signed in: the next call waits only for the query
+   end)
+   after_each(function()
+      collectgarbage("restart")
+      helper.clear_faults()
+      client:close()
+   end)
+
+   it("is paused while a query builds its result and running again afterwards", function()
+      held_back_query()
+      local seen = spy()
+      local res, err = client:query(nil, "print 1", { cancel = seen.fn })
+      assert.is_nil(res)
+      assert.are.equal("KUSTO_E_CANCELLED", err.status)
+      assert.are.equal(false, seen.running)
+      assert.is_true(collectgarbage("isrunning"))
+   end)
+
+   it("keeps running for a row function, whose rows are garbage once handed over", function()
+      held_back_query()
+      local seen = spy()
+      local res, err = client:each_row(nil, "print 1", function() end, { cancel = seen.fn })
+      assert.is_nil(res)
+      assert.are.equal("KUSTO_E_CANCELLED", err.status)
+      assert.are.equal(true, seen.running)
+      assert.is_true(collectgarbage("isrunning"))
+   end)
+
+   it("runs again after a query and after a failed query", function()
+      local res = assert(client:query(nil, "range x from 1 to 3000 step 1"))
+      assert.are.equal(3000, #res.primary_results[1].rows)
+      assert.is_true(collectgarbage("isrunning"))
+      local failed, err = client:query(nil, "NoSuchTable | take 1")
+      assert.is_nil(failed)
+      assert.are.equal("KUSTO_E_SERVICE", err.status)
+      assert.is_true(collectgarbage("isrunning"))
+      assert(kusto.query(helper.connection_string(), nil, "print 1", helper.opts()))
+      assert.is_true(collectgarbage("isrunning"))
+   end)
+
+   it("runs again after an error raised by the cancel function", function()
+      held_back_query()
+      assert.has_error(function()
+         client:query(nil, "print 1", { cancel = function() error("mine") end })
+      end)
+      assert.is_true(collectgarbage("isrunning"))
+   end)
+
+   it("stays stopped when the user had stopped it", function()
+      collectgarbage("stop")
+      local res = assert(client:query(nil, "range x from 1 to 10 step 1"))
+      assert.are.equal(10, #res.primary_results[1].rows)
+      assert.is_false(collectgarbage("isrunning"))
+      local failed = client:query(nil, "NoSuchTable | take 1")
+      assert.is_nil(failed)
+      assert.is_false(collectgarbage("isrunning"))
+   end)
+end)
