@@ -1,4 +1,4 @@
--- lua bench/bench.lua libkusto PORT ROWS | lua bench/bench.lua cjson FILE
+-- lua bench/bench.lua libkusto|libkusto_raw_ticks PORT ROWS | lua bench/bench.lua cjson FILE
 -- libkusto: one query, timed by the runner from outside (Lua has no wall clock); cjson: decode timed with os.clock.
 local what, arg1, arg2 = ...
 if what == "cjson" then
@@ -9,10 +9,10 @@ if what == "cjson" then
   local start = os.clock()
   local doc = cjson.decode(body)
   print(string.format('{"seconds": %.6f, "frames": %d}', os.clock() - start, #doc))
-elseif what == "libkusto" then
+elseif what == "libkusto" or what == "libkusto_raw_ticks" then
   local kusto = require "kusto"
   local client = assert(kusto.client("Data Source=http://127.0.0.1:" .. arg1 .. ";Initial Catalog=bench"))
-  local res = assert(client:query("bench", "rows=" .. arg2))
+  local res = assert(client:query("bench", "rows=" .. arg2, { raw_ticks = what == "libkusto_raw_ticks" }))
   local n = 0
   for _, t in ipairs(res.tables) do if t.kind == "PrimaryResult" then n = n + #t.rows end end
   print(string.format('{"rows": %d}', n))

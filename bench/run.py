@@ -61,12 +61,12 @@ def lua_env():
     return dict(os.environ, LUA_CPATH=LUA_CPATH)
 
 
-def lua_libkusto(port, rows, runs):
+def lua_libkusto(port, rows, runs, mode="libkusto"):
     script = os.path.join(HERE, "bench.lua")
     base = statistics.median(run_process([LUA, script, "start"], lua_env())[1] for _ in range(3))
     walls, rss, count = [], 0, 0
     for _ in range(runs):
-        out, wall, peak = run_process([LUA, script, "libkusto", str(port), str(rows)], lua_env())
+        out, wall, peak = run_process([LUA, script, mode, str(port), str(rows)], lua_env())
         walls.append(wall - base)
         rss, count = max(rss, peak), json.loads(out)["rows"]
     return statistics.median(walls), rss, count
@@ -118,7 +118,8 @@ def measure_size(port, rows, runs, peers):
     contenders = [("libkusto Python (rows)", lambda: python_contender("libkusto", port, rows, runs)),
                   ("libkusto Python columnar", lambda: python_contender("libkusto_columnar", port, rows, runs)),
                   ("libkusto Python query_iter", lambda: python_contender("libkusto_iter", port, rows, runs)),
-                  ("libkusto Lua (rows)", lambda: lua_libkusto(port, rows, runs))]
+                  ("libkusto Lua (rows)", lambda: lua_libkusto(port, rows, runs)),
+                  ("libkusto Lua raw_ticks", lambda: lua_libkusto(port, rows, runs, "libkusto_raw_ticks"))]
     if peers:
         contenders += [("azure-kusto-data execute + rows", lambda: python_contender("azure", port, rows, runs)),
                        ("requests.post + json.loads", lambda: python_contender("requests_json", port, rows, runs)),
@@ -142,6 +143,7 @@ def report_size(rows, runs, results):
     ratios = [("libkusto Python (rows)", "azure-kusto-data execute + rows", "1/15"),
               ("libkusto Python (rows)", "requests.post + json.loads", "1/4"),
               ("libkusto Lua (rows)", "lua-cjson decode (alone)", "1/3"),
+              ("libkusto Lua raw_ticks", "lua-cjson decode (alone)", "1/3"),
               ("libkusto query_df (pandas)", "azure-kusto-data dataframe_from_result_table", "1/1")]
     lines = []
     for ours, theirs, goal in ratios:

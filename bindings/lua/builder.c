@@ -39,6 +39,7 @@ typedef struct state {
     int streaming;               /* the current table's rows go to on_row */
     int cancelled;               /* the row function returned false, or raised */
     int cancel;                  /* stack index of the cancel function, 0 when none */
+    int raw_ticks;               /* datetime and timespan as integer ticks */
     size_t containers;           /* containers begun in the current row */
     int size_hints[SIZE_HINTS];  /* items of the n-th container of the previous row */
 } state;
@@ -203,7 +204,7 @@ static void push_ticks(lua_State *L, int64_t ticks, size_t (*format)(int64_t, ch
     lua_pushlstring(L, buf, len);
 }
 
-static void push_value(lua_State *L, const kusto_value *v)
+static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
 {
     switch (v->kind) {
     case KUSTO_VALUE_BOOL:
@@ -222,10 +223,12 @@ static void push_value(lua_State *L, const kusto_value *v)
         lua_pushlstring(L, v->u.text.ptr, v->u.text.len);
         break;
     case KUSTO_VALUE_DATETIME:
-        push_ticks(L, v->u.ticks, kusto_datetime_format);
-        break;
     case KUSTO_VALUE_TIMESPAN:
-        push_ticks(L, v->u.ticks, kusto_timespan_format);
+        if (raw_ticks)
+            lua_pushinteger(L, (lua_Integer)v->u.ticks);
+        else
+            push_ticks(L, v->u.ticks, v->kind == KUSTO_VALUE_DATETIME ? kusto_datetime_format
+                                                                       : kusto_timespan_format);
         break;
     case KUSTO_VALUE_NULL:
     default:
@@ -237,7 +240,7 @@ static void push_value(lua_State *L, const kusto_value *v)
 static int on_value(void *ud, const kusto_value *v)
 {
     state *s = ud;
-    push_value(s->L, v);
+    push_value(s->L, v, s->raw_ticks);
     store(s);
     return 0;
 }
@@ -370,18 +373,28 @@ int klua_push_cancel(lua_State *L, int index)
     return lua_gettop(L);
 }
 
-/* What klua_run hands to the protected build. */
-typedef struct run_args {
-    kusto_client *client;
-    const char *db, *text;
-    const kusto_request *req;
-    int mgmt;
-} run_args;
+int klua_raw_ticks(lua_State *L, int index)
+{
+    int raw;
+    if (!lua_istable(L, index))
+        return 0;
+    lua_getfield(L, index, "raw_ticks");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        luaL_error(L, "kusto: 'raw_ticks' must be a boolean, not %s", luaL_typename(L, -1));
+    raw = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return raw;
+}
 
-/* build(args, on_row or nil, cancel or nil): runs the call and returns klua_run's results. */
+int klua_is_call_field(const char *name)
+{
+    return strcmp(name, "cancel") == 0 || strcmp(name, "raw_ticks") == 0;
+}
+
+/* build(call, on_row or nil, cancel or nil): runs the call and returns klua_run's results. */
 static int build(lua_State *L)
 {
-    const run_args *a = lua_touserdata(L, 1);
+    const klua_call *a = lua_touserdata(L, 1);
     kusto_builder builder = lua_builder;
     state s;
     kusto_error *err = NULL;
@@ -392,6 +405,7 @@ static int build(lua_State *L)
     s.L = L;
     s.on_row = lua_isnil(L, 2) ? 0 : 2;
     s.cancel = lua_isnil(L, 3) ? 0 : 3;
+    s.raw_ticks = a->raw_ticks;
     if (s.cancel)
         builder.cancelled = on_cancelled;
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");
@@ -446,30 +460,23 @@ static int pause_collector(lua_State *L, int streaming)
     return 0;
 }
 
-int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt, int on_row, int cancel)
+int klua_run(lua_State *L, const klua_call *call)
 {
-    run_args args;
     int base, status, paused;
 
-    args.client = client;
-    args.db = db;
-    args.text = text;
-    args.req = req;
-    args.mgmt = mgmt;
     luaL_checkstack(L, 4, "kusto: out of Lua stack space");
     base = lua_gettop(L);
     lua_pushcfunction(L, build);
-    lua_pushlightuserdata(L, &args);
-    if (on_row)
-        lua_pushvalue(L, on_row);
+    lua_pushlightuserdata(L, (void *)call);
+    if (call->on_row)
+        lua_pushvalue(L, call->on_row);
     else
         lua_pushnil(L);
-    if (cancel)
-        lua_pushvalue(L, cancel);
+    if (call->cancel)
+        lua_pushvalue(L, call->cancel);
     else
         lua_pushnil(L);
-    paused = pause_collector(L, on_row != 0);
+    paused = pause_collector(L, call->on_row != 0);
     status = lua_pcall(L, 3, LUA_MULTRET, 0);
     if (paused)
         lua_gc(L, LUA_GCRESTART, 0);

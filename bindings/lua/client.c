@@ -199,7 +199,9 @@ static int client_run(lua_State *L, int mgmt)
     const char *db = luaL_optstring(L, 2, NULL);
     const char *text = luaL_checkstring(L, 3);
     kusto_request *req = klua_check_request(L, 4);
-    int n = klua_run(L, c->client, db, text, req, mgmt, 0, klua_push_cancel(L, 4));
+    klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .mgmt = mgmt,
+                      .cancel = klua_push_cancel(L, 4), .raw_ticks = klua_raw_ticks(L, 4)};
+    int n = klua_run(L, &call);
     if (req)
         klua_box_free(L, 5);
     return n;
@@ -214,7 +216,9 @@ static int client_each_row(lua_State *L)
     const char *text = luaL_checkstring(L, 3);
     luaL_checktype(L, 4, LUA_TFUNCTION);
     kusto_request *req = klua_check_request(L, 5);
-    int n = klua_run(L, c->client, db, text, req, 0, 4, klua_push_cancel(L, 5));
+    klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .on_row = 4,
+                      .cancel = klua_push_cancel(L, 5), .raw_ticks = klua_raw_ticks(L, 5)};
+    int n = klua_run(L, &call);
     if (req)
         klua_box_free(L, 6);
     return n;

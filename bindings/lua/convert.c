@@ -186,7 +186,7 @@ kusto_options *klua_check_options(lua_State *L, int index)
     while (lua_next(L, index)) {
         const char *name = check_key(L, -2, "option");
         if (strcmp(name, "properties") != 0 && strcmp(name, "token_callback") != 0 &&
-            strcmp(name, "cancel") != 0 && !klua_is_prompt_option(name)) { /* see client.c, builder.c */
+            !klua_is_call_field(name) && !klua_is_prompt_option(name)) { /* see client.c, builder.c */
             const char *value = push_text(L, -1, name);
             if (kusto_options_set(*opts, name, value) != KUSTO_OK)
                 luaL_error(L, "kusto: cannot set option '%s'", name);
@@ -281,7 +281,7 @@ kusto_request *klua_check_request(lua_State *L, int index)
     while (lua_next(L, index)) {
         int top = lua_gettop(L);
         const char *name = check_key(L, -2, "property");
-        if (strcmp(name, "cancel") != 0) /* a function for klua_run, not a property */
+        if (!klua_is_call_field(name))
             set_property(L, *req, name, top);
         lua_settop(L, top - 1);
     }

@@ -60,11 +60,22 @@ void klua_push_token(lua_State *L, const kusto_token *token);
    f returning false cancels the query; an error raised by f is raised again once the call has ended.
    `cancel`: 0, or the stack index of a function asked (no arguments) while the call waits for the
    network or to retry; a true answer stops it with KUSTO_E_CANCELLED, an error it raises is raised again. */
-int klua_run(lua_State *L, kusto_client *client, const char *db, const char *text,
-             const kusto_request *req, int mgmt, int on_row, int cancel);
+typedef struct klua_call {
+    kusto_client *client;
+    const char *db, *text;
+    const kusto_request *req;
+    int mgmt, on_row, cancel;
+    int raw_ticks; /* datetime and timespan cells as integer ticks instead of text */
+} klua_call;
+int klua_run(lua_State *L, const klua_call *call);
 /* Pushes the "cancel" entry of the table at `index` (nil when absent or not a table) and returns its
    stack index, or 0 when it is nil. Raises when it is not a function. */
 int klua_push_cancel(lua_State *L, int index);
+/* The "raw_ticks" entry of the table at `index`: 1 when true, 0 when absent, false or not a table.
+   Raises when it is not a boolean. */
+int klua_raw_ticks(lua_State *L, int index);
+/* Entries of an options or properties table that belong to the call (klua_run), not to the core. */
+int klua_is_call_field(const char *name);
 
 /* When the options table at `index` has token_callback (a function), hands it to the core through `opts` and
    pushes the userdata that keeps it alive (the caller keeps that as long as the core may call it); returns 1.

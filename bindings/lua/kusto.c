@@ -47,6 +47,7 @@ static int run_once(lua_State *L, int mgmt)
     kusto_error *err = NULL;
     kusto_status st;
     int n, cancel;
+    klua_call call;
 
     lua_settop(L, 4);
     opts = klua_check_options(L, 4);                         /* 5: options box */
@@ -63,7 +64,15 @@ static int run_once(lua_State *L, int mgmt)
     st = kusto_client_new(client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
-    n = klua_run(L, *client, db, text, req, mgmt, 0, cancel);
+    call.client = *client;
+    call.db = db;
+    call.text = text;
+    call.req = req;
+    call.mgmt = mgmt;
+    call.on_row = 0;
+    call.cancel = cancel;
+    call.raw_ticks = klua_raw_ticks(L, 4);
+    n = klua_run(L, &call);
     klua_box_free(L, 9);
     return n;
 }

@@ -53,6 +53,38 @@ describe("query", function()
       assert.are.equal(kusto.null, dyn.b.n)
    end)
 
+   it("gives datetime and timespan as integer ticks with raw_ticks, from every entry point", function()
+      local csl = "print d=datetime(2024-01-02T03:04:05.1234567Z), t=time(-1.02:03:04.5), "
+         .. "n=datetime(null), dyn=dynamic({\"d\":\"2024-01-02T03:04:05Z\"})"
+      local function check(row)
+         assert.are.equal(638397614451234567, row[1])
+         assert.is_true(is_integer(row[1]))
+         assert.are.equal(-937845000000, row[2])
+         assert.are.equal(kusto.null, row[3])
+         assert.are.equal("2024-01-02T03:04:05Z", row[4].d) -- inside dynamic it is only text
+      end
+      local opts = helper.opts({ raw_ticks = true })
+      check(assert(kusto.query(helper.connection_string(), nil, csl, opts)).primary_results[1].rows[1])
+      local client = assert(kusto.client(helper.connection_string(), helper.opts()))
+      check(assert(client:query(nil, csl, { raw_ticks = true })).primary_results[1].rows[1])
+      local streamed
+      assert(client:each_row(nil, csl, function(row) streamed = row end, { raw_ticks = true }))
+      check(streamed)
+      -- without it: the documented text forms; raw_ticks is not sent as a request property
+      local row = assert(client:query(nil, csl, { raw_ticks = false })).primary_results[1].rows[1]
+      assert.are.equal("2024-01-02T03:04:05.1234567Z", row[1])
+      assert.are.equal(-937845000000, kusto.timespan_ticks(row[2]))
+      local props = helper.query_body(helper.last(function(r) return r.path == "/v2/rest/query" end)).properties
+      if type(props) == "string" then props = cjson.decode(props) end
+      assert.is_nil(props and props.Options and props.Options.raw_ticks)
+   end)
+
+   it("refuses a raw_ticks that is not a boolean", function()
+      local client = assert(kusto.client(helper.connection_string(), helper.opts()))
+      assert.has_error(function() client:query(nil, "print 1", { raw_ticks = 1 }) end,
+                       "kusto: 'raw_ticks' must be a boolean, not number")
+   end)
+
    it("converts NaN and infinities", function()
       local row = helper.query("print a=real(nan), b=real(+inf), c=real(-inf)").primary_results[1].rows[1]
       assert.is_true(row[1] ~= row[1])
