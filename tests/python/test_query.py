@@ -83,6 +83,14 @@ def test_guid_and_decimal(client):
     assert row["m"] == decimal.Decimal("2.00000000000001") and isinstance(row["m"], decimal.Decimal)
 
 
+@pytest.mark.parametrize("text", ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                                  "0123ABCD-89ab-CDEF-0123-456789AbCdEf", "80000000-0000-0000-0000-000000000001"])
+def test_guid_values_keep_all_128_bits(client, text):
+    row, _ = single_row(client.query(None, f"print g=guid({text})"))
+    assert row["g"] == uuid.UUID(text) and row["g"].int == int(text.replace("-", ""), 16)
+    assert str(row["g"]) == text.lower() and row["g"].is_safe == uuid.SafeUUID.unknown
+
+
 def test_dynamic_becomes_nested_python_values(client):
     row, table = single_row(client.query(
         None, 'print o=dynamic({"a":[1,2.5,"x",null,true,{"b":[]}],"c":{}}), l=dynamic([[1],[2,[3]]]), '

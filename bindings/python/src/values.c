@@ -57,29 +57,44 @@ static PyObject *call_with_text(PyObject *callable, const kusto_value *v) {
     return obj;
 }
 
-/* The 32 hex digits of a canonical 8-4-4-4-12 GUID, or 0 when it is not one. */
-static int guid_hex(const char *p, size_t len, char hex[33]) {
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The 16 bytes of a canonical 8-4-4-4-12 GUID, or 0 when it is not one. */
+static int guid_bytes(const char *p, size_t len, unsigned char bytes[16]) {
     if (len != 36) return 0;
     size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len; i += 2) {
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (p[i] != '-') return 0;
-        } else {
-            if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') || (p[i] >= 'A' && p[i] <= 'F')))
-                return 0;
-            hex[n++] = p[i];
+            i--; /* the next pair starts right after the dash */
+            continue;
         }
+        int high = hex_digit(p[i]), low = hex_digit(p[i + 1]);
+        if (high < 0 || low < 0) return 0;
+        bytes[n++] = (unsigned char)(high << 4 | low);
     }
-    hex[n] = '\0';
-    return 1;
+    return n == 16;
+}
+
+static PyObject *uint128_of(const unsigned char bytes[16]) {
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_FromUnsignedNativeBytes(bytes, 16, Py_ASNATIVEBYTES_BIG_ENDIAN);
+#else
+    return _PyLong_FromByteArray(bytes, 16, 0, 0);
+#endif
 }
 
 /* What uuid.UUID(hex) does, without its Python-level parsing: set the two slots on a bare instance. */
 static PyObject *uuid_of(kusto_py_state *st, const kusto_value *v) {
-    char hex[33];
-    if (!guid_hex(v->u.text.ptr, v->u.text.len, hex)) return call_with_text(st->uuid_type, v);
+    unsigned char bytes[16];
+    if (!guid_bytes(v->u.text.ptr, v->u.text.len, bytes)) return call_with_text(st->uuid_type, v);
     PyTypeObject *type = (PyTypeObject *)st->uuid_type;
-    PyObject *number = PyLong_FromString(hex, NULL, 16);
+    PyObject *number = uint128_of(bytes);
     PyObject *uuid = number ? type->tp_alloc(type, 0) : NULL;
     if (uuid && (PyObject_GenericSetAttr(uuid, st->keys[K_INT], number) < 0 ||
                  PyObject_GenericSetAttr(uuid, st->keys[K_IS_SAFE], st->uuid_unknown) < 0))
