@@ -411,6 +411,27 @@ def test_fault_delay_and_token_endpoint_fault(emulator, http, token):
     assert response.status_code == 500 and response.text == "oops"
 
 
+def test_clearing_faults_releases_a_request_a_taken_delay_holds(emulator, http, token):
+    """A delay outlives its fault once taken: clearing must end it, answer and log the request before it
+    returns, so nothing of one test's fault reaches the next test's log."""
+    import threading
+    emulator.reset()
+    emulator.fault(path="/v2/rest/query", delay=30)
+    answers = []
+    held = threading.Thread(target=lambda: answers.append(post_query(http, emulator.config, "print 1", token)))
+    started = time.monotonic()
+    held.start()
+    while emulator._call("GET", "/faults")["faults"]:        # taken: the query is being held
+        assert time.monotonic() - started < 10
+        time.sleep(0.02)
+    assert emulator.requests("/v2/rest/query") == []
+    emulator.clear_faults()
+    assert [r["status"] for r in emulator.requests("/v2/rest/query")] == [200]
+    held.join(10)
+    assert answers[0].status_code == 200
+    assert time.monotonic() - started < 10
+
+
 def test_fault_truncates_the_body(emulator, http, token):
     emulator.reset()
     emulator.fault(path="/v2/rest/query", truncate_after=100)
