@@ -393,9 +393,8 @@ static kusto_status adopt_login_endpoint(kusto_client *c, const char *login_endp
 /* An authority on a host that is not one of Microsoft's well-known ones says where its endpoints are (OpenID
    Connect discovery, as MSAL does): asked once the authority is final, before any credential is sent. */
 static kusto_status discover_endpoints(kusto_client *c, kusto_error **err) {
-    if (!kusto_signin_uses_authority(c->signin) || kusto_login_host_is_well_known(c->authority.login_endpoint))
-        return KUSTO_OK;
-    return kusto_oidc_discover(&c->authority, c->http, kusto_signin_context(c).aad_v1, err);
+    if (!kusto_signin_uses_authority(c->signin)) return KUSTO_OK;
+    return kusto_oidc_discover_unless_well_known(&c->authority, c->http, kusto_signin_context(c).aad_v1, err);
 }
 
 /* The trusted check, then (only for a trusted cluster: its answer picks the resource and may pick the

@@ -153,3 +153,7 @@ kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, k
     free(url);
     return status;
 }
+
+kusto_status kusto_oidc_discover_unless_well_known(kusto_authority *a, kusto_http *http, int v1, kusto_error **err) {
+    return kusto_login_host_is_well_known(a->login_endpoint) ? KUSTO_OK : kusto_oidc_discover(a, http, v1, err);
+}

@@ -32,4 +32,8 @@ kusto_status kusto_oidc_parse(kusto_authority *a, const char *body, size_t len, 
    KUSTO_E_AUTH with Azure AD's error code when the body has one; other statuses KUSTO_E_SERVICE. */
 kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, kusto_error **err);
 
+/* kusto_oidc_discover unless a's host is well known (kusto_login_host_is_well_known): what every sign-in does
+   before sending a credential, the client's authority's and the environment flows' own alike. */
+kusto_status kusto_oidc_discover_unless_well_known(kusto_authority *a, kusto_http *http, int v1, kusto_error **err);
+
 #endif

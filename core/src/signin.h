@@ -27,7 +27,8 @@ struct kusto_signin_method {
 kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);
 
 /* 1 when the method sends credentials to the client's authority (not managed identity, the Azure CLI, or
-   the environment flows, which have their own): that authority's endpoints are then discovered first. */
+   the environment flows, which have their own and discover it themselves): that authority's endpoints are then
+   discovered first. */
 int kusto_signin_uses_authority(const kusto_signin_method *method);
 
 /* What a flow needs from the client. */

@@ -126,6 +126,14 @@ function helper.clear_faults()
    control("DELETE", "/faults")
 end
 
+-- Every spec file that arms faults calls this inside its describe: no fault armed when a test starts (the
+-- emulator may be shared with an earlier, interrupted run) and none left after it (even when it failed, or its
+-- request never reached the emulator); busted runs after_each whatever the test's outcome.
+function helper.faults_per_test(before_each, after_each)
+   before_each(helper.clear_faults)
+   after_each(helper.clear_faults)
+end
+
 -- Runs a query on the emulator; raises "kusto: <message>" on failure.
 function helper.query(csl, properties)
    local kusto = require "kusto"

@@ -11,6 +11,8 @@ local function discoveries()
 end
 
 describe("OpenID Connect discovery", function()
+   helper.faults_per_test(before_each, after_each)
+
    it("asks once per client, before the first token request", function()
       local before, tokens = discoveries(), helper.token_requests()
       local client = assert(kusto.client(helper.connection_string(), helper.opts()))

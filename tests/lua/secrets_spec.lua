@@ -45,7 +45,7 @@ local function user_cs(cluster)
 end
 
 describe("secrets in errors", function()
-   after_each(function() helper.clear_faults() end)
+   helper.faults_per_test(before_each, after_each)
 
    it("a wrong secret", function()
       local token, err = kusto.acquire_token(app_cs(), helper.opts())

@@ -27,7 +27,10 @@ local function claims_of(jwt)
 end
 
 describe("device code sign-in", function()
-   before_each(function() assert(control("/settings", '{"device_code_interval": 1}')) end)
+   before_each(function()
+      assert(control("/reset", "{}"))
+      assert(control("/settings", '{"device_code_interval": 1}'))
+   end)
    after_each(function() control("/reset", "{}") end)
 
    it("signs in once the person approves in the prompt", function()

@@ -108,6 +108,16 @@ def clean_emulator(emulator):
     emulator.reset()
 
 
+@pytest.fixture(autouse=True)
+def no_fault_outlives_its_test(request):
+    """Disarms every fault after each test that used the emulator, whatever its outcome: a fault whose request
+    never came (the test failed first, or a count larger than the requests made) would otherwise answer, or
+    delay, a later test's request. Modules without clean_emulator keep their log and settings."""
+    yield
+    if "emulator" in request.fixturenames:
+        request.getfixturevalue("emulator").clear_faults()
+
+
 @pytest.fixture
 def client(emulator):
     """A client of the emulator's application (secret), closed after the test."""

@@ -411,6 +411,27 @@ def test_fault_delay_and_token_endpoint_fault(emulator, http, token):
     assert response.status_code == 500 and response.text == "oops"
 
 
+def test_clearing_faults_releases_a_request_a_taken_delay_holds(emulator, http, token):
+    """A delay outlives its fault once taken: clearing must end it, answer and log the request before it
+    returns, so nothing of one test's fault reaches the next test's log."""
+    import threading
+    emulator.reset()
+    emulator.fault(path="/v2/rest/query", delay=30)
+    answers = []
+    held = threading.Thread(target=lambda: answers.append(post_query(http, emulator.config, "print 1", token)))
+    started = time.monotonic()
+    held.start()
+    while emulator._call("GET", "/faults")["faults"]:        # taken: the query is being held
+        assert time.monotonic() - started < 10
+        time.sleep(0.02)
+    assert emulator.requests("/v2/rest/query") == []
+    emulator.clear_faults()
+    assert [r["status"] for r in emulator.requests("/v2/rest/query")] == [200]
+    held.join(10)
+    assert answers[0].status_code == 200
+    assert time.monotonic() - started < 10
+
+
 def test_fault_truncates_the_body(emulator, http, token):
     emulator.reset()
     emulator.fault(path="/v2/rest/query", truncate_after=100)
@@ -456,3 +477,59 @@ def test_reset_clears_log_and_faults(emulator, http, token):
     assert emulator.requests() == []
     assert post_query(http, emulator.config, "print 1", token).status_code == 200
     assert len(emulator.requests()) == 1
+
+
+KUSTO_PUBLIC_CLIENT = "db662dc1-0cfe-4e1c-a843-19a68e65be58"
+
+
+def password_grant(http, config, scope, **extra):
+    form = {"grant_type": "password", "client_id": KUSTO_PUBLIC_CLIENT, "username": config["user"],
+            "password": config["password"], "scope": scope}
+    form.update(extra)
+    return http.post(config["authority"] + "/oauth2/v2.0/token", data=form)
+
+
+def test_user_answers_carry_what_was_asked_like_azure_ad(emulator, http):
+    """One issuer of user tokens: refresh token with offline_access, id token with openid, client_info when
+    asked, and the scopes granted on the resource, whatever the grant."""
+    config = emulator.config
+    resource = config["resource"]
+    full = password_grant(http, config, resource + "/.default offline_access openid profile", client_info="1")
+    assert full.status_code == 200, full.text
+    answer = full.json()
+    assert answer["scope"] == "%s/user_impersonation %s/.default" % (resource, resource)
+    assert {"refresh_token", "id_token", "client_info"} <= set(answer)
+    assert full.headers["Cache-Control"] == "no-store, no-cache"
+    access, id_token = claims_of(answer["access_token"]), claims_of(answer["id_token"])
+    assert access["upn"] == access["preferred_username"] == config["user"] and access["idtyp"] == "user"
+    assert access["aud"] == resource and access["oid"] == id_token["oid"]
+    assert id_token["aud"] == KUSTO_PUBLIC_CLIENT
+    bare = password_grant(http, config, resource + "/.default").json()
+    assert "access_token" in bare and not {"refresh_token", "id_token", "client_info"} & set(bare)
+
+    # The password grant's refresh token is redeemable once, for the same user, and rotates.
+    refreshed = http.post(config["authority"] + "/oauth2/v2.0/token", data={
+        "grant_type": "refresh_token", "client_id": KUSTO_PUBLIC_CLIENT, "refresh_token": answer["refresh_token"],
+        "scope": resource + "/.default offline_access openid profile", "client_info": "1"})
+    assert refreshed.status_code == 200, refreshed.text
+    assert claims_of(refreshed.json()["access_token"])["oid"] == access["oid"]
+    assert refreshed.json()["client_info"] == answer["client_info"]
+    assert refreshed.json()["refresh_token"] != answer["refresh_token"]
+    again = http.post(config["authority"] + "/oauth2/v2.0/token", data={
+        "grant_type": "refresh_token", "client_id": KUSTO_PUBLIC_CLIENT, "refresh_token": answer["refresh_token"],
+        "scope": resource + "/.default"})
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+def test_minted_user_tokens_are_those_of_a_sign_in(emulator, http):
+    config = emulator.config
+    minted = http.post(config["control"] + "/mint_user_tokens", json={"username": config["user"]}).json()
+    assert minted["scope"] == "%s/user_impersonation %s/.default" % (config["resource"], config["resource"])
+    access = claims_of(minted["access_token"])
+    [user] = [u for u in config["users"] if u["username"] == config["user"]]
+    assert access["upn"] == config["user"] and access["oid"] == user["oid"]    # the directory's user
+    assert {"refresh_token", "id_token", "client_info"} <= set(minted)
+    refreshed = http.post(config["authority"] + "/oauth2/v2.0/token", data={
+        "grant_type": "refresh_token", "client_id": config["client_id"], "refresh_token": minted["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    assert claims_of(refreshed.json()["access_token"])["aud"] == config["resource"]

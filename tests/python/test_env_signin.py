@@ -171,6 +171,44 @@ def test_environment_credentials_with_client_secret(emulator, monkeypatch):
     assert request["client_secret_ok"] is True
 
 
+def secret_env(monkeypatch, config):
+    monkeypatch.setenv("AZURE_CLIENT_ID", config["client_id"])
+    monkeypatch.setenv("AZURE_TENANT_ID", config["tenant"])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", config["client_secret"])
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", config["login_endpoint"])
+
+
+def discovery_path(config):
+    return "/%s/v2.0/.well-known/openid-configuration" % config["tenant"]
+
+
+@pytest.mark.parametrize("flow", ["environment", "workload_identity"])
+def test_environment_flows_discover_an_authority_host_that_is_not_well_known(emulator, monkeypatch, flow):
+    """AZURE_AUTHORITY_HOST off Microsoft's hosts: one discovery, then the token request goes to the token
+    endpoint the document names (here marked by a query the emulator's own document lacks)."""
+    config = emulator.config
+    secret_env(monkeypatch, config) if flow == "environment" else workload_env(monkeypatch, config)
+    token_endpoint = config["authority"] + "/oauth2/v2.0/token?from=discovery"
+    emulator.fault(path=discovery_path(config), status=200, count=1,
+                   body={"token_endpoint": token_endpoint, "issuer": config["authority"] + "/v2.0",
+                         "authorization_endpoint": config["authority"] + "/oauth2/v2.0/authorize"})
+    kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in=flow)
+    records = emulator.requests("/" + config["tenant"])
+    assert [r["path"] for r in records] == [discovery_path(config), "/%s/oauth2/v2.0/token" % config["tenant"]]
+    assert records[1]["query"] == {"from": "discovery"} and records[1]["status"] == 200
+
+
+def test_environment_flow_refuses_a_discovered_endpoint_on_another_host(emulator, monkeypatch):
+    config = emulator.config
+    secret_env(monkeypatch, config)
+    emulator.fault(path=discovery_path(config), status=200, count=1,
+                   body={"token_endpoint": "https://evil.example/t/oauth2/v2.0/token",
+                         "authorization_endpoint": "https://evil.example/t/oauth2/v2.0/authorize"})
+    with pytest.raises(kusto.UntrustedEndpointError, match="its host 'evil.example' is not the authority's host"):
+        kusto.acquire_token(connection_string(config), ca_file=config["ca_file"], sign_in="environment")
+    assert [r["path"] for r in emulator.requests("/" + config["tenant"])] == [discovery_path(config)]
+
+
 def test_environment_credentials_wrong_secret_is_typed_without_the_secret(emulator, monkeypatch):
     config = emulator.config
     monkeypatch.setenv("AZURE_CLIENT_ID", config["client_id"])

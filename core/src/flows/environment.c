@@ -6,6 +6,7 @@
 #include "assertion.h"
 #include "buf.h"
 #include "error.h"
+#include "oidc.h"
 
 const char *kusto_flow_env(const char *name) {
     const char *value = getenv(name);
@@ -17,7 +18,7 @@ const char *kusto_flow_env_login_endpoint(void) {
     return host ? host : KUSTO_PUBLIC_LOGIN_ENDPOINT;
 }
 
-kusto_status kusto_flow_env_authority(kusto_authority *out, kusto_error **err) {
+kusto_status kusto_flow_env_authority(const kusto_flow_context *ctx, kusto_authority *out, kusto_error **err) {
     const char *tenant = kusto_flow_env("AZURE_TENANT_ID");
     if (!tenant) return kusto_fail(err, KUSTO_E_ARGUMENT, "the AZURE_TENANT_ID environment variable is not set");
     kusto_buf url = {0};
@@ -28,6 +29,8 @@ kusto_status kusto_flow_env_authority(kusto_authority *out, kusto_error **err) {
                               ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory")
                               : kusto_authority_resolve(out, url.data, NULL, err);
     kusto_buf_free(&url);
+    if (status == KUSTO_OK) status = kusto_oidc_discover_unless_well_known(out, ctx->http, ctx->aad_v1, err);
+    if (status != KUSTO_OK) kusto_authority_clear(out);
     return status;
 }
 
@@ -63,7 +66,7 @@ kusto_status kusto_flow_environment(const kusto_flow_context *ctx, kusto_token *
         return kusto_fail(err, KUSTO_E_ARGUMENT, "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is "
                                                  "set in the environment");
     kusto_authority authority = {0};
-    kusto_status status = kusto_flow_env_authority(&authority, err);
+    kusto_status status = kusto_flow_env_authority(ctx, &authority, err);
     if (status == KUSTO_OK && !cred.secret) status = load_certificate(&cred.signer, err);
     if (status == KUSTO_OK) {
         kusto_flow_context env_ctx = *ctx;

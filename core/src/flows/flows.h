@@ -65,8 +65,9 @@ kusto_status kusto_flow_managed_identity(const kusto_flow_context *ctx, const ch
 
 /* AZURE_AUTHORITY_HOST, else the public cloud's login endpoint. */
 const char *kusto_flow_env_login_endpoint(void);
-/* The authority named by AZURE_AUTHORITY_HOST (default: the public cloud) and AZURE_TENANT_ID. */
-kusto_status kusto_flow_env_authority(kusto_authority *out, kusto_error **err);
+/* The authority named by AZURE_AUTHORITY_HOST (default: the public cloud) and AZURE_TENANT_ID, its endpoints
+   discovered as the client's authority's are (oidc.h) when its host is not well known. */
+kusto_status kusto_flow_env_authority(const kusto_flow_context *ctx, kusto_authority *out, kusto_error **err);
 /* 1 when AZURE_CLIENT_ID and AZURE_TENANT_ID are set, with AZURE_FEDERATED_TOKEN_FILE (workload) or
    AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH (environment). */
 int kusto_flow_workload_identity_configured(void);

@@ -29,8 +29,8 @@ kusto_status kusto_flow_workload_identity(const kusto_flow_context *ctx, kusto_t
     if (!path || !client_id)
         return kusto_fail(err, KUSTO_E_ARGUMENT, "workload identity needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID "
                                                  "and AZURE_TENANT_ID in the environment");
-    kusto_authority authority;
-    kusto_status status = kusto_flow_env_authority(&authority, err);
+    kusto_authority authority = {0};
+    kusto_status status = kusto_flow_env_authority(ctx, &authority, err);
     if (status != KUSTO_OK) return status;
     kusto_buf assertion = {0};
     status = read_assertion(path, &assertion, err);

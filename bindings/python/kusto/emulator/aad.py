@@ -8,7 +8,6 @@ import binascii
 import datetime
 import hmac
 import ipaddress
-import json
 import re
 import secrets
 import time
@@ -16,7 +15,7 @@ import urllib.parse
 import uuid
 
 from . import assertions, user_signin
-from .tokens import TokenError, b64url
+from .tokens import TokenError
 from .user_signin import AuthCode, DeviceCode, User
 from .web import Response, json_response
 
@@ -26,6 +25,7 @@ USER_SCOPES = ("openid", "profile", "offline_access")
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_GRANTS = ("password", DEVICE_CODE_GRANT, "authorization_code", "refresh_token")   # public clients may use /organizations
+NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
 REDACTED_FORM_FIELDS = ("client_secret", "client_assertion", "password", "refresh_token", "assertion",
                         "code", "device_code", "code_verifier")
 
@@ -110,7 +110,8 @@ class AzureAD:
         self.settings = settings
         self.federation = None          # identity.KubernetesIssuer, set by the emulator
         self.pending = user_signin.Pending()
-        self.refresh_tokens = {}        # refresh token -> (client_id, tenant id, user); each is used once
+        # refresh token -> (client_id, tenant id, user, resource, audience); each is used once
+        self.refresh_tokens = {}
 
     def route(self, request):
         for pattern, name in self.ROUTES:
@@ -249,61 +250,54 @@ class AzureAD:
             return self.error(request, 400, "invalid_request", 50059,
                               "No tenant-identifying information found in either the request or implied "
                               "by any provided credentials.")
-        response = flows[grant](request, tenant, tid, form)
-        self._remember_refresh_token(response, form.get("client_id"))
-        return response
+        return flows[grant](request, tenant, tid, form)
 
-    def _remember_refresh_token(self, response, client_id):
-        """Every user sign-in's refresh token can be redeemed later, once (see _refresh)."""
-        if response.status != 200 or not client_id or not isinstance(response.body, (bytes, bytearray)):
-            return
-        answer = json.loads(response.body)
-        refresh, id_token = answer.get("refresh_token"), answer.get("id_token")
-        if not refresh or not id_token or refresh in self.refresh_tokens:
-            return
-        claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
-        user = {"oid": claims["oid"], "username": claims.get("preferred_username", "")}
-        self.refresh_tokens[refresh] = (client_id.lower(), claims["tid"], user)
+    # --- users' tokens: every user flow, the refresh grant and the control API's minting end here ----------------
 
-    # --- users (refresh tokens; minted by the test-only control call /_emulator/mint_user_tokens) ---------
+    def _user_tokens(self, client_id, tid, user, resource, scope, audience=None, nonce=None,
+                     with_client_info=True):
+        """The one way user tokens are issued; the refresh token, if any, is redeemable once (see _refresh)."""
+        answer = user_signin.user_tokens(self.signer, self.directory.issuer(tid), tid, client_id, user, resource,
+                                         scope, max(1, int(self.settings["token_lifetime"])), audience, nonce,
+                                         with_client_info)
+        if "refresh_token" in answer:
+            self.refresh_tokens[answer["refresh_token"]] = (client_id.lower(), tid, user, resource, audience)
+        return answer
+
+    def _user_response(self, request, client_id, tid, user, resource, scope, audience=None, nonce=None):
+        request.record["signed_in_user"] = user.username
+        answer = self._user_tokens(client_id, tid, user, resource, scope, audience, nonce,
+                                   request.form().get("client_info") == "1")
+        return json_response(200, answer, NO_STORE)
 
     def mint_user_tokens(self, client_id, username, scope, tid=None):
         """A user sign-in's answer (access, refresh and id token, client_info) without a sign-in flow: a test
-        affordance standing in for the interactive and device-code flows."""
-        user = {"oid": str(uuid.uuid5(uuid.NAMESPACE_DNS, username)), "username": username}
-        return self._user_answer(client_id, tid or self.directory.tenant_id, user, scope)
-
-    def _user_answer(self, client_id, tid, user, scope):
-        lifetime = max(1, int(self.settings["token_lifetime"]))
-        resource = scope.split()[0].rsplit("/", 1)[0]
-        now = int(time.time())
-        issuer = self.directory.issuer(tid)
-        access = self.signer.sign({"aud": resource, "iss": issuer, "iat": now, "nbf": now, "exp": now + lifetime,
-                                   "azp": client_id, "appid": client_id, "idtyp": "user", "oid": user["oid"],
-                                   "sub": user["oid"], "tid": tid, "scp": "user_impersonation",
-                                   "preferred_username": user["username"], "uti": secrets.token_urlsafe(16),
-                                   "ver": "2.0"})
-        id_token = self.signer.sign({"aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
-                                     "oid": user["oid"], "sub": user["oid"], "tid": tid,
-                                     "preferred_username": user["username"], "ver": "2.0"})
-        refresh = secrets.token_urlsafe(48)
-        self.refresh_tokens[refresh] = (client_id, tid, user)
-        info = base64.urlsafe_b64encode(json.dumps({"uid": user["oid"], "utid": tid}).encode()).rstrip(b"=")
-        return {"token_type": "Bearer", "scope": resource + "/user_impersonation", "expires_in": lifetime,
-                "ext_expires_in": lifetime, "access_token": access, "refresh_token": refresh, "id_token": id_token,
-                "client_info": info.decode()}
+        affordance standing in for the interactive and device-code flows, which ask these OpenID scopes."""
+        user = self.directory.users.get(username.lower())
+        if user is None:
+            user = User(username, username.split("@")[0].title())
+            user.object_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, username))
+        asked = scope.split()
+        resource = [s for s in asked if s not in user_signin.OIDC_SCOPES][0].rsplit("/", 1)[0]
+        asked += [s for s in ("offline_access", "openid", "profile") if s not in asked]
+        return self._user_tokens(client_id, tid or self.directory.tenant_id, user, resource, " ".join(asked))
 
     def _refresh(self, request, tenant, tid, form):
         client_id = form.get("client_id")
         if not client_id:
             return self._missing(request, "client_id")
         entry = self.refresh_tokens.pop(form.get("refresh_token") or "", None)  # rotation: each RT works once
-        if entry is None or entry[0].lower() != client_id.lower():
+        if entry is None or entry[0] != client_id.lower():
             return self.error(request, 400, "invalid_grant", 70000,
                               "The provided value for the 'refresh_token' is not valid.")
         request.record["refresh_token_ok"] = True
-        return json_response(200, self._user_answer(client_id, entry[1], entry[2], form.get("scope") or ""),
-                             {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+        _, tid, user, resource, audience = entry
+        scope = form.get("scope") or resource + "/.default offline_access openid profile"
+        if form.get("scope"):
+            resource, audience, failure = self._user_resource(request, scope, client_id)
+            if failure is not None:
+                return failure
+        return self._user_response(request, client_id, tid, user, resource, scope, audience)
 
     def _client_credentials(self, request, tenant, tid, form):
         app, failure = self._authenticated_app(request, tenant, form)
@@ -394,7 +388,8 @@ class AzureAD:
         resource, audience, failure = self._user_resource(request, form["scope"], app.client_id)
         if failure is not None:
             return failure
-        return self._issue_user(app, user, self.directory.tenant_id, audience, form["scope"])
+        return self._user_response(request, app.client_id, self.directory.tenant_id, user, resource, form["scope"],
+                                   audience)
 
     def _on_behalf_of(self, request, tenant, tid, form):
         if form.get("requested_token_use") != "on_behalf_of":
@@ -418,24 +413,7 @@ class AzureAD:
         resource, audience, failure = self._user_resource(request, form["scope"], app.client_id)
         if failure is not None:
             return failure
-        return self._issue_user(app, user, tid, audience, form["scope"])
-
-    def _issue_user(self, app, user, tid, audience, scope):
-        lifetime = max(1, int(self.settings["token_lifetime"]))
-        claims = self._claims(app, tid, audience, lifetime)
-        claims.update({"idtyp": "user", "oid": user.object_id, "sub": user.object_id, "upn": user.username,
-                       "name": user.name, "scp": "user_impersonation", "appidacr": "0", "azpacr": "0"})
-        id_claims = {"aud": app.client_id, "iss": claims["iss"], "iat": claims["iat"], "nbf": claims["nbf"],
-                     "exp": claims["exp"], "name": user.name, "oid": user.object_id,
-                     "preferred_username": user.username, "sub": user.object_id, "tid": tid, "ver": "2.0"}
-        client_info = b64url(json.dumps({"uid": user.object_id, "utid": tid}).encode())
-        granted = " ".join([s for s in scope.split() if s not in USER_SCOPES] +
-                           [s for s in USER_SCOPES if s in scope.split()])
-        return json_response(200, {"token_type": "Bearer", "scope": granted, "expires_in": lifetime,
-                                   "ext_expires_in": lifetime, "access_token": self.signer.sign(claims),
-                                   "refresh_token": "1.A" + secrets.token_urlsafe(48),
-                                   "id_token": self.signer.sign(id_claims), "client_info": client_info},
-                             {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+        return self._user_response(request, app.client_id, tid, user, resource, form["scope"], audience)
 
     def _check_federated_assertion(self, request, app, form):
         """Workload identity: an assertion signed by the Kubernetes issuer the app trusts."""
@@ -601,10 +579,7 @@ class AzureAD:
         if failure:
             return failure
         tid = self.directory.tenant_id if tid in MULTI_TENANT else tid
-        request.record["signed_in_user"] = user.username
-        body = user_signin.user_token_response(self.signer, self.directory.issuer(tid), tid, client_id, user,
-                                               resource, max(1, int(self.settings["token_lifetime"])), nonce)
-        return json_response(200, body, {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+        return self._user_response(request, client_id, tid, user, resource, scope, nonce=nonce)
 
     # --- a person signs in: the browser at the authorize page ------------------------------------------------
 

@@ -102,14 +102,13 @@ class Emulator:
         if request.path == control.PREFIX or request.path.startswith(control.PREFIX + "/"):
             return self.control.handle(request), None
         fault = self.faults.take(request.path)
-        if fault and fault.delay:
-            time.sleep(fault.delay)
-        response = self._route(request)
-        if fault and fault.status is not None:
-            response = _fault_response(fault)
-        if fault:
-            response.headers.update(fault.headers)
-        self.log.append(self._record(request, response, fault))
+        with self.faults.holding(fault):
+            response = self._route(request)
+            if fault and fault.status is not None:
+                response = _fault_response(fault)
+            if fault:
+                response.headers.update(fault.headers)
+            self.log.append(self._record(request, response, fault))
         return response, (int(fault.truncate_after) if fault and fault.truncate_after is not None else None)
 
     def _route(self, request):

@@ -12,6 +12,7 @@
   and the routes services add (Azure AD: /device/approve, /device/decline, /device/slow_down, /device,
   /interactive)
 """
+import contextlib
 import ipaddress
 import json
 import threading
@@ -47,17 +48,44 @@ class Fault:
 
 
 class Faults:
+    RELEASE_WAIT = 5    # seconds clear() waits for the requests it released to be answered and logged
+
     def __init__(self):
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._faults = []
+        self._held = 0          # requests a taken fault's delay holds, until answered and logged
+        self._clears = 0        # bumped by clear(): held requests go on at once
 
     def add(self, fault):
         with self._lock:
             self._faults.append(fault)
 
     def clear(self):
+        """Disarms every fault and releases the requests a delay still holds, returning once they are logged:
+        a test's fault, even one already taken, does not answer or log anything during the next test."""
         with self._lock:
             self._faults.clear()
+            self._clears += 1
+            self._lock.notify_all()
+            self._lock.wait_for(lambda: self._held == 0, self.RELEASE_WAIT)
+
+    @contextlib.contextmanager
+    def holding(self, fault):
+        """Around the handling of a request that took `fault`: waits its delay (cut short by clear()), and
+        counts the request as held until the block (answer and log) is done."""
+        if not fault or not fault.delay:
+            yield
+            return
+        with self._lock:
+            self._held += 1
+            clears = self._clears
+            self._lock.wait_for(lambda: self._clears != clears, fault.delay)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= 1
+                self._lock.notify_all()
 
     def describe(self):
         with self._lock:

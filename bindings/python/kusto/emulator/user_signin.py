@@ -120,23 +120,31 @@ def client_info(user, tid):
     return b64url(json.dumps({"uid": user.object_id, "utid": tid}, separators=(",", ":")).encode())
 
 
-def user_token_response(signer, issuer, tid, client_id, user, resource, lifetime, nonce=None):
-    """The token endpoint's answer to a user flow, as Azure AD gives it when openid/offline_access were asked."""
-    now = int(time.time())
+def user_tokens(signer, issuer, tid, client_id, user, resource, scope, lifetime, audience=None, nonce=None,
+                with_client_info=True):
+    """The token endpoint's answer to every user sign-in (password, device code, authorization code, on-behalf-of,
+    refresh token, and the control API's minted tokens), as Azure AD v2 gives it: the scopes granted on the resource,
+    a refresh token when offline_access was asked, an id token when openid was, client_info when asked."""
+    asked, now = scope.split(), int(time.time())
     access = signer.sign({
-        "aud": resource, "iss": issuer, "iat": now, "nbf": now, "exp": now + lifetime,
+        "aud": audience or resource, "iss": issuer, "iat": now, "nbf": now, "exp": now + lifetime,
         "aio": secrets.token_urlsafe(24), "azp": client_id, "azpacr": "0", "appid": client_id, "appidacr": "0",
         "idtyp": "user", "name": user.name, "oid": user.object_id, "preferred_username": user.username,
         "upn": user.username, "scp": "user_impersonation", "sub": b64url(hashlib.sha256(
             (user.object_id + client_id).encode()).digest()), "tid": tid, "uti": secrets.token_urlsafe(16),
         "ver": "2.0"})
-    id_claims = {"aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
-                 "name": user.name, "oid": user.object_id, "preferred_username": user.username,
-                 "sub": b64url(hashlib.sha256((user.object_id + client_id + "id").encode()).digest()),
-                 "tid": tid, "ver": "2.0"}
-    if nonce:
-        id_claims["nonce"] = nonce
-    return {"token_type": "Bearer", "scope": "%s/user_impersonation %s/.default" % (resource, resource),
-            "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access,
-            "refresh_token": "1.A" + secrets.token_urlsafe(96), "id_token": signer.sign(id_claims),
-            "client_info": client_info(user, tid)}
+    answer = {"token_type": "Bearer", "scope": "%s/user_impersonation %s/.default" % (resource, resource),
+              "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access}
+    if "offline_access" in asked:
+        answer["refresh_token"] = "1.A" + secrets.token_urlsafe(96)
+    if "openid" in asked:
+        id_claims = {"aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
+                     "name": user.name, "oid": user.object_id, "preferred_username": user.username,
+                     "sub": b64url(hashlib.sha256((user.object_id + client_id + "id").encode()).digest()),
+                     "tid": tid, "ver": "2.0"}
+        if nonce:
+            id_claims["nonce"] = nonce
+        answer["id_token"] = signer.sign(id_claims)
+    if with_client_info:
+        answer["client_info"] = client_info(user, tid)
+    return answer
