@@ -53,6 +53,14 @@ static inline void kusto_block_masks(const char *p, struct kusto_block_masks *m)
 #endif
 }
 
+/* Without -mpopcnt the builtin is a library call: this is a few instructions. */
+static inline unsigned kusto_popcount64(uint64_t x) {
+    x = x - (x >> 1 & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) + (x >> 2 & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+    return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* Bit i: the xor of bits 0..i (inside a string, counting from its opening quote). */
 static inline uint64_t kusto_prefix_xor(uint64_t x) {
     x ^= x << 1;

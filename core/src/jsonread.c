@@ -11,13 +11,13 @@
 
 static int is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-int kusto_jr_peek(kusto_jr *r) {
+int kusto_jr_peek_slow(kusto_jr *r) {
     while (r->p < r->end && is_space(*r->p)) r->p++;
     return r->p < r->end ? (unsigned char)*r->p : -1;
 }
 
 /* At the opening quote: moves past the closing one. */
-static int read_string(kusto_jr *r, kusto_jr_token *t) {
+static inline __attribute__((always_inline)) int read_string(kusto_jr *r, kusto_jr_token *t) {
     const char *s = ++r->p;
     t->escaped = 0;
     for (;;) {
@@ -92,24 +92,6 @@ int kusto_jr_open(kusto_jr *r, char open) {
     if (kusto_jr_peek(r) != (unsigned char)open) return -1;
     r->p++;
     return 0;
-}
-
-int kusto_jr_next(kusto_jr *r, char close, size_t *count) {
-    int c = kusto_jr_peek(r);
-    if (c == (unsigned char)close) {
-        r->p++;
-        return 0;
-    }
-    if (*count > 0) {
-        if (c != ',') return -1;
-        r->p++;
-        c = kusto_jr_peek(r);
-        if (c == -1 || c == (unsigned char)close) return -1;
-    } else if (c == -1) {
-        return -1;
-    }
-    (*count)++;
-    return 1;
 }
 
 int kusto_jr_key(kusto_jr *r, kusto_jr_token *key) {

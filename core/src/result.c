@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bytescan.h"
 #include "error.h"
 #include "jsonread.h"
 #include "oneapi.h"
@@ -771,9 +772,32 @@ static void note_comma(struct value_scan *s, size_t at) {
     if (s->comma_count <= MAX_MEMBERS) s->comma_count++;
 }
 
-/* Finds the end of the value that began at the scan's start; returns how many bytes of `d` belong
-   to it and sets *done when its closing bracket was among them. */
-static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *done) {
+/* 64 bytes at once when they hold no backslash and the depth stays above 1 in them (inside Rows,
+   where commas need no noting and the value cannot end): 1 when done, 0 to scan them byte by byte. */
+static int scan_block(struct value_scan *s, const char *d) {
+    struct kusto_block_masks m;
+    kusto_block_masks(d, &m);
+    if (m.backslash) return 0;
+    uint64_t in_string = kusto_prefix_xor(m.quote) ^ (s->in_string ? ~UINT64_C(0) : 0);
+    uint64_t open = m.open & ~in_string, close = m.close & ~in_string;
+    size_t depth = s->depth;
+    if (depth < 2 + (size_t)kusto_popcount64(close)) {
+        /* Could fall to 1: follow the brackets in order. */
+        for (uint64_t brackets = open | close; brackets; brackets &= brackets - 1) {
+            if (open >> __builtin_ctzll(brackets) & 1) depth++;
+            else if (--depth < 2) return 0;
+        }
+    } else {
+        depth = depth + (size_t)kusto_popcount64(open) - (size_t)kusto_popcount64(close);
+    }
+    s->depth = depth;
+    s->in_string = (int)(in_string >> 63);
+    s->offset += 64;
+    return 1;
+}
+
+/* Scans d[0..n) byte by byte; see scan_value. */
+static size_t scan_bytes(struct value_scan *s, const char *d, size_t n, int *done) {
     size_t i = 0;
     while (i < n) {
         if (s->in_string) {
@@ -804,6 +828,22 @@ static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *don
         }
     }
     s->offset += n;
+    return n;
+}
+
+/* Finds the end of the value that began at the scan's start; returns how many bytes of `d` belong
+   to it and sets *done when its closing bracket was among them. */
+static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *done) {
+    size_t i = 0;
+    while (i < n) {
+        if (n - i >= 64 && s->depth >= 2 && !s->escape && scan_block(s, d + i)) {
+            i += 64;
+            continue;
+        }
+        size_t step = n - i < 64 ? n - i : 64;
+        i += scan_bytes(s, d + i, step, done);
+        if (*done) return i;
+    }
     return n;
 }
 
