@@ -782,11 +782,13 @@ static int scan_block(struct value_scan *s, const char *d) {
     uint64_t open = m.open & ~in_string, close = m.close & ~in_string;
     size_t depth = s->depth;
     if (depth < 2 + (size_t)kusto_popcount64(close)) {
-        /* Could fall to 1: follow the brackets in order. */
+        /* Could fall to 1: follow the brackets in order (without branches on which kind they are). */
+        size_t lowest = depth;
         for (uint64_t brackets = open | close; brackets; brackets &= brackets - 1) {
-            if (open >> __builtin_ctzll(brackets) & 1) depth++;
-            else if (--depth < 2) return 0;
+            depth = depth - 1 + 2 * (size_t)(open >> __builtin_ctzll(brackets) & 1);
+            lowest = depth < lowest ? depth : lowest;
         }
+        if (lowest < 2) return 0;
     } else {
         depth = depth + (size_t)kusto_popcount64(open) - (size_t)kusto_popcount64(close);
     }

@@ -70,7 +70,7 @@ static int expect_char(const char *s, size_t len, size_t *pos, char c) {
 
 /* ".f{1,7}" scaled to ticks by its digit count (".099" is 990000 ticks); 0 when there is no '.'.
    Returns -1 for a '.' without digits or more than 7 digits. */
-static int64_t read_fraction(const char *s, size_t len, size_t *pos) {
+static inline int64_t read_fraction(const char *s, size_t len, size_t *pos) {
     if (*pos >= len || s[*pos] != '.') return 0;
     (*pos)++;
     int64_t v = 0;
