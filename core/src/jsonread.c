@@ -65,8 +65,8 @@ int kusto_jr_token_read(kusto_jr *r, kusto_jr_token *t) {
     }
 }
 
-/* Skips a container by counting brackets outside strings. */
-static int skip_container(kusto_jr *r) {
+/* Skips a container by counting brackets outside strings; notes any space between its tokens. */
+static int skip_container(kusto_jr *r, int *spaced) {
     size_t depth = 0;
     while (r->p < r->end) {
         char c = *r->p;
@@ -76,16 +76,23 @@ static int skip_container(kusto_jr *r) {
             continue;
         }
         r->p++;
-        if (c == '[' || c == '{') depth++;
+        if ((unsigned char)c <= ' ') *spaced = 1;
+        else if (c == '[' || c == '{') depth++;
         else if ((c == ']' || c == '}') && --depth == 0) return 0;
     }
     return -1;
 }
 
-int kusto_jr_skip(kusto_jr *r) {
+int kusto_jr_skip_noting_space(kusto_jr *r, int *spaced) {
     kusto_jr_token t;
+    *spaced = 0;
     if (kusto_jr_token_read(r, &t)) return -1;
-    return t.kind == KUSTO_JR_ARRAY || t.kind == KUSTO_JR_OBJECT ? skip_container(r) : 0;
+    return t.kind == KUSTO_JR_ARRAY || t.kind == KUSTO_JR_OBJECT ? skip_container(r, spaced) : 0;
+}
+
+int kusto_jr_skip(kusto_jr *r) {
+    int spaced;
+    return kusto_jr_skip_noting_space(r, &spaced);
 }
 
 int kusto_jr_open(kusto_jr *r, char open) {

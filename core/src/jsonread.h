@@ -41,6 +41,8 @@ static inline int kusto_jr_peek(kusto_jr *r) {
 int kusto_jr_token_read(kusto_jr *r, kusto_jr_token *t);
 /* Skips one whole value. 0 or -1. */
 int kusto_jr_skip(kusto_jr *r);
+/* The same, and *spaced = 1 when there is space (or another byte below '!') between its tokens. */
+int kusto_jr_skip_noting_space(kusto_jr *r, int *spaced);
 /* Consumes the opening '[' or '{'. 0 or -1. */
 int kusto_jr_open(kusto_jr *r, char open);
 /* In an array or object: 1 when another member follows (its separator consumed), 0 when the

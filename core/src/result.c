@@ -395,13 +395,20 @@ static int dynamic_cell(kusto_parser *p, kusto_jr *r, const kusto_jr_token *t) {
         r->p = t->start;
         return dynamic_events(p, r, 0);
     }
-    if ((t->kind == KUSTO_JR_ARRAY || t->kind == KUSTO_JR_OBJECT) && kusto_jr_skip(r))
-        return protocol(p, "malformed JSON in a dynamic value");
-    p->scratch.len = 0;
-    if (kusto_jr_compact(&p->scratch, t->start, (size_t)(r->p - t->start))) return no_memory(p);
+    int spaced = 0;
+    if (t->kind == KUSTO_JR_ARRAY || t->kind == KUSTO_JR_OBJECT) {
+        r->p = t->start;
+        if (kusto_jr_skip_noting_space(r, &spaced)) return protocol(p, "malformed JSON in a dynamic value");
+    }
     kusto_value v = {.kind = KUSTO_VALUE_JSON};
-    v.u.text.ptr = p->scratch.data;
-    v.u.text.len = p->scratch.len;
+    v.u.text.ptr = t->start;
+    v.u.text.len = (size_t)(r->p - t->start);
+    if (spaced) { /* compact JSON (what the service sends) is handed out in place */
+        p->scratch.len = 0;
+        if (kusto_jr_compact(&p->scratch, v.u.text.ptr, v.u.text.len)) return no_memory(p);
+        v.u.text.ptr = p->scratch.data;
+        v.u.text.len = p->scratch.len;
+    }
     return emit(p, &v);
 }
 
