@@ -232,6 +232,26 @@ int kusto_jr_compact(kusto_buf *out, const char *text, size_t len) {
 
 /* ---- numbers ------------------------------------------------------------------------------------- */
 
+/* 8 ASCII digits at s as their value: 1, or 0 when they are not all digits. A well-known SWAR method:
+   check every byte is 0x30..0x39, then combine pairs, quads and halves with three multiplications. */
+static inline int eight_digits(const char *s, uint64_t *out) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, s, sizeof v);
+    uint64_t high = v & UINT64_C(0xF0F0F0F0F0F0F0F0);
+    uint64_t carried = (v + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0);
+    if ((high | carried >> 4) != UINT64_C(0x3333333333333333)) return 0;
+    v = (v & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;
+    v = (v & UINT64_C(0x00FF00FF00FF00FF)) * 6553601 >> 16;
+    *out = (v & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
+    return 1;
+#else
+    (void)s;
+    (void)out;
+    return 0;
+#endif
+}
+
 int kusto_jr_int64(const char *text, size_t len, int64_t *out) {
     int negative = len > 0 && text[0] == '-';
     size_t i = (size_t)negative;
@@ -239,6 +259,11 @@ int kusto_jr_int64(const char *text, size_t len, int64_t *out) {
     uint64_t v = 0;
     /* 18 digits cannot overflow: no range check until the 19th. */
     size_t short_end = len - i > 18 ? i + 18 : len;
+    uint64_t eight;
+    while (short_end - i >= 8 && eight_digits(text + i, &eight)) {
+        v = v * 100000000 + eight;
+        i += 8;
+    }
     for (; i < short_end; i++) {
         unsigned d = (unsigned)(text[i] - '0');
         if (d > 9) return -1;
@@ -268,7 +293,15 @@ static size_t digit_run(const char *s, size_t i, size_t len) {
 }
 
 static int significant_digits(const char *s, size_t from, size_t to, struct decimal *d, int *count) {
-    for (size_t i = from; i < to; i++) {
+    size_t i = from;
+    uint64_t eight;
+    while (i < to && *count == 0 && s[i] == '0') i++; /* leading zeros are not significant */
+    while (to - i >= 8 && *count + 8 <= 19 && (*count > 0 || s[i] != '0') && eight_digits(s + i, &eight)) {
+        d->w = d->w * 100000000 + eight;
+        *count += 8;
+        i += 8;
+    }
+    for (; i < to; i++) {
         unsigned digit = (unsigned)(s[i] - '0');
         if (*count == 0 && digit == 0) continue; /* leading zeros are not significant */
         if (++*count > 19) return -1;
