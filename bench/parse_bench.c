@@ -2,7 +2,7 @@
    16 KiB chunks, or fetched over loopback from bench/server.py, into a builder that does nothing
    (dynamic cells as JSON text) and one that takes dynamic events (as Python and Lua do). Prints MB/s.
 
-     parse_bench BODY.json [RUNS] [PORT ROWS]     (make bench-parse) */
+     parse_bench BODY.json [RUNS] [PORT ROWS [loopback-only]]     (make bench-parse) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
     double times[100];
     const kusto_builder *builders[] = {&no_op, &with_events};
     const char *names[] = {"no-op builder", "dynamic events"};
-    for (int b = 0; b < 2; b++) {
+    for (int b = 0; b < 2 && argc <= 5; b++) {
         struct counts c = {0};
         for (int i = 0; i < runs; i++) {
             c = (struct counts){0};

@@ -321,21 +321,36 @@ static int read_exponent(const char *s, size_t i, size_t len, int *exponent) {
     return 0;
 }
 
+/* Digits from i as one number (wrapping beyond 19 digits: the caller counts them); returns where they end. */
+static size_t accumulate_digits(const char *s, size_t i, size_t len, uint64_t *w) {
+    uint64_t eight;
+    while (len - i >= 8 && eight_digits(s + i, &eight)) {
+        *w = *w * 100000000 + eight;
+        i += 8;
+    }
+    for (; i < len && (unsigned)(s[i] - '0') <= 9; i++) *w = *w * 10 + (uint64_t)(s[i] - '0');
+    return i;
+}
+
 static int decimal_of(const char *s, size_t len, struct decimal *d) {
-    size_t i = 0;
-    int count = 0, exponent = 0;
+    int exponent = 0;
     memset(d, 0, sizeof *d);
     d->negative = len > 0 && s[0] == '-';
-    i = (size_t)d->negative;
-    size_t int_end = digit_run(s, i, len);
-    if (int_end == i || (s[i] == '0' && int_end - i > 1)) return -1;
-    if (significant_digits(s, i, int_end, d, &count)) return -1;
-    i = int_end;
+    size_t int_start = (size_t)d->negative, i = accumulate_digits(s, int_start, len, &d->w), int_end = i;
+    if (int_end == int_start || (s[int_start] == '0' && int_end - int_start > 1)) return -1;
+    size_t frac_start = i + 1, frac_end = i + 1;
     if (i < len && s[i] == '.') {
-        size_t frac_end = digit_run(s, i + 1, len);
-        if (frac_end == i + 1 || frac_end - i > 100000 || significant_digits(s, i + 1, frac_end, d, &count)) return -1;
-        d->q = -(int)(frac_end - i - 1);
-        i = frac_end;
+        i = frac_end = accumulate_digits(s, frac_start, len, &d->w);
+        if (frac_end == frac_start || frac_end - frac_start > 100000) return -1;
+        d->q = -(int)(frac_end - frac_start);
+    }
+    if (int_end - int_start + (frac_end - frac_start) > 19) {
+        /* Too many digits for the sum above: count only the significant ones. */
+        int count = 0;
+        d->w = 0;
+        if (significant_digits(s, int_start, int_end, d, &count) ||
+            (frac_end > frac_start && significant_digits(s, frac_start, frac_end, d, &count)))
+            return -1;
     }
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         if (read_exponent(s, i + 1, len, &exponent)) return -1;
