@@ -20,7 +20,7 @@ TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
 PYTHON ?= python3
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
-.PHONY: all lib check-c check-asan check-valgrind check-e2e check-tsan fuzz install clean
+.PHONY: all lib check-c check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
 all: lib $(BUILD)/kusto.pc $(BUILD)/kusto
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
@@ -73,7 +73,7 @@ check-tsan:
 # libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds and tests/fixtures; new inputs
 # go to build/fuzz/corpus, crashes to build/fuzz/crash-*. Longer: make fuzz FUZZ_SECONDS=3600.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := connstr frames token_response urls
+FUZZ_TARGETS := connstr frames token_response urls numbers
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Icore/include -Icore/src $(DEPS_CFLAGS)
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC) core/include/kusto.h $(wildcard core/src/*.h)
@@ -89,6 +89,19 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	    { tail -40 build/fuzz/$$t.log; exit 1; }; \
 	  grep -E "stat::number_of_executed_units" build/fuzz/$$t.log; \
 	done
+
+# The response parser's speed (not a test): BENCH_ROWS rows of bench/gen.py from memory in 16 KiB chunks,
+# and over loopback from bench/server.py.
+BENCH_ROWS ?= 1000000
+$(BUILD)/parse_bench: bench/parse_bench.c core/include/kusto.h $(BUILD)/libkusto.a
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS)
+
+$(BUILD)/bench/$(BENCH_ROWS).fragmented.json: bench/gen.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) bench/gen.py $(BENCH_ROWS) > $@.tmp && mv $@.tmp $@
+
+bench-parse: $(BUILD)/parse_bench $(BUILD)/bench/$(BENCH_ROWS).fragmented.json
+	@$(PYTHON) -c 'import subprocess,sys,json; s=subprocess.Popen([sys.executable,"bench/server.py","$(BUILD)/bench"],stdout=subprocess.PIPE); port=json.loads(s.stdout.readline())["port"]; r=subprocess.call(["$(BUILD)/parse_bench","$(BUILD)/bench/$(BENCH_ROWS).fragmented.json","5",str(port),"$(BENCH_ROWS)"]); s.kill(); sys.exit(r)'
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

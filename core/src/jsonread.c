@@ -6,31 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
+#include "eisel_lemire.h"
+
 static int is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-int kusto_jr_peek(kusto_jr *r) {
+int kusto_jr_peek_slow(kusto_jr *r) {
     while (r->p < r->end && is_space(*r->p)) r->p++;
     return r->p < r->end ? (unsigned char)*r->p : -1;
 }
 
 /* At the opening quote: moves past the closing one. */
-static int read_string(kusto_jr *r, kusto_jr_token *t) {
+static inline __attribute__((always_inline)) int read_string(kusto_jr *r, kusto_jr_token *t) {
     const char *s = ++r->p;
     t->escaped = 0;
-    while (r->p < r->end) {
-        char c = *r->p;
-        if (c == '"') {
-            t->ptr = s;
-            t->len = (size_t)(r->p++ - s);
-            return 0;
-        }
-        if (c == '\\') {
-            t->escaped = 1;
-            r->p++;
-        }
-        r->p++;
+    for (;;) {
+        r->p = kusto_find_quote_or_backslash(r->p, r->end);
+        if (r->p >= r->end) return -1;
+        if (*r->p == '"') break;
+        if (r->end - r->p < 2) return -1;
+        t->escaped = 1;
+        r->p += 2;
     }
-    return -1;
+    t->ptr = s;
+    t->len = (size_t)(r->p++ - s);
+    return 0;
 }
 
 static int is_number_char(char c) {
@@ -65,8 +65,8 @@ int kusto_jr_token_read(kusto_jr *r, kusto_jr_token *t) {
     }
 }
 
-/* Skips a container by counting brackets outside strings. */
-static int skip_container(kusto_jr *r) {
+/* Skips a container by counting brackets outside strings; notes any space between its tokens. */
+static int skip_container(kusto_jr *r, int *spaced) {
     size_t depth = 0;
     while (r->p < r->end) {
         char c = *r->p;
@@ -76,40 +76,29 @@ static int skip_container(kusto_jr *r) {
             continue;
         }
         r->p++;
-        if (c == '[' || c == '{') depth++;
+        if ((unsigned char)c <= ' ') *spaced = 1;
+        else if (c == '[' || c == '{') depth++;
         else if ((c == ']' || c == '}') && --depth == 0) return 0;
     }
     return -1;
 }
 
-int kusto_jr_skip(kusto_jr *r) {
+int kusto_jr_skip_noting_space(kusto_jr *r, int *spaced) {
     kusto_jr_token t;
+    *spaced = 0;
     if (kusto_jr_token_read(r, &t)) return -1;
-    return t.kind == KUSTO_JR_ARRAY || t.kind == KUSTO_JR_OBJECT ? skip_container(r) : 0;
+    return t.kind == KUSTO_JR_ARRAY || t.kind == KUSTO_JR_OBJECT ? skip_container(r, spaced) : 0;
+}
+
+int kusto_jr_skip(kusto_jr *r) {
+    int spaced;
+    return kusto_jr_skip_noting_space(r, &spaced);
 }
 
 int kusto_jr_open(kusto_jr *r, char open) {
     if (kusto_jr_peek(r) != (unsigned char)open) return -1;
     r->p++;
     return 0;
-}
-
-int kusto_jr_next(kusto_jr *r, char close, size_t *count) {
-    int c = kusto_jr_peek(r);
-    if (c == (unsigned char)close) {
-        r->p++;
-        return 0;
-    }
-    if (*count > 0) {
-        if (c != ',') return -1;
-        r->p++;
-        c = kusto_jr_peek(r);
-        if (c == -1 || c == (unsigned char)close) return -1;
-    } else if (c == -1) {
-        return -1;
-    }
-    (*count)++;
-    return 1;
 }
 
 int kusto_jr_key(kusto_jr *r, kusto_jr_token *key) {
@@ -214,32 +203,73 @@ int kusto_jr_unescape(kusto_buf *out, const char *raw, size_t len) {
     return kusto_buf_append(out, "", 0);
 }
 
-int kusto_jr_compact(kusto_buf *out, const char *text, size_t len) {
-    size_t i = 0, run = 0;
-    int in_string = 0;
-    for (; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\') i++;
-            else if (c == '"') in_string = 0;
-        } else if (c == '"') {
-            in_string = 1;
-        } else if (is_space(c)) {
-            if (kusto_buf_append(out, text + run, i - run)) return -1;
-            run = i + 1;
-        }
+/* Past the string whose opening quote is at p (or to end when it is not closed). */
+static const char *string_end(const char *p, const char *end) {
+    for (p++;;) {
+        p = kusto_find_quote_or_backslash(p, end);
+        if (p >= end) return end;
+        if (*p == '"') return p + 1;
+        if (end - p < 2) return end;
+        p += 2;
     }
-    if (i > len) i = len;
-    return kusto_buf_append(out, text + run, i - run);
+}
+
+int kusto_jr_compact(kusto_buf *out, const char *text, size_t len) {
+    const char *p = text, *end = text + len, *run = text;
+    while (p < end) {
+        if (*p == '"') {
+            p = string_end(p, end);
+            continue;
+        }
+        if (is_space(*p)) {
+            if (kusto_buf_append(out, run, (size_t)(p - run))) return -1;
+            run = p + 1;
+        }
+        p++;
+    }
+    return kusto_buf_append(out, run, (size_t)(end - run));
 }
 
 /* ---- numbers ------------------------------------------------------------------------------------- */
+
+/* 8 ASCII digits at s as their value: 1, or 0 when they are not all digits. A well-known SWAR method:
+   check every byte is 0x30..0x39, then combine pairs, quads and halves with three multiplications. */
+static inline int eight_digits(const char *s, uint64_t *out) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, s, sizeof v);
+    uint64_t high = v & UINT64_C(0xF0F0F0F0F0F0F0F0);
+    uint64_t carried = (v + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0);
+    if ((high | carried >> 4) != UINT64_C(0x3333333333333333)) return 0;
+    v = (v & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561 >> 8;
+    v = (v & UINT64_C(0x00FF00FF00FF00FF)) * 6553601 >> 16;
+    *out = (v & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32;
+    return 1;
+#else
+    (void)s;
+    (void)out;
+    return 0;
+#endif
+}
 
 int kusto_jr_int64(const char *text, size_t len, int64_t *out) {
     int negative = len > 0 && text[0] == '-';
     size_t i = (size_t)negative;
     if (i >= len) return -1;
-    uint64_t limit = (uint64_t)INT64_MAX + (uint64_t)negative, v = 0;
+    uint64_t v = 0;
+    /* 18 digits cannot overflow: no range check until the 19th. */
+    size_t short_end = len - i > 18 ? i + 18 : len;
+    uint64_t eight;
+    while (short_end - i >= 8 && eight_digits(text + i, &eight)) {
+        v = v * 100000000 + eight;
+        i += 8;
+    }
+    for (; i < short_end; i++) {
+        unsigned d = (unsigned)(text[i] - '0');
+        if (d > 9) return -1;
+        v = v * 10 + d;
+    }
+    uint64_t limit = (uint64_t)INT64_MAX + (uint64_t)negative;
     for (; i < len; i++) {
         unsigned d = (unsigned)(text[i] - '0');
         if (d > 9 || v > (limit - d) / 10) return -1;
@@ -249,28 +279,96 @@ int kusto_jr_int64(const char *text, size_t len, int64_t *out) {
     return 0;
 }
 
-/* Up to 15 significant digits and no exponent: mantissa and a power of ten are both exact
-   doubles, so one division gives the correctly rounded result. -1 when the text does not fit. */
-static int fast_double(const char *text, size_t len, double *out) {
+/* A number in JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, with at most 19
+   significant digits, as w * 10^q. -1 for anything else (strtod then decides what it is). */
+struct decimal {
+    uint64_t w;
+    int q;
+    int negative;
+};
+
+static size_t digit_run(const char *s, size_t i, size_t len) {
+    while (i < len && (unsigned)(s[i] - '0') <= 9) i++;
+    return i;
+}
+
+static int significant_digits(const char *s, size_t from, size_t to, struct decimal *d, int *count) {
+    size_t i = from;
+    uint64_t eight;
+    while (i < to && *count == 0 && s[i] == '0') i++; /* leading zeros are not significant */
+    while (to - i >= 8 && *count + 8 <= 19 && (*count > 0 || s[i] != '0') && eight_digits(s + i, &eight)) {
+        d->w = d->w * 100000000 + eight;
+        *count += 8;
+        i += 8;
+    }
+    for (; i < to; i++) {
+        unsigned digit = (unsigned)(s[i] - '0');
+        if (*count == 0 && digit == 0) continue; /* leading zeros are not significant */
+        if (++*count > 19) return -1;
+        d->w = d->w * 10 + digit;
+    }
+    return 0;
+}
+
+static int read_exponent(const char *s, size_t i, size_t len, int *exponent) {
+    int negative = i < len && s[i] == '-';
+    if (i < len && (s[i] == '-' || s[i] == '+')) i++;
+    size_t end = digit_run(s, i, len);
+    if (end == i || end != len || end - i > 6) return -1; /* beyond 6 digits: strtod's ERANGE handling */
+    int v = 0;
+    for (; i < end; i++) v = v * 10 + (s[i] - '0');
+    *exponent = negative ? -v : v;
+    return 0;
+}
+
+/* Digits from i as one number (wrapping beyond 19 digits: the caller counts them); returns where they end. */
+static size_t accumulate_digits(const char *s, size_t i, size_t len, uint64_t *w) {
+    uint64_t eight;
+    while (len - i >= 8 && eight_digits(s + i, &eight)) {
+        *w = *w * 100000000 + eight;
+        i += 8;
+    }
+    for (; i < len && (unsigned)(s[i] - '0') <= 9; i++) *w = *w * 10 + (uint64_t)(s[i] - '0');
+    return i;
+}
+
+static int decimal_of(const char *s, size_t len, struct decimal *d) {
+    int exponent = 0;
+    memset(d, 0, sizeof *d);
+    d->negative = len > 0 && s[0] == '-';
+    size_t int_start = (size_t)d->negative, i = accumulate_digits(s, int_start, len, &d->w), int_end = i;
+    if (int_end == int_start || (s[int_start] == '0' && int_end - int_start > 1)) return -1;
+    size_t frac_start = i + 1, frac_end = i + 1;
+    if (i < len && s[i] == '.') {
+        i = frac_end = accumulate_digits(s, frac_start, len, &d->w);
+        if (frac_end == frac_start || frac_end - frac_start > 100000) return -1;
+        d->q = -(int)(frac_end - frac_start);
+    }
+    if (int_end - int_start + (frac_end - frac_start) > 19) {
+        /* Too many digits for the sum above: count only the significant ones. */
+        int count = 0;
+        d->w = 0;
+        if (significant_digits(s, int_start, int_end, d, &count) ||
+            (frac_end > frac_start && significant_digits(s, frac_start, frac_end, d, &count)))
+            return -1;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        if (read_exponent(s, i + 1, len, &exponent)) return -1;
+        i = len;
+    }
+    if (i != len) return -1;
+    d->q += exponent;
+    return 0;
+}
+
+/* Exact when w and 10^|q| are both exact doubles: one correctly rounded operation (Clinger). */
+static int exact_double(const struct decimal *d, double *out) {
     static const double powers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    size_t i = text[0] == '-', digits = 0, scale = 0;
-    int seen_dot = 0;
-    uint64_t mantissa = 0;
-    if (i >= len) return -1;
-    for (; i < len; i++) {
-        char c = text[i];
-        if (c == '.' && !seen_dot) {
-            seen_dot = 1;
-            continue;
-        }
-        if (c < '0' || c > '9' || ++digits > 15) return -1;
-        mantissa = mantissa * 10 + (uint64_t)(c - '0');
-        scale += (size_t)seen_dot;
-    }
-    if (digits == 0 || (seen_dot && scale == 0)) return -1;
-    double v = (double)mantissa / powers[scale];
-    *out = text[0] == '-' ? -v : v;
+    if (d->w > (UINT64_C(1) << 53) || d->q < -22 || d->q > 22) return -1;
+    double v = (double)d->w;
+    v = d->q < 0 ? v / powers[-d->q] : v * powers[d->q];
+    *out = d->negative ? -v : v;
     return 0;
 }
 
@@ -278,9 +376,7 @@ static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
 
-int kusto_jr_double(const char *text, size_t len, double *out) {
-    if (len == 0) return -1;
-    if (fast_double(text, len, out) == 0) return 0;
+static int strtod_double(const char *text, size_t len, double *out) {
     pthread_once(&c_locale_once, make_c_locale);
     if (!c_locale) return -1;
     char small[64];
@@ -293,4 +389,13 @@ int kusto_jr_double(const char *text, size_t len, double *out) {
     int ok = end == copy + len && (copy[0] == '-' || (copy[0] >= '0' && copy[0] <= '9'));
     if (copy != small) free(copy);
     return ok ? 0 : -1;
+}
+
+int kusto_jr_double(const char *text, size_t len, double *out) {
+    struct decimal d;
+    if (len == 0) return -1;
+    if (decimal_of(text, len, &d) == 0 &&
+        (exact_double(&d, out) == 0 || kusto_eisel_lemire(d.w, d.q, d.negative, out) == 0))
+        return 0;
+    return strtod_double(text, len, out);
 }

@@ -31,17 +31,39 @@ typedef struct kusto_jr_token {
     int escaped;
 } kusto_jr_token;
 
-/* The next non-space character, not consumed; -1 at the end. */
-int kusto_jr_peek(kusto_jr *r);
+int kusto_jr_peek_slow(kusto_jr *r);
+/* The next non-space character, not consumed; -1 at the end. Inline: it runs between all tokens. */
+static inline int kusto_jr_peek(kusto_jr *r) {
+    if (r->p < r->end && (unsigned char)*r->p > ' ') return (unsigned char)*r->p;
+    return kusto_jr_peek_slow(r);
+}
 /* Reads one token (containers: see above). 0, or -1 when the text is not a JSON value. */
 int kusto_jr_token_read(kusto_jr *r, kusto_jr_token *t);
 /* Skips one whole value. 0 or -1. */
 int kusto_jr_skip(kusto_jr *r);
+/* The same, and *spaced = 1 when there is space (or another byte below '!') between its tokens. */
+int kusto_jr_skip_noting_space(kusto_jr *r, int *spaced);
 /* Consumes the opening '[' or '{'. 0 or -1. */
 int kusto_jr_open(kusto_jr *r, char open);
 /* In an array or object: 1 when another member follows (its separator consumed), 0 when the
    closing `close` was consumed, -1 when malformed. `count` starts at 0 and counts members. */
-int kusto_jr_next(kusto_jr *r, char close, size_t *count);
+static inline int kusto_jr_next(kusto_jr *r, char close, size_t *count) {
+    int c = kusto_jr_peek(r);
+    if (c == (unsigned char)close) {
+        r->p++;
+        return 0;
+    }
+    if (*count > 0) {
+        if (c != ',') return -1;
+        r->p++;
+        c = kusto_jr_peek(r);
+        if (c == -1 || c == (unsigned char)close) return -1;
+    } else if (c == -1) {
+        return -1;
+    }
+    (*count)++;
+    return 1;
+}
 /* In an object after kusto_jr_next returned 1: the key (raw, as a string token) and its ':'. */
 int kusto_jr_key(kusto_jr *r, kusto_jr_token *key);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bytescan.h"
 #include "error.h"
 #include "jsonread.h"
 #include "oneapi.h"
@@ -394,13 +395,20 @@ static int dynamic_cell(kusto_parser *p, kusto_jr *r, const kusto_jr_token *t) {
         r->p = t->start;
         return dynamic_events(p, r, 0);
     }
-    if ((t->kind == KUSTO_JR_ARRAY || t->kind == KUSTO_JR_OBJECT) && kusto_jr_skip(r))
-        return protocol(p, "malformed JSON in a dynamic value");
-    p->scratch.len = 0;
-    if (kusto_jr_compact(&p->scratch, t->start, (size_t)(r->p - t->start))) return no_memory(p);
+    int spaced = 0;
+    if (t->kind == KUSTO_JR_ARRAY || t->kind == KUSTO_JR_OBJECT) {
+        r->p = t->start;
+        if (kusto_jr_skip_noting_space(r, &spaced)) return protocol(p, "malformed JSON in a dynamic value");
+    }
     kusto_value v = {.kind = KUSTO_VALUE_JSON};
-    v.u.text.ptr = p->scratch.data;
-    v.u.text.len = p->scratch.len;
+    v.u.text.ptr = t->start;
+    v.u.text.len = (size_t)(r->p - t->start);
+    if (spaced) { /* compact JSON (what the service sends) is handed out in place */
+        p->scratch.len = 0;
+        if (kusto_jr_compact(&p->scratch, v.u.text.ptr, v.u.text.len)) return no_memory(p);
+        v.u.text.ptr = p->scratch.data;
+        v.u.text.len = p->scratch.len;
+    }
     return emit(p, &v);
 }
 
@@ -771,9 +779,34 @@ static void note_comma(struct value_scan *s, size_t at) {
     if (s->comma_count <= MAX_MEMBERS) s->comma_count++;
 }
 
-/* Finds the end of the value that began at the scan's start; returns how many bytes of `d` belong
-   to it and sets *done when its closing bracket was among them. */
-static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *done) {
+/* 64 bytes at once when they hold no backslash and the depth stays above 1 in them (inside Rows,
+   where commas need no noting and the value cannot end): 1 when done, 0 to scan them byte by byte. */
+static int scan_block(struct value_scan *s, const char *d) {
+    struct kusto_block_masks m;
+    kusto_block_masks(d, &m);
+    if (m.backslash) return 0;
+    uint64_t in_string = kusto_prefix_xor(m.quote) ^ (s->in_string ? ~UINT64_C(0) : 0);
+    uint64_t open = m.open & ~in_string, close = m.close & ~in_string;
+    size_t depth = s->depth;
+    if (depth < 2 + (size_t)kusto_popcount64(close)) {
+        /* Could fall to 1: follow the brackets in order (without branches on which kind they are). */
+        size_t lowest = depth;
+        for (uint64_t brackets = open | close; brackets; brackets &= brackets - 1) {
+            depth = depth - 1 + 2 * (size_t)(open >> __builtin_ctzll(brackets) & 1);
+            lowest = depth < lowest ? depth : lowest;
+        }
+        if (lowest < 2) return 0;
+    } else {
+        depth = depth + (size_t)kusto_popcount64(open) - (size_t)kusto_popcount64(close);
+    }
+    s->depth = depth;
+    s->in_string = (int)(in_string >> 63);
+    s->offset += 64;
+    return 1;
+}
+
+/* Scans d[0..n) byte by byte; see scan_value. */
+static size_t scan_bytes(struct value_scan *s, const char *d, size_t n, int *done) {
     size_t i = 0;
     while (i < n) {
         if (s->in_string) {
@@ -804,6 +837,22 @@ static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *don
         }
     }
     s->offset += n;
+    return n;
+}
+
+/* Finds the end of the value that began at the scan's start; returns how many bytes of `d` belong
+   to it and sets *done when its closing bracket was among them. */
+static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *done) {
+    size_t i = 0;
+    while (i < n) {
+        if (n - i >= 64 && s->depth >= 2 && !s->escape && scan_block(s, d + i)) {
+            i += 64;
+            continue;
+        }
+        size_t step = n - i < 64 ? n - i : 64;
+        i += scan_bytes(s, d + i, step, done);
+        if (*done) return i;
+    }
     return n;
 }
 

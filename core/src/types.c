@@ -70,7 +70,7 @@ static int expect_char(const char *s, size_t len, size_t *pos, char c) {
 
 /* ".f{1,7}" scaled to ticks by its digit count (".099" is 990000 ticks); 0 when there is no '.'.
    Returns -1 for a '.' without digits or more than 7 digits. */
-static int64_t read_fraction(const char *s, size_t len, size_t *pos) {
+static inline int64_t read_fraction(const char *s, size_t len, size_t *pos) {
     if (*pos >= len || s[*pos] != '.') return 0;
     (*pos)++;
     int64_t v = 0;
@@ -118,7 +118,38 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     return days + d - 1;
 }
 
+/* Two digits at s: 0..99, or -1. */
+static inline int two_digits(const char *s) {
+    unsigned a = (unsigned)(s[0] - '0'), b = (unsigned)(s[1] - '0');
+    return a > 9 || b > 9 ? -1 : (int)(a * 10 + b);
+}
+
+/* Days before month m (1-12) of a year that is not leap. */
+static const int days_before_month[] = {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+
+/* The layout the service sends, "yyyy-mm-ddThh:mm:ss[.f{1,7}][Z]", without the general reader's
+   steps; -1 when the text is laid out otherwise (the general reader then decides). */
+static int datetime_usual(const char *s, size_t len, int64_t *ticks) {
+    if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return -1;
+    int y_hi = two_digits(s), y_lo = two_digits(s + 2), m = two_digits(s + 5), d = two_digits(s + 8);
+    int h = two_digits(s + 11), mi = two_digits(s + 14), sec = two_digits(s + 17);
+    if (y_hi < 0 || y_lo < 0 || m < 1 || m > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+        sec > 59)
+        return -1;
+    int64_t y = y_hi * 100 + y_lo;
+    if (y < 1 || d > days_in_month(y, m)) return -1;
+    size_t pos = 19;
+    int64_t frac = read_fraction(s, len, &pos);
+    if (frac < 0) return -1;
+    if (pos < len && s[pos] == 'Z') pos++;
+    if (pos != len) return -1;
+    int64_t days = days_before_year(y) + days_before_month[m] + (m > 2 && is_leap(y)) + d - 1;
+    *ticks = days * TICKS_PER_DAY + h * TICKS_PER_HOUR + mi * TICKS_PER_MINUTE + sec * KUSTO_TICKS_PER_SECOND + frac;
+    return 0;
+}
+
 kusto_status kusto_datetime_parse(const char *text, size_t len, int64_t *ticks) {
+    if (datetime_usual(text, len, ticks) == 0) return KUSTO_OK;
     size_t pos = 0;
     int64_t y = read_digits(text, len, &pos, 4);
     if (y < 1 || expect_char(text, len, &pos, '-')) return KUSTO_E_ARGUMENT;

@@ -686,6 +686,70 @@ static void test_many_keys(void) {
     run_free(&r);
 }
 
+/* Rows whose strings hold brackets, quotes, backslashes and commas at every distance from the
+   64-byte blocks the scanner reads at once, dynamic values with and without space between tokens,
+   reals of 15 to 19 digits and datetimes of 0 to 7 fraction digits; a fragment with members after
+   Rows. Every split of the body into two pieces, and small chunk sizes, give what the whole body gives. */
+static void append_tricky_rows(kusto_buf *b, int first, int count) {
+    for (int i = first; i < first + count; i++) {
+        if (i > first) kusto_buf_puts(b, ",");
+        kusto_buf_puts(b, "[\"");
+        for (int k = 0; k < i * 23 % 70; k++) kusto_buf_puts(b, k % 5 == 0 ? "]" : "x");
+        kusto_buf_printf(b, "\\\"]}\\\\,[{\\\\\\\"\\u00e9\",%s{\"k\" : [\"]\", {\"a\":\"}\\\\\"}], \"n\":%d}%s,",
+                         i % 2 ? "" : " ", i, i % 3 ? "" : "\n");
+        kusto_buf_printf(b, "%d.%0*d,", i, 14 + i % 5, i * 7919);
+        kusto_buf_printf(b, "\"2024-02-29T23:59:%02d%s%.*sZ\"]", i % 60, i % 8 ? "." : "", i % 8, "1234567");
+    }
+}
+
+static void test_scanner_blocks_and_splits(void) {
+    kusto_buf b = {0};
+    kusto_buf_puts(&b, "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":\"v2.0\"},\n"
+                       "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\",\"TableName\":\"T\","
+                       "\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"d\",\"ColumnType\":"
+                       "\"dynamic\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"},{\"ColumnName\":\"t\",\"ColumnType\":"
+                       "\"datetime\"}]},\n{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\","
+                       "\"TableId\":1,\"Rows\":[");
+    append_tricky_rows(&b, 0, 16);
+    kusto_buf_puts(&b, "]},\n{\"FrameType\":\"TableFragment\",\"Rows\":[");
+    append_tricky_rows(&b, 16, 8);
+    kusto_buf_puts(&b, "] , \"TableFragmentType\":\"DataAppend\",\"TableId\":1},\n"
+                       "{\"FrameType\":\"TableCompletion\",\"TableId\":1,\"RowCount\":24},\n"
+                       "{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]");
+    const kusto_builder *builders[] = {&events_builder, &json_builder};
+    for (int k = 0; k < 2; k++) {
+        run whole = parse(builders[k], b.data, b.len, 0, 0);
+        CHECK_INT(whole.status, KUSTO_OK);
+        CHECK(strstr(whole.log, "row\nstring ]xxxx]xxxx]xxxx]xxxx]xx\"]}\\,[{\\\"\xc3\xa9\n") != NULL);
+        CHECK(strstr(whole.log, "real 7.0000000000055431\ndatetime 2024-02-29T23:59:07.1234567Z\n") != NULL);
+        if (k == 1) CHECK(strstr(whole.log, "json {\"k\":[\"]\",{\"a\":\"}\\\\\"}],\"n\":23}\n") != NULL);
+        int differ = 0;
+        for (size_t at = 0; at <= b.len; at++) {
+            run pieces = {0};
+            kusto_parser *p = NULL;
+            kusto_error *err = NULL;
+            recorder rec = {0};
+            kusto_parser_new(&p, builders[k], &rec);
+            pieces.status = kusto_parser_feed(p, b.data, at, &err);
+            if (pieces.status == KUSTO_OK) pieces.status = kusto_parser_feed(p, b.data + at, b.len - at, &err);
+            if (pieces.status == KUSTO_OK) pieces.status = kusto_parser_finish(p, &err);
+            kusto_parser_free(p);
+            kusto_error_free(err);
+            kusto_buf_puts(&rec.log, "");
+            if (pieces.status != whole.status || strcmp(rec.log.data, whole.log) != 0) differ++;
+            kusto_buf_free(&rec.log);
+        }
+        CHECK_INT(differ, 0);
+        for (size_t chunk = 1; chunk <= 70; chunk++) {
+            run pieces = parse(builders[k], b.data, b.len, chunk, 0);
+            check_same_run(&whole, &pieces, "tricky rows", chunk);
+            run_free(&pieces);
+        }
+        run_free(&whole);
+    }
+    kusto_buf_free(&b);
+}
+
 static void test_deep_dynamic(void) {
     kusto_buf b = {0};
     kusto_buf_puts(&b, "[{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
@@ -745,6 +809,7 @@ int main(void) {
     test_cell_errors();
     test_framing_errors();
     test_many_keys();
+    test_scanner_blocks_and_splits();
     test_deep_dynamic();
     test_lifecycle();
     CHECK_DONE();

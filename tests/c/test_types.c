@@ -75,6 +75,36 @@ static void test_datetime_parse(void) {
     CHECK_INT(ticks, KUSTO_UNIX_EPOCH_TICKS);
 }
 
+/* Days across the whole range (leap days included), each with 0 to 7 fraction digits, with and without
+   the 'Z': parsing gives back the ticks the formatter started from, cut to the digits kept. */
+static void test_datetime_every_layout(void) {
+    static const int64_t cut[] = {10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
+    int wrong = 0;
+    for (int64_t day = 0; day < 3652059; day += 97) { /* 97 and 1461 (4 years) share no factor: leap days too */
+        int64_t ticks = day * TICKS_PER_DAY + (day * INT64_C(7919) % TICKS_PER_DAY), parsed = -1;
+        char buf[40];
+        size_t n = kusto_datetime_format(ticks, buf); /* "....ss.fffffffZ" */
+        for (int digits = 0; digits <= 7; digits++) {
+            for (int z = 0; z <= 1; z++) {
+                size_t len = n - 9 + (digits ? 1 + (size_t)digits : 0);
+                char text[40];
+                memcpy(text, buf, len);
+                if (z) text[len++] = 'Z';
+                int64_t expected = ticks - ticks % cut[digits];
+                if (kusto_datetime_parse(text, len, &parsed) != KUSTO_OK || parsed != expected) wrong++;
+            }
+        }
+    }
+    CHECK_INT(wrong, 0);
+    CHECK_INT(datetime("2024-02-29T23:59:59.1234567Z") - datetime("2024-02-29T00:00:00Z"),
+              TICKS_PER_DAY - 10000000 + 1234567);
+    CHECK_INT(datetime("2400-12-31T00:00:00Z") - datetime("2400-01-01T00:00:00Z"), 365 * TICKS_PER_DAY);
+    CHECK_INT(datetime("2100-12-31T00:00:00Z") - datetime("2100-01-01T00:00:00Z"), 364 * TICKS_PER_DAY);
+    CHECK_INT(datetime("2021-01-01T00:00:0a.1Z"), INT64_MIN);
+    CHECK_INT(datetime("2021-01-01T00:00:00.1a"), INT64_MIN);
+    CHECK_INT(datetime("202a-01-01T00:00:00Z"), INT64_MIN);
+}
+
 static void check_datetime_round_trip(const char *text) {
     char buf[40];
     int64_t ticks = datetime(text);
@@ -119,6 +149,18 @@ static void test_timespan_parse(void) {
     CHECK_INT(timespan("-10675199.02:48:05.4775808"), INT64_MIN);
     CHECK_INT(timespan("10675199.02:48:05.4775808"), -42424242);
     CHECK_INT(timespan("10675200.00:00:00"), -42424242);
+    /* With and without days, both signs, 0 to 7 fraction digits: the formatter's text parses back. */
+    int wrong = 0;
+    for (int64_t ticks = -INT64_C(3) * TICKS_PER_DAY; ticks < INT64_C(3) * TICKS_PER_DAY; ticks += 1234567891) {
+        char buf[40];
+        kusto_timespan_format(ticks, buf);
+        if (timespan(buf) != ticks) wrong++;
+    }
+    CHECK_INT(wrong, 0);
+    CHECK_INT(timespan("-1.23:59:59.1"), -(2 * TICKS_PER_DAY - 9000000));
+    CHECK_INT(timespan("12.01:02:03.1234567"), 12 * TICKS_PER_DAY + INT64_C(37231234567));
+    CHECK_INT(timespan("00:00:0a"), -42424242);
+    CHECK_INT(timespan("0a:00:00"), -42424242);
     const char *bad[] = {"", "foo", "00", "00:00", "03.00:00:00.", "03.00:00:00.111a", "1x00:00:01",
                          "24:00:00", "00:60:00", "00:00:60", "0:00:00", ".00:00:00", "--00:00:00",
                          "00:00:00.12345678", "1.2.00:00:00", " 00:00:00", "00:00:00 "};
@@ -152,6 +194,7 @@ static void test_timespan_format(void) {
 int main(void) {
     test_type_names();
     test_datetime_parse();
+    test_datetime_every_layout();
     test_datetime_format();
     test_timespan_parse();
     test_timespan_format();
