@@ -1,5 +1,4 @@
 /* Kusto scalar types: names, and exact conversions of datetime and timespan text to 100 ns ticks. */
-#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -165,6 +164,35 @@ kusto_status kusto_datetime_parse(const char *text, size_t len, int64_t *ticks) 
     return KUSTO_OK;
 }
 
+/* ---- formatting ---------------------------------------------------------------------------------- */
+
+/* `value` as exactly `width` decimal digits, zero-padded; returns the end. */
+static char *put_digits(char *p, uint64_t value, int width) {
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + value % 10);
+        value /= 10;
+    }
+    return p + width;
+}
+
+static int decimal_width(uint64_t value) {
+    int width = 1;
+    while (value >= 10) {
+        value /= 10;
+        width++;
+    }
+    return width;
+}
+
+/* "hh:mm:ss" of the ticks into a day. */
+static char *put_clock(char *p, uint64_t clock) {
+    p = put_digits(p, clock / (uint64_t)TICKS_PER_HOUR, 2);
+    *p++ = ':';
+    p = put_digits(p, clock / (uint64_t)TICKS_PER_MINUTE % 60, 2);
+    *p++ = ':';
+    return put_digits(p, clock / (uint64_t)KUSTO_TICKS_PER_SECOND % 60, 2);
+}
+
 size_t kusto_datetime_format(int64_t ticks, char *buf) {
     if (ticks < 0 || ticks > MAX_DATETIME_TICKS) {
         buf[0] = '\0';
@@ -176,10 +204,19 @@ size_t kusto_datetime_format(int64_t ticks, char *buf) {
     days -= days_before_year(y);
     int64_t m = 1;
     while (days >= days_in_month(y, m)) days -= days_in_month(y, m++);
-    int n = snprintf(buf, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ", (int)y, (int)m, (int)days + 1,
-                     (int)(clock / TICKS_PER_HOUR), (int)(clock / TICKS_PER_MINUTE % 60),
-                     (int)(clock / KUSTO_TICKS_PER_SECOND % 60), (int)(clock % KUSTO_TICKS_PER_SECOND));
-    return (size_t)n;
+    char *p = buf;
+    p = put_digits(p, (uint64_t)y, 4);
+    *p++ = '-';
+    p = put_digits(p, (uint64_t)m, 2);
+    *p++ = '-';
+    p = put_digits(p, (uint64_t)days + 1, 2);
+    *p++ = 'T';
+    p = put_clock(p, (uint64_t)clock);
+    *p++ = '.';
+    p = put_digits(p, (uint64_t)(clock % KUSTO_TICKS_PER_SECOND), 7);
+    *p++ = 'Z';
+    *p = '\0';
+    return (size_t)(p - buf);
 }
 
 /* ---- timespan ------------------------------------------------------------------------------------ */
@@ -214,11 +251,17 @@ size_t kusto_timespan_format(int64_t ticks, char *buf) {
     uint64_t magnitude = ticks < 0 ? 0 - (uint64_t)ticks : (uint64_t)ticks;
     uint64_t days = magnitude / (uint64_t)TICKS_PER_DAY, clock = magnitude % (uint64_t)TICKS_PER_DAY;
     uint64_t fraction = clock % (uint64_t)KUSTO_TICKS_PER_SECOND;
-    char day_part[24] = "", fraction_part[16] = "";
-    if (days) snprintf(day_part, sizeof day_part, "%llu.", (unsigned long long)days);
-    if (fraction) snprintf(fraction_part, sizeof fraction_part, ".%07llu", (unsigned long long)fraction);
-    int n = snprintf(buf, 40, "%s%s%02d:%02d:%02d%s", ticks < 0 ? "-" : "", day_part,
-                     (int)(clock / (uint64_t)TICKS_PER_HOUR), (int)(clock / (uint64_t)TICKS_PER_MINUTE % 60),
-                     (int)(clock / (uint64_t)KUSTO_TICKS_PER_SECOND % 60), fraction_part);
-    return (size_t)n;
+    char *p = buf;
+    if (ticks < 0) *p++ = '-';
+    if (days) {
+        p = put_digits(p, days, decimal_width(days));
+        *p++ = '.';
+    }
+    p = put_clock(p, clock);
+    if (fraction) {
+        *p++ = '.';
+        p = put_digits(p, fraction, 7);
+    }
+    *p = '\0';
+    return (size_t)(p - buf);
 }
