@@ -10,11 +10,13 @@
 #include "cache.h"
 #include "token.h"
 
-static char dir[] = "/dev/shm/kusto-fuzz-cache-XXXXXX", path[128], aside[160];
+static char dir[] = "/dev/shm/kusto-fuzz-cache-XXXXXX", path[128], aside[160], lock[160];
 
+/* At a normal exit; after a crash the directory stays, with the input that crashed in it. */
 static void remove_dir(void) {
     unlink(path);
     unlink(aside);
+    unlink(lock);
     rmdir(dir);
 }
 
@@ -23,6 +25,7 @@ static const char *cache_path(void) {
         if (!mkdtemp(dir)) abort();
         snprintf(path, sizeof path, "%s/msal_token_cache.json", dir);
         snprintf(aside, sizeof aside, "%s.corrupt", path);
+        snprintf(lock, sizeof lock, "%s.lockfile", path);
         atexit(remove_dir);
     }
     return path;
