@@ -53,7 +53,7 @@ check-c: $(TEST_BINS)
 
 check-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check-c
+	  CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all" check-c
 
 check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
@@ -70,10 +70,10 @@ check-tsan:
 	@TSAN_OPTIONS="halt_on_error=1" \
 	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads $(TEST_BINS:$(BUILD)/%=build/tsan/%)
 
-# libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds and tests/fixtures; new inputs
+# libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds (dictionary: fuzz/<target>.dict); new inputs
 # go to build/fuzz/corpus, crashes to build/fuzz/crash-*. Longer: make fuzz FUZZ_SECONDS=3600.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := connstr frames token_response urls numbers
+FUZZ_TARGETS := connstr frames token_response urls numbers cache
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Icore/include -Icore/src $(DEPS_CFLAGS)
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC) core/include/kusto.h $(wildcard core/src/*.h)
@@ -82,9 +82,10 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC) core/include/kusto.h $(wildcard core/src
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p build/fuzz/corpus/$$t; seeds=fuzz/seeds/$$t; \
+	  mkdir -p build/fuzz/corpus/$$t; seeds=fuzz/seeds/$$t; dict=; \
+	  [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
 	  echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
-	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build/fuzz/ \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build/fuzz/ $$dict \
 	    -print_final_stats=1 build/fuzz/corpus/$$t $$seeds 2>build/fuzz/$$t.log || \
 	    { tail -40 build/fuzz/$$t.log; exit 1; }; \
 	  grep -E "stat::number_of_executed_units" build/fuzz/$$t.log; \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The two commands of README.md:
 #   ./dev.sh demo   install what is missing, start the local emulator, sign in, query, print a table
-#   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua
+#   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua,
+#                   and Python and Lua again with the bindings built with ASan+UBSan
 #   ./dev.sh bench  install the peers (azure-kusto-data, requests, pandas), run bench/run.py [its options]
+#   ./dev.sh test-sanitizers   the Python and Lua tests with the extension and module built with ASan+UBSan
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,6 +13,8 @@ APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libss
 VENV=.venv
 LUA_TREE=.lua
 BUILD=build
+SAN=build/san   # the ASan+UBSan builds of the bindings: venv, setuptools build, Lua objects, reports
+SAN_CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
@@ -135,6 +139,63 @@ run_suites() {
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
     say "Lua tests (busted, against the emulator)"
     LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 /usr/bin/busted tests/lua
+    build_sanitized_bindings
+    run_sanitized_suites
+    stop_emulator
+}
+
+# Built apart from the normal ones (own venv, setuptools build_base, Lua object directory), so
+# neither build ever picks up the other's objects.
+build_sanitized_bindings() {
+    say "building the Python extension and the Lua module with ASan+UBSan into $SAN"
+    mkdir -p "$SAN"
+    [ -x "$SAN/venv/bin/python" ] || python3 -m venv "$SAN/venv"
+    "$SAN/venv/bin/python" -m pip install -q --upgrade pip
+    printf '[build]\nbuild_base = %s\n' "$PWD/$SAN/setuptools" >"$SAN/setup.cfg"
+    DIST_EXTRA_CONFIG="$PWD/$SAN/setup.cfg" CFLAGS="$SAN_CFLAGS" LDFLAGS="-fsanitize=address,undefined" \
+        "$SAN/venv/bin/python" -m pip install -q ".[test]"
+    make -s -f bindings/lua/Makefile OBJDIR="$PWD/$SAN/lua" CFLAGS="$SAN_CFLAGS" LUA_INCDIR=/usr/include/lua5.4 \
+        >/dev/null
+}
+
+# pytest and busted with the sanitizer runtime preloaded into every process they start; any report
+# aborts its process. ASan's reports also go to files ($SAN/reports), so one from a child process
+# whose failure a test expects still fails the run; UBSan (gcc's) ignores log_path and writes to
+# stderr, which pytest leaves uncaptured (--capture=sys) so that the report is seen. Leak detection
+# is off: CPython and Lua leave memory to the OS at exit by design, and the stacks of libkusto's
+# allocations run through the interpreter, so no suppression separates them (the C unit tests run
+# under LeakSanitizer and valgrind).
+run_sanitized_suites() {
+    local reports="$PWD/$SAN/reports" status=0
+    rm -rf "$reports"
+    mkdir -p "$reports" "$SAN/bin"
+    # The curl command (tests and examples play a browser with it) deadlocks at start under the
+    # preloaded runtime; it is not ours to check: run it without.
+    printf '#!/bin/sh\nunset LD_PRELOAD\nexec %s "$@"\n' "$(command -v curl)" >"$SAN/bin/curl"
+    chmod +x "$SAN/bin/curl"
+    local -a env=(PATH="$PWD/$SAN/bin:$PATH"
+        LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+        ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan"
+        UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+    say "Python tests (pytest) with the extension built with ASan+UBSan"
+    (cd tests/python && env "${env[@]}" "$OLDPWD/$SAN/venv/bin/python" -m pytest -q -p no:cacheprovider --capture=sys .) ||
+        status=$?
+    say "Lua tests (busted) with the module built with ASan+UBSan"
+    env "${env[@]}" LUA_CPATH="$PWD/$SAN/lua/?.so;;" lua5.4 /usr/bin/busted tests/lua || status=$?
+    if compgen -G "$reports/*" >/dev/null; then
+        echo "AddressSanitizer/UBSan reports:" >&2
+        cat "$reports"/* >&2
+        status=1
+    fi
+    return $status
+}
+
+test_sanitizers() {
+    install_system_packages
+    install_python_package # the emulator's
+    build_sanitized_bindings
+    start_emulator
+    run_sanitized_suites
     stop_emulator
 }
 
@@ -150,6 +211,7 @@ case "${1:-}" in
 demo) demo ;;
 bench) shift; bench "$@" ;;
 test) run_tests ;;
+test-sanitizers) test_sanitizers ;;
 suites) run_suites ;;
-*) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|test-sanitizers|bench" >&2; exit 2 ;;
 esac

@@ -53,12 +53,15 @@ static const char *text(const cJSON *entry, const char *field) {
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, field));
 }
 
-/* Timestamps are decimal strings in the schema; accept numbers too (other writers). */
+/* Timestamps are decimal strings in the schema; accept numbers too (other writers). One outside
+   1970..9999 reads as 0 (long expired), so that no sum or difference of timestamps overflows. */
+#define LATEST_SECONDS 253402300799.0 /* 9999-12-31T23:59:59Z */
 static int64_t seconds(const cJSON *entry, const char *field) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(entry, field);
-    if (cJSON_IsString(item)) return strtoll(item->valuestring, NULL, 10);
-    if (cJSON_IsNumber(item)) return (int64_t)item->valuedouble;
-    return 0;
+    double value = 0;
+    if (cJSON_IsString(item)) value = (double)strtoll(item->valuestring, NULL, 10);
+    else if (cJSON_IsNumber(item)) value = item->valuedouble;
+    return value >= 0 && value <= LATEST_SECONDS ? (int64_t)value : 0;
 }
 
 static int same(const char *a, const char *b) { return kusto_strcasecmp(a ? a : "", b ? b : "") == 0; }
