@@ -60,15 +60,15 @@ check-valgrind: $(TEST_BINS)
 
 # The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
 check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin $(BUILD)/tests/e2e_threads \
-  $(BUILD)/tests/e2e_signin_flows
+  $(BUILD)/tests/e2e_signin_flows $(BUILD)/tests/e2e_relay
 	@$(PYTHON) tests/c/run.py $^
 
 # The C unit tests and 8 threads sharing one client (against the emulator) under ThreadSanitizer.
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
-	  build/tsan/tests/e2e_threads $(TEST_BINS:$(BUILD)/%=build/tsan/%)
+	  build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%)
 	@TSAN_OPTIONS="halt_on_error=1" \
-	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads $(TEST_BINS:$(BUILD)/%=build/tsan/%)
+	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%)
 
 # libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds (dictionary: fuzz/<target>.dict); new inputs
 # go to build/fuzz/corpus, crashes to build/fuzz/crash-*. Longer: make fuzz FUZZ_SECONDS=3600.

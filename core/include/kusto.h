@@ -303,6 +303,12 @@ typedef struct kusto_builder {
     /* Asked about every 100 ms to 1 s while the call waits for the network or to retry (outside
        enter/leave): non-zero stops the call with KUSTO_E_CANCELLED, e.g. on Ctrl-C. May be NULL. */
     int (*cancelled)(void *ud);
+    /* Non-zero: the transfer and the parse run on a worker thread while the calling thread replays
+       their events into the callbacks above, in the same order, in bursts between enter and leave; so
+       building values (an interpreter making objects) overlaps receiving and parsing on another core.
+       Every callback still runs on the calling thread, and cancelled is asked at least every 100 ms.
+       Statuses, messages, retries and timeouts are as without it. Costs a thread per call. */
+    int parse_in_background;
 } kusto_builder;
 
 /* Exact conversions between Kusto's text forms and 100 ns ticks. */

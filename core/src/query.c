@@ -8,6 +8,7 @@
 #include "client.h"
 #include "connstr.h"
 #include "error.h"
+#include "relay.h"
 #include "request.h"
 #include "result.h"
 #include "retry.h"
@@ -37,6 +38,8 @@ typedef struct call {
     const kusto_builder *builder;
     void *ud;
     kusto_parser *parser;
+    const char *csl;
+    long http_status; /* of the answer, once it came */
     char request_id[96];
     kusto_buf url, body;
     char *authorization;
@@ -145,6 +148,13 @@ static int safe_to_repeat(const call *c, const char *csl) {
     return strncasecmp(csl, ".show", 5) == 0 && (csl[5] == ' ' || csl[5] == '\t' || csl[5] == '\n' || csl[5] == '\r');
 }
 
+/* An error inside a 200 answer (an error body, a partial failure, a stop): say where it came from. */
+static void note_origin(const call *c, kusto_status status, kusto_error **err) {
+    if (status == KUSTO_OK || c->http_status != 200 || !err || !*err) return;
+    if (!(*err)->http_status) (*err)->http_status = 200;
+    if (!(*err)->request_id) kusto_error_set_request_id(*err, c->request_id);
+}
+
 static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
     kusto_buf header_block = {0};
     const char *headers[9] = {0};
@@ -156,13 +166,36 @@ static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
         status = safe_to_repeat(c, csl) ? kusto_http_send_retrying(c->client->http, &hreq, &resp, err)
                                         : kusto_http_send(c->client->http, &hreq, &resp, err);
     if (status == KUSTO_OK) status = resp.status == 200 ? finish(c, err) : failed_response(c, &resp, err);
-    if (status != KUSTO_OK && resp.status == 200 && err && *err) {
-        /* An error inside a 200 answer (an error body, a partial failure): say where it came from. */
-        if (!(*err)->http_status) (*err)->http_status = 200;
-        if (!(*err)->request_id) kusto_error_set_request_id(*err, c->request_id);
-    }
+    c->http_status = resp.status;
+    note_origin(c, status, err);
     kusto_http_response_clear(&resp);
     kusto_buf_free(&header_block);
+    return status;
+}
+
+static kusto_status parse_and_send(call *c, kusto_error **err) {
+    kusto_status status = kusto_parser_new(&c->parser, c->builder, c->ud);
+    return status == KUSTO_OK ? send_call(c, c->csl, err) : status;
+}
+
+/* The worker thread's part of a call in the background: the same, into the relay's recording builder. */
+static kusto_status send_in_background(void *ud, const kusto_builder *builder, void *builder_ud, kusto_error **err) {
+    call *c = ud;
+    c->builder = builder;
+    c->ud = builder_ud;
+    kusto_status status = parse_and_send(c, err);
+    kusto_parser_free(c->parser); /* its builder lives only as long as the relay */
+    c->parser = NULL;
+    return status;
+}
+
+static kusto_status send_relayed(call *c, kusto_error **err) {
+    kusto_buf cancelled_message = {0};
+    if (kusto_buf_printf(&cancelled_message, "request to %s cancelled", c->url.data))
+        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    kusto_status status = kusto_relay_run(c->builder, c->ud, send_in_background, c, cancelled_message.data, err);
+    kusto_buf_free(&cancelled_message);
+    note_origin(c, status, err);
     return status;
 }
 
@@ -178,8 +211,8 @@ static kusto_status execute(kusto_client *client, const endpoint *ep, const char
     kusto_status status = call_timeout(&c, err);
     if (status == KUSTO_OK) status = build_body(&c, db ? db : client->default_db, csl, err);
     if (status == KUSTO_OK) status = kusto_client_authorization(client, &c.authorization, err);
-    if (status == KUSTO_OK) status = kusto_parser_new(&c.parser, c.builder, ud);
-    if (status == KUSTO_OK) status = send_call(&c, csl, err);
+    c.csl = csl;
+    if (status == KUSTO_OK) status = c.builder->parse_in_background ? send_relayed(&c, err) : parse_and_send(&c, err);
     kusto_parser_free(c.parser);
     kusto_secret_free(c.authorization);
     kusto_buf_free(&c.url);
