@@ -184,6 +184,9 @@ def test_ctrl_c_stops_a_long_query_promptly(client, emulator):
             os.kill(os.getpid(), signal.SIGINT)
 
     interrupter = threading.Thread(target=interrupt_once_the_query_is_held)
+    # A process started in the background by a non-interactive shell (as CI may be) inherits SIGINT ignored, and
+    # Python then installs no handler: put the one an interactive user has in place.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     interrupter.start()
     outcome = "returned"
@@ -196,6 +199,8 @@ def test_ctrl_c_stops_a_long_query_promptly(client, emulator):
         interrupter.join()
     except KeyboardInterrupt:  # a Ctrl-C that came once the query had returned must not end the test run
         outcome = "returned, then was interrupted"
+    finally:
+        signal.signal(signal.SIGINT, previous)
     ended = time.monotonic()
     assert outcome == "interrupted", f"the query {outcome} after {ended - started:.1f} s; " \
         f"faults left: {emulator._call('GET', '/faults')['faults']}; queries: {emulator.requests(QUERY)}"
