@@ -93,13 +93,14 @@ static int rec_partial(void *ud, const kusto_error *e) {
 }
 
 static const kusto_builder events_builder = {
-    rec_begin_table, rec_end_table,  rec_begin_row,    rec_end_row,   rec_value,   rec_begin_array,
-    rec_end_array,   rec_begin_object, rec_key,        rec_end_object, rec_replace, rec_partial, NULL, NULL, NULL,
+    .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
+    .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
+    .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
 };
 /* Without begin_array: dynamic values arrive as JSON text. */
 static const kusto_builder json_builder = {
-    rec_begin_table, rec_end_table, rec_begin_row, rec_end_row, rec_value, NULL,
-    NULL,            NULL,          NULL,          NULL,        rec_replace, rec_partial, NULL, NULL, NULL,
+    .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
+    .value = rec_value, .replace_rows = rec_replace, .partial_error = rec_partial,
 };
 
 typedef struct run {
