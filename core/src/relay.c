@@ -4,6 +4,7 @@
  * values (under its interpreter lock) while the next bytes are received and parsed on the other core.
  * The worker never calls the caller's callbacks: interpreter states belong to the calling thread.
  */
+#include "clock.h"
 #include "relay.h"
 
 #include <pthread.h>
@@ -57,12 +58,6 @@ typedef struct relay {
     size_t column_cap;
     long next_cancel_check;
 } relay;
-
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- blocks and the queue ------------------------------------------------------------------------- */
 
@@ -413,7 +408,7 @@ static int replay(relay *r, const block *b) {
 /* The caller's cancel callback, at most every CANCEL_CHECK_MS; outside enter/leave. */
 static int caller_cancelled(relay *r, int now) {
     if (!r->outer->cancelled) return 0;
-    long t = now_ms();
+    long t = kusto_now_ms();
     if (!now && t < r->next_cancel_check) return 0;
     r->next_cancel_check = t + CANCEL_CHECK_MS;
     return r->outer->cancelled(r->outer_ud);

@@ -1,4 +1,5 @@
 /* Retries with backoff, for the requests that are safe to repeat (see retry.h). */
+#include "clock.h"
 #include "retry.h"
 
 #include <stdlib.h>
@@ -12,16 +13,10 @@
 #define MAX_RETRY_AFTER_MS 60000L
 #define SLEEP_SLICE_MS 100L
 
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Jitter needs no secrecy, only that concurrent clients do not retry in step. */
 static double random01(void) {
     static _Thread_local unsigned long long state;
-    if (!state) state = (unsigned long long)now_ms() * 0x9E3779B97F4A7C15ull ^ (unsigned long long)(size_t)&state;
+    if (!state) state = (unsigned long long)kusto_now_ms() * 0x9E3779B97F4A7C15ull ^ (unsigned long long)(size_t)&state;
     state ^= state << 13;
     state ^= state >> 7;
     state ^= state << 17;
@@ -61,7 +56,7 @@ static int should_retry(kusto_status status, const kusto_http_response *resp) {
 
 /* Sleeps until `until`, asking the request's cancel callback as it goes; 0, or -1 when cancelled. */
 static int wait_until(const kusto_http_request *req, long until) {
-    for (long left; (left = until - now_ms()) > 0;) {
+    for (long left; (left = until - kusto_now_ms()) > 0;) {
         if (req->cancelled && req->cancelled(req->cancel_ud)) return -1;
         long slice = left < SLEEP_SLICE_MS ? left : SLEEP_SLICE_MS;
         struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
@@ -78,13 +73,13 @@ static kusto_status give_back(kusto_error **err, kusto_error *e, kusto_status st
 
 kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                                       kusto_error **err) {
-    long deadline = req->timeout_ms ? now_ms() + req->timeout_ms : 0;
+    long deadline = req->timeout_ms ? kusto_now_ms() + req->timeout_ms : 0;
     kusto_http_request attempt = *req;
     for (int retries = 0;; retries++) {
         kusto_error *e = NULL;
         kusto_status status = kusto_http_send(http, &attempt, resp, &e);
         if (retries >= kusto_http_max_retries(http) || !should_retry(status, resp)) return give_back(err, e, status);
-        long until = now_ms() + kusto_retry_delay_ms(retries, resp->retry_after, random01());
+        long until = kusto_now_ms() + kusto_retry_delay_ms(retries, resp->retry_after, random01());
         if (deadline && until >= deadline) return give_back(err, e, status);
         if (wait_until(req, until) != 0) {
             kusto_error_free(e);
@@ -93,6 +88,6 @@ kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request
         }
         kusto_error_free(e);
         kusto_http_response_clear(resp);
-        if (deadline) attempt.timeout_ms = deadline - now_ms();
+        if (deadline) attempt.timeout_ms = deadline - kusto_now_ms();
     }
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "flows.h"
 #include "token.h"
@@ -27,20 +28,14 @@ typedef struct cli_run {
     int timed_out;
 } cli_run;
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Drains both pipes until they close or the deadline passes. 0, or -1 when out of memory. */
 static int collect(int out_fd, int err_fd, long timeout_ms, cli_run *run) {
     struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
     kusto_buf *bufs[2] = {&run->out, &run->err};
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = kusto_now_ms() + timeout_ms;
     int open_count = 2;
     while (open_count > 0) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - kusto_now_ms();
         if (left <= 0) return run->timed_out = 1, 0;
         int ready = poll(fds, 2, (int)(left > 1000 ? 1000 : left));
         if (ready < 0 && errno != EINTR) return 0;
