@@ -182,25 +182,6 @@ static void test_server_down(void) {
 
 /* ---- sign-ins by a person: the test plays the person through the emulator's control API ---- */
 
-static long control_post(const char *path, const char *json) {
-    char url[300];
-    snprintf(url, sizeof url, "%s%s", cfg("control"), path);
-    CURL *curl = curl_easy_init();
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    FILE *sink = fopen("/dev/null", "w");
-    long status = 0;
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CAINFO, cfg("ca_file"));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
-    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    fclose(sink);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return status;
-}
-
 static char *user_connstr(void) {
     static char cs[600];
     snprintf(cs, sizeof cs, "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;Authority Id=%s",
@@ -221,7 +202,7 @@ static int approve_device_code(void *ud, const kusto_device_code_info *info) {
     if (seen->cancel) return 1;
     char body[200];
     snprintf(body, sizeof body, "{\"user_code\": \"%s\"}", info->user_code);
-    return control_post("/device/approve", body) == 200 ? 0 : 1;
+    return control("POST", "/device/approve", body) == 200 ? 0 : 1;
 }
 
 static kusto_status sign_in_with(const char *method, kusto_options *opts, kusto_token **token, kusto_error **err) {
@@ -238,7 +219,7 @@ static kusto_status sign_in_with(const char *method, kusto_options *opts, kusto_
 }
 
 static void test_device_code_sign_in(void) {
-    CHECK_INT(control_post("/settings", "{\"device_code_interval\": 1}"), 200);
+    CHECK_INT(control("POST", "/settings", "{\"device_code_interval\": 1}"), 200);
     prompt_seen seen = {0};
     kusto_options *opts = NULL;
     kusto_options_new(&opts);
@@ -260,7 +241,7 @@ static void test_device_code_sign_in(void) {
     CHECK(token == NULL && err && strstr(kusto_error_message(err), "cancelled"));
     kusto_error_free(err);
     kusto_options_free(opts);
-    CHECK_INT(control_post("/reset", "{}"), 200);
+    CHECK_INT(control("POST", "/reset", "{}"), 200);
 }
 
 typedef struct fake_browser {

@@ -12,26 +12,6 @@
 #include "e2e.h"
 #include "kusto.h"
 
-static long control(const char *method, const char *path, const char *json) {
-    char url[300];
-    snprintf(url, sizeof url, "%s%s", cfg("control"), path);
-    CURL *curl = curl_easy_init();
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    FILE *sink = fopen("/dev/null", "w");
-    long status = 0;
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_CAINFO, cfg("ca_file"));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    if (json) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
-    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    fclose(sink);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return status;
-}
-
 typedef struct log {
     char *text;
     size_t len, cap;
