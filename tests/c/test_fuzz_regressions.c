@@ -10,32 +10,17 @@
 #include "buf.h"
 #include "cache.h"
 #include "check.h"
+#include "files.h"
 #include "error.h"
 #include "kusto.h"
 #include "token.h"
 
 #define SEEDS "fuzz/seeds/"
 
-static char *seed(const char *name, size_t *len) {
-    FILE *f = fopen(name, "rb");
-    kusto_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    if (!f) {
-        fprintf(stderr, "cannot read %s\n", name);
-        return NULL;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) kusto_buf_append(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    kusto_buf_puts(&b, ""); /* NUL-terminated, not counted */
-    return kusto_buf_take(&b);
-}
-
 /* fuzz_connstr: "/" is a Data Source with an empty value; printing it read the byte before it. */
 static void test_connstr_empty_value(void) {
     size_t len = 0;
-    char *text = seed(SEEDS "connstr/regression-empty-value", &len);
+    char *text = read_whole_file(SEEDS "connstr/regression-empty-value", &len);
     CHECK_STR(text, "/");
     kusto_connstr *cs = NULL;
     CHECK_INT(kusto_connstr_parse(&cs, text ? text : "", NULL), KUSTO_OK);
@@ -61,7 +46,7 @@ static kusto_status parse_frames(const char *body, size_t len, char **message) {
 /* fuzz_frames: a long cell beyond int64 was converted from double without a range check. */
 static void test_frames_huge_integer(void) {
     size_t len = 0;
-    char *input = seed(SEEDS "frames/regression-huge-integer", &len), *message = NULL;
+    char *input = read_whole_file(SEEDS "frames/regression-huge-integer", &len), *message = NULL;
     CHECK(input && len > 2);
     if (!input || len <= 2) return;
     CHECK_INT(parse_frames(input + 2, len - 2, &message), KUSTO_E_PROTOCOL);
@@ -100,7 +85,7 @@ static void test_frames_without_frame_type(void) {
 static kusto_status token_answer(const char *name, kusto_token **token, kusto_error **err) {
     static const long statuses[] = {200, 400, 401, 500};
     size_t len = 0;
-    char *input = seed(name, &len);
+    char *input = read_whole_file(name, &len);
     CHECK(input && len > 1);
     if (!input || len <= 1) return KUSTO_E_ARGUMENT;
     kusto_http_response resp;
@@ -174,7 +159,7 @@ static void test_cache_timestamps_out_of_range(void) {
                                          SEEDS "cache/regression-negative-string-timestamp"};
     for (size_t i = 0; i < 2; i++) {
         size_t len = 0;
-        char *input = seed(inputs[i], &len);
+        char *input = read_whole_file(inputs[i], &len);
         CHECK(input && len > 1 && input[0] == '0');
         if (!input || len <= 1) continue;
         kusto_token *token = cached_token(input + 1, len - 1);

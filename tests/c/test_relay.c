@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "check.h"
+#include "files.h"
 #include "error.h"
 #include "kusto.h"
 #include "relay.h"
@@ -21,15 +22,7 @@ static pthread_t main_thread;
 static char *read_fixture(const char *name, size_t *len) {
     char path[256];
     snprintf(path, sizeof path, FIXTURES "%s", name);
-    FILE *f = fopen(path, "rb");
-    kusto_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    if (!f) return NULL;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) kusto_buf_append(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    return kusto_buf_take(&b);
+    return read_whole_file(path, len);
 }
 
 /* ---- the caller's builder: every event as a line of text ------------------------------------------ */

@@ -7,29 +7,16 @@
 
 #include "buf.h"
 #include "check.h"
+#include "files.h"
 #include "kusto.h"
 #include "result.h"
 
 #define FIXTURES "tests/fixtures/"
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    kusto_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    if (!f) return NULL;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) kusto_buf_append(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    return kusto_buf_take(&b);
-}
-
 static char *fixture(const char *name, size_t *len) {
     char path[256];
     snprintf(path, sizeof path, FIXTURES "%s", name);
-    char *body = read_file(path, len);
-    if (!body) fprintf(stderr, "cannot read %s\n", path);
-    return body;
+    return read_whole_file(path, len);
 }
 
 /* ---- a builder that writes every event as text --------------------------------------------------- */
