@@ -6,6 +6,8 @@
 
 #include "buf.h"
 
+#define FIXTURES "tests/fixtures/" /* relative to the repository, where the tests run */
+
 /* The file's bytes (NUL-terminated, free()), its length in *len; NULL, said on stderr, when it cannot be read. */
 static inline char *read_whole_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -21,6 +23,13 @@ static inline char *read_whole_file(const char *path, size_t *len) {
     *len = b.len;
     kusto_buf_puts(&b, ""); /* NUL-terminated, not counted */
     return kusto_buf_take(&b);
+}
+
+/* A response body from FIXTURES. */
+static inline char *read_fixture(const char *name, size_t *len) {
+    char path[256];
+    snprintf(path, sizeof path, FIXTURES "%s", name);
+    return read_whole_file(path, len);
 }
 
 #endif

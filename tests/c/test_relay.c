@@ -15,15 +15,8 @@
 #include "relay.h"
 #include "result.h"
 
-#define FIXTURES "tests/fixtures/"
 
 static pthread_t main_thread;
-
-static char *read_fixture(const char *name, size_t *len) {
-    char path[256];
-    snprintf(path, sizeof path, FIXTURES "%s", name);
-    return read_whole_file(path, len);
-}
 
 /* ---- the caller's builder: every event as a line of text ------------------------------------------ */
 

@@ -11,13 +11,6 @@
 #include "kusto.h"
 #include "result.h"
 
-#define FIXTURES "tests/fixtures/"
-
-static char *fixture(const char *name, size_t *len) {
-    char path[256];
-    snprintf(path, sizeof path, FIXTURES "%s", name);
-    return read_whole_file(path, len);
-}
 
 /* ---- a builder that writes every event as text --------------------------------------------------- */
 
@@ -139,7 +132,7 @@ static void check_same_run(const run *a, const run *b, const char *name, size_t 
 
 static void check_fixture_chunking(const char *name) {
     size_t len;
-    char *body = fixture(name, &len);
+    char *body = read_fixture(name, &len);
     if (!body) {
         CHECK(body != NULL);
         return;
@@ -185,7 +178,7 @@ static void test_every_fixture(void) {
 
 static kusto_result *parse_fixture(const char *name, kusto_status expected, kusto_error **err) {
     size_t len;
-    char *body = fixture(name, &len);
+    char *body = read_fixture(name, &len);
     kusto_result *res = NULL;
     kusto_status status = body ? kusto_result_parse(&res, body, len, err) : KUSTO_E_ARGUMENT;
     CHECK_INT(status, expected);
@@ -281,7 +274,7 @@ static void test_deft(void) {
 
 static void test_deft_dynamic_events(void) {
     size_t len;
-    char *body = fixture("deft.json", &len);
+    char *body = read_fixture("deft.json", &len);
     run r = parse(&events_builder, body, len, 0, 0);
     CHECK_INT(r.status, KUSTO_OK);
     CHECK(strstr(r.log, "{\nkey rowId\nint 1\nkey arr\n[\nint 0\nint 1\n]\n}\nend row\n") != NULL);
@@ -448,7 +441,7 @@ static void test_fragmented(void) {
 
 static void test_fragmented_events(void) {
     size_t len;
-    char *body = fixture("fragmented_v2.json", &len);
+    char *body = read_fixture("fragmented_v2.json", &len);
     run r = parse(&events_builder, body, len, 0, 0);
     CHECK_INT(r.status, KUSTO_OK);
     CHECK(strstr(r.log, "end row\nreplace rows\nrow\nint 1\n") != NULL);
@@ -524,7 +517,7 @@ static void test_not_json(void) {
 
 static void test_truncated(void) {
     size_t len;
-    char *body = fixture("deft.json", &len);
+    char *body = read_fixture("deft.json", &len);
     size_t cuts[] = {1, 40, len / 2, len - 2};
     for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
         for (size_t chunk = 0; chunk <= 1; chunk++) {
@@ -543,7 +536,7 @@ static void test_truncated(void) {
 
 static void test_cancel(void) {
     size_t len;
-    char *body = fixture("deft.json", &len);
+    char *body = read_fixture("deft.json", &len);
     for (size_t chunk = 0; chunk <= 1; chunk++) {
         recorder rec = {.stop_at_row = 3};
         kusto_parser *p = NULL;
