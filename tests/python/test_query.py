@@ -3,9 +3,11 @@ import datetime as dt
 import decimal
 import json
 import math
+import pickle
 import threading
 import time
 import uuid
+import weakref
 
 import pytest
 
@@ -89,6 +91,7 @@ def test_guid_values_keep_all_128_bits(client, text):
     row, _ = single_row(client.query(None, f"print g=guid({text})"))
     assert row["g"] == uuid.UUID(text) and row["g"].int == int(text.replace("-", ""), 16)
     assert str(row["g"]) == text.lower() and row["g"].is_safe == uuid.SafeUUID.unknown
+    assert pickle.loads(pickle.dumps(row["g"])) == row["g"] and weakref.ref(row["g"])() is row["g"]
 
 
 def test_dynamic_becomes_nested_python_values(client):

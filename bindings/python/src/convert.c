@@ -1,6 +1,8 @@
 /* Python arguments to libkusto options and request properties. */
 #include "pykusto.h"
 
+#include <structmember.h> /* T_OBJECT_EX, READONLY (Python.h has them from 3.12) */
+
 static const char *utf8_of(PyObject *text, const char *what) {
     Py_ssize_t len = 0;
     const char *s;
@@ -182,11 +184,28 @@ static PyObject *import_attribute(const char *module, const char *name) {
     return attr;
 }
 
+/* The byte offset of an object slot (a `__slots__` name) of `type`, or 0 when `name` is something else. */
+static Py_ssize_t slot_offset(PyObject *type, const char *name) {
+    PyObject *descr = PyObject_GetAttrString(type, name);
+    Py_ssize_t offset = 0;
+    if (descr && Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type == T_OBJECT_EX && !(member->flags & READONLY)) offset = member->offset;
+    }
+    Py_XDECREF(descr);
+    PyErr_Clear();
+    return offset;
+}
+
 int kusto_py_load_types(kusto_py_state *st) {
     if (st->decimal_type) return 0;
     if (!st->datetime_api) st->datetime_api = (PyDateTime_CAPI *)PyCapsule_Import(PyDateTime_CAPSULE_NAME, 0);
     if (!st->datetime_api) return -1;
-    if (!st->uuid_type && !(st->uuid_type = import_attribute("uuid", "UUID"))) return -1;
+    if (!st->uuid_type) {
+        if (!(st->uuid_type = import_attribute("uuid", "UUID"))) return -1;
+        st->uuid_int_slot = slot_offset(st->uuid_type, "int");
+        st->uuid_is_safe_slot = slot_offset(st->uuid_type, "is_safe");
+    }
     if (!st->uuid_unknown) {
         PyObject *safe = import_attribute("uuid", "SafeUUID");
         st->uuid_unknown = safe ? PyObject_GetAttrString(safe, "unknown") : NULL;

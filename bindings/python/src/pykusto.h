@@ -34,6 +34,7 @@ typedef struct kusto_py_state {
     PyDateTime_CAPI *datetime_api;
     PyObject *uuid_type;     /* uuid.UUID */
     PyObject *uuid_unknown;  /* uuid.SafeUUID.unknown */
+    Py_ssize_t uuid_int_slot, uuid_is_safe_slot; /* byte offsets of UUID's __slots__, or 0: set by name */
     PyObject *decimal_type;  /* decimal.Decimal */
     PyObject *json_loads;    /* json.loads, only for KUSTO_VALUE_JSON cells */
 } kusto_py_state;

@@ -89,6 +89,13 @@ static PyObject *uint128_of(const unsigned char bytes[16]) {
 #endif
 }
 
+/* Sets attribute `name` of a new instance: straight into its slot when the type has one (no lookup). */
+static int set_new_attribute(PyObject *obj, Py_ssize_t slot, PyObject *name, PyObject *value) {
+    if (!slot) return PyObject_GenericSetAttr(obj, name, value);
+    *(PyObject **)((char *)obj + slot) = Py_NewRef(value);
+    return 0;
+}
+
 /* What uuid.UUID(hex) does, without its Python-level parsing: set the two slots on a bare instance. */
 static PyObject *uuid_of(kusto_py_state *st, const kusto_value *v) {
     unsigned char bytes[16];
@@ -96,8 +103,8 @@ static PyObject *uuid_of(kusto_py_state *st, const kusto_value *v) {
     PyTypeObject *type = (PyTypeObject *)st->uuid_type;
     PyObject *number = uint128_of(bytes);
     PyObject *uuid = number ? type->tp_alloc(type, 0) : NULL;
-    if (uuid && (PyObject_GenericSetAttr(uuid, st->keys[K_INT], number) < 0 ||
-                 PyObject_GenericSetAttr(uuid, st->keys[K_IS_SAFE], st->uuid_unknown) < 0))
+    if (uuid && (set_new_attribute(uuid, st->uuid_int_slot, st->keys[K_INT], number) < 0 ||
+                 set_new_attribute(uuid, st->uuid_is_safe_slot, st->keys[K_IS_SAFE], st->uuid_unknown) < 0))
         Py_CLEAR(uuid);
     if (uuid && PyObject_GC_IsTracked(uuid)) PyObject_GC_UnTrack(uuid);
     Py_XDECREF(number);
