@@ -1,6 +1,7 @@
 """Small measurements, each printed as one JSON line:
     python bench/micro.py token      cached acquire_token, microseconds per call (against the local emulator)
-    python bench/micro.py threads PORT ROWS QUERIES   rows/s with 1 thread and with 8 threads
+    python bench/micro.py threads PORT ROWS QUERIES [WAIT_MS]   rows/s with 1 thread and with 8 threads; with
+        WAIT_MS the server waits that long before it answers each query, as a cluster running it would
 """
 import json
 import os
@@ -33,14 +34,15 @@ def token():
             emulator.wait()
 
 
-def threads(port, rows, queries):
+def threads(port, rows, queries, wait_ms=0):
     import kusto
     client = kusto.Client(f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench")
-    client.query("bench", f"rows={rows}")  # warm the connection pool
+    query = f"rows={rows} wait={wait_ms}"
+    client.query("bench", query)  # warm the connection pool
 
     def work(count):
         for _ in range(count):
-            client.query("bench", f"rows={rows}")
+            assert len(client.query("bench", query)["primary_results"][0]["rows"]) == rows
 
     def timed(thread_count):
         workers = [threading.Thread(target=work, args=(queries,)) for _ in range(thread_count)]
@@ -60,4 +62,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "token":
         token()
     else:
-        threads(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        threads(*map(int, sys.argv[2:]))

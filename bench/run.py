@@ -23,6 +23,7 @@ sys.path.insert(0, HERE)
 import gen  # noqa: E402
 
 DATA = os.path.join(ROOT, "build", "bench")
+WAITING_ROWS, WAIT_MS = 1000, 100  # the threads measure with queries a cluster takes 100 ms to run
 LUA_CPATH = os.path.join(ROOT, ".lua", "lib", "lua", "5.4", "?.so") + ";;"
 LUA = shutil.which("lua5.4") or "lua5.4"
 
@@ -166,7 +167,7 @@ def main():
     ap.add_argument("--skip-peers", action="store_true", help="libkusto only")
     args = ap.parse_args()
     sizes = [int(s) for s in args.rows.split(",")]
-    for rows in sizes:
+    for rows in sizes + [WAITING_ROWS]:
         ensure_bodies(rows)
     server, port = start_server()
     try:
@@ -175,13 +176,16 @@ def main():
             report_size(rows, runs, measure_size(port, rows, runs, not args.skip_peers))
         small = min(sizes)
         th = micro("threads", port, small, 2)
+        waiting = micro("threads", port, WAITING_ROWS, 5, WAIT_MS)
         tok = micro("token")["token_us"]
         imp = import_ms()
         print_table("other goals", ["measure", "value", "goal", "met"], [
             ["cached acquire_token (µs)", f"{tok:.2f}", "<= 1", "yes" if tok <= 1 else "NO"],
             ["import kusto (ms)", f"{imp:.1f}", "<= 15", "yes" if imp <= 15 else "NO"],
-            [f"8 threads / 1 thread throughput ({small} rows)", f"{th['speedup']:.2f}x", ">= 1.8x",
-             "yes" if th["speedup"] >= 1.8 else "NO"],
+            [f"8 threads / 1 thread throughput ({small} rows, answered at once)", f"{th['speedup']:.2f}x",
+             ">= 1.8x", "yes" if th["speedup"] >= 1.8 else "NO"],
+            [f"8 threads / 1 thread throughput ({WAITING_ROWS} rows, the cluster takes {WAIT_MS} ms)",
+             f"{waiting['speedup']:.2f}x", ">= 1.8x", "yes" if waiting["speedup"] >= 1.8 else "NO"],
         ])
     finally:
         server.terminate()

@@ -1,7 +1,8 @@
 """A loopback HTTP server answering POST /v2/rest/query with a pre-generated v2 body.
 
 The fragmented body goes to clients that ask for results_v2_fragment_primary_tables (libkusto), the plain one to
-the others (azure-kusto-data, requests). The CSL text names the size: "rows=100000".
+the others (azure-kusto-data, requests). The CSL text names the size: "rows=100000", and may make the server
+think first, as a cluster runs a query before it answers: "rows=1000 wait=100" (milliseconds).
 
     python bench/server.py DIR   (prints its port, serves DIR/{rows}.{fragmented,plain}.json until killed)
 """
@@ -11,6 +12,7 @@ import os
 import re
 import socketserver
 import sys
+import time
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -26,6 +28,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         form = "fragmented" if "results_v2_fragment_primary_tables" in text else "plain"
         match = re.search(r"rows=(\d+)", text)
         path = os.path.join(self.directory, f"{match.group(1) if match else 0}.{form}.json")
+        wait = re.search(r"wait=(\d+)", text)
+        if wait:
+            time.sleep(int(wait.group(1)) / 1000)
         if not os.path.exists(path):
             self.send_response(400)
             self.send_header("Content-Length", "0")
