@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cache_file.h"
+#include "endpoints.h"
 #include "error.h"
 #include "token.h"
 
@@ -283,6 +284,11 @@ const char *kusto_cache_path(const kusto_cache *cache) { return cache->path; }
 
 /* ---- matching ------------------------------------------------------------------------------------ */
 
+/* Tokens written under another name of the same cloud serve too, as MSAL reads them. */
+static int environment_matches(const cJSON *entry, const char *environment) {
+    return kusto_login_hosts_same_cloud(text(entry, "environment"), environment);
+}
+
 static int account_matches(const cJSON *entry, const char *home_account_id) {
     const char *hid = text(entry, "home_account_id");
     if (home_account_id == KUSTO_CACHE_ANY_USER) return hid && *hid;
@@ -293,7 +299,7 @@ static int access_token_matches(const cJSON *e, const kusto_cache_key *key) {
     /* PoP, SSH-certificate and extended-key tokens are not bearer tokens for this key. */
     const char *type = text(e, "token_type");
     if (text(e, "key_id") || text(e, "ext_cache_key") || (type && kusto_strcasecmp(type, "Bearer") != 0)) return 0;
-    return account_matches(e, key->home_account_id) && same(text(e, "environment"), key->environment) &&
+    return account_matches(e, key->home_account_id) && environment_matches(e, key->environment) &&
            same(text(e, "realm"), key->realm) && same(text(e, "client_id"), key->client_id) &&
            same(text(e, "user_assertion_hash"), key->user_assertion_hash) &&
            scopes_cover(text(e, "target"), key->target);
@@ -330,7 +336,7 @@ kusto_status kusto_cache_find_token(kusto_cache *cache, const kusto_cache_key *k
 
 static int refresh_token_matches(const cJSON *e, const kusto_cache_key *key) {
     return text(e, "secret") && account_matches(e, key->home_account_id) &&
-           same(text(e, "environment"), key->environment) && same(text(e, "client_id"), key->client_id) &&
+           environment_matches(e, key->environment) && same(text(e, "client_id"), key->client_id) &&
            same(text(e, "user_assertion_hash"), key->user_assertion_hash);
 }
 
@@ -522,6 +528,26 @@ void kusto_accounts_free(kusto_account *accounts, size_t count) {
     free(accounts);
 }
 
+/* Accounts of `environment` (all when NULL): `alias` 0 those under that very name, 1 under its aliases. */
+static kusto_status list_accounts(const cJSON *accounts, const char *environment, int alias, kusto_account *list,
+                                  size_t *count, kusto_error **err) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, accounts) {
+        if (!cJSON_IsObject(e) || !text(e, "home_account_id")) continue;
+        if (environment && (same(text(e, "environment"), environment) == alias || !environment_matches(e, environment)))
+            continue;
+        kusto_account *a = &list[(*count)++];
+        a->home_account_id = kusto_strdup(text(e, "home_account_id"));
+        a->username = kusto_strdup(OR_EMPTY(text(e, "username")));
+        a->environment = kusto_strdup(OR_EMPTY(text(e, "environment")));
+        a->realm = kusto_strdup(OR_EMPTY(text(e, "realm")));
+        if (!a->home_account_id || !a->username || !a->environment || !a->realm)
+            return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    }
+    return KUSTO_OK;
+}
+
+/* As MSAL's get_accounts: the environment's own accounts, else those under its aliases. */
 kusto_status kusto_cache_accounts(kusto_cache *cache, const char *environment, kusto_account **out, size_t *count,
                                   kusto_error **err) {
     *out = NULL;
@@ -529,21 +555,11 @@ kusto_status kusto_cache_accounts(kusto_cache *cache, const char *environment, k
     kusto_cache_lock *flock;
     kusto_status status = begin(cache, &flock, err);
     if (status != KUSTO_OK) return status;
-    const cJSON *accounts = cJSON_GetObjectItemCaseSensitive(cache->root, "Account"), *e;
-    size_t n = (size_t)cJSON_GetArraySize(accounts);
-    kusto_account *list = calloc(n + 1, sizeof *list);
+    const cJSON *accounts = cJSON_GetObjectItemCaseSensitive(cache->root, "Account");
+    kusto_account *list = calloc((size_t)cJSON_GetArraySize(accounts) + 1, sizeof *list);
     if (!list) status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    cJSON_ArrayForEach(e, accounts) {
-        if (!list || !cJSON_IsObject(e) || !text(e, "home_account_id")) continue;
-        if (environment && !same(text(e, "environment"), environment)) continue;
-        kusto_account *a = &list[(*count)++];
-        a->home_account_id = kusto_strdup(text(e, "home_account_id"));
-        a->username = kusto_strdup(OR_EMPTY(text(e, "username")));
-        a->environment = kusto_strdup(OR_EMPTY(text(e, "environment")));
-        a->realm = kusto_strdup(OR_EMPTY(text(e, "realm")));
-        if (!a->home_account_id || !a->username || !a->environment || !a->realm)
-            status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    }
+    if (status == KUSTO_OK) status = list_accounts(accounts, environment, 0, list, count, err);
+    if (status == KUSTO_OK && *count == 0 && environment) status = list_accounts(accounts, environment, 1, list, count, err);
     status = end(cache, flock, 0, status, err);
     if (status != KUSTO_OK) {
         kusto_accounts_free(list, *count);

@@ -16,7 +16,8 @@ extern const char KUSTO_CACHE_ANY_USER[];
 typedef struct kusto_cache_key {
     const char *home_account_id;     /* "uid.utid"; NULL: an application token (or derive from client_info
                                         when storing) */
-    const char *environment;         /* authority host, lower case, without port (as MSAL Python) */
+    const char *environment;         /* authority host, lower case, without port (as MSAL Python); tokens
+                                        under another name of its cloud match too (login.windows.net...) */
     const char *realm;               /* tenant segment of the authority */
     const char *client_id;
     const char *target;              /* requested scopes, space-separated, any order */
@@ -42,7 +43,8 @@ kusto_status kusto_cache_find_refresh_token(kusto_cache *cache, const kusto_cach
 kusto_status kusto_cache_store(kusto_cache *cache, const kusto_cache_key *key, const kusto_token *token,
                                kusto_error **err);
 
-/* Accounts (in `environment`, or all when NULL); free with kusto_accounts_free. */
+/* Accounts in `environment` or, when it has none, under the other names of its cloud (as MSAL's
+   get_accounts); all when NULL. Free with kusto_accounts_free. */
 kusto_status kusto_cache_accounts(kusto_cache *cache, const char *environment, kusto_account **out, size_t *count,
                                   kusto_error **err);
 /* Removes the account and all its tokens, in every environment and tenant. */

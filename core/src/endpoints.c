@@ -124,6 +124,18 @@ static const char *const login_aliases[][2] = {
     {"https://login.chinacloudapi.cn", "https://login.partner.microsoftonline.cn"},
 };
 
+/* The host a login host stands for in login_aliases, or itself. */
+static const char *canonical_login_host(const char *host) {
+    static const size_t scheme = sizeof "https://" - 1;
+    for (size_t i = 0; i < sizeof login_aliases / sizeof *login_aliases; i++)
+        if (kusto_strcasecmp(login_aliases[i][0] + scheme, host) == 0) return login_aliases[i][1] + scheme;
+    return host;
+}
+
+int kusto_login_hosts_same_cloud(const char *a, const char *b) {
+    return a && b && kusto_strcasecmp(canonical_login_host(a), canonical_login_host(b)) == 0;
+}
+
 static const cloud_rules *cloud_for_login(const char *login_endpoint) {
     for (size_t i = 0; i < sizeof login_aliases / sizeof *login_aliases; i++)
         if (login_endpoint_equal(login_aliases[i][0], login_endpoint)) login_endpoint = login_aliases[i][1];

@@ -27,4 +27,8 @@ kusto_status kusto_endpoint_check_any_cloud(const char *url, const char *extra_h
 /* 1 when `login_endpoint` is the login endpoint of a cloud in the list (or one of its aliases). */
 int kusto_endpoint_login_is_known(const char *login_endpoint);
 
+/* 1 when two login hosts (a cache entry's "environment") are the same cloud's: equal ignoring case, or
+   names MSAL knows for one cloud (login.windows.net and login.microsoftonline.com...). */
+int kusto_login_hosts_same_cloud(const char *a, const char *b);
+
 #endif

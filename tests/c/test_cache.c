@@ -209,6 +209,55 @@ static void test_user_tokens_accounts_and_rotation(int in_file) {
     free(path);
 }
 
+static size_t count_accounts(kusto_cache *cache, const char *environment, const char *expected_environment) {
+    kusto_account *accounts = NULL;
+    size_t count = 0;
+    CHECK_INT(kusto_cache_accounts(cache, environment, &accounts, &count, NULL), KUSTO_OK);
+    for (size_t i = 0; i < count && expected_environment; i++) CHECK_STR(accounts[i].environment, expected_environment);
+    kusto_accounts_free(accounts, count);
+    return count;
+}
+
+/* MSAL.NET writes login.windows.net where MSAL Python writes login.microsoftonline.com: one cloud. */
+static void test_tokens_of_another_name_of_the_cloud(void) {
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, NULL, NULL), KUSTO_OK);
+    kusto_cache_key written = {KUSTO_CACHE_ANY_USER, "login.windows.net", "contoso", "my_client_id",
+                               "https://c.example/.default", NULL};
+    kusto_token *t = user_token("at-net", "rt-net");
+    CHECK_INT(kusto_cache_store(cache, &written, t, NULL), KUSTO_OK);
+
+    kusto_cache_key wanted = written;
+    wanted.environment = "login.microsoftonline.com";
+    kusto_token *found = NULL;
+    CHECK_INT(kusto_cache_find_token(cache, &wanted, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK_STR(found ? found->access_token : NULL, "at-net");
+    kusto_token_free(found);
+    char *rt = NULL;
+    wanted.environment = "sts.windows.net";
+    CHECK_INT(kusto_cache_find_refresh_token(cache, &wanted, &rt, NULL, NULL), KUSTO_OK);
+    CHECK_STR(rt, "rt-net");
+    kusto_secret_free(rt);
+    CHECK_INT(count_accounts(cache, "login.microsoftonline.com", "login.windows.net"), 1);
+
+    /* Another cloud shares nothing. */
+    wanted.environment = "login.microsoftonline.us";
+    CHECK_INT(kusto_cache_find_token(cache, &wanted, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found == NULL);
+    CHECK_INT(kusto_cache_find_refresh_token(cache, &wanted, &rt, NULL, NULL), KUSTO_OK);
+    CHECK(rt == NULL);
+    CHECK_INT(count_accounts(cache, "login.microsoftonline.us", NULL), 0);
+
+    /* The same account under the environment's own name: listed once, by that name. */
+    kusto_cache_key own = written;
+    own.environment = "login.microsoftonline.com";
+    CHECK_INT(kusto_cache_store(cache, &own, t, NULL), KUSTO_OK);
+    CHECK_INT(count_accounts(cache, "login.microsoftonline.com", "login.microsoftonline.com"), 1);
+    CHECK_INT(count_accounts(cache, NULL, NULL), 2);
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+}
+
 static void check_refused(const char *path, const char *named, const char *fragment) {
     kusto_cache *cache = NULL;
     kusto_error *err = NULL;
@@ -358,6 +407,7 @@ int main(void) {
     test_unknown_fields_and_sections_survive();
     test_user_tokens_accounts_and_rotation(0);
     test_user_tokens_accounts_and_rotation(1);
+    test_tokens_of_another_name_of_the_cloud();
     test_unsafe_files_are_refused();
     test_corrupt_file_is_moved_aside();
     test_concurrent_processes();

@@ -218,6 +218,19 @@ static void *check_in_thread(void *arg) {
 }
 
 /* The list loads once however many threads ask first (run under ASan/valgrind to see it). */
+static void test_login_host_aliases(void) {
+    CHECK(kusto_login_hosts_same_cloud("login.windows.net", "login.microsoftonline.com"));
+    CHECK(kusto_login_hosts_same_cloud("sts.windows.net", "LOGIN.microsoft.com"));
+    CHECK(kusto_login_hosts_same_cloud("login.chinacloudapi.cn", "login.partner.microsoftonline.cn"));
+    CHECK(kusto_login_hosts_same_cloud("login.usgovcloudapi.net", "login.microsoftonline.us"));
+    CHECK(kusto_login_hosts_same_cloud("127.0.0.1", "127.0.0.1"));
+    CHECK(!kusto_login_hosts_same_cloud("login.microsoftonline.us", "login.microsoftonline.com"));
+    CHECK(!kusto_login_hosts_same_cloud("login.windows.net", "login.chinacloudapi.cn"));
+    CHECK(!kusto_login_hosts_same_cloud("login.example.com", "login.windows.net"));
+    CHECK(!kusto_login_hosts_same_cloud(NULL, "login.windows.net"));
+    CHECK(!kusto_login_hosts_same_cloud("login.windows.net", NULL));
+}
+
 static void test_threads(void) {
     pthread_t threads[4];
     for (int i = 0; i < 4; i++)
@@ -240,5 +253,6 @@ int main(void) {
     test_untrusted();
     test_loopback_and_http();
     test_extra_hosts();
+    test_login_host_aliases();
     CHECK_DONE();
 }
