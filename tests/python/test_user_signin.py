@@ -123,6 +123,17 @@ def test_device_code_gives_up_at_the_client_timeout(emulator, fast_device_codes)
     assert 1 <= len(token_requests(emulator)) <= 3
 
 
+def test_device_code_gives_up_when_the_code_expires(emulator, fast_device_codes):
+    config = emulator.config
+    emulator.settings(device_code_lifetime=3)
+    started = time.monotonic()
+    with pytest.raises(kusto.TimeoutError, match="nobody completed the device code sign-in in time"):
+        kusto.acquire_token(user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code",
+                            device_code_callback=lambda info: None)
+    assert 1.5 <= time.monotonic() - started < 6
+    assert 1 <= len(token_requests(emulator)) <= 3
+
+
 def test_device_code_prompt_that_raises_cancels_and_the_exception_propagates(emulator, fast_device_codes):
     config = emulator.config
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "flows.h"
 #include "token.h"
@@ -111,20 +112,12 @@ static kusto_status prompt_person(const device_code *d, kusto_device_code_callba
 /* Sleeps in steps of at most a second, so a deadline is never overslept by more than that. */
 static void sleep_until(int64_t wake_ms) {
     for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        int64_t left = wake_ms - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        int64_t left = wake_ms - kusto_now_ms();
         if (left <= 0) return;
         if (left > 1000) left = 1000;
         struct timespec step = {left / 1000, (left % 1000) * 1000000L};
         nanosleep(&step, NULL);
     }
-}
-
-static int64_t now_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 /* One poll: the token, or KUSTO_OK with *again set when Azure AD says to keep polling. */
@@ -155,12 +148,12 @@ static kusto_status poll(const kusto_flow_context *ctx, const char *client_id, c
                          int64_t deadline_ms, kusto_token **out, kusto_error **err) {
     long interval = d->interval;
     for (;;) {
-        int64_t wake = now_ms() + interval * 1000L;
+        int64_t wake = kusto_now_ms() + interval * 1000L;
         if (wake >= deadline_ms) break;
         sleep_until(wake);
         int again = 0;
         kusto_flow_context bounded = *ctx;
-        long left = (long)(deadline_ms - now_ms());
+        long left = (long)(deadline_ms - kusto_now_ms());
         if (left < bounded.timeout_ms) bounded.timeout_ms = left > 1 ? left : 1;
         kusto_status status = poll_once(&bounded, client_id, d, &interval, &again, out, err);
         if (status != KUSTO_OK || !again) return status;
@@ -179,8 +172,11 @@ kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *c
     kusto_status status = initiate(ctx, client_id, scope, &d, err);
     if (status == KUSTO_OK) status = prompt_person(&d, prompt, ud, err);
     if (status == KUSTO_OK) {
-        int64_t deadline = d.expires_on * 1000;
-        if (limit_ms > 0 && now_ms() + limit_ms < deadline) deadline = now_ms() + limit_ms;
+        /* The code's expiry is wall-clock time; waits run on the monotonic clock, so setting the
+           system clock during a sign-in moves no deadline. */
+        int64_t left_ms = (d.expires_on - kusto_now()) * 1000;
+        if (limit_ms > 0 && limit_ms < left_ms) left_ms = limit_ms;
+        int64_t deadline = kusto_now_ms() + left_ms;
         status = poll(ctx, client_id, &d, deadline, out, err);
     }
     device_code_clear(&d);
