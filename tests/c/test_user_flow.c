@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "clock.h"
 #include "error.h"
 #include "flows/flows.h"
 #include "flows/loopback.h"
@@ -109,7 +110,7 @@ static void *browse(void *arg) {
     return NULL;
 }
 
-static int64_t in_ms(long ms) { return (int64_t)time(NULL) * 1000 + ms; }
+static int64_t in_ms(long ms) { return kusto_now_ms() + ms; }
 
 static void test_loopback_answers_the_right_state_only(void) {
     kusto_loopback *l = NULL;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "flows.h"
 #include "loopback.h"
@@ -94,12 +94,6 @@ static kusto_status redeem(const kusto_flow_context *ctx, const char *client_id,
     return status;
 }
 
-static int64_t now_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *client_id, long wait_ms,
                                     kusto_browser_callback open_browser, void *ud, kusto_token **out,
                                     kusto_error **err) {
@@ -115,7 +109,7 @@ kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *c
     if (status == KUSTO_OK) status = attempt_init(&a, ctx, kusto_loopback_port(listener), err);
     if (status == KUSTO_OK && !(url = authorize_url(ctx, client_id, &a)))
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    int64_t deadline = now_ms() + wait_ms;
+    int64_t deadline = kusto_now_ms() + wait_ms;
     if (status == KUSTO_OK) status = show_browser(url, open_browser, ud, err);
     if (status == KUSTO_OK) status = kusto_loopback_wait(listener, a.state, deadline, &query, err);
     kusto_loopback_free(listener);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 
 #define MAX_REQUEST 16384
@@ -121,12 +122,6 @@ static char *read_target(int fd) {
     return target;
 }
 
-static int64_t now_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* 1 when this connection brought the answer (its query in *query), 0 to keep waiting. */
 static int serve_one(int fd, const char *state, char **query) {
     char *target = read_target(fd);
@@ -155,7 +150,7 @@ kusto_status kusto_loopback_wait(kusto_loopback *l, const char *state, int64_t d
                                  kusto_error **err) {
     *query = NULL;
     for (;;) {
-        int64_t left = deadline_ms - now_ms();
+        int64_t left = deadline_ms - kusto_now_ms();
         if (left <= 0) return kusto_fail(err, KUSTO_E_TIMEOUT, "the browser did not complete the sign-in in time");
         struct pollfd p = {l->fd, POLLIN, 0};
         int ready = poll(&p, 1, left > 1000 ? 1000 : (int)left);
