@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The two commands of README.md:
 #   ./dev.sh demo   install what is missing, start the local emulator, sign in, query, print a table
-#   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua,
-#                   and Python and Lua again with the bindings built with ASan+UBSan
+#   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua
+#                   (plain and under valgrind), and Python and Lua again with the bindings built with ASan+UBSan
 #   ./dev.sh bench  install the peers (azure-kusto-data, requests, pandas), run bench/run.py [its options]
 #   ./dev.sh test-sanitizers   the Python and Lua tests with the extension and module built with ASan+UBSan
 set -euo pipefail
@@ -139,6 +139,9 @@ run_suites() {
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
     say "Lua tests (busted, against the emulator)"
     LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 /usr/bin/busted tests/lua
+    say "Lua tests (busted) under valgrind (memcheck: reads of uninitialised or freed memory; leaks are not checked)"
+    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" valgrind -q --error-exitcode=99 --leak-check=no \
+        lua5.4 /usr/bin/busted tests/lua
     build_sanitized_bindings
     run_sanitized_suites
     stop_emulator
