@@ -302,6 +302,7 @@ def test_environment_certificate_missing_file_names_the_variable(emulator, monke
 
 FAKE_AZ = """#!/bin/sh
 printf '%s\\n' "$@" > "$(dirname "$0")/args"
+[ -n "$FAKE_AZ_EXIT" ] && exit "$FAKE_AZ_EXIT"
 if [ -n "$FAKE_AZ_FAIL" ]; then
   echo "WARNING: something first" >&2
   echo "ERROR: Please run 'az login' to setup account." >&2
@@ -356,6 +357,16 @@ def test_azure_cli_timeout(emulator, fake_az, monkeypatch):
         kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli", timeout="0.5",
                             ca_file=emulator.config["ca_file"])
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("exit_status, message", [(127, "cannot run the Azure CLI ('az' on PATH): exit status 127"),
+                                                  (3, "the Azure CLI could not give a token (exit status 3)")])
+def test_azure_cli_silent_exit_statuses(emulator, fake_az, monkeypatch, exit_status, message):
+    monkeypatch.setenv("FAKE_AZ_EXIT", str(exit_status))
+    with pytest.raises(kusto.AuthenticationError) as info:
+        kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli",
+                            ca_file=emulator.config["ca_file"])
+    assert message in str(info.value)
 
 
 def test_azure_cli_missing_is_an_auth_error(emulator, monkeypatch, tmp_path):

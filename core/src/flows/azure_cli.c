@@ -150,7 +150,10 @@ kusto_status kusto_flow_azure_cli(const kusto_flow_context *ctx, const char *ten
     }
     cli_run run = {{0}, {0}, 0, 0};
     kusto_status status = run_cli(argv, ctx->timeout_ms, &run, err);
-    if (status == KUSTO_OK && run.exit_status != 0) status = cli_error(&run, err);
+    /* 127 without a word: what a shell, or a spawn that could not exec, reports for a missing command. */
+    if (status == KUSTO_OK && run.exit_status == 127 && run.err.len == 0)
+        status = kusto_fail(err, KUSTO_E_AUTH, "cannot run the Azure CLI ('az' on PATH): exit status 127, not found");
+    else if (status == KUSTO_OK && run.exit_status != 0) status = cli_error(&run, err);
     if (status == KUSTO_OK) status = token_from_output(ctx, &run, out, err);
     kusto_buf_wipe(&run.out);
     kusto_buf_free(&run.err);
