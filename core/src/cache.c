@@ -559,7 +559,8 @@ kusto_status kusto_cache_accounts(kusto_cache *cache, const char *environment, k
     kusto_account *list = calloc((size_t)cJSON_GetArraySize(accounts) + 1, sizeof *list);
     if (!list) status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     if (status == KUSTO_OK) status = list_accounts(accounts, environment, 0, list, count, err);
-    if (status == KUSTO_OK && *count == 0 && environment) status = list_accounts(accounts, environment, 1, list, count, err);
+    if (status == KUSTO_OK && *count == 0 && environment)
+        status = list_accounts(accounts, environment, 1, list, count, err);
     status = end(cache, flock, 0, status, err);
     if (status != KUSTO_OK) {
         kusto_accounts_free(list, *count);
