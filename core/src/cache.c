@@ -528,7 +528,15 @@ void kusto_accounts_free(kusto_account *accounts, size_t count) {
     free(accounts);
 }
 
-/* Accounts of `environment` (all when NULL): `alias` 0 those under that very name, 1 under its aliases. */
+static int listed(const kusto_account *list, size_t count, const cJSON *e) {
+    for (size_t i = 0; i < count; i++)
+        if (same(list[i].home_account_id, text(e, "home_account_id")) && same(list[i].realm, text(e, "realm")))
+            return 1;
+    return 0;
+}
+
+/* Accounts of `environment` (all when NULL): `alias` 0 those under that very name, 1 under its aliases
+   (each account once, though several aliases have it). */
 static kusto_status list_accounts(const cJSON *accounts, const char *environment, int alias, kusto_account *list,
                                   size_t *count, kusto_error **err) {
     const cJSON *e;
@@ -536,6 +544,7 @@ static kusto_status list_accounts(const cJSON *accounts, const char *environment
         if (!cJSON_IsObject(e) || !text(e, "home_account_id")) continue;
         if (environment && (same(text(e, "environment"), environment) == alias || !environment_matches(e, environment)))
             continue;
+        if (alias && listed(list, *count, e)) continue;
         kusto_account *a = &list[(*count)++];
         a->home_account_id = kusto_strdup(text(e, "home_account_id"));
         a->username = kusto_strdup(OR_EMPTY(text(e, "username")));

@@ -239,6 +239,10 @@ static void test_tokens_of_another_name_of_the_cloud(void) {
     CHECK_STR(rt, "rt-net");
     kusto_secret_free(rt);
     CHECK_INT(count_accounts(cache, "login.microsoftonline.com", "login.windows.net"), 1);
+    kusto_cache_key second_alias = written;
+    second_alias.environment = "sts.windows.net";
+    CHECK_INT(kusto_cache_store(cache, &second_alias, t, NULL), KUSTO_OK);
+    CHECK_INT(count_accounts(cache, "login.microsoftonline.com", NULL), 1); /* once, though under two aliases */
 
     /* Another cloud shares nothing. */
     wanted.environment = "login.microsoftonline.us";
@@ -253,7 +257,7 @@ static void test_tokens_of_another_name_of_the_cloud(void) {
     own.environment = "login.microsoftonline.com";
     CHECK_INT(kusto_cache_store(cache, &own, t, NULL), KUSTO_OK);
     CHECK_INT(count_accounts(cache, "login.microsoftonline.com", "login.microsoftonline.com"), 1);
-    CHECK_INT(count_accounts(cache, NULL, NULL), 2);
+    CHECK_INT(count_accounts(cache, NULL, NULL), 3);
     kusto_token_free(t);
     kusto_cache_free(cache);
 }
