@@ -196,6 +196,15 @@ kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_d
 typedef int (*kusto_browser_callback)(void *ud, const char *url);
 kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud);
 
+/*
+ * Cancelling a sign-in (e.g. on Ctrl-C): asked at least once a second while a sign-in waits (the
+ * device code's polls, the browser's answer, the pauses between retries and the token requests
+ * themselves), on the thread that made the call; non-zero stops the call with KUSTO_E_CANCELLED.
+ * A query's own waits ask its builder's `cancelled` instead. `fn` NULL: never cancelled.
+ */
+typedef int (*kusto_cancel_callback)(void *ud);
+kusto_status kusto_options_set_cancel_callback(kusto_options *opts, kusto_cancel_callback fn, void *ud);
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Tokens                                                                                            */
 

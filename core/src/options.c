@@ -102,6 +102,13 @@ kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_brows
     return KUSTO_OK;
 }
 
+kusto_status kusto_options_set_cancel_callback(kusto_options *opts, kusto_cancel_callback fn, void *ud) {
+    if (!opts) return KUSTO_E_ARGUMENT;
+    opts->prompts.cancelled = fn;
+    opts->prompts.cancelled_ud = fn ? ud : NULL;
+    return KUSTO_OK;
+}
+
 kusto_prompts kusto_options_prompts(const kusto_options *opts) {
     kusto_prompts none = {0};
     return opts ? opts->prompts : none;

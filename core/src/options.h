@@ -18,12 +18,14 @@ const char *kusto_options_get(const kusto_options *opts, const char *name);
 /* The token callback set, or NULL; its user data in *ud. */
 kusto_token_callback kusto_options_token_callback(const kusto_options *opts, void **ud);
 
-/* The callbacks of the flows that need a person (NULL: their defaults). */
+/* The callbacks of the flows that need a person (NULL: their defaults), and of cancelling a sign-in. */
 typedef struct kusto_prompts {
     kusto_device_code_callback device_code;
     void *device_code_ud;
     kusto_browser_callback browser;
     void *browser_ud;
+    kusto_cancel_callback cancelled;
+    void *cancelled_ud;
 } kusto_prompts;
 
 kusto_prompts kusto_options_prompts(const kusto_options *opts);

@@ -18,7 +18,7 @@ kusto_flow_context kusto_signin_context(kusto_client *c) {
     const char *v1 = kusto_client_option(c, "aad_v1");
     kusto_flow_context ctx = {c->http, &c->authority, c->resource,
                               c->timeout_ms ? c->timeout_ms : DEFAULT_SIGN_IN_TIMEOUT_MS,
-                              v1 && kusto_strcasecmp(v1, "true") == 0};
+                              v1 && kusto_strcasecmp(v1, "true") == 0, c->prompts.cancelled, c->prompts.cancelled_ud};
     return ctx;
 }
 

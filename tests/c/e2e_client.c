@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "clock.h"
 #include "e2e.h"
 #include "kusto.h"
 
@@ -244,6 +245,44 @@ static void test_device_code_sign_in(void) {
     CHECK_INT(control("POST", "/reset", "{}"), 200);
 }
 
+typedef struct awaited {
+    int prompts, asked; /* how often the prompt was shown, and the cancel callback asked */
+} awaited;
+
+static int note_prompt(void *ud, const kusto_device_code_info *info) {
+    (void)info;
+    ((awaited *)ud)->prompts++;
+    return 0;
+}
+
+/* Stops the sign-in once the prompt was shown. */
+static int cancel_after_prompt(void *ud) {
+    awaited *a = ud;
+    a->asked++;
+    return a->prompts > 0;
+}
+
+static void test_device_code_sign_in_cancelled_while_waiting(void) {
+    CHECK_INT(control("POST", "/settings", "{\"device_code_interval\": 5}"), 200);
+    awaited seen = {0, 0};
+    kusto_options *opts = NULL;
+    kusto_options_new(&opts);
+    CHECK_INT(kusto_options_set_device_code_callback(opts, note_prompt, &seen), KUSTO_OK);
+    CHECK_INT(kusto_options_set_cancel_callback(opts, cancel_after_prompt, &seen), KUSTO_OK);
+    CHECK_INT(kusto_options_set_cancel_callback(NULL, cancel_after_prompt, &seen), KUSTO_E_ARGUMENT);
+    kusto_token *token = NULL;
+    kusto_error *err = NULL;
+    int64_t started = kusto_now_ms();
+    CHECK_INT(sign_in_with("device_code", opts, &token, &err), KUSTO_E_CANCELLED);
+    CHECK(kusto_now_ms() - started < 3000); /* not the 5 s poll interval */
+    CHECK(token == NULL && err && strcmp(kusto_error_message(err), "the sign-in was cancelled") == 0);
+    CHECK_INT(seen.prompts, 1);
+    CHECK(seen.asked >= 2); /* during the device code request, then in the wait */
+    kusto_error_free(err);
+    kusto_options_free(opts);
+    CHECK_INT(control("POST", "/reset", "{}"), 200);
+}
+
 typedef struct fake_browser {
     pthread_t thread;
     int started;
@@ -303,6 +342,7 @@ int main(void) {
     test_no_authentication_sends_no_token();
     test_server_down();
     test_device_code_sign_in();
+    test_device_code_sign_in_cancelled_while_waiting();
     test_interactive_sign_in();
     cJSON_Delete(config);
     CHECK_DONE();

@@ -121,7 +121,7 @@ static void test_loopback_answers_the_right_state_only(void) {
     pthread_t thread;
     pthread_create(&thread, NULL, browse, &b);
     char *query = NULL;
-    CHECK_INT(kusto_loopback_wait(l, "right", in_ms(5000), &query, NULL), KUSTO_OK);
+    CHECK_INT(kusto_loopback_wait(l, "right", in_ms(5000), NULL, NULL, &query, NULL), KUSTO_OK);
     pthread_join(thread, NULL);
     CHECK_STR(query, "code=c2&state=right");
     CHECK(strncmp(b.answers[0], "HTTP/1.1 404", 12) == 0);
@@ -137,9 +137,29 @@ static void test_loopback_times_out(void) {
     char *query = NULL;
     kusto_error *err = NULL;
     time_t started = time(NULL);
-    CHECK_INT(kusto_loopback_wait(l, "s", in_ms(300), &query, &err), KUSTO_E_TIMEOUT);
+    CHECK_INT(kusto_loopback_wait(l, "s", in_ms(300), NULL, NULL, &query, &err), KUSTO_E_TIMEOUT);
     CHECK(time(NULL) - started <= 2);
     CHECK(query == NULL);
+    kusto_error_free(err);
+    kusto_loopback_free(l);
+}
+
+static int cancel_on_second_ask(void *ud) {
+    return ++*(int *)ud >= 2;
+}
+
+static void test_loopback_wait_is_cancelled(void) {
+    kusto_loopback *l = NULL;
+    CHECK_INT(kusto_loopback_open(&l, NULL), KUSTO_OK);
+    char *query = NULL;
+    kusto_error *err = NULL;
+    int asked = 0;
+    int64_t started = kusto_now_ms();
+    CHECK_INT(kusto_loopback_wait(l, "s", in_ms(10000), cancel_on_second_ask, &asked, &query, &err),
+              KUSTO_E_CANCELLED);
+    CHECK(kusto_now_ms() - started < 1000); /* asked every quarter second */
+    CHECK_INT(asked, 2);
+    CHECK(query == NULL && err && strcmp(kusto_error_message(err), "the sign-in was cancelled") == 0);
     kusto_error_free(err);
     kusto_loopback_free(l);
 }
@@ -152,5 +172,6 @@ int main(void) {
     test_query_params_are_decoded();
     test_loopback_answers_the_right_state_only();
     test_loopback_times_out();
+    test_loopback_wait_is_cancelled();
     CHECK_DONE();
 }

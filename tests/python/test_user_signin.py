@@ -5,6 +5,8 @@ callback GETs the authorize URL with requests, following the redirect to the lib
 """
 import base64
 import json
+import os
+import signal
 import threading
 import time
 
@@ -446,3 +448,54 @@ def test_emulator_expired_device_code_answers_expired_token(emulator, fast_devic
     body = answer.json()
     assert answer.status_code == 400 and body["error"] == "expired_token" and body["error_codes"] == [70019]
     assert body["error_description"].startswith("AADSTS70019: Verification code expired.")
+
+
+# --- Ctrl-C while a person is awaited -------------------------------------------------------------------------
+
+def interrupted_sign_in(sign_in):
+    """Runs sign_in(prompted), sending SIGINT once its prompt was called; (outcome, seconds from SIGINT to end)."""
+    prompted, returned, sent_at = threading.Event(), threading.Event(), []
+
+    def interrupt_once_prompted():
+        if prompted.wait(20) and not returned.is_set():
+            time.sleep(0.3)  # into the wait that follows the prompt
+            sent_at.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_once_prompted)
+    # A background job of a non-interactive shell inherits SIGINT ignored: put an interactive user's handler back.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    outcome = "returned"
+    interrupter.start()
+    try:
+        try:
+            sign_in(prompted)
+            returned.set()
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+        except kusto.Error as e:
+            returned.set()
+            outcome = "failed: %r" % e
+        interrupter.join()
+    except KeyboardInterrupt:  # one that came after the call must not end the test run
+        outcome += ", then was interrupted"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return outcome, time.monotonic() - sent_at[0] if sent_at else None
+
+
+def test_ctrl_c_stops_a_device_code_sign_in(emulator, fast_device_codes):
+    config = emulator.config
+    outcome, took = interrupted_sign_in(lambda prompted: kusto.acquire_token(
+        user_connection_string(config), ca_file=config["ca_file"], sign_in="device_code", timeout=20,
+        device_code_callback=lambda info: prompted.set()))
+    assert outcome == "interrupted" and took < 3, (outcome, took)
+
+
+def test_ctrl_c_stops_an_interactive_sign_in(emulator):
+    emulator.reset()
+    config = emulator.config
+    outcome, took = interrupted_sign_in(lambda prompted: interactive_client(
+        config, lambda url: prompted.set(), interactive_timeout=20).acquire_token())
+    assert outcome == "interrupted" and took < 3, (outcome, took)
+    assert kusto.Client(config["connection_string"], ca_file=config["ca_file"]).acquire_token()["access_token"]

@@ -22,6 +22,17 @@ PyObject *kusto_py_prompts_take(kusto_py_prompts *p, PyObject *kwargs) {
     return rest;
 }
 
+/* Keeps the exception being raised (with the GIL) for the call to raise: it cancelled the sign-in. */
+static void keep_raised(kusto_py_prompts *p) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value) PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    Py_XSETREF(p->raised, value);
+}
+
 /* Calls fn(arg) with the GIL; an exception cancels the sign-in and is kept to be raised by the call. */
 static int call_prompt(kusto_py_prompts *p, PyObject *fn, PyObject *arg) {
     PyObject *result = arg ? PyObject_CallOneArg(fn, arg) : NULL;
@@ -30,14 +41,19 @@ static int call_prompt(kusto_py_prompts *p, PyObject *fn, PyObject *arg) {
         Py_DECREF(result);
         return 0;
     }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb && value) PyException_SetTraceback(value, tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-    Py_XSETREF(p->raised, value);
+    keep_raised(p);
     return 1;
+}
+
+/* While a sign-in waits: Python's signal handlers run (in the main thread), and what they raise
+   (KeyboardInterrupt on Ctrl-C) stops the sign-in and is raised by the call. */
+static int signals_cancel(void *ud) {
+    kusto_py_prompts *p = ud;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int cancel = PyErr_CheckSignals() < 0;
+    if (cancel) keep_raised(p);
+    PyGILState_Release(gil);
+    return cancel;
 }
 
 static int device_code_prompt(void *ud, const kusto_device_code_info *info) {
@@ -62,6 +78,7 @@ static int browser_prompt(void *ud, const char *url) {
 void kusto_py_prompts_install(kusto_py_prompts *p, kusto_options *opts) {
     if (p->device_code) kusto_options_set_device_code_callback(opts, device_code_prompt, p);
     if (p->browser) kusto_options_set_browser_callback(opts, browser_prompt, p);
+    kusto_options_set_cancel_callback(opts, signals_cancel, p);
 }
 
 int kusto_py_prompts_reraise(kusto_py_prompts *p) {

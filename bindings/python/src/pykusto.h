@@ -76,7 +76,8 @@ typedef struct kusto_py_shape {
 PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
                        const char *text, const kusto_request *req, const kusto_py_shape *shape);
 
-/* prompts.c: the callables of device_code_callback / browser_callback, kept by a client */
+/* prompts.c: the callables of device_code_callback / browser_callback, kept by a client, and the signal
+   check that lets Ctrl-C stop a sign-in */
 typedef struct kusto_py_prompts {
     PyObject *device_code;
     PyObject *browser;

@@ -12,6 +12,7 @@
 #include "token.h"
 
 #define SLOW_DOWN_SECONDS 5
+#define WAIT_STEP_MS 250 /* how often a wait asks whether to stop */
 
 typedef struct device_code {
     char *device_code; /* secret: whoever holds it gets the token */
@@ -109,12 +110,13 @@ static kusto_status prompt_person(const device_code *d, kusto_device_code_callba
     return cancelled ? kusto_fail(err, KUSTO_E_CANCELLED, "the device code prompt cancelled the sign-in") : KUSTO_OK;
 }
 
-/* Sleeps in steps of at most a second, so a deadline is never overslept by more than that. */
-static void sleep_until(int64_t wake_ms) {
+/* Sleeps in steps of at most WAIT_STEP_MS, asking the context whether to stop before each. */
+static kusto_status sleep_until(const kusto_flow_context *ctx, int64_t wake_ms, kusto_error **err) {
     for (;;) {
+        kusto_status status = kusto_flow_check_cancelled(ctx, err);
         int64_t left = wake_ms - kusto_now_ms();
-        if (left <= 0) return;
-        if (left > 1000) left = 1000;
+        if (status != KUSTO_OK || left <= 0) return status;
+        if (left > WAIT_STEP_MS) left = WAIT_STEP_MS;
         struct timespec step = {left / 1000, (left % 1000) * 1000000L};
         nanosleep(&step, NULL);
     }
@@ -150,12 +152,13 @@ static kusto_status poll(const kusto_flow_context *ctx, const char *client_id, c
     for (;;) {
         int64_t wake = kusto_now_ms() + interval * 1000L;
         if (wake >= deadline_ms) break;
-        sleep_until(wake);
+        kusto_status status = sleep_until(ctx, wake, err);
+        if (status != KUSTO_OK) return status;
         int again = 0;
         kusto_flow_context bounded = *ctx;
         long left = (long)(deadline_ms - kusto_now_ms());
         if (left < bounded.timeout_ms) bounded.timeout_ms = left > 1 ? left : 1;
-        kusto_status status = poll_once(&bounded, client_id, d, &interval, &again, out, err);
+        status = poll_once(&bounded, client_id, d, &interval, &again, out, err);
         if (status != KUSTO_OK || !again) return status;
     }
     return kusto_fail(err, KUSTO_E_TIMEOUT, "nobody completed the device code sign-in in time (code %s)",

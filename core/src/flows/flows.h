@@ -18,7 +18,12 @@ typedef struct kusto_flow_context {
     const char *resource;  /* e.g. https://c.kusto.windows.net; scope is resource + "/.default" */
     long timeout_ms;
     int aad_v1;            /* Azure AD v1: {authority}/oauth2/token with resource= instead of scope= */
+    kusto_cancel_callback cancelled; /* asked while the flow waits; may be NULL */
+    void *cancel_ud;
 } kusto_flow_context;
+
+/* KUSTO_E_CANCELLED with a message when the context's cancel callback says so, else KUSTO_OK. */
+kusto_status kusto_flow_check_cancelled(const kusto_flow_context *ctx, kusto_error **err);
 
 /* POSTs the form to the authority's token endpoint (v2, or v1 when ctx->aad_v1) and turns the answer into a token. The form
    holds secrets: it is wiped here whatever happens. */

@@ -111,7 +111,7 @@ kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *c
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     int64_t deadline = kusto_now_ms() + wait_ms;
     if (status == KUSTO_OK) status = show_browser(url, open_browser, ud, err);
-    if (status == KUSTO_OK) status = kusto_loopback_wait(listener, a.state, deadline, &query, err);
+    if (status == KUSTO_OK) status = kusto_loopback_wait(listener, a.state, deadline, ctx->cancelled, ctx->cancel_ud, &query, err);
     kusto_loopback_free(listener);
     if (status == KUSTO_OK && !(code = kusto_query_param(query, "code"))) status = redirect_error(query, err);
     if (status == KUSTO_OK) status = redeem(ctx, client_id, &a, code, out, err);

@@ -146,14 +146,15 @@ static int serve_one(int fd, const char *state, char **query) {
     return done;
 }
 
-kusto_status kusto_loopback_wait(kusto_loopback *l, const char *state, int64_t deadline_ms, char **query,
-                                 kusto_error **err) {
+kusto_status kusto_loopback_wait(kusto_loopback *l, const char *state, int64_t deadline_ms,
+                                 kusto_cancel_callback cancelled, void *cancel_ud, char **query, kusto_error **err) {
     *query = NULL;
     for (;;) {
+        if (cancelled && cancelled(cancel_ud)) return kusto_fail(err, KUSTO_E_CANCELLED, "the sign-in was cancelled");
         int64_t left = deadline_ms - kusto_now_ms();
         if (left <= 0) return kusto_fail(err, KUSTO_E_TIMEOUT, "the browser did not complete the sign-in in time");
         struct pollfd p = {l->fd, POLLIN, 0};
-        int ready = poll(&p, 1, left > 1000 ? 1000 : (int)left);
+        int ready = poll(&p, 1, left > 250 ? 250 : (int)left);
         if (ready <= 0) continue;
         int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) continue;

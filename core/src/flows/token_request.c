@@ -9,6 +9,11 @@
 #include "token.h"
 #include "uuid.h"
 
+kusto_status kusto_flow_check_cancelled(const kusto_flow_context *ctx, kusto_error **err) {
+    if (!ctx->cancelled || !ctx->cancelled(ctx->cancel_ud)) return KUSTO_OK;
+    return kusto_fail(err, KUSTO_E_CANCELLED, "the sign-in was cancelled");
+}
+
 int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form, int for_user) {
     if (ctx->aad_v1) return kusto_buf_puts(form, "&resource=") || kusto_buf_form_encode(form, ctx->resource);
     /* MSAL adds these to every user flow, sorted: an id token, the profile, and a refresh token. */
@@ -29,7 +34,8 @@ static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kus
         const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
                                  "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, header,
                                  NULL};
-        kusto_http_request req = {"POST", url, headers, form->data, form->len, timeout_ms, NULL, NULL, NULL, NULL};
+        kusto_http_request req = {"POST", url, headers, form->data, form->len, timeout_ms, NULL, NULL, ctx->cancelled,
+                                  ctx->cancel_ud};
         status = kusto_http_send_retrying(ctx->http, &req, resp, err);
     }
     kusto_buf_wipe(form);
