@@ -11,6 +11,7 @@ typedef struct klua_client {
     int callback_ref; /* registry reference to opts.token_callback's keeper, LUA_NOREF when none */
     lua_State *L;      /* the state of the call in progress: prompts run there */
     int device_code_ref, browser_ref; /* the prompt functions in the registry, or LUA_NOREF */
+    klua_cancel cancel; /* the cancel function of the call in progress, for its sign-in */
 } klua_client;
 
 static klua_client *check_open(lua_State *L)
@@ -19,6 +20,7 @@ static klua_client *check_open(lua_State *L)
     if (!c->client)
         luaL_error(L, "kusto: the client is closed");
     c->L = L;
+    klua_cancel_set(L, &c->cancel, 0); /* a call sets its own */
     return c;
 }
 
@@ -88,17 +90,22 @@ static char *masked_connstr(const char *text)
 
 int klua_client_new(lua_State *L)
 {
-    const char *cs = luaL_checkstring(L, 1);
+    lua_settop(L, 2);
+    if (klua_push_cancel(L, 2))
+        return luaL_error(L, "kusto: 'cancel' belongs to a call: pass it in the properties of client:query");
+    lua_pop(L, 1);
+    return klua_client_open(L, 1, 2);
+}
+
+int klua_client_open(lua_State *L, int cs_index, int opts_index)
+{
+    const char *cs = luaL_checkstring(L, cs_index);
     kusto_options *opts;
     kusto_error *err = NULL;
     kusto_status st;
     klua_client *c;
 
-    lua_settop(L, 2);
-    if (klua_push_cancel(L, 2))
-        return luaL_error(L, "kusto: 'cancel' belongs to a call: pass it in the properties of client:query");
-    lua_pop(L, 1);
-    opts = klua_check_options(L, 2);
+    opts = klua_check_options(L, opts_index);
     c = lua_newuserdata(L, sizeof *c);
 
     c->client = NULL;
@@ -106,18 +113,20 @@ int klua_client_new(lua_State *L)
     c->callback_ref = LUA_NOREF;
     c->L = L;
     c->device_code_ref = c->browser_ref = LUA_NOREF;
+    c->cancel.L = L;
     luaL_getmetatable(L, KLUA_CLIENT_MT);
     lua_setmetatable(L, -2);
-    if (klua_push_token_callback(L, 2, opts))
+    if (klua_push_token_callback(L, opts_index, opts))
         c->callback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     else
         lua_pop(L, 1);
-    c->device_code_ref = keep_prompt(L, 2, "device_code_callback");
-    c->browser_ref = keep_prompt(L, 2, "browser_callback");
+    c->device_code_ref = keep_prompt(L, opts_index, "device_code_callback");
+    c->browser_ref = keep_prompt(L, opts_index, "browser_callback");
     if (c->device_code_ref != LUA_NOREF)
         kusto_options_set_device_code_callback(opts, device_code_prompt, c);
     if (c->browser_ref != LUA_NOREF)
         kusto_options_set_browser_callback(opts, browser_prompt, c);
+    kusto_options_set_cancel_callback(opts, klua_cancel_ask, &c->cancel);
     st = kusto_client_new(&c->client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
@@ -130,9 +139,14 @@ static void free_token(void *p)
     kusto_token_free(p);
 }
 
+/* client:acquire_token([{cancel = f}]) */
 static int client_acquire_token(lua_State *L)
 {
     klua_client *c = check_open(L);
+    lua_settop(L, 2);
+    if (!lua_isnil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    klua_cancel_set(L, &c->cancel, klua_push_cancel(L, 2));
     kusto_token **token = (kusto_token **)klua_box(L, free_token);
     kusto_error *err = NULL;
     kusto_status st = kusto_client_acquire_token(c->client, token, &err);
@@ -201,6 +215,7 @@ static int client_run(lua_State *L, int mgmt)
     kusto_request *req = klua_check_request(L, 4);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .mgmt = mgmt,
                       .cancel = klua_push_cancel(L, 4), .raw_ticks = klua_raw_ticks(L, 4)};
+    klua_cancel_set(L, &c->cancel, call.cancel);
     int n = klua_run(L, &call);
     if (req)
         klua_box_free(L, 5);
@@ -218,6 +233,7 @@ static int client_each_row(lua_State *L)
     kusto_request *req = klua_check_request(L, 5);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .on_row = 4,
                       .cancel = klua_push_cancel(L, 5), .raw_ticks = klua_raw_ticks(L, 5)};
+    klua_cancel_set(L, &c->cancel, call.cancel);
     int n = klua_run(L, &call);
     if (req)
         klua_box_free(L, 6);
@@ -253,6 +269,7 @@ static int client_gc(lua_State *L)
     luaL_unref(L, LUA_REGISTRYINDEX, c->device_code_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, c->browser_ref);
     c->device_code_ref = c->browser_ref = LUA_NOREF;
+    klua_cancel_set(L, &c->cancel, 0);
     return 0;
 }
 

@@ -4,77 +4,69 @@
 
 #include "klua.h"
 
-static void free_token(void *p)
+/* Calls method `name` of the client on top of the stack with the values at the stack indices `args` (`count`
+   of them), closes the client, and returns the method's results. */
+static int call_and_close(lua_State *L, const char *name, const int *args, int count)
 {
-    kusto_token_free(p);
+    int client = lua_gettop(L), results;
+    lua_getfield(L, client, name);
+    lua_pushvalue(L, client);
+    for (int i = 0; i < count; i++)
+        lua_pushvalue(L, args[i]);
+    lua_call(L, count + 1, LUA_MULTRET);
+    results = lua_gettop(L) - client;
+    lua_getfield(L, client, "close");
+    lua_pushvalue(L, client);
+    lua_call(L, 1, 0);
+    return results;
 }
 
-static void free_client(void *p)
-{
-    kusto_client_free(p);
-}
-
-/* kusto.acquire_token(cs, opts) → token table, or nil, err */
+/* kusto.acquire_token(cs, opts) → token table, or nil, err; opts as kusto.client's, and cancel. */
 static int l_acquire_token(lua_State *L)
 {
-    const char *cs = luaL_checkstring(L, 1);
-    kusto_options *opts;
-    kusto_token **token;
-    kusto_error *err = NULL;
-    kusto_status st;
-
+    static const int opts[] = {2};
     lua_settop(L, 2);
-    opts = klua_check_options(L, 2);
-    klua_push_token_callback(L, 2, opts); /* kept on the stack for the call */
-    token = (kusto_token **)klua_box(L, free_token);
-    st = kusto_acquire_token(token, cs, opts, &err);
-    if (st != KUSTO_OK)
-        return klua_fail_with(L, st, &err);
-    klua_push_token(L, *token);
-    klua_box_free(L, -2); /* wipes the token's copy of the secret now, not at the next collection */
-    return 1;
+    if (klua_client_open(L, 1, 2) != 1)
+        return 2;
+    return call_and_close(L, "acquire_token", opts, 1);
+}
+
+/* opts.properties with opts.cancel and opts.raw_ticks added (a new table: the caller's is not changed). */
+static void push_call_properties(lua_State *L, int opts)
+{
+    static const char *const call_fields[] = {"cancel", "raw_ticks"};
+    lua_newtable(L);
+    if (!lua_istable(L, opts))
+        return;
+    lua_getfield(L, opts, "properties");
+    if (!lua_isnil(L, -1) && !lua_istable(L, -1))
+        luaL_error(L, "kusto: opts.properties must be a table, not %s", luaL_typename(L, -1));
+    if (lua_istable(L, -1)) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) { /* copy, properties, key, value */
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_settable(L, -5);
+        }
+    }
+    lua_pop(L, 1);
+    for (int i = 0; i < 2; i++) {
+        lua_getfield(L, opts, call_fields[i]);
+        lua_setfield(L, -2, call_fields[i]);
+    }
 }
 
 /* kusto.query(cs, db, csl, opts) and kusto.mgmt(cs, db, command, opts): a client for one call. */
 static int run_once(lua_State *L, int mgmt)
 {
-    const char *cs = luaL_checkstring(L, 1);
-    const char *db = luaL_optstring(L, 2, NULL);
-    const char *text = luaL_checkstring(L, 3);
-    kusto_options *opts;
-    kusto_request *req;
-    kusto_client **client;
-    kusto_error *err = NULL;
-    kusto_status st;
-    int n, cancel;
-    klua_call call;
-
+    static const int args[] = {2, 3, 5}; /* db, csl, properties */
+    luaL_optstring(L, 2, NULL);
+    luaL_checkstring(L, 3);
     lua_settop(L, 4);
-    opts = klua_check_options(L, 4);                         /* 5: options box */
-    klua_push_token_callback(L, 4, opts);                    /* 6: token callback keeper or nil */
-    if (lua_istable(L, 4))
-        lua_getfield(L, 4, "properties");
-    else
-        lua_pushnil(L);                                      /* 7: opts.properties */
-    if (!lua_isnil(L, 7) && !lua_istable(L, 7))
-        return luaL_error(L, "kusto: opts.properties must be a table, not %s", luaL_typename(L, 7));
-    req = klua_check_request(L, 7);                          /* 8: request box or nil */
-    client = (kusto_client **)klua_box(L, free_client);      /* 9: client box */
-    cancel = klua_push_cancel(L, 4);                         /* 10: opts.cancel or nil */
-    st = kusto_client_new(client, cs, opts, &err);
-    if (st != KUSTO_OK)
-        return klua_fail_with(L, st, &err);
-    call.client = *client;
-    call.db = db;
-    call.text = text;
-    call.req = req;
-    call.mgmt = mgmt;
-    call.on_row = 0;
-    call.cancel = cancel;
-    call.raw_ticks = klua_raw_ticks(L, 4);
-    n = klua_run(L, &call);
-    klua_box_free(L, 9);
-    return n;
+    push_call_properties(L, 4);
+    if (klua_client_open(L, 1, 4) != 1)
+        return 2;
+    return call_and_close(L, mgmt ? "mgmt" : "query", args, 3);
 }
 
 static int l_query(lua_State *L)

@@ -67,6 +67,45 @@ describe("device code sign-in", function()
       assert.are.equal("authorization_declined", err.code)
    end)
 
+   it("calls the prompt of a one-shot kusto.acquire_token too", function()
+      local cfg = helper.config()
+      local cs = helper.connection_string({ ["Application Client Id"] = false, ["Application Key"] = false,
+                                            ["Authority Id"] = cfg.authority })
+      local seen
+      local token = assert(kusto.acquire_token(cs, helper.opts({ sign_in = "device_code",
+         device_code_callback = function(info)
+            seen = info.user_code
+            assert(control("/device/approve", '{"user_code": "' .. info.user_code .. '"}'))
+         end })))
+      assert.is_string(seen)
+      assert.is_true(#token.access_token > 20)
+   end)
+
+   it("is stopped by the call's cancel function while it waits for the person", function()
+      assert(control("/settings", '{"device_code_interval": 5}'))
+      local prompted, asked = false, 0
+      local function cancel() asked = asked + 1; return prompted end
+      local client = assert(user_client({ sign_in = "device_code", device_code_callback = function() prompted = true end }))
+      local started = os.time()
+      local token, err = client:acquire_token({ cancel = cancel })
+      assert.is_nil(token)
+      assert.are.equal("KUSTO_E_CANCELLED", err.status)
+      assert.are.equal("the sign-in was cancelled", err.message)
+      assert.is_true(os.time() - started <= 3) -- not the 5 s poll interval
+      assert.is_true(asked >= 2)
+      -- the same through the one-shot call, whose options carry the cancel function
+      local cfg = helper.config()
+      local cs = helper.connection_string({ ["Application Client Id"] = false, ["Application Key"] = false,
+                                            ["Authority Id"] = cfg.authority })
+      prompted = false
+      token, err = kusto.acquire_token(cs, helper.opts({ sign_in = "device_code", cancel = cancel,
+                                                         device_code_callback = function() prompted = true end }))
+      assert.is_nil(token)
+      assert.are.equal("KUSTO_E_CANCELLED", err.status)
+      assert.has_error(function() client:acquire_token({ cancel = "soon" }) end,
+                       "kusto: 'cancel' must be a function, not string")
+   end)
+
    it("refuses a prompt that is not a function", function()
       assert.has_error(function() user_client({ device_code_callback = "print" }) end,
                        "kusto: option 'device_code_callback' must be a function")
