@@ -24,13 +24,7 @@ PyObject *kusto_py_prompts_take(kusto_py_prompts *p, PyObject *kwargs) {
 
 /* Keeps the exception being raised (with the GIL) for the call to raise: it cancelled the sign-in. */
 static void keep_raised(kusto_py_prompts *p) {
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb && value) PyException_SetTraceback(value, tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-    Py_XSETREF(p->raised, value);
+    Py_XSETREF(p->raised, kusto_py_take_exception());
 }
 
 /* Calls fn(arg) with the GIL; an exception cancels the sign-in and is kept to be raised by the call. */

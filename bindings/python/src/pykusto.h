@@ -14,6 +14,17 @@ static inline PyDateTime_CAPI *kusto_py_static_datetime_api(void) {
     return PyDateTimeAPI;
 }
 
+/* Takes the exception being raised: normalised, with its traceback (a new reference, or NULL); none is left set. */
+static inline PyObject *kusto_py_take_exception(void) {
+    PyObject *type, *exc, *traceback;
+    PyErr_Fetch(&type, &exc, &traceback);
+    PyErr_NormalizeException(&type, &exc, &traceback);
+    if (exc && traceback) PyException_SetTraceback(exc, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return exc;
+}
+
 /* Dictionary keys made once per module (interned), in the order of kusto_py_key_names. */
 enum kusto_py_key {
     K_ACCESS_TOKEN, K_TOKEN_TYPE, K_EXPIRES_ON, K_RESOURCE, K_AUTHORITY, K_FROM_CACHE,

@@ -31,12 +31,7 @@ static int read_answer(PyObject *answer, char **token, int64_t *expires_on) {
 }
 
 static char *describe_and_keep(void) {
-    PyObject *type, *exc, *traceback;
-    PyErr_Fetch(&type, &exc, &traceback);
-    PyErr_NormalizeException(&type, &exc, &traceback);
-    if (exc && traceback) PyException_SetTraceback(exc, traceback);
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
+    PyObject *exc = kusto_py_take_exception();
     PyObject *text = exc ? PyObject_Str(exc) : NULL;
     char *message = NULL;
     if (text) {
