@@ -11,4 +11,16 @@ static inline int64_t kusto_now_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Sleeps until `until_ms` (kusto_now_ms) in slices of at most `slice_ms`, asking `cancelled` (may be NULL)
+   before each: -1 as soon as it says stop, else 0. */
+static inline int kusto_sleep_until_ms(int64_t until_ms, long slice_ms, int (*cancelled)(void *ud), void *ud) {
+    for (int64_t left; (left = until_ms - kusto_now_ms()) > 0;) {
+        if (cancelled && cancelled(ud)) return -1;
+        if (left > slice_ms) left = slice_ms;
+        struct timespec step = {left / 1000, (left % 1000) * 1000000L};
+        nanosleep(&step, NULL);
+    }
+    return 0;
+}
+
 #endif

@@ -56,13 +56,7 @@ static int should_retry(kusto_status status, const kusto_http_response *resp) {
 
 /* Sleeps until `until`, asking the request's cancel callback as it goes; 0, or -1 when cancelled. */
 static int wait_until(const kusto_http_request *req, long until) {
-    for (long left; (left = until - kusto_now_ms()) > 0;) {
-        if (req->cancelled && req->cancelled(req->cancel_ud)) return -1;
-        long slice = left < SLEEP_SLICE_MS ? left : SLEEP_SLICE_MS;
-        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return 0;
+    return kusto_sleep_until_ms(until, SLEEP_SLICE_MS, req->cancelled, req->cancel_ud);
 }
 
 /* The last attempt's outcome, as kusto_http_send gave it. */

@@ -110,18 +110,6 @@ static kusto_status prompt_person(const device_code *d, kusto_device_code_callba
     return cancelled ? kusto_fail(err, KUSTO_E_CANCELLED, "the device code prompt cancelled the sign-in") : KUSTO_OK;
 }
 
-/* Sleeps in steps of at most WAIT_STEP_MS, asking the context whether to stop before each. */
-static kusto_status sleep_until(const kusto_flow_context *ctx, int64_t wake_ms, kusto_error **err) {
-    for (;;) {
-        kusto_status status = kusto_flow_check_cancelled(ctx, err);
-        int64_t left = wake_ms - kusto_now_ms();
-        if (status != KUSTO_OK || left <= 0) return status;
-        if (left > WAIT_STEP_MS) left = WAIT_STEP_MS;
-        struct timespec step = {left / 1000, (left % 1000) * 1000000L};
-        nanosleep(&step, NULL);
-    }
-}
-
 /* One poll: the token, or KUSTO_OK with *again set when Azure AD says to keep polling. */
 static kusto_status poll_once(const kusto_flow_context *ctx, const char *client_id, const device_code *d,
                               long *interval, int *again, kusto_token **out, kusto_error **err) {
@@ -152,13 +140,13 @@ static kusto_status poll(const kusto_flow_context *ctx, const char *client_id, c
     for (;;) {
         int64_t wake = kusto_now_ms() + interval * 1000L;
         if (wake >= deadline_ms) break;
-        kusto_status status = sleep_until(ctx, wake, err);
-        if (status != KUSTO_OK) return status;
+        if (kusto_sleep_until_ms(wake, WAIT_STEP_MS, ctx->cancelled, ctx->cancel_ud) < 0)
+            return kusto_fail(err, KUSTO_E_CANCELLED, KUSTO_SIGNIN_CANCELLED);
         int again = 0;
         kusto_flow_context bounded = *ctx;
         long left = (long)(deadline_ms - kusto_now_ms());
         if (left < bounded.timeout_ms) bounded.timeout_ms = left > 1 ? left : 1;
-        status = poll_once(&bounded, client_id, d, &interval, &again, out, err);
+        kusto_status status = poll_once(&bounded, client_id, d, &interval, &again, out, err);
         if (status != KUSTO_OK || !again) return status;
     }
     return kusto_fail(err, KUSTO_E_TIMEOUT, "nobody completed the device code sign-in in time (code %s)",

@@ -22,8 +22,8 @@ typedef struct kusto_flow_context {
     void *cancel_ud;
 } kusto_flow_context;
 
-/* KUSTO_E_CANCELLED with a message when the context's cancel callback says so, else KUSTO_OK. */
-kusto_status kusto_flow_check_cancelled(const kusto_flow_context *ctx, kusto_error **err);
+#define KUSTO_SIGNIN_CANCELLED "the sign-in was cancelled" /* the message of a wait the callback stopped */
+
 
 /* POSTs the form to the authority's token endpoint (v2, or v1 when ctx->aad_v1) and turns the answer into a token. The form
    holds secrets: it is wiped here whatever happens. */

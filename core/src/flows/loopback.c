@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
+#include "flows.h"
 
 #define MAX_REQUEST 16384
 #define READ_TIMEOUT_SECONDS 5
@@ -150,7 +151,7 @@ kusto_status kusto_loopback_wait(kusto_loopback *l, const char *state, int64_t d
                                  kusto_cancel_callback cancelled, void *cancel_ud, char **query, kusto_error **err) {
     *query = NULL;
     for (;;) {
-        if (cancelled && cancelled(cancel_ud)) return kusto_fail(err, KUSTO_E_CANCELLED, "the sign-in was cancelled");
+        if (cancelled && cancelled(cancel_ud)) return kusto_fail(err, KUSTO_E_CANCELLED, KUSTO_SIGNIN_CANCELLED);
         int64_t left = deadline_ms - kusto_now_ms();
         if (left <= 0) return kusto_fail(err, KUSTO_E_TIMEOUT, "the browser did not complete the sign-in in time");
         struct pollfd p = {l->fd, POLLIN, 0};

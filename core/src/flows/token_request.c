@@ -9,11 +9,6 @@
 #include "token.h"
 #include "uuid.h"
 
-kusto_status kusto_flow_check_cancelled(const kusto_flow_context *ctx, kusto_error **err) {
-    if (!ctx->cancelled || !ctx->cancelled(ctx->cancel_ud)) return KUSTO_OK;
-    return kusto_fail(err, KUSTO_E_CANCELLED, "the sign-in was cancelled");
-}
-
 int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form, int for_user) {
     if (ctx->aad_v1) return kusto_buf_puts(form, "&resource=") || kusto_buf_form_encode(form, ctx->resource);
     /* MSAL adds these to every user flow, sorted: an id token, the profile, and a refresh token. */
