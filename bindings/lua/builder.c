@@ -373,32 +373,6 @@ int klua_push_cancel(lua_State *L, int index)
     return lua_gettop(L);
 }
 
-int klua_cancel_ask(void *ud)
-{
-    klua_cancel *k = ud;
-    lua_State *L = k->L;
-    int stop;
-    if (!L || !lua_checkstack(L, 2))
-        return 0;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, k) != LUA_TFUNCTION) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    stop = lua_pcall(L, 0, 1, 0) != 0 || lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return stop;
-}
-
-void klua_cancel_set(lua_State *L, klua_cancel *k, int index)
-{
-    k->L = L;
-    if (index)
-        lua_pushvalue(L, index);
-    else
-        lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, k);
-}
-
 int klua_raw_ticks(lua_State *L, int index)
 {
     int raw;

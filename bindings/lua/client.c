@@ -11,8 +11,35 @@ typedef struct klua_client {
     int callback_ref; /* registry reference to opts.token_callback's keeper, LUA_NOREF when none */
     lua_State *L;      /* the state of the call in progress: prompts run there */
     int device_code_ref, browser_ref; /* the prompt functions in the registry, or LUA_NOREF */
-    klua_cancel cancel; /* the cancel function of the call in progress, for its sign-in */
 } klua_client;
+
+/* The cancel function of the call in progress (the value at `index`; 0: none) is kept in the registry
+   under the client's address, for the sign-in that call may make. */
+static void set_call_cancel(lua_State *L, klua_client *c, int index)
+{
+    if (index)
+        lua_pushvalue(L, index);
+    else
+        lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, c);
+}
+
+/* Asked while a sign-in waits: a true answer or an error from the call's cancel function stops it. */
+static int signin_cancelled(void *ud)
+{
+    klua_client *c = ud;
+    lua_State *L = c->L;
+    int stop;
+    if (!lua_checkstack(L, 2))
+        return 0;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, c) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    stop = lua_pcall(L, 0, 1, 0) != 0 || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return stop;
+}
 
 static klua_client *check_open(lua_State *L)
 {
@@ -20,7 +47,7 @@ static klua_client *check_open(lua_State *L)
     if (!c->client)
         luaL_error(L, "kusto: the client is closed");
     c->L = L;
-    klua_cancel_set(L, &c->cancel, 0); /* a call sets its own */
+    set_call_cancel(L, c, 0); /* a call sets its own */
     return c;
 }
 
@@ -113,7 +140,6 @@ int klua_client_open(lua_State *L, int cs_index, int opts_index)
     c->callback_ref = LUA_NOREF;
     c->L = L;
     c->device_code_ref = c->browser_ref = LUA_NOREF;
-    c->cancel.L = L;
     luaL_getmetatable(L, KLUA_CLIENT_MT);
     lua_setmetatable(L, -2);
     if (klua_push_token_callback(L, opts_index, opts))
@@ -126,7 +152,7 @@ int klua_client_open(lua_State *L, int cs_index, int opts_index)
         kusto_options_set_device_code_callback(opts, device_code_prompt, c);
     if (c->browser_ref != LUA_NOREF)
         kusto_options_set_browser_callback(opts, browser_prompt, c);
-    kusto_options_set_cancel_callback(opts, klua_cancel_ask, &c->cancel);
+    kusto_options_set_cancel_callback(opts, signin_cancelled, c);
     st = kusto_client_new(&c->client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
@@ -146,7 +172,7 @@ static int client_acquire_token(lua_State *L)
     lua_settop(L, 2);
     if (!lua_isnil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
-    klua_cancel_set(L, &c->cancel, klua_push_cancel(L, 2));
+    set_call_cancel(L, c, klua_push_cancel(L, 2));
     kusto_token **token = (kusto_token **)klua_box(L, free_token);
     kusto_error *err = NULL;
     kusto_status st = kusto_client_acquire_token(c->client, token, &err);
@@ -215,7 +241,7 @@ static int client_run(lua_State *L, int mgmt)
     kusto_request *req = klua_check_request(L, 4);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .mgmt = mgmt,
                       .cancel = klua_push_cancel(L, 4), .raw_ticks = klua_raw_ticks(L, 4)};
-    klua_cancel_set(L, &c->cancel, call.cancel);
+    set_call_cancel(L, c, call.cancel);
     int n = klua_run(L, &call);
     if (req)
         klua_box_free(L, 5);
@@ -233,7 +259,7 @@ static int client_each_row(lua_State *L)
     kusto_request *req = klua_check_request(L, 5);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .on_row = 4,
                       .cancel = klua_push_cancel(L, 5), .raw_ticks = klua_raw_ticks(L, 5)};
-    klua_cancel_set(L, &c->cancel, call.cancel);
+    set_call_cancel(L, c, call.cancel);
     int n = klua_run(L, &call);
     if (req)
         klua_box_free(L, 6);
@@ -269,7 +295,7 @@ static int client_gc(lua_State *L)
     luaL_unref(L, LUA_REGISTRYINDEX, c->device_code_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, c->browser_ref);
     c->device_code_ref = c->browser_ref = LUA_NOREF;
-    klua_cancel_set(L, &c->cancel, 0);
+    set_call_cancel(L, c, 0);
     return 0;
 }
 

@@ -74,15 +74,6 @@ int klua_push_cancel(lua_State *L, int index);
 /* The "raw_ticks" entry of the table at `index`: 1 when true, 0 when absent, false or not a table.
    Raises when it is not a boolean. */
 int klua_raw_ticks(lua_State *L, int index);
-/* The cancel function of the call in progress, asked while a sign-in waits (kusto_options_set_cancel_callback
-   with klua_cancel_ask and the struct as user data): a true answer or an error stops the sign-in. The function
-   lives in the registry under the struct's address, which must not move while a call may ask. */
-typedef struct klua_cancel {
-    lua_State *L;
-} klua_cancel;
-int klua_cancel_ask(void *ud);
-/* Makes the function at stack `index` (0: none) the one `k` asks, for calls on `L`. */
-void klua_cancel_set(lua_State *L, klua_cancel *k, int index);
 /* Entries of an options or properties table that belong to the call (klua_run), not to the core. */
 int klua_is_call_field(const char *name);
 
