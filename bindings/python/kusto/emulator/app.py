@@ -60,13 +60,21 @@ class Emulator:
         self.aad.federation = self.kubernetes
         self.control.routes.update(self.aad.control_routes())
         self.control.on_reset.append(self.aad.pending.reset)
-        self.services = [KustoService(self.cluster, self.signer, self.settings), self.aad, self.managed_identity]
+        self.kusto = KustoService(self.cluster, self.signer, self.settings)
+        self.aad.resources = self.resource_principals
+        self.services = [self.kusto, self.aad, self.managed_identity]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
         host = "[%s]" % host if ":" in host else host
         self.directory.base_url = "https://%s:%d" % (host, port)
         self.cluster.resource = "https://%s" % host
+
+    def resource_principals(self):
+        """The resources this tenant's Azure AD knows (others get AADSTS500011): the cluster under each loopback
+        name it answers to, and what its metadata advertises (with the MFA twin when that is required)."""
+        names = [self.cluster.resource] + ["https://%s" % h for h in ("127.0.0.1", "localhost", "[::1]")]
+        return names + list(self.kusto.audiences())
 
     def config(self):
         base, tenant, app = self.directory.base_url, self.directory.tenant_id, self.app
