@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+import kusto
+
 from test_emulator import KUSTO_PUBLIC_CLIENT, claims_of, http, post_query, token, token_for  # noqa: F401
 
 AADSTS500011_TAIL = (" This can happen if the application has not been installed by the administrator of the tenant or "
@@ -79,3 +81,127 @@ def test_the_resource_the_metadata_advertises_is_exposed_while_it_is_advertised(
         assert claims_of(token_for(http, config, scope=form["scope"]))["aud"] == "https://help.kusto.windows.net"
     finally:
         emulator.settings(metadata_resource=None)
+
+
+# --- KQL: what a first-time user tries, answered alike through every client ---------------------------------
+
+TRIED = [
+    ('datatable(name:string, n:long, x:real) ["a", 1, 1.5, "b", 2, 2.5, "a", 3, 0.5, "c", 4, 4.0] '
+     '| where n > 1 and name != "c" or name has "A" | summarize c=count(), total=sum(n), top_x=max(x) by name '
+     '| sort by name asc', [["a", 2, 4, 1.5], ["b", 1, 2, 2.5]]),
+    ('StormEvents | where State == "TEXAS" | summarize count() by EventType | order by EventType asc',
+     [["Flash Flood", 1], ["Flood", 1], ["Thunderstorm Wind", 1]]),
+    ('StormEvents | where EventType contains "flood" and State startswith "min" or DamageProperty >= 250000000 '
+     '| project State, EventType, DamageProperty | sort by DamageProperty desc',
+     [["KANSAS", "Tornado", 250000000], ["MINNESOTA", "Flood", 3000000]]),
+    ('StormEvents | summarize n=count(), deaths=sum(DeathsDirect), least=min(InjuriesDirect), '
+     'mean=avg(InjuriesDirect), kinds=dcount(EventType)', [[12, 27, 0, 81 / 12, 7]]),
+    ('StormEvents | where State in ("KANSAS", "IOWA") and EventType !has "hail" | top 1 by StartTime asc '
+     '| project EventId', [[28034]]),
+    ('range x from 1 to 10 step 1 | where x % 2 == 0 and x < 9 | order by x desc', [[8], [6], [4], [2]]),
+]
+
+
+@pytest.fixture
+def azure_kusto(emulator, monkeypatch):
+    """azure-kusto-data (PyPI) pointed at the emulator with a token the emulator's Azure AD issued (MSAL there
+    would ask login.microsoftonline.com for instance discovery, which this machine cannot reach)."""
+    data = pytest.importorskip("azure.kusto.data")
+    import kusto
+    config = emulator.config
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", config["ca_file"])
+    monkeypatch.setenv("NO_PROXY", "*")
+    token = kusto.acquire_token(config["connection_string"], ca_file=config["ca_file"])["access_token"]
+    builder = data.KustoConnectionStringBuilder.with_aad_application_token_authentication(config["cluster"], token)
+    with data.KustoClient(builder) as azure_client:
+        yield data, azure_client
+
+
+def azure_rows(response):
+    return [row.to_list() for row in response.primary_results[0]]
+
+
+@pytest.mark.parametrize("csl, rows", TRIED)
+def test_first_queries_answer_the_same_through_libkusto_and_azure_kusto_data(emulator, client, azure_kusto, csl,
+                                                                               rows):
+    database = emulator.config["database"]
+    assert client.query(database, csl)["primary_results"][0]["rows"] == rows
+    assert azure_rows(azure_kusto[1].execute_query(database, csl)) == rows
+
+
+def test_show_tables_has_the_v1_shape_and_answers_both_clients(emulator, client, azure_kusto, http, token):
+    database = emulator.config["database"]
+    [table] = post_query(http, emulator.config, ".show tables", token, path="/v1/rest/mgmt").json()["Tables"]
+    assert table["TableName"] == "Table_0"
+    assert [(c["ColumnName"], c["DataType"]) for c in table["Columns"]] == [
+        ("TableName", "String"), ("DatabaseName", "String"), ("Folder", "String"), ("DocString", "String")]
+    expected = [["StormEvents", database, "", ""]]
+    assert table["Rows"] == expected
+    assert client.mgmt(database, ".show tables")["primary_results"][0]["rows"] == expected
+    assert azure_rows(azure_kusto[1].execute_mgmt(database, ".show tables")) == expected
+
+
+def test_query_parameters_come_from_the_request_properties(emulator, client, azure_kusto):
+    database = emulator.config["database"]
+    csl = ('declare query_parameters(state:string, since:datetime = datetime(2007-01-01), n:long = 100);\n'
+           'StormEvents | where State == state and StartTime > since | take n | project EventId')
+    emulator.reset()
+    rows = client.query(database, csl, properties={"Parameters": {"state": "KANSAS", "since": "2007-03-01"}})
+    assert rows["primary_results"][0]["rows"] == [[28034]]
+    [sent] = emulator.requests("/v2/rest/query")
+    assert sent["body"]["properties"]["Parameters"] == {"state": "KANSAS", "since": "2007-03-01"}
+    properties = azure_kusto[0].ClientRequestProperties()
+    properties.set_parameter("state", "TEXAS")
+    properties.set_parameter("n", "2")
+    assert azure_rows(azure_kusto[1].execute_query(database, csl, properties)) == [[9488], [22551]]
+    with pytest.raises(kusto.ServiceError, match="no value was given for the query parameter 'state'"):
+        client.query(database, csl)
+
+
+NOT_IMPLEMENTED = [
+    ("StormEvents | join kind=inner (StormEvents) on EventId", "the 'join' operator"),
+    ("StormEvents | mv-expand StormSummary", "the 'mv-expand' operator"),
+    ("StormEvents | summarize make_list(State) by EventType", "the function make_list()"),
+    ("StormEvents | extend d = format_datetime(StartTime, 'yyyy')", "the function format_datetime()"),
+    ("let states = 1; StormEvents | take states", "'let'"),
+    ("StormEvents | where DamageProperty between (1 .. 1000)", "'between'"),
+    ("union StormEvents, StormEvents", "the 'union' operator"),
+    ("StormEvents | render timechart", "the 'render' operator"),
+]
+
+
+@pytest.mark.parametrize("csl, what", NOT_IMPLEMENTED)
+def test_valid_kql_the_emulator_lacks_is_said_to_be_not_supported(emulator, http, token, client, csl, what):
+    response = post_query(http, emulator.config, csl, token)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "General_BadRequest" and error["@permanent"] is True
+    assert error["@type"] == "Kusto.Emulator.NotSupportedException"
+    assert error["@message"].startswith("Request is invalid and cannot be processed: %s is not supported by the "
+                                        "emulator (it implements print, range, datatable" % what)
+    assert "SYN0" not in error["@message"] and "SEM0" not in error["@message"]
+    with pytest.raises(kusto.ServiceError, match="not supported by the emulator"):
+        client.query(None, csl)
+
+
+@pytest.mark.parametrize("command", [".create table T (a:int)", ".show functions", ".drop table StormEvents"])
+def test_control_commands_the_emulator_lacks_are_said_to_be_not_supported(client, command):
+    with pytest.raises(kusto.ServiceError, match="the command '%s' is not supported by the emulator \\(it "
+                                                 "implements .show version, .show databases, .show tables\\)"
+                       % " ".join(command.split()[:2])):
+        client.mgmt(None, command)
+
+
+@pytest.mark.parametrize("csl, message", [
+    ("print 1 +", "Syntax error: SYN0002: Query could not be parsed at '<end of query>'"),
+    ("StormEvents | frobnicate", "Syntax error: SYN0002: Query could not be parsed at 'frobnicate'"),
+    ("NoSuchTable | count", "Semantic error: SEM0100: 'count' operator: Failed to resolve table or column "
+                            "expression named 'NoSuchTable'"),
+    ("print nosuch(1)", "Semantic error: SEM0219"),
+])
+def test_what_is_not_kql_still_gets_kusto_s_own_errors(client, csl, message):
+    with pytest.raises(kusto.ServiceError, match=message.replace("(", "\\(").replace(")", "\\)")) as info:
+        client.query(None, csl)
+    assert "not supported by the emulator" not in str(info.value)
+    with pytest.raises(kusto.ServiceError, match="Syntax error: SYN0002: Query could not be parsed at '.frobnicate'"):
+        client.mgmt(None, ".frobnicate the cluster")
