@@ -205,3 +205,13 @@ def test_what_is_not_kql_still_gets_kusto_s_own_errors(client, csl, message):
     assert "not supported by the emulator" not in str(info.value)
     with pytest.raises(kusto.ServiceError, match="Syntax error: SYN0002: Query could not be parsed at '.frobnicate'"):
         client.mgmt(None, ".frobnicate the cluster")
+
+
+def test_a_command_sent_to_the_v2_query_endpoint_is_refused_in_kusto_s_words(client, azure_kusto):
+    """Real Kusto's answer (as recorded in azure-kusto-go's testData/error.txt): 400, plain text."""
+    refusal = r"^Bad request: Control commands \(starting with a dot '\.'\) do not support api_version=v2\n" \
+              r"Error details:\nClientRequestId='K.C\.execute;[0-9a-f-]+', ActivityId='[0-9a-f-]+', Timestamp='"
+    with pytest.raises(kusto.ServiceError, match=refusal):
+        client.query(None, ".show tables")
+    with pytest.raises(azure_kusto[0].exceptions.KustoServiceError, match=refusal):
+        azure_kusto[1].execute_query("Samples", ".show tables")

@@ -1,15 +1,19 @@
-"""A small, honest subset of the Kusto Query Language.
+"""A small, honest subset of the Kusto Query Language: tokens, literals, scalar expressions and the parser.
 
-  [set option[=value];]... source [| operator]...
-  source:   print [name=]expr, ...  |  range x from A to B step S
-  operator: take N | limit N | count | where expr | extend [name=]expr, ... | project [name=]expr, ...
+  [set option[=value];]... [declare query_parameters(name:type [= default], ...);] source [| operator]...
+  source:   print [name=]expr, ...  |  range x from A to B step S  |  datatable(name:type, ...) [values]  |  table
+  operator: take N | limit N | count | where/filter expr | extend/project [name=]expr, ... | project-away names
+            | summarize [name=]agg(...), ... [by [name=]expr, ...] | sort/order by expr [asc|desc] [nulls first|last]
+            | top N by ... | distinct exprs|*
   exprs:    literals (long, real, "str", 'str', true/false, datetime(...), timespan(...) and 1d/2h/30m/10s/5ms,
             guid(...), dynamic(...), int(...), long(...), real(...) incl. nan/+inf/-inf, decimal(...), bool(...),
-            each also with null), columns, + - * / %, == != =~ < <= > >=, and, or, not(),
-            now(), ago(), tostring(), tolong(), toint(), toreal(), todouble(), strcat(), strlen(), new_guid().
+            each also with null), columns, query parameters, + - * / %, == != =~ < <= > >=, contains/has/
+            startswith/endswith (also _cs and !), in/!in, and, or, not(), now(), ago(), tostring(), tolong(),
+            toint(), toreal(), todouble(), strcat(), strlen(), new_guid(), isnull() and kin, toupper(), tolower(),
+            iff(), bin()/floor().
 
-compile_query() returns a Table whose rows are produced lazily, so `range` can stream a million rows.
-Anything outside the subset raises KqlError carrying Kusto's own error code (SYN0002, SEM0100, ...).
+The tabular side (sources and operators at work) is tabular.py. Anything outside the subset raises KqlError carrying
+Kusto's own error code (SYN0002, SEM0100, ...), or known.NotSupported for valid KQL the emulator lacks.
 """
 import copy
 import decimal
