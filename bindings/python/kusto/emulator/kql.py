@@ -17,7 +17,6 @@ Kusto's own error code (SYN0002, SEM0100, ...), or known.NotSupported for valid 
 """
 import copy
 import decimal
-import itertools
 import json
 import math
 import re
