@@ -174,8 +174,7 @@ static kusto_status interactive(kusto_client *c, kusto_token **out, kusto_error 
         return kusto_fail(err, KUSTO_E_ARGUMENT, "option 'interactive_timeout' must be a number of seconds, not '%s'",
                           text);
     kusto_flow_context ctx = kusto_signin_context(c);
-    return kusto_flow_interactive(&ctx, public_client_id(c), (long)(seconds * 1000), c->prompts.browser,
-                                  c->prompts.browser_ud, out, err);
+    return kusto_flow_interactive(&ctx, public_client_id(c), (long)(seconds * 1000), &c->prompts, out, err);
 }
 
 /* ---- the token cache's accounts ------------------------------------------------------------------ */

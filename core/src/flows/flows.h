@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "http.h"
 #include "kusto.h"
+#include "options.h"
 
 /* Kusto's public client application, used by the flows that need a person unless the connection
    string names another (Application Client Id). */
@@ -107,10 +108,10 @@ kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *c
                                     kusto_error **err);
 
 /* A user signs in in a browser: authorization code + PKCE, redirected to a loopback listener.
-   `wait_ms` bounds the wait for the browser. */
+   `wait_ms` bounds the wait for the browser; the prompts' browser callback, else their opener, else
+   $BROWSER or xdg-open shows the page. */
 kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *client_id, long wait_ms,
-                                    kusto_browser_callback open_browser, void *ud, kusto_token **out,
-                                    kusto_error **err);
+                                    const kusto_prompts *prompts, kusto_token **out, kusto_error **err);
 
 /* ---- shared by the user flows (user_flow.c) ---- */
 
