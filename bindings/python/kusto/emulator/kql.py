@@ -507,19 +507,17 @@ class Parser:
         """declare query_parameters(name:type [= default], ...);"""
         self.expect_word("query_parameters")
         self.expect_op("(")
-        declared = []
-        while not self.token.is_op(")"):
-            if declared:
-                self.expect_op(",")
-            name, kusto_type = self.typed_name()
-            default = None
-            if self.token.is_op("="):
-                self.advance()
-                default = self.expression()
-            declared.append((name, kusto_type, default))
-        self.advance()
+        declared = self.up_to(")", self.parameter)
         self.expect_op(";")
         return declared
+
+    def parameter(self):
+        name, kusto_type = self.typed_name()
+        default = None
+        if self.token.is_op("="):
+            self.advance()
+            default = self.expression()
+        return name, kusto_type, default
 
     def typed_name(self):
         name = self.expect_word()
@@ -533,21 +531,22 @@ class Parser:
     def datatable(self):
         """datatable(name:type, ...) [value, ...]: the values row after row."""
         self.expect_op("(")
-        columns = [self.typed_name()]
-        while self.token.is_op(","):
-            self.advance()
-            columns.append(self.typed_name())
+        columns = self.comma_separated(self.typed_name)
         self.expect_op(")")
         self.expect_op("[")
-        cells = []
-        while not self.token.is_op("]"):
-            if cells:
+        return ("datatable", columns, self.up_to("]", self.expression))
+
+    def up_to(self, close, parse):
+        """Comma-separated items up to the closing op, which is consumed; none, and a trailing comma, allowed."""
+        items = []
+        while not self.token.is_op(close):
+            if items:
                 self.expect_op(",")
-                if self.token.is_op("]"):
+                if self.token.is_op(close):
                     break
-            cells.append(self.expression())
+            items.append(parse())
         self.advance()
-        return ("datatable", columns, cells)
+        return items
 
     def source(self):
         if self.token.is_word("print"):
@@ -595,10 +594,14 @@ class Parser:
         if name in ("extend", "project"):
             return (name, self.assignments())
         if name == "project-away":
-            return (name, self.names())
+            return (name, self.comma_separated(self.expect_word))
         if name == "summarize":
             aggregates = [] if self.token.is_word("by") else self.assignments()
-            return (name, aggregates, self.by_clause(self.assignments) if self.token.is_word("by") else [])
+            keys = []
+            if self.token.is_word("by"):
+                self.advance()
+                keys = self.assignments()
+            return (name, aggregates, keys)
         if name in ("sort", "order"):
             self.expect_word("by")
             return ("sort", self.sort_keys())
@@ -613,40 +616,30 @@ class Parser:
             return ("distinct", self.assignments())
         raise syntax_error(word)
 
-    def by_clause(self, parse):
-        self.expect_word("by")
-        return parse()
-
-    def names(self):
-        names = [self.expect_word()]
+    def comma_separated(self, parse):
+        items = [parse()]
         while self.token.is_op(","):
             self.advance()
-            names.append(self.expect_word())
-        return names
+            items.append(parse())
+        return items
 
     def sort_keys(self):
         """[(expression, descending, nulls_first)]: descending by default, nulls last when descending."""
-        keys = []
-        while True:
-            expression = self.expression()
-            descending = True
-            if self.token.is_word("asc") or self.token.is_word("desc"):
-                descending = self.advance().text == "desc"
-            nulls_first = not descending
-            if self.token.is_word("nulls"):
-                self.advance()
-                nulls_first = self.expect_word() == "first"
-            keys.append((expression, descending, nulls_first))
-            if not self.token.is_op(","):
-                return keys
+        return self.comma_separated(self.sort_key)
+
+    def sort_key(self):
+        expression = self.expression()
+        descending = True
+        if self.token.is_word("asc") or self.token.is_word("desc"):
+            descending = self.advance().text == "desc"
+        nulls_first = not descending
+        if self.token.is_word("nulls"):
             self.advance()
+            nulls_first = self.expect_word() == "first"
+        return expression, descending, nulls_first
 
     def assignments(self):
-        items = [self.assignment()]
-        while self.token.is_op(","):
-            self.advance()
-            items.append(self.assignment())
-        return items
+        return self.comma_separated(self.assignment)
 
     def assignment(self):
         if self.token.kind == "ident" and self.tokens[self.i + 1].is_op("="):

@@ -113,17 +113,13 @@ def _datatable(columns, cells, context):
     return Table(list(columns), iter(rows))
 
 
-def _sort_value(value):
-    return hashable(value)
-
-
 def sorted_rows(rows, keys):
     """Rows ordered by [(fn, descending, nulls_first)]: stable sorts from the last key to the first."""
     rows = list(rows)
     for fn, descending, nulls_first in reversed(keys):
         present = [r for r in rows if fn(r) is not None]
         absent = [r for r in rows if fn(r) is None]
-        present.sort(key=lambda r: _sort_value(fn(r)), reverse=descending)
+        present.sort(key=lambda r: hashable(fn(r)), reverse=descending)
         rows = absent + present if nulls_first else present + absent
     return rows
 
