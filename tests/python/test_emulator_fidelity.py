@@ -215,3 +215,20 @@ def test_a_command_sent_to_the_v2_query_endpoint_is_refused_in_kusto_s_words(cli
         client.query(None, ".show tables")
     with pytest.raises(azure_kusto[0].exceptions.KustoServiceError, match=refusal):
         azure_kusto[1].execute_query("Samples", ".show tables")
+
+
+def test_managed_identity_endpoints_relay_aadsts500011_for_a_resource_no_app_exposes(emulator, http):
+    config = emulator.config
+    imds = http.get(config["imds_endpoint"] + "/metadata/identity/oauth2/token", headers={"Metadata": "true"},
+                    params={"api-version": "2018-02-01", "resource": "https://kusto.example.com"})
+    assert imds.status_code == 400 and imds.json()["error"] == "invalid_resource"
+    assert imds.json()["error_description"] == ("AADSTS500011: The resource principal named https://kusto.example.com "
+                                                "was not found in the tenant named %s.%s" % (config["tenant"],
+                                                                                           AADSTS500011_TAIL))
+    app_service = http.get(config["identity_endpoint"], headers={"X-IDENTITY-HEADER": config["identity_header"]},
+                           params={"api-version": "2019-08-01", "resource": "https://127.0.0.1:1"})
+    assert app_service.status_code == 400 and app_service.json()["message"].startswith(
+        "AADSTS500011: The resource principal named https://127.0.0.1:1 was not found")
+    granted = http.get(config["imds_endpoint"] + "/metadata/identity/oauth2/token", headers={"Metadata": "true"},
+                       params={"api-version": "2018-02-01", "resource": config["resource"]})
+    assert granted.status_code == 200 and claims_of(granted.json()["access_token"])["aud"] == config["resource"]

@@ -473,6 +473,11 @@ class AzureAD:
                 request, resource))
         return resource, None
 
+    def refusal(self, request, resource):
+        """The first line of Azure AD's AADSTS500011 for a resource no app exposes (as managed identity endpoints
+        relay it), or None."""
+        return None if self.exposes(resource) else "AADSTS500011: " + self.unknown_resource_text(request, resource)
+
     def exposes(self, resource):
         """Whether an app of this tenant exposes the resource: the cluster (self.resources(), set by the
         emulator) or one of the registered apps (api://{client id}). Azure AD ignores trailing slashes."""

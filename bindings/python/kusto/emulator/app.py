@@ -10,7 +10,7 @@ from . import control
 from . import aad
 from .aad import AzureAD, Directory
 from .ca import Credentials
-from .identity import KubernetesIssuer, ManagedIdentityService, is_loopback_https
+from .identity import KubernetesIssuer, ManagedIdentityService
 from .kusto_service import Cluster, KustoService
 from .tokens import Signer
 from .web import Response, json_response
@@ -55,7 +55,7 @@ class Emulator:
         self.federated_app.federated = True
         self.kubernetes = KubernetesIssuer(self.credentials.directory, self.credentials.signing_cert)
         self.managed_identity = ManagedIdentityService(self.directory, self.signer, self.settings,
-                                                       is_loopback_https)
+                                                       lambda request, resource: self.aad.refusal(request, resource))
         self.aad = AzureAD(self.directory, self.signer, self.settings)
         self.aad.federation = self.kubernetes
         self.control.routes.update(self.aad.control_routes())
