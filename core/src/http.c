@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "error.h"
 
 #define POOL_SIZE 8
@@ -193,7 +194,7 @@ static struct curl_slist *build_headers(const char *const *headers, int *failed)
 #define RECEIVE_BUFFER_BYTES (256L * 1024)
 
 static void set_options(CURL *curl, const kusto_http *http, const kusto_http_request *req, transfer *t,
-                        struct curl_slist *headers, char *errbuf) {
+                        struct curl_slist *headers, long timeout_ms, char *errbuf) {
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -205,7 +206,7 @@ static void set_options(CURL *curl, const kusto_http *http, const kusto_http_req
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 30L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     /* Bigger reads mean fewer parser bursts, so a binding takes its interpreter lock less often. */
     curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
@@ -258,6 +259,9 @@ static kusto_status transport_error(CURLcode rc, const char *url, const char *er
 kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                              kusto_error **err) {
     memset(resp, 0, sizeof *resp);
+    int64_t left_ms = req->deadline_ms ? req->deadline_ms - kusto_now_ms() : 0;
+    if (req->deadline_ms && left_ms <= 0)
+        return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s not sent: the call's timeout ran out before it", req->url);
     int failed = 0;
     struct curl_slist *headers = build_headers(req->headers, &failed);
     CURL *curl = failed ? NULL : take_handle(http);
@@ -267,7 +271,7 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
     }
     char errbuf[CURL_ERROR_SIZE] = "";
     transfer t = {curl, req, resp, KUSTO_OK, err, http->max_response_bytes};
-    set_options(curl, http, req, &t, headers, errbuf);
+    set_options(curl, http, req, &t, headers, (long)left_ms, errbuf);
     CURLcode rc = curl_easy_perform(curl);
     /* A failed handshake leaves errors on this thread's OpenSSL error queue, where the next user of
        OpenSSL in the process (Python's ssl module, say) would take them for its own. */
