@@ -95,6 +95,64 @@ def test_the_device_code_polls_a_last_time_at_the_deadline(emulator):
     assert len(emulator.requests(token_path(config))) == 3
 
 
+# ---- bad input is a kusto error, and shows no secret -----------------------------------------------
+
+SECRET = "canary-SECRET-9d2e71"
+CLUSTER = "https://bad-input.kusto.windows.net"
+APP = "Data Source=%s;AAD Federated Security=True;Application Client Id=app;Application Key=" % CLUSTER
+
+
+def everything_shown(e, depth=0):
+    """str, repr, args and every attribute of an exception, and the same of its cause and context."""
+    parts = [str(e), repr(e), repr(e.args)]
+    for name in dir(e):
+        value = getattr(e, name, None)
+        if isinstance(value, BaseException):
+            if depth < 3:
+                parts.append(everything_shown(value, depth + 1))
+        elif not callable(value):
+            parts.append("%s=%r" % (name, value))
+    return "\n".join(parts)
+
+
+BAD_INPUT = [
+    ("lone surrogate in the connection string", kusto.ConnectionStringError,
+     lambda: kusto.Client(APP + SECRET + "\udcff")),
+    ("NUL in the connection string", kusto.ConnectionStringError, lambda: kusto.Client(APP + SECRET + "\0x")),
+    ("NUL before the secret", kusto.ConnectionStringError, lambda: kusto.query(APP + "\0" + SECRET, None, "print 1")),
+    ("parsing a lone surrogate", kusto.ConnectionStringError,
+     lambda: kusto.parse_connection_string(APP + "\ud800" + SECRET)),
+    ("parsing a NUL", kusto.ConnectionStringError, lambda: kusto.parse_connection_string(APP + SECRET + "\0")),
+    ("lone surrogate in an option", kusto.ArgumentError,
+     lambda: kusto.Client("Data Source=" + CLUSTER, client_secret=SECRET + "\udfff")),
+    ("NUL in an option", kusto.ArgumentError, lambda: kusto.acquire_token("Data Source=" + CLUSTER,
+                                                                          client_secret=SECRET + "\0")),
+    ("lone surrogate in a request property", kusto.ArgumentError,
+     lambda: kusto.Client("Data Source=" + CLUSTER).query(None, "print 1", {"x": SECRET + "\udcff"})),
+    ("NUL in a query parameter", kusto.ArgumentError,
+     lambda: kusto.Client("Data Source=" + CLUSTER).query(None, "print 1", {"Parameters": {"p": SECRET + "\0"}})),
+]
+
+
+@pytest.mark.parametrize("why, error_type, call", BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_is_a_kusto_error_without_the_secret(why, error_type, call):
+    with pytest.raises(kusto.Error) as info:
+        call()
+    assert type(info.value) is error_type and isinstance(info.value, ValueError)
+    assert info.value.status == ("KUSTO_E_CONNSTR" if error_type is kusto.ConnectionStringError
+                                 else "KUSTO_E_ARGUMENT")
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    shown = everything_shown(info.value)
+    assert SECRET not in shown and "canary" not in shown, shown
+
+
+def test_the_cli_shows_no_secret_of_a_bad_connection_string(cli, emulator):
+    out = subprocess.run([cli, "-c", APP + SECRET + ";Flux Capacitor=\xff", "print 1"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2, out.stderr       # the connection-string class
+    assert "Flux Capacitor" in out.stderr and SECRET not in out.stderr + out.stdout
+
+
 @pytest.fixture(scope="module")
 def cli():
     subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
