@@ -9,7 +9,8 @@
 
 typedef struct kusto_http kusto_http;
 
-/* `ca_file` (may be NULL: the system's CAs) verifies every peer; verification is never off. */
+/* `ca_file` (may be NULL: the system's CAs) verifies every peer; verification is never off. A ca_file that
+   cannot be read is KUSTO_E_ARGUMENT. */
 kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error **err);
 void kusto_http_free(kusto_http *http);
 /* Client options that apply to every call (token and query): `proxy` (URL; NULL: libcurl's
@@ -53,5 +54,10 @@ typedef struct kusto_http_response {
 kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                              kusto_error **err);
 void kusto_http_response_clear(kusto_http_response *resp);
+
+/* KUSTO_E_SERVICE, naming `url` and where it pointed, for a redirect (3xx): never followed, by any request
+   (the cluster's, Azure AD's, the metadata's), since a token or secret must not go to another host. KUSTO_OK
+   for any other status. */
+kusto_status kusto_http_refuse_redirect(const kusto_http_response *resp, const char *url, kusto_error **err);
 
 #endif

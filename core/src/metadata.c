@@ -153,6 +153,7 @@ static kusto_status fetch(kusto_http *http, const char *origin, int64_t deadline
     kusto_http_request req = {"GET", url.data, headers, NULL, 0, deadline, NULL, NULL, NULL, NULL};
     kusto_http_response resp;
     kusto_status status = kusto_http_send_retrying(http, &req, &resp, err);
+    if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url.data, err);
     if (status == KUSTO_OK && resp.status == 404)
         status = kusto_cloud_info_default(out, err);
     else if (status == KUSTO_OK && resp.status == 200)

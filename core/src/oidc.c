@@ -148,6 +148,7 @@ kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, i
     kusto_http_request req = {"GET", url, headers, NULL, 0, deadline, NULL, NULL, NULL, NULL};
     kusto_http_response resp;
     kusto_status status = kusto_http_send_retrying(http, &req, &resp, err);
+    if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url, err);
     if (status == KUSTO_OK && resp.status == 200)
         status = kusto_oidc_parse(a, resp.body.data, resp.body.len, err);
     else if (status == KUSTO_OK)

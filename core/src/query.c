@@ -127,9 +127,7 @@ static kusto_status finish(call *c, kusto_error **err) {
 }
 
 static kusto_status failed_response(call *c, const kusto_http_response *resp, kusto_error **err) {
-    if (resp->status >= 300 && resp->status < 400)
-        return kusto_fail(err, KUSTO_E_SERVICE, "Kusto answered HTTP %ld with a redirect to '%s', which is not followed "
-                                                "(a token must not go to another host)", resp->status, resp->location);
+    if (resp->status >= 300 && resp->status < 400) return kusto_http_refuse_redirect(resp, c->url.data, err);
     kusto_error *e = kusto_error_from_service_body((int)resp->status, resp->body.data, resp->body.len);
     if (!e) return KUSTO_E_NOMEM;
     if (resp->status == 401 || resp->status == 403) e->status = KUSTO_E_AUTH;

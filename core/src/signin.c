@@ -25,8 +25,11 @@ static int has(const kusto_client *c, kusto_keyword kw) { return kusto_connstr_v
 /* ---- tokens the caller brings -------------------------------------------------------------------- */
 
 static kusto_status bring_your_own(kusto_client *c, kusto_keyword kw, kusto_token **out, kusto_error **err) {
-    /* The expiry of a token brought by the caller is the caller's business. */
-    *out = kusto_token_new(kusto_connstr_value(c->cs, kw), "Bearer", INT64_MAX, c->resource, NULL);
+    /* The token's own expiry when it is a JWT that says (unverified: the cluster checks it); else the caller's
+       business. */
+    const char *token = kusto_connstr_value(c->cs, kw);
+    int64_t exp = kusto_jwt_expiry(token);
+    *out = kusto_token_new(token, "Bearer", exp ? exp : INT64_MAX, c->resource, NULL);
     return *out ? KUSTO_OK : kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
 }
 

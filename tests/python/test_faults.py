@@ -1,5 +1,7 @@
 """The fault matrix: what a call does when a step stalls or is slow (one deadline for the whole call), when
 the input is bad (a kusto error, no secret in it), and when the error should say what to do."""
+import base64
+import json
 import os
 import subprocess
 import threading
@@ -151,6 +153,67 @@ def test_the_cli_shows_no_secret_of_a_bad_connection_string(cli, emulator):
                          text=True, timeout=60)
     assert out.returncode == 2, out.stderr       # the connection-string class
     assert "Flux Capacitor" in out.stderr and SECRET not in out.stderr + out.stdout
+
+
+# ---- errors say what to do -----------------------------------------------------------------------
+
+def test_a_private_ca_failure_suggests_the_ca_file_option(emulator, cli):
+    config = emulator.config
+    with pytest.raises(kusto.NetworkError, match="TLS verification") as info:
+        kusto.acquire_token(config["connection_string"], authority=config["authority"])   # the system's CAs
+    assert "give that CA's PEM bundle with the ca_file option" in str(info.value)
+    env = dict(os.environ, KUSTO_CONNECTION_STRING=config["connection_string"])
+    out = subprocess.run([cli, "print 1"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 4 and "--ca-file FILE" in out.stderr, out.stderr
+
+
+def test_an_unreadable_ca_file_is_an_argument_error(emulator, cli, tmp_path):
+    config = emulator.config
+    missing = str(tmp_path / "missing.pem")
+    with pytest.raises(kusto.ArgumentError, match="cannot read CA file '%s'" % missing):
+        kusto.Client(config["connection_string"], ca_file=missing)
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    with pytest.raises(kusto.ArgumentError, match="cannot read CA file '%s'.*not a PEM bundle" % garbage):
+        kusto.acquire_token(config["connection_string"], ca_file=str(garbage), authority=config["authority"])
+    out = subprocess.run([cli, "--ca-file", missing, "-c", config["connection_string"], "print 1"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "cannot read CA file" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("path", [QUERY, "token"])
+def test_a_redirect_is_refused_alike_by_the_cluster_and_azure_ad(emulator, path):
+    config = emulator.config
+    target = "https://elsewhere.example/steal"
+    path = token_path(config) if path == "token" else path
+    emulator.fault(path=path, status=302, headers={"Location": target}, count=None)
+    with pytest.raises(kusto.ServiceError) as info:
+        kusto.query(config["connection_string"], None, "print 1", **options(config))
+    assert str(info.value) == ("https://127.0.0.1:%s%s answered HTTP 302 with a redirect to '%s', which is not followed "
+                               "(a token must not go to another host)" % (config["cluster"].rsplit(":", 1)[1], path,
+                                                                           target))
+    assert info.value.http_status == 302
+    assert len(emulator.requests(path)) == 1    # a redirect is not retried either
+
+
+def claims_of(jwt):
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@pytest.mark.parametrize("keyword", ["User Token", "Application Token"])
+def test_a_token_brought_along_keeps_its_own_expiry(emulator, keyword):
+    config = emulator.config
+    token = kusto.acquire_token(config["connection_string"], **options(config))["access_token"]
+    cs = "Data Source=%s;AAD Federated Security=True;%s=" % (config["cluster"], keyword)
+    assert kusto.acquire_token(cs + token)["expires_on"] == claims_of(token)["exp"]
+    assert kusto.acquire_token(cs + "not-a-jwt")["expires_on"] == 2 ** 63 - 1    # the caller's business
+
+
+def test_a_certificate_thumbprint_is_not_masked():
+    parsed = kusto.parse_connection_string("Data Source=https://c.kusto.windows.net;Application Key=s3cr3t;"
+                                           "Application Certificate Thumbprint=0A1B2C3D")
+    assert parsed["Application Certificate Thumbprint"] == "0A1B2C3D" and parsed["Application Key"] == "****"
 
 
 @pytest.fixture(scope="module")

@@ -106,6 +106,7 @@ static kusto_status request_token(const kusto_flow_context *ctx, const identity_
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
     kusto_status status = kusto_http_send_retrying(ctx->http, &req, &resp, err);
+    if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, ep->url.data, err);
     kusto_buf_wipe(&secret_header);
     if (status == KUSTO_OK && (resp.status < 200 || resp.status >= 300))
         status = identity_error(&resp, err);

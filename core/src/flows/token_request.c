@@ -37,6 +37,7 @@ static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kus
         kusto_http_request req = {"POST", url, headers, form->data, form->len, kusto_flow_request_deadline(ctx),
                                   NULL, NULL, ctx->cancelled, ctx->cancel_ud};
         status = kusto_http_send_retrying(ctx->http, &req, resp, err);
+        if (status == KUSTO_OK) status = kusto_http_refuse_redirect(resp, url, err);
     }
     kusto_buf_wipe(form);
     return status;
