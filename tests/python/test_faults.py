@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 import kusto
 
@@ -35,6 +36,17 @@ def timed(call):
     with pytest.raises(kusto.Error) as info:
         call()
     return time.monotonic() - started, info.value
+
+
+# ---- the emulator's stall -------------------------------------------------------------------------
+
+def test_a_stall_answers_nothing_until_the_faults_are_cleared(emulator):
+    config = emulator.config
+    emulator.fault(path=METADATA, stall=True)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(config["cluster"] + METADATA, verify=config["ca_file"], timeout=1)
+    emulator.clear_faults()
+    assert requests.get(config["cluster"] + METADATA, verify=config["ca_file"], timeout=10).status_code == 200
 
 
 # ---- one deadline per call -----------------------------------------------------------------------
