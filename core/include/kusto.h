@@ -102,8 +102,10 @@ void kusto_options_free(kusto_options *opts);
  *   client_id, client_secret (same as application_client_id / application_key),
  *   database, cluster (initial_catalog / data_source),
  *   authority      full authority URL, e.g. https://login.microsoftonline.com/contoso.com
- *   ca_file        PEM CA bundle for every HTTPS call (token and query)
- *   timeout        seconds for a whole call (default: servertimeout + 30 s)
+ *   ca_file        PEM CA bundle for every HTTPS call (token and query); KUSTO_E_ARGUMENT when unreadable
+ *   timeout        seconds for a whole call: one deadline shared by the cloud metadata, discovery, sign-in
+ *                  (retries, waits and device code polls included) and the query (without it: 10 s each for
+ *                  metadata and discovery, 120 s per token request, servertimeout + 30 s for the query)
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
  *   sign_in        the sign-in method by name ("application_secret", "user_token", "application_token",
  *                  "application_certificate", "on_behalf_of", "user_password", "token_callback",
