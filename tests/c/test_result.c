@@ -939,17 +939,19 @@ static void test_truncation_is_an_error(void) {
         if (i > 0) CHECK(strstr(r.log, "int 1\nend row\nrow\nint 2\nend row\nend table\n") != NULL);
         run_free(&r);
     }
-    run r = parse_text(&events_builder, "[{\"FrameType\":\"DataTable\",\"TableId\":1,\"Columns\":[],\"Rows\":[]}" COMPLETION);
-    CHECK_INT(r.status, KUSTO_E_PROTOCOL);
-    CHECK_STR(r.message, "the response does not begin with a DataSetHeader frame");
-    run_free(&r);
-    /* v1: an object without Tables, or with Tables that is not an array. */
-    r = parse_text(&events_builder, "{}");
-    CHECK_STR(r.message, "the response is a JSON object without Tables");
-    run_free(&r);
-    r = parse_text(&events_builder, "{\"Tables\":null}");
-    CHECK_INT(r.status, KUSTO_E_PROTOCOL);
-    run_free(&r);
+    /* No DataSetHeader first; v1: an object without Tables, or with Tables that is not an array. */
+    static const char *const malformed[][2] = {
+        {"[{\"FrameType\":\"DataTable\",\"TableId\":1,\"Columns\":[],\"Rows\":[]}" COMPLETION,
+         "the response does not begin with a DataSetHeader frame"},
+        {"{}", "the response is a JSON object without Tables"},
+        {"{\"Tables\":null}", "Tables is not an array"},
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
+        run r = parse_text(&events_builder, malformed[i][0]);
+        CHECK_INT(r.status, KUSTO_E_PROTOCOL);
+        CHECK_STR(r.message, malformed[i][1]);
+        run_free(&r);
+    }
     /* The collected result keeps the rows received. */
     kusto_result *res = NULL;
     kusto_error *err = NULL;
