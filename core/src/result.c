@@ -27,6 +27,8 @@
 #define MAX_DYNAMIC_DEPTH 200
 /* A frame buffer grown beyond this is released after its frame rather than kept for the next. */
 #define KEEP_BUFFER_MAX (4u << 20)
+/* A v2 frame buffered beyond this many bytes hands out its rows while it still arrives. */
+#define STREAM_AFTER (256u << 10)
 
 enum parser_state { ST_START, ST_FRAMES, ST_FRAME, ST_OBJECT, ST_TEXT, ST_DONE, ST_FINISHED, ST_FAILED };
 
@@ -81,7 +83,15 @@ struct kusto_parser {
     struct pending_warning warnings[KUSTO_MAX_WARNINGS];
     size_t warning_count;   /* pending for the current table */
     size_t warnings_given;  /* handed to the builder so far */
+    /* A big frame's rows handed out while it arrives (see "rows of a frame still arriving"). */
+    size_t stream_after;    /* buffered bytes before a frame's rows are handed out early */
+    size_t next_try;        /* pending length at which to look for the frame's Rows again */
+    int streaming;          /* 0, or the frame being streamed: STREAM_TABLE, STREAM_FRAGMENT */
+    size_t rows_at;         /* in pending: where the next row (or the end of Rows) begins */
+    size_t frame_rows;      /* rows of the streamed frame so far */
 };
+
+enum { STREAM_TABLE = 1, STREAM_FRAGMENT };
 
 typedef struct span {
     const char *p;
@@ -754,13 +764,15 @@ static int check_open_table(kusto_parser *p, const span keys[K_COUNT], const cha
     return 0;
 }
 
-static int table_fragment(kusto_parser *p, const span keys[K_COUNT]) {
+static int fragment_begins(kusto_parser *p, const span keys[K_COUNT]) {
     if (check_open_table(p, keys, "TableFragment")) return -1;
-    if (span_is(keys[K_FRAGMENT_TYPE], "DataReplace")) {
-        p->table.rows = 0;
-        if (CALL0(p, replace_rows)) return -1;
-    }
-    return rows(p, keys[K_ROWS]);
+    if (!span_is(keys[K_FRAGMENT_TYPE], "DataReplace")) return 0;
+    p->table.rows = 0;
+    return CALL0(p, replace_rows);
+}
+
+static int table_fragment(kusto_parser *p, const span keys[K_COUNT]) {
+    return fragment_begins(p, keys) || rows(p, keys[K_ROWS]);
 }
 
 static int table_completion(kusto_parser *p, const span keys[K_COUNT]) {
@@ -792,14 +804,19 @@ static int table_progress(kusto_parser *p, const span keys[K_COUNT]) {
     return CALL(p, progress, (int)id, percent);
 }
 
+/* What every frame is checked for: a FrameType, and DataSetHeader first. */
+static int frame_type(kusto_parser *p, const span keys[K_COUNT]) {
+    size_t type_len;
+    if (!span_string(keys[K_FRAME_TYPE], &type_len)) return protocol(p, "a frame has no FrameType");
+    if (p->frames++ == 0 && !span_is(keys[K_FRAME_TYPE], "DataSetHeader"))
+        return protocol(p, "the response does not begin with a DataSetHeader frame");
+    return 0;
+}
+
 static int v2_frame(kusto_parser *p, const char *text, size_t len) {
     span keys[K_COUNT];
-    if (object_spans(p, text, len, &p->scan, keys)) return -1;
+    if (object_spans(p, text, len, &p->scan, keys) || frame_type(p, keys)) return -1;
     span type = keys[K_FRAME_TYPE];
-    size_t type_len;
-    if (!span_string(type, &type_len)) return protocol(p, "a frame has no FrameType");
-    if (p->frames++ == 0 && !span_is(type, "DataSetHeader"))
-        return protocol(p, "the response does not begin with a DataSetHeader frame");
     if (span_is(type, "DataTable")) return data_table(p, keys);
     if (span_is(type, "TableProgress")) return table_progress(p, keys);
     if (span_is(type, "TableHeader")) return table_header(p, keys);
@@ -999,17 +1016,117 @@ static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *don
     return n;
 }
 
+/* ---- rows of a frame still arriving ---------------------------------------------------------------- */
+
+/* A plain DataTable (or a big TableFragment) can be the whole result. Once more than stream_after of
+   its bytes are buffered, the members before "Rows" are read (Kusto sends Rows last), the table is
+   begun, and from then on every complete row is handed out as soon as its bytes are in, and dropped
+   from the buffer: memory stays at about one chunk plus one row. Members after Rows are not read. */
+
+/* The members before Rows, each complete: 1 with `keys` and *rows_at (just after Rows' '['), else 0. */
+static int frame_prefix(const char *text, size_t len, span keys[K_COUNT], size_t *rows_at) {
+    kusto_jr r = {text, text + len};
+    size_t count = 0;
+    memset(keys, 0, K_COUNT * sizeof *keys);
+    if (kusto_jr_open(&r, '{')) return 0;
+    while (kusto_jr_next(&r, '}', &count) > 0) {
+        kusto_jr_token key;
+        if (kusto_jr_key(&r, &key) || kusto_jr_peek(&r) == -1) return 0;
+        if (same_name(key.ptr, key.len, "Rows")) {
+            if (*r.p != '[') return 0;
+            *rows_at = (size_t)(r.p + 1 - text);
+            return 1;
+        }
+        const char *value = r.p;
+        if (kusto_jr_skip(&r)) return 0;
+        note_key(keys, &key, value, r.p);
+    }
+    return 0;
+}
+
+/* 1 when the frame's rows are handed out from now on, 0 when it is read whole, -1 on failure. */
+static int start_streaming(kusto_parser *p) {
+    span keys[K_COUNT];
+    size_t at;
+    if (!frame_prefix(p->pending.data, p->pending.len, keys, &at)) return 0;
+    int table = span_is(keys[K_FRAME_TYPE], "DataTable"), fragment = span_is(keys[K_FRAME_TYPE], "TableFragment");
+    /* QueryCompletionInformation's rows are read again for errors: small, and read whole. */
+    if ((!table && !fragment) || span_is(keys[K_TABLE_KIND], "QueryCompletionInformation")) return 0;
+    if (frame_type(p, keys) || (table ? begin_table(p, keys) : fragment_begins(p, keys))) return -1;
+    p->streaming = table ? STREAM_TABLE : STREAM_FRAGMENT;
+    p->rows_at = at;
+    p->frame_rows = 0;
+    return 1;
+}
+
+/* Hands out the rows complete in pending from rows_at, then drops their bytes. A row that is cut off
+   (or malformed: the frame's end says so) waits. */
+static int stream_rows(kusto_parser *p) {
+    kusto_jr r = {p->pending.data + p->rows_at, p->pending.data + p->pending.len};
+    for (;;) {
+        int c = kusto_jr_peek(&r);
+        if (c != -1 && p->frame_rows > 0) {
+            if (c != ',') break;
+            r.p++;
+            c = kusto_jr_peek(&r);
+        }
+        kusto_jr probe = r;
+        if ((c != '[' && c != '{') || kusto_jr_skip(&probe)) break;
+        if (c == '[' ? row(p, &r) : error_row(p, &r)) return -1;
+        p->frame_rows++;
+        p->rows_at = (size_t)(r.p - p->pending.data);
+    }
+    memmove(p->pending.data, p->pending.data + p->rows_at, p->pending.len - p->rows_at);
+    p->pending.len -= p->rows_at;
+    p->rows_at = 0;
+    return 0;
+}
+
+/* The streamed frame is complete in pending: its last rows, the end of Rows, the end of the table. */
+static int end_streamed_frame(kusto_parser *p) {
+    int kind = p->streaming;
+    p->streaming = 0;
+    if (stream_rows(p)) return -1;
+    kusto_jr r = {p->pending.data, p->pending.data + p->pending.len};
+    if (kusto_jr_peek(&r) != ']') return protocol(p, "table '%s': malformed JSON in Rows", p->table.info.name);
+    return kind == STREAM_TABLE ? end_table(p) : 0;
+}
+
+/* A frame still arriving: is it big enough to stream, and which of its rows are complete? */
+static int frame_growing(kusto_parser *p) {
+    if (!p->streaming) {
+        if (p->state != ST_FRAME || p->pending.len < p->next_try) return 0;
+        int rc = start_streaming(p);
+        if (rc <= 0) {
+            /* The prefix is not complete yet, or this frame has no rows to hand out: looking again at twice
+               the length keeps the looking linear in the frame's size. */
+            p->next_try = 2 * p->pending.len;
+            return rc;
+        }
+    }
+    return stream_rows(p);
+}
+
+void kusto_parser_set_stream_after(kusto_parser *p, size_t bytes) { p->stream_after = p->next_try = bytes; }
+
+size_t kusto_parser_buffered(const kusto_parser *p) { return p->pending.cap; }
+
 static int complete_value(kusto_parser *p, const char *text, size_t len) {
+    if (p->streaming) return end_streamed_frame(p);
     return p->state == ST_FRAME ? v2_frame(p, text, len) : whole_object(p, text, len);
 }
 
 static size_t in_value(kusto_parser *p, const char *d, size_t n) {
     int done = 0;
     size_t used = scan_value(&p->scan, d, n, &done);
-    if (!done || p->pending.len) {
+    if (!done || p->pending.len || p->streaming) {
         if (kusto_buf_append(&p->pending, d, used)) return no_memory(p), n;
     }
-    if (!done) return used;
+    if (!done) {
+        frame_growing(p);
+        return used;
+    }
+    p->next_try = p->stream_after;
     int rc = p->pending.len ? complete_value(p, p->pending.data, p->pending.len) : complete_value(p, d, used);
     if (p->pending.cap > KEEP_BUFFER_MAX) kusto_buf_free(&p->pending);
     p->pending.len = 0;
@@ -1128,6 +1245,7 @@ kusto_status kusto_parser_new(kusto_parser **out, const kusto_builder *builder, 
     p->b = builder ? builder : &no_callbacks;
     p->ud = ud;
     p->strict = p->b->strict;
+    p->stream_after = p->next_try = STREAM_AFTER;
     return KUSTO_OK;
 }
 

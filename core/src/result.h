@@ -18,6 +18,10 @@ kusto_status kusto_parser_finish(kusto_parser *p, kusto_error **err);
 void kusto_parser_free(kusto_parser *p);
 /* Non-zero: a cell that does not fit its column fails the parse (default: the builder's `strict`). */
 void kusto_parser_set_strict(kusto_parser *p, int strict);
+/* A v2 frame buffered beyond `bytes` hands out its rows while it arrives (default 256 KiB; for tests). */
+void kusto_parser_set_stream_after(kusto_parser *p, size_t bytes);
+/* The bytes the parser holds for the frame being read (its buffer's capacity). */
+size_t kusto_parser_buffered(const kusto_parser *p);
 
 /* Frees the strings of a table description the parser or collector made, and its columns array. */
 void kusto_table_info_free_parts(kusto_table_info *info, kusto_column *columns);

@@ -112,6 +112,9 @@ typedef struct run {
     char *code;
 } run;
 
+/* Frames buffered beyond this hand out their rows early; 0: the parser's default. */
+static size_t stream_after;
+
 /* Feeds `body` in pieces of `chunk` bytes (0: all at once) and records what happened. */
 static run parse(const kusto_builder *builder, const char *body, size_t len, size_t chunk, int stop_at_row) {
     recorder rec = {.stop_at_row = stop_at_row};
@@ -119,6 +122,7 @@ static run parse(const kusto_builder *builder, const char *body, size_t len, siz
     kusto_error *err = NULL;
     run out = {0};
     kusto_parser_new(&p, builder, &rec);
+    if (stream_after) kusto_parser_set_stream_after(p, stream_after);
     size_t step = chunk ? chunk : (len ? len : 1);
     out.status = KUSTO_OK;
     for (size_t at = 0; at < len && out.status == KUSTO_OK; at += step)
@@ -148,7 +152,8 @@ static run parse_text(const kusto_builder *builder, const char *body) {
 static void check_same_run(const run *a, const run *b, const char *name, size_t chunk) {
     int same = a->status == b->status && strcmp(a->log, b->log) == 0 && strcmp(a->message, b->message) == 0 &&
                strcmp(a->code, b->code) == 0;
-    if (!same) fprintf(stderr, "%s: chunks of %zu differ from the whole body\n", name, chunk);
+    if (!same) fprintf(stderr, "%s: chunks of %zu differ from the whole body (%d %s / %d %s)\n", name, chunk,
+                       a->status, a->message, b->status, b->message);
     CHECK(same);
 }
 
@@ -985,6 +990,103 @@ static void test_progress(void) {
     run_free(&r);
 }
 
+/* ---- rows of a big frame while it arrives --------------------------------------------------------- */
+
+/* A plain DataTable of the tricky rows (plus odd cells and an error row), or the same rows in fragments. */
+static char *big_frames(int fragmented, int count, size_t *len) {
+    kusto_buf b = {0};
+    kusto_buf_puts(&b, HEADER);
+    const char *columns = "\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"d\","
+                          "\"ColumnType\":\"dynamic\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"},"
+                          "{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]";
+    if (fragmented)
+        kusto_buf_printf(&b, "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                             "\"TableName\":\"T\",%s},\n{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[",
+                         columns);
+    else
+        kusto_buf_printf(&b, "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                             "\"TableName\":\"T\",%s,\"Rows\":[", columns);
+    for (int i = 0; i < count; i += 8) {
+        if (i) kusto_buf_puts(&b, ",\n");
+        append_tricky_rows(&b, i % 64, 8);
+        kusto_buf_printf(&b, ",[{\"odd\":%d},1,\"x\",5]", i);
+    }
+    kusto_buf_puts(&b, ", {\"OneApiErrors\":[{\"error\":{\"code\":\"E\",\"message\":\"late\"}}]} ]}");
+    if (fragmented) kusto_buf_puts(&b, ",\n{\"FrameType\":\"TableCompletion\",\"TableId\":1}");
+    kusto_buf_puts(&b, COMPLETION);
+    *len = b.len;
+    return kusto_buf_take(&b);
+}
+
+/* Streamed or read whole, in any chunking, a big frame gives the same events. */
+static void test_streamed_rows_are_the_rows(void) {
+    for (int fragmented = 0; fragmented <= 1; fragmented++) {
+        size_t len;
+        char *body = big_frames(fragmented, 400, &len);
+        stream_after = SIZE_MAX;
+        run whole = parse(&warning_builder, body, len, 0, 0);
+        CHECK_INT(whole.status, KUSTO_E_PARTIAL);
+        CHECK(strstr(whole.log, "warning 1 T row 8 column 0 s: an object that is not a valid string") != NULL);
+        size_t afters[] = {1, 100, 5000};
+        size_t chunks[] = {1, 7, 64, 1000, 16384};
+        for (size_t a = 0; a < 3; a++) {
+            for (size_t c = 0; c < 5; c++) {
+                stream_after = afters[a];
+                run pieces = parse(&warning_builder, body, len, chunks[c], 0);
+                check_same_run(&whole, &pieces, fragmented ? "streamed fragment" : "streamed table", chunks[c]);
+                run_free(&pieces);
+            }
+        }
+        stream_after = 0;
+        run_free(&whole);
+        free(body);
+    }
+}
+
+/* Rows reach the builder before their frame ends; the buffer stays about a chunk. */
+static void test_rows_before_the_frame_ends(void) {
+    size_t len;
+    char *body = big_frames(0, 20000, &len); /* about 3 MB in one DataTable frame */
+    CHECK(len > 2500000);
+    recorder rec = {0};
+    kusto_parser *p = NULL;
+    kusto_error *err = NULL;
+    kusto_parser_new(&p, &json_builder, &rec);
+    size_t most = 0, at = 0, rows_early = 0;
+    kusto_status status = KUSTO_OK;
+    for (; at < len - 1000 && status == KUSTO_OK; at += 16384) {
+        size_t n = len - 1000 - at < 16384 ? len - 1000 - at : 16384;
+        status = kusto_parser_feed(p, body + at, n, &err);
+        if (kusto_parser_buffered(p) > most) most = kusto_parser_buffered(p);
+        if (!rows_early && rec.rows) rows_early = at + n;
+    }
+    CHECK_INT(status, KUSTO_OK);
+    CHECK(rows_early > 0 && rows_early < 600000); /* the default: streaming after 256 KiB */
+    CHECK(rec.rows > 19000);
+    CHECK(most < 1024 * 1024);
+    CHECK_INT(kusto_parser_feed(p, body + len - 1000, 1000, &err), KUSTO_OK);
+    CHECK_INT(kusto_parser_finish(p, &err), KUSTO_E_PARTIAL);
+    CHECK_INT(rec.rows, 20000 + 20000 / 8);
+    kusto_parser_free(p);
+    kusto_error_free(err);
+    kusto_buf_free(&rec.log);
+    free(body);
+}
+
+/* Malformed JSON after the first rows went out: the rows stay delivered, the parse fails. */
+static void test_streamed_frame_malformed_later(void) {
+    static const char body[] = HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                                      "\"TableName\":\"T\",\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}],"
+                                      "\"Rows\":[[1],[2],[3] x]}" COMPLETION;
+    stream_after = 1;
+    run r = parse(&events_builder, body, sizeof body - 1, 1, 0);
+    stream_after = 0;
+    CHECK_INT(r.status, KUSTO_E_PROTOCOL);
+    CHECK_STR(r.message, "table 'T': malformed JSON in Rows");
+    CHECK(strstr(r.log, "int 3\nend row\n") != NULL);
+    run_free(&r);
+}
+
 static void test_lifecycle(void) {
     kusto_parser_free(NULL);
     kusto_result_free(NULL);
@@ -1039,6 +1141,9 @@ int main(void) {
     test_truncation_is_an_error();
     test_warnings_before_a_failure();
     test_progress();
+    test_streamed_rows_are_the_rows();
+    test_rows_before_the_frame_ends();
+    test_streamed_frame_malformed_later();
     test_lifecycle();
     CHECK_DONE();
 }
