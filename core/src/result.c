@@ -91,7 +91,7 @@ struct kusto_parser {
     size_t frame_rows;      /* rows of the streamed frame so far */
 };
 
-enum { STREAM_TABLE = 1, STREAM_FRAGMENT };
+enum { STREAM_TABLE = 1, STREAM_FRAGMENT, STREAM_V1 };
 
 typedef struct span {
     const char *p;
@@ -872,7 +872,8 @@ static int v1_table(kusto_parser *p, span table, int ordinal, const char *kind) 
     return end_table(p);
 }
 
-static int v1_emit_tables(kusto_parser *p, const span *tables, size_t count) {
+/* Tables `first`..count-1 (those before were handed out while they arrived; their spans are unused). */
+static int v1_emit_tables(kusto_parser *p, const span *tables, size_t count, size_t first) {
     const char **kinds = calloc(count ? count : 1, sizeof *kinds);
     cJSON *toc_rows = NULL;
     if (!kinds) return no_memory(p);
@@ -884,33 +885,40 @@ static int v1_emit_tables(kusto_parser *p, const span *tables, size_t count) {
         if (count > 0) kinds[0] = "PrimaryResult";
         if (count > 1) kinds[1] = "QueryProperties";
     }
-    for (size_t i = 0; rc == 0 && i < count; i++) rc = v1_table(p, tables[i], (int)i, kinds[i]);
+    for (size_t i = first; rc == 0 && i < count; i++) rc = v1_table(p, tables[i], (int)i, kinds[i]);
     cJSON_Delete(toc_rows);
     free(kinds);
     return rc;
 }
 
-static int v1_tables(kusto_parser *p, span s) {
-    kusto_jr r = {s.p, s.p + s.n};
-    span *tables = NULL;
-    size_t count = 0;
-    int more;
-    if (kusto_jr_open(&r, '[')) return protocol(p, "Tables is not an array");
-    while ((more = kusto_jr_next(&r, ']', &count)) > 0) {
+/* The tables from the cursor to Tables' ']', after the `first` already handed out. */
+static int v1_table_list(kusto_parser *p, kusto_jr *r, size_t first) {
+    span *tables = calloc(first + 1, sizeof *tables);
+    size_t count = first;
+    int more = 0, out_of_memory = !tables;
+    while (!out_of_memory && (more = kusto_jr_next(r, ']', &count)) > 0) {
         span *grown = realloc(tables, count * sizeof *tables);
-        if (!grown) {
-            free(tables);
-            return no_memory(p);
-        }
+        if ((out_of_memory = !grown)) break;
         tables = grown;
-        kusto_jr_peek(&r);
-        tables[count - 1].p = r.p;
-        if (kusto_jr_skip(&r)) break;
-        tables[count - 1].n = (size_t)(r.p - tables[count - 1].p);
+        kusto_jr_peek(r);
+        tables[count - 1].p = r->p;
+        if (kusto_jr_skip(r)) {
+            more = -1;
+            break;
+        }
+        tables[count - 1].n = (size_t)(r->p - tables[count - 1].p);
     }
-    int rc = more == 0 ? v1_emit_tables(p, tables, count) : protocol(p, "malformed JSON in Tables");
+    int rc = out_of_memory ? no_memory(p)
+           : more == 0     ? v1_emit_tables(p, tables, count, first)
+                           : protocol(p, "malformed JSON in Tables");
     free(tables);
     return rc;
+}
+
+static int v1_tables(kusto_parser *p, span s) {
+    kusto_jr r = {s.p, s.p + s.n};
+    if (kusto_jr_open(&r, '[')) return protocol(p, "Tables is not an array");
+    return v1_table_list(p, &r, 0);
 }
 
 /* A body that is one object: {"Tables":[...]} or {"error":{...}}. */
@@ -1018,7 +1026,7 @@ static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *don
 
 /* ---- rows of a frame still arriving ---------------------------------------------------------------- */
 
-/* A plain DataTable (or a big TableFragment) can be the whole result. Once more than stream_after of
+/* A plain DataTable (or a big TableFragment, or a v1 body's first table) can be the whole result. Once more than stream_after of
    its bytes are buffered, the members before "Rows" are read (Kusto sends Rows last), the table is
    begun, and from then on every complete row is handed out as soon as its bytes are in, and dropped
    from the buffer: memory stays at about one chunk plus one row. Members after Rows are not read. */
@@ -1050,8 +1058,12 @@ static int start_streaming(kusto_parser *p) {
     size_t at;
     if (!frame_prefix(p->pending.data, p->pending.len, keys, &at)) return 0;
     int table = span_is(keys[K_FRAME_TYPE], "DataTable"), fragment = span_is(keys[K_FRAME_TYPE], "TableFragment");
-    /* QueryCompletionInformation's rows are read again for errors: small, and read whole. */
-    if ((!table && !fragment) || span_is(keys[K_TABLE_KIND], "QueryCompletionInformation")) return 0;
+    /* What the table's beginning needs must come before Rows; QueryCompletionInformation's rows are read
+       again for errors (small: read whole). */
+    if (table && (!keys[K_TABLE_ID].p || !keys[K_COLUMNS].p || !keys[K_TABLE_KIND].p ||
+                  span_is(keys[K_TABLE_KIND], "QueryCompletionInformation")))
+        return 0;
+    if (!table && (!fragment || !keys[K_FRAGMENT_TYPE].p)) return 0;
     if (frame_type(p, keys) || (table ? begin_table(p, keys) : fragment_begins(p, keys))) return -1;
     p->streaming = table ? STREAM_TABLE : STREAM_FRAGMENT;
     p->rows_at = at;
@@ -1082,21 +1094,71 @@ static int stream_rows(kusto_parser *p) {
     return 0;
 }
 
-/* The streamed frame is complete in pending: its last rows, the end of Rows, the end of the table. */
-static int end_streamed_frame(kusto_parser *p) {
-    int kind = p->streaming;
+/* The streamed value is complete in pending: its last rows, and the cursor after Rows' ']'. */
+static int last_rows(kusto_parser *p, kusto_jr *r) {
     p->streaming = 0;
     if (stream_rows(p)) return -1;
-    kusto_jr r = {p->pending.data, p->pending.data + p->pending.len};
-    if (kusto_jr_peek(&r) != ']') return protocol(p, "table '%s': malformed JSON in Rows", p->table.info.name);
+    *r = (kusto_jr){p->pending.data, p->pending.data + p->pending.len};
+    if (kusto_jr_peek(r) != ']') return protocol(p, "table '%s': malformed JSON in Rows", p->table.info.name);
+    r->p++;
+    return 0;
+}
+
+static int end_streamed_frame(kusto_parser *p) {
+    int kind = p->streaming;
+    kusto_jr r;
+    if (last_rows(p, &r)) return -1;
     return kind == STREAM_TABLE ? end_table(p) : 0;
+}
+
+/* A v1 body whose first table was streamed: the rest of that table, then the other tables whole. Members
+   of the body after Tables are not read. */
+static int end_streamed_v1(kusto_parser *p) {
+    kusto_jr r;
+    size_t count = 1; /* Rows was a member */
+    int more;
+    if (last_rows(p, &r)) return -1;
+    while ((more = kusto_jr_next(&r, '}', &count)) > 0) {
+        kusto_jr_token key;
+        if (kusto_jr_key(&r, &key) || kusto_jr_skip(&r)) break;
+    }
+    if (more != 0) return protocol(p, "malformed JSON in Tables");
+    return end_table(p) || v1_table_list(p, &r, 1);
+}
+
+/* v1: {"Tables":[{"TableName":...,"Columns":[...],"Rows":[ ... : the first table is begun (as the
+   PrimaryResult: Kusto sends the results first) once its members before Rows are in. 1, 0 or -1. */
+static int start_streaming_v1(kusto_parser *p) {
+    const char *text = p->pending.data;
+    kusto_jr r = {text, text + p->pending.len};
+    size_t count = 0;
+    if (kusto_jr_open(&r, '{')) return 0;
+    while (kusto_jr_next(&r, '}', &count) > 0) {
+        kusto_jr_token key;
+        if (kusto_jr_key(&r, &key) || kusto_jr_peek(&r) == -1) return 0;
+        if (!same_name(key.ptr, key.len, "Tables")) {
+            if (same_name(key.ptr, key.len, "error") || kusto_jr_skip(&r)) return 0;
+            continue;
+        }
+        span keys[K_COUNT];
+        size_t at, table_at;
+        if (kusto_jr_open(&r, '[') || kusto_jr_peek(&r) != '{') return 0;
+        table_at = (size_t)(r.p - text);
+        if (!frame_prefix(r.p, p->pending.len - table_at, keys, &at) || !keys[K_COLUMNS].p) return 0;
+        if (load_table(p, keys, 0, "PrimaryResult") || CALL(p, begin_table, &p->table.info)) return -1;
+        p->streaming = STREAM_V1;
+        p->rows_at = table_at + at;
+        p->frame_rows = 0;
+        return 1;
+    }
+    return 0;
 }
 
 /* A frame still arriving: is it big enough to stream, and which of its rows are complete? */
 static int frame_growing(kusto_parser *p) {
     if (!p->streaming) {
-        if (p->state != ST_FRAME || p->pending.len < p->next_try) return 0;
-        int rc = start_streaming(p);
+        if (p->pending.len < p->next_try) return 0;
+        int rc = p->state == ST_FRAME ? start_streaming(p) : start_streaming_v1(p);
         if (rc <= 0) {
             /* The prefix is not complete yet, or this frame has no rows to hand out: looking again at twice
                the length keeps the looking linear in the frame's size. */
@@ -1112,7 +1174,7 @@ void kusto_parser_set_stream_after(kusto_parser *p, size_t bytes) { p->stream_af
 size_t kusto_parser_buffered(const kusto_parser *p) { return p->pending.cap; }
 
 static int complete_value(kusto_parser *p, const char *text, size_t len) {
-    if (p->streaming) return end_streamed_frame(p);
+    if (p->streaming) return p->streaming == STREAM_V1 ? end_streamed_v1(p) : end_streamed_frame(p);
     return p->state == ST_FRAME ? v2_frame(p, text, len) : whole_object(p, text, len);
 }
 

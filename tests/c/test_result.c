@@ -178,6 +178,11 @@ static void check_fixture_chunking(const char *name) {
             run pieces = parse(builders[b], body, len, chunks[c], 0);
             check_same_run(&whole, &pieces, name, chunks[c]);
             run_free(&pieces);
+            stream_after = 1; /* every frame (v1: the first table) hands out its rows while it arrives */
+            run streamed = parse(builders[b], body, len, chunks[c], 0);
+            stream_after = 0;
+            check_same_run(&whole, &streamed, name, chunks[c]);
+            run_free(&streamed);
         }
         run_free(&whole);
     }
@@ -1087,6 +1092,41 @@ static void test_streamed_frame_malformed_later(void) {
     run_free(&r);
 }
 
+/* v1: the first table streamed, the others (a TableOfContents among them) read whole at the end. */
+static void test_streamed_v1(void) {
+    kusto_buf b = {0};
+    kusto_buf_puts(&b, "{\"Tables\":[{\"TableName\":\"Table_0\",\"Columns\":[{\"ColumnName\":\"n\",\"DataType\":\"Int64\"},"
+                       "{\"ColumnName\":\"s\",\"DataType\":\"String\"}],\"Rows\":[");
+    for (int i = 0; i < 3000; i++) kusto_buf_printf(&b, "%s[%d,\"row %d\"]", i ? "," : "", i, i);
+    kusto_buf_puts(&b, ",{\"Exceptions\":[\"late failure\"]}],\"Extra\":{\"a\":[1]}},"
+                       "{\"TableName\":\"Table_1\",\"Columns\":[{\"ColumnName\":\"Value\",\"DataType\":\"String\"}],"
+                       "\"Rows\":[[{\"Visualization\":null}]]},"
+                       "{\"TableName\":\"Table_2\",\"Columns\":[{\"ColumnName\":\"Ordinal\",\"DataType\":\"Int64\"},"
+                       "{\"ColumnName\":\"Kind\",\"DataType\":\"String\"}],\"Rows\":[[0,\"QueryResult\"],"
+                       "[1,\"QueryProperties\"],[2,\"TableOfContents\"]]}]}");
+    stream_after = SIZE_MAX;
+    run whole = parse(&warning_builder, b.data, b.len, 0, 0);
+    CHECK_INT(whole.status, KUSTO_E_PARTIAL);
+    CHECK(strstr(whole.log, "table 0 Table_0 PrimaryResult 2\n") != NULL);
+    CHECK(strstr(whole.log, "table 1 Table_1 QueryProperties 1\n") != NULL);
+    CHECK(strstr(whole.log, "warning 1 Table_1 row 0 column 0 Value: an object") != NULL);
+    size_t chunks[] = {1, 13, 4096};
+    for (size_t c = 0; c < 3; c++) {
+        stream_after = 100;
+        run pieces = parse(&warning_builder, b.data, b.len, chunks[c], 0);
+        check_same_run(&whole, &pieces, "streamed v1", chunks[c]);
+        run_free(&pieces);
+    }
+    stream_after = 100;
+    run cut = parse(&warning_builder, b.data, 2000, 100, 0); /* rows of table 0 came before the cut */
+    CHECK_INT(cut.status, KUSTO_E_PROTOCOL);
+    CHECK(strstr(cut.log, "int 50\n") != NULL);
+    run_free(&cut);
+    stream_after = 0;
+    run_free(&whole);
+    kusto_buf_free(&b);
+}
+
 static void test_lifecycle(void) {
     kusto_parser_free(NULL);
     kusto_result_free(NULL);
@@ -1144,6 +1184,7 @@ int main(void) {
     test_streamed_rows_are_the_rows();
     test_rows_before_the_frame_ends();
     test_streamed_frame_malformed_later();
+    test_streamed_v1();
     test_lifecycle();
     CHECK_DONE();
 }
