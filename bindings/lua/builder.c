@@ -448,7 +448,7 @@ static int build(lua_State *L)
    returns, so a streaming call leaves the collector alone. Returns whether it was running. */
 static int pause_collector(lua_State *L, int streaming)
 {
-#if LUA_VERSION_NUM >= 502
+#ifdef LUA_GCISRUNNING /* not in Lua 5.1 (LuaJIT has it) */
     if (!streaming && lua_gc(L, LUA_GCISRUNNING, 0)) {
         lua_gc(L, LUA_GCSTOP, 0);
         return 1;

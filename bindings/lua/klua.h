@@ -1,24 +1,9 @@
-/* Internal to the Lua binding: shared helpers and the few shims that let one source build for Lua
-   5.1 (and LuaJIT) through 5.4. */
+/* Internal to the Lua binding: shared helpers. */
 #ifndef KLUA_H
 #define KLUA_H
 
-#include <lua.h>
-#include <lauxlib.h>
-
+#include "compat.h"
 #include "kusto.h"
-
-#if LUA_VERSION_NUM < 502
-#define lua_rawlen lua_objlen
-#define luaL_setfuncs(L, l, nup) luaL_register((L), NULL, (l))
-#define luaL_newlib(L, l) (lua_newtable(L), luaL_register((L), NULL, (l)))
-#define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
-#endif
-
-#if LUA_VERSION_NUM < 503
-#define lua_isinteger(L, i) klua_number_is_integral((L), (i))
-int klua_number_is_integral(lua_State *L, int index);
-#endif
 
 #define KLUA_CLIENT_MT "kusto.client"
 #define KLUA_ERROR_MT "kusto.error"

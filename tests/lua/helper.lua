@@ -25,6 +25,20 @@ function helper.config()
    return config
 end
 
+-- The command of the Lua running the specs (`lua5.1 /usr/bin/busted`: "lua5.1"), for child processes.
+function helper.interpreter()
+   local i = -1
+   while arg[i - 1] do i = i - 1 end
+   return arg[i] or "lua"
+end
+
+-- Runs a shell command; true when it exits with status 0 (os.execute gives a number on Lua 5.1, a boolean after).
+function helper.execute(command)
+   local ok, _, code = os.execute(command)
+   if type(ok) == "number" then return ok == 0 end
+   return ok == true and code == 0
+end
+
 -- Options every call needs to reach the emulator: its CA and its authority URL.
 function helper.opts(extra)
    local cfg = helper.config()
