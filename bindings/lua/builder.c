@@ -40,6 +40,7 @@ typedef struct state {
     int cancelled;               /* the row function returned false, or raised */
     int cancel;                  /* stack index of the cancel function, 0 when none */
     int raw_ticks;               /* datetime and timespan as integer ticks */
+    klua_int64 int64;            /* what integers beyond 2^53 become before Lua 5.3 */
     size_t containers;           /* containers begun in the current row */
     int size_hints[SIZE_HINTS];  /* items of the n-th container of the previous row */
 } state;
@@ -204,14 +205,14 @@ static void push_ticks(lua_State *L, int64_t ticks, size_t (*format)(int64_t, ch
     lua_pushlstring(L, buf, len);
 }
 
-static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
+static void push_value(lua_State *L, const kusto_value *v, int raw_ticks, klua_int64 int64)
 {
     switch (v->kind) {
     case KUSTO_VALUE_BOOL:
         lua_pushboolean(L, v->u.b);
         break;
     case KUSTO_VALUE_INT:
-        lua_pushinteger(L, (lua_Integer)v->u.i);
+        klua_push_int64(L, v->u.i, int64);
         break;
     case KUSTO_VALUE_REAL:
         lua_pushnumber(L, (lua_Number)v->u.r);
@@ -225,7 +226,7 @@ static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
     case KUSTO_VALUE_DATETIME:
     case KUSTO_VALUE_TIMESPAN:
         if (raw_ticks)
-            lua_pushinteger(L, (lua_Integer)v->u.ticks);
+            klua_push_int64(L, v->u.ticks, int64);
         else
             push_ticks(L, v->u.ticks, v->kind == KUSTO_VALUE_DATETIME ? kusto_datetime_format
                                                                        : kusto_timespan_format);
@@ -240,7 +241,7 @@ static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
 static int on_value(void *ud, const kusto_value *v)
 {
     state *s = ud;
-    push_value(s->L, v, s->raw_ticks);
+    push_value(s->L, v, s->raw_ticks, s->int64);
     store(s);
     return 0;
 }
@@ -388,7 +389,7 @@ int klua_raw_ticks(lua_State *L, int index)
 
 int klua_is_call_field(const char *name)
 {
-    return strcmp(name, "cancel") == 0 || strcmp(name, "raw_ticks") == 0;
+    return strcmp(name, "cancel") == 0 || strcmp(name, "raw_ticks") == 0 || strcmp(name, "int64") == 0;
 }
 
 /* build(call, on_row or nil, cancel or nil): runs the call and returns klua_run's results. */
@@ -406,6 +407,7 @@ static int build(lua_State *L)
     s.on_row = lua_isnil(L, 2) ? 0 : 2;
     s.cancel = lua_isnil(L, 3) ? 0 : 3;
     s.raw_ticks = a->raw_ticks;
+    s.int64 = a->int64;
     if (s.cancel)
         builder.cancelled = on_cancelled;
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");

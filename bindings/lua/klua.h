@@ -39,6 +39,19 @@ kusto_request *klua_check_request(lua_State *L, int index);
 /* Pushes the token as a table. */
 void klua_push_token(lua_State *L, const kusto_token *token);
 
+/* What a 64-bit integer (long, int, ticks) becomes on Lua 5.1, 5.2 and LuaJIT, whose numbers are doubles:
+   STRING (the default): a number up to 2^53 in magnitude, its decimal text beyond; NUMBER: always a number
+   (rounded beyond 2^53); CDATA (LuaJIT): a number up to 2^53, an int64_t cdata beyond. Lua 5.3 and later
+   always give native integers. */
+typedef enum klua_int64 { KLUA_INT64_STRING, KLUA_INT64_NUMBER, KLUA_INT64_CDATA } klua_int64;
+/* The "int64" entry of the table at `index`; `fallback` when absent or when that is not a table. Raises on
+   a value other than "string", "number", "cdata", and on "cdata" without LuaJIT's ffi (before 5.3). */
+klua_int64 klua_int64_mode(lua_State *L, int index, klua_int64 fallback);
+/* Pushes `v` as `mode` says. */
+void klua_push_int64(lua_State *L, int64_t v, klua_int64 mode);
+/* The 64-bit integer at `index`: an integral number, its decimal text, or an int64_t cdata; raises else. */
+int64_t klua_check_int64(lua_State *L, int index);
+
 /* Runs a query (`mgmt` 0) or control command (1) and returns its Lua results: the result table, or
    nil and an error (with .result on KUSTO_E_PARTIAL). `on_row`: 0, or the stack index of a function
    called as f(row, table) for each row of a primary table as it arrives (the row is then not kept);
@@ -51,6 +64,7 @@ typedef struct klua_call {
     const kusto_request *req;
     int mgmt, on_row, cancel;
     int raw_ticks; /* datetime and timespan cells as integer ticks instead of text */
+    klua_int64 int64;
 } klua_call;
 int klua_run(lua_State *L, const klua_call *call);
 /* Pushes the "cancel" entry of the table at `index` (nil when absent or not a table) and returns its

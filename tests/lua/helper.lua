@@ -39,6 +39,15 @@ function helper.execute(command)
    return ok == true and code == 0
 end
 
+-- The value a 64-bit integer (given as decimal text) has in a result under the default int64 option: a native
+-- integer on Lua 5.3+; before, a number when it is within 2^53 in magnitude, else the text itself.
+function helper.exact(text)
+   local n = tonumber(text)
+   if math.type then return math.tointeger(n) end
+   if n >= -2^53 and n <= 2^53 and string.format("%.0f", n) == text then return n end
+   return text
+end
+
 -- Options every call needs to reach the emulator: its CA and its authority URL.
 function helper.opts(extra)
    local cfg = helper.config()
