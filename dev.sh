@@ -167,6 +167,7 @@ run_suites() {
     build_c_example
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
     run_busted_everywhere
+    check_rockspec
     say "Lua tests (busted on lua5.4) under valgrind (memcheck: reads of uninitialised or freed memory; leaks are not checked)"
     LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" valgrind -q --error-exitcode=99 --leak-check=no \
         lua5.4 /usr/bin/busted tests/lua
@@ -230,12 +231,32 @@ test_sanitizers() {
     stop_emulator
 }
 
+# The rockspec: luarocks lint passes; a missing -dev package is named before anything is compiled; a copy
+# pointed at this checkout (the published one names the release's repository and tag) packs into a src.rock.
+check_rockspec() {
+    say "the rockspec: luarocks lint, the message for a missing library, luarocks pack"
+    local rockspec dir="$PWD/$BUILD/rockspec"
+    rockspec=$(ls kusto-*.rockspec)
+    luarocks lint "$rockspec"
+    if luarocks --lua-version 5.4 --tree "$dir/tree" make "$rockspec" CJSON_DIR=/nonexistent >"$dir.log" 2>&1 ||
+        ! grep -q "Could not find header file for CJSON" "$dir.log"; then
+        cat "$dir.log" >&2
+        echo "luarocks make did not name the missing cJSON" >&2
+        return 1
+    fi
+    rm -rf "$dir" && mkdir -p "$dir"
+    sed -e "s|url = \".*\"|url = \"git+file://$PWD\"|" -e '/tag = /d' "$rockspec" >"$dir/$rockspec"
+    (cd "$dir" && luarocks pack "$rockspec" >/dev/null 2>&1)
+    ls "$dir"/kusto-*.src.rock >/dev/null
+}
+
 test_lua() {
     install_system_packages
     install_python_package # the emulator's
     start_emulator
     run_busted_everywhere
     stop_emulator
+    check_rockspec
 }
 
 bench() {
