@@ -419,6 +419,10 @@ static void report(kusto_status status, const kusto_error *err) {
     if (err && kusto_error_code(err)) fprintf(stderr, " (code %s)", kusto_error_code(err));
     if (err && kusto_error_request_id(err)) fprintf(stderr, " (request id %s)", kusto_error_request_id(err));
     fputc('\n', stderr);
+    /* The library names its options; this tool spells them as flags. */
+    if (err && strstr(kusto_error_message(err), "the ca_file option"))
+        fputs("kusto: give this tool the CA's PEM bundle with --ca-file FILE\n", stderr);
+    if (status == KUSTO_E_TIMEOUT) fputs("kusto: -o timeout=SECONDS sets the seconds for the whole call\n", stderr);
 }
 
 static kusto_status run(const args *a, const char *query, printer *pr, kusto_error **err) {

@@ -127,7 +127,7 @@ int klua_client_new(lua_State *L)
 
 int klua_client_open(lua_State *L, int cs_index, int opts_index)
 {
-    const char *cs = luaL_checkstring(L, cs_index);
+    const char *cs = klua_check_text(L, cs_index, "the connection string");
     kusto_options *opts;
     kusto_error *err = NULL;
     kusto_status st;

@@ -25,6 +25,9 @@ void klua_convert_register(lua_State *L);
 void klua_push_error(lua_State *L, const kusto_error *err);
 /* Pushes nil and an error table for a failure that has no kusto_error (e.g. out of memory); returns 2. */
 int klua_fail(lua_State *L, kusto_status status, const char *message);
+/* The string at `index`; raises naming `what` when it is not one or holds a NUL, which C would cut it at
+   (a connection string cut short could silently lose a keyword). The text is never in the error. */
+const char *klua_check_text(lua_State *L, int index, const char *what);
 /* Pushes nil and the error table for `*err`, frees it; returns 2. */
 int klua_fail_with(lua_State *L, kusto_status status, kusto_error **err);
 

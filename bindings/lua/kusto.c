@@ -132,7 +132,7 @@ static void free_connstr(void *p)
 /* kusto.parse_connection_string(cs) → {["Data Source"] = ..., ...} with secrets masked, or nil, err */
 static int l_parse_connection_string(lua_State *L)
 {
-    const char *text = luaL_checkstring(L, 1);
+    const char *text = klua_check_text(L, 1, "the connection string");
     kusto_connstr **cs = (kusto_connstr **)klua_box(L, free_connstr);
     kusto_error *err = NULL;
     kusto_status st = kusto_connstr_parse(cs, text, &err);

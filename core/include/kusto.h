@@ -102,8 +102,10 @@ void kusto_options_free(kusto_options *opts);
  *   client_id, client_secret (same as application_client_id / application_key),
  *   database, cluster (initial_catalog / data_source),
  *   authority      full authority URL, e.g. https://login.microsoftonline.com/contoso.com
- *   ca_file        PEM CA bundle for every HTTPS call (token and query)
- *   timeout        seconds for a whole call (default: servertimeout + 30 s)
+ *   ca_file        PEM CA bundle for every HTTPS call (token and query); KUSTO_E_ARGUMENT when unreadable
+ *   timeout        seconds for a whole call: one deadline shared by the cloud metadata, discovery, sign-in
+ *                  (retries, waits and device code polls included) and the query (without it: 10 s each for
+ *                  metadata and discovery, 120 s per token request, servertimeout + 30 s for the query)
  *   trusted_hosts  comma-separated extra trusted hosts; ".suffix" matches a domain suffix
  *   sign_in        the sign-in method by name ("application_secret", "user_token", "application_token",
  *                  "application_certificate", "on_behalf_of", "user_password", "token_callback",
@@ -189,12 +191,22 @@ kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_d
  * xdg-open; or, when a browser callback is set, hands the URL to it instead. The callback must not
  * wait for the sign-in to end (the listener answers only after it returns): it starts a browser and
  * returns 0, or returns non-zero to cancel (KUSTO_E_CANCELLED). The option "interactive_timeout"
- * bounds the wait for the browser (seconds, default 120; then KUSTO_E_TIMEOUT). When no callback is
- * set and nobody can answer (stdin is not a terminal, or there is neither $DISPLAY, $WAYLAND_DISPLAY
- * nor $BROWSER) the sign-in fails at once with KUSTO_E_AUTH saying why.
+ * bounds the wait for the browser (seconds, default 120; then KUSTO_E_TIMEOUT). A callback says a
+ * person is there. Without one, someone can answer where a browser can appear: a display ($DISPLAY,
+ * $WAYLAND_DISPLAY) or a $BROWSER, with or without a terminal (a Jupyter kernel or a GUI app has none);
+ * where there is neither (CI, cron, services, a bare ssh session) the sign-in fails at once with
+ * KUSTO_E_AUTH saying why.
  */
 typedef int (*kusto_browser_callback)(void *ud, const char *url);
 kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud);
+/*
+ * How the sign-in page is shown when no browser callback is set, in place of the default (the URL
+ * printed to stderr, then $BROWSER or xdg-open started). Called as a browser callback is (0: shown;
+ * non-zero cancels), but it does not say a person is there: where nobody can answer the sign-in
+ * still fails at once. The Python binding sets one that uses Python's webbrowser module. `fn` NULL
+ * restores the default.
+ */
+kusto_status kusto_options_set_browser_opener(kusto_options *opts, kusto_browser_callback fn, void *ud);
 
 /*
  * Cancelling a sign-in (e.g. on Ctrl-C): asked at least once a second while a sign-in waits (the

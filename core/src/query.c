@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "clock.h"
 #include "connstr.h"
 #include "error.h"
 #include "relay.h"
@@ -43,10 +44,11 @@ typedef struct call {
     char request_id[96];
     kusto_buf url, body;
     char *authorization;
-    long timeout_ms;
+    long timeout_ms;   /* without a call deadline: the query's own, from when it is sent */
+    int64_t deadline;  /* the call's (the client's timeout option), shared with the sign-in; 0 = none */
 } call;
 
-/* The server's deadline, and ours a little after it. */
+/* The call's deadline, else the server's and ours a little after it. */
 static kusto_status call_timeout(call *c, kusto_error **err) {
     const char *json = kusto_request_option(c->req, "servertimeout");
     if (!json) json = c->ep->default_servertimeout;
@@ -56,7 +58,8 @@ static kusto_status call_timeout(call *c, kusto_error **err) {
         return kusto_fail(err, KUSTO_E_ARGUMENT, "request option 'servertimeout' must be a timespan such as "
                                                  "\"00:04:00\", not %s", json);
     long server_ms = (long)(ticks / 10000);
-    c->timeout_ms = c->client->timeout_ms ? c->client->timeout_ms : server_ms + CLIENT_GRACE_MS;
+    c->timeout_ms = server_ms + CLIENT_GRACE_MS;
+    c->deadline = kusto_client_deadline(c->client);
     return KUSTO_OK;
 }
 
@@ -124,9 +127,7 @@ static kusto_status finish(call *c, kusto_error **err) {
 }
 
 static kusto_status failed_response(call *c, const kusto_http_response *resp, kusto_error **err) {
-    if (resp->status >= 300 && resp->status < 400)
-        return kusto_fail(err, KUSTO_E_SERVICE, "Kusto answered HTTP %ld with a redirect to '%s', which is not followed "
-                                                "(a token must not go to another host)", resp->status, resp->location);
+    if (resp->status >= 300 && resp->status < 400) return kusto_http_refuse_redirect(resp, c->url.data, err);
     kusto_error *e = kusto_error_from_service_body((int)resp->status, resp->body.data, resp->body.len);
     if (!e) return KUSTO_E_NOMEM;
     if (resp->status == 401 || resp->status == 403) e->status = KUSTO_E_AUTH;
@@ -160,7 +161,8 @@ static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
     const char *headers[9] = {0};
     kusto_http_response resp = {0};
     kusto_status status = build_headers(c, &header_block, headers, err);
-    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, c->timeout_ms, feed, c,
+    int64_t deadline = c->deadline ? c->deadline : kusto_deadline_in(c->timeout_ms);
+    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, deadline, feed, c,
                                c->builder->cancelled ? cancelled : NULL, c};
     if (status == KUSTO_OK)
         status = safe_to_repeat(c, csl) ? kusto_http_send_retrying(c->client->http, &hreq, &resp, err)
@@ -210,7 +212,7 @@ static kusto_status execute(kusto_client *client, const endpoint *ep, const char
     snprintf(c.request_id, sizeof c.request_id, "%s%s", crid ? crid : "KLC.execute;", crid ? "" : uuid);
     kusto_status status = call_timeout(&c, err);
     if (status == KUSTO_OK) status = build_body(&c, db ? db : client->default_db, csl, err);
-    if (status == KUSTO_OK) status = kusto_client_authorization(client, &c.authorization, err);
+    if (status == KUSTO_OK) status = kusto_client_authorization(client, c.deadline, &c.authorization, err);
     c.csl = csl;
     if (status == KUSTO_OK) status = c.builder->parse_in_background ? send_relayed(&c, err) : parse_and_send(&c, err);
     kusto_parser_free(c.parser);

@@ -55,18 +55,19 @@ static kusto_py_state *state_of_type(PyTypeObject *type) {
 }
 
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    const char *connstr;
-    if (!PyArg_ParseTuple(args, "s:Client", &connstr)) return NULL;
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U:Client", &text)) return NULL;
     client_object *self = (client_object *)type->tp_alloc(type, 0);
     if (!self) return NULL;
     self->st = state_of_type(type);
-    if (!self->st) {
+    const char *connstr = self->st ? kusto_py_utf8(self->st, text, KUSTO_E_CONNSTR, "the connection string") : NULL;
+    if (!connstr) {
         Py_DECREF(self);
         return NULL;
     }
     PyObject *rest = kusto_py_prompts_take(&self->prompts, kwargs);
     if (rest && take_token_callback(self, rest) < 0) Py_CLEAR(rest);
-    kusto_options *opts = kwargs && !rest ? NULL : kusto_py_options_from(rest);
+    kusto_options *opts = kwargs && !rest ? NULL : kusto_py_options_from(self->st, rest);
     Py_XDECREF(rest);
     if (!opts) {
         Py_DECREF(self);

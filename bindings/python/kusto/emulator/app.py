@@ -10,7 +10,7 @@ from . import control
 from . import aad
 from .aad import AzureAD, Directory
 from .ca import Credentials
-from .identity import KubernetesIssuer, ManagedIdentityService, is_loopback_https
+from .identity import KubernetesIssuer, ManagedIdentityService
 from .kusto_service import Cluster, KustoService
 from .tokens import Signer
 from .web import Response, json_response
@@ -55,18 +55,26 @@ class Emulator:
         self.federated_app.federated = True
         self.kubernetes = KubernetesIssuer(self.credentials.directory, self.credentials.signing_cert)
         self.managed_identity = ManagedIdentityService(self.directory, self.signer, self.settings,
-                                                       is_loopback_https)
+                                                       lambda request, resource: self.aad.refusal(request, resource))
         self.aad = AzureAD(self.directory, self.signer, self.settings)
         self.aad.federation = self.kubernetes
         self.control.routes.update(self.aad.control_routes())
         self.control.on_reset.append(self.aad.pending.reset)
-        self.services = [KustoService(self.cluster, self.signer, self.settings), self.aad, self.managed_identity]
+        self.kusto = KustoService(self.cluster, self.signer, self.settings)
+        self.aad.resources = self.resource_principals
+        self.services = [self.kusto, self.aad, self.managed_identity]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
         host = "[%s]" % host if ":" in host else host
         self.directory.base_url = "https://%s:%d" % (host, port)
         self.cluster.resource = "https://%s" % host
+
+    def resource_principals(self):
+        """The resources this tenant's Azure AD knows (others get AADSTS500011): the cluster under each loopback
+        name it answers to, and what its metadata advertises (with the MFA twin when that is required)."""
+        names = [self.cluster.resource] + ["https://%s" % h for h in ("127.0.0.1", "localhost", "[::1]")]
+        return names + list(self.kusto.audiences())
 
     def config(self):
         base, tenant, app = self.directory.base_url, self.directory.tenant_id, self.app
