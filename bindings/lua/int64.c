@@ -61,8 +61,10 @@ klua_int64 klua_int64_mode(lua_State *L, int index, klua_int64 fallback)
         luaL_error(L, "kusto: 'int64' must be \"string\", \"number\" or \"cdata\", not %s",
                    lua_type(L, -1) == LUA_TSTRING ? name : luaL_typename(L, -1));
 #if LUA_VERSION_NUM < 503
-    else if (mode == KLUA_INT64_CDATA) /* without LuaJIT, raises here, at the call */
-        push_cdata_maker(L), lua_pop(L, 1);
+    else if (mode == KLUA_INT64_CDATA) { /* without LuaJIT, raises here, at the call */
+        push_cdata_maker(L);
+        lua_pop(L, 1);
+    }
 #endif
     lua_pop(L, 1);
     return mode;
