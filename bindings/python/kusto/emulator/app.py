@@ -119,8 +119,13 @@ class Emulator:
                 response = _fault_response(fault)
             if fault:
                 response.headers.update(fault.headers)
-            self.log.append(self._record(request, response, fault))
+            request.log_entry = self.log.append(self._record(request, response, fault))
         return response, (int(fault.truncate_after) if fault and fault.truncate_after is not None else None)
+
+    def client_went_away(self, request):
+        """The server could not write the whole answer: the request's log entry says "closed": true."""
+        if getattr(request, "log_entry", None) is not None:
+            self.log.mark_closed(request.log_entry)
 
     def _route(self, request):
         for service in self.services:

@@ -5,7 +5,8 @@
                               ("stall": true accepts the request and answers nothing until the faults are cleared)
   GET    /_emulator/faults    the faults still armed
   DELETE /_emulator/faults    disarm all
-  GET    /_emulator/requests  every request received so far (?path=PREFIX filters), secrets redacted
+  GET    /_emulator/requests  every request received so far (?path=PREFIX filters), secrets redacted; "closed":
+                              true on one whose client went away before the whole answer was written
   POST   /_emulator/reset     clear the log and the faults, restore default settings
   GET|POST /_emulator/settings {"token_lifetime": seconds, "rows_per_fragment": n, "device_code_interval": s,
                                "device_code_lifetime": s, "metadata_status": 200 or 404,
@@ -116,16 +117,26 @@ class RequestLog:
         self._file = open(path, "a", encoding="utf-8") if path else None
 
     def append(self, record):
-        line = json.dumps(record)
+        """Stores the record and returns it (for mark_closed)."""
         with self._lock:
             self._records.append(record)
-            if self._file:
-                self._file.write(line + "\n")
-                self._file.flush()
+            self._write(record)
+        return record
+
+    def mark_closed(self, record):
+        """The client went away before the whole answer: "closed": true (written to the file again)."""
+        with self._lock:
+            record["closed"] = True
+            self._write(record)
+
+    def _write(self, record):
+        if self._file:
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
 
     def records(self, prefix=None):
         with self._lock:
-            return [r for r in self._records if prefix is None or r["path"].startswith(prefix)]
+            return [dict(r) for r in self._records if prefix is None or r["path"].startswith(prefix)]
 
     def clear(self):
         with self._lock:

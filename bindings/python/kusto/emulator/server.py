@@ -38,7 +38,9 @@ class Handler(BaseHTTPRequestHandler):
             print("kusto emulator: error handling %s %s: %r" % (self.command, request.path, e), file=sys.stderr)
             response, truncate_after = json_response(500, {"error": {"code": "InternalServiceError",
                                                                      "message": "emulator bug: %r" % e}}), None
-        self.send(response, truncate_after)
+        if not self.send(response, truncate_after):
+            self.close_connection = True
+            self.server.emulator.client_went_away(request)
         if self.server.verbose:
             print("kusto emulator: %s %s -> %d" % (self.command, request.path, response.status), file=sys.stderr)
 
@@ -57,6 +59,18 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def send(self, response, truncate_after):
+        """False when the client went away before the whole answer was written."""
+        try:
+            self._write(response, truncate_after)
+            return True
+        except QUIET_ERRORS:
+            return False
+        finally:
+            if truncate_after is not None:
+                self.close_connection = True
+                self._cut_connection()
+
+    def _write(self, response, truncate_after):
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -69,22 +83,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         chunks = response.body if response.streamed else [response.body]
         budget = truncate_after
-        try:
-            for data in chunks:
-                if budget is not None:
-                    data, budget = data[:budget], budget - len(data[:budget])
-                if data:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if response.streamed else data)
-                if budget == 0:
-                    break
-            else:
-                if response.streamed:
-                    self.wfile.write(b"0\r\n\r\n")
-        except QUIET_ERRORS + (BrokenPipeError,):
-            pass
-        if truncate_after is not None:
-            self.close_connection = True
-            self._cut_connection()
+        for data in chunks:
+            if budget is not None:
+                data, budget = data[:budget], budget - len(data[:budget])
+            if data:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if response.streamed else data)
+            if budget == 0:
+                return
+        if response.streamed:
+            self.wfile.write(b"0\r\n\r\n")
 
     def _cut_connection(self):
         try:
