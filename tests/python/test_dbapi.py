@@ -185,6 +185,15 @@ def test_fetchmany_streams_and_closing_cancels_the_query(connection, emulator):
         cursor.fetchone()
 
 
+def test_closing_the_connection_cancels_its_cursors_queries(connection, emulator):
+    threads = threading.active_count()
+    cursor = connection.cursor().execute("range x from 1 to 50000000 step 1")
+    assert cursor.fetchone() == [1]
+    connection.close()
+    assert cursor.closed and connection.client.closed and threading.active_count() == threads
+    assert wait_for(lambda: emulator.requests("/v2/rest/query")[0].get("closed") is True)
+
+
 def test_iteration_and_rowcount_at_the_end(connection):
     cursor = connection.cursor().execute("range x from 1 to 2500 step 1")
     assert cursor.rowcount == -1

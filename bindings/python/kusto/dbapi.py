@@ -20,10 +20,10 @@ import json
 import math
 import re
 import uuid
+import weakref
 
-from . import Client
 from . import _kusto
-from ._stream import iterate_rows
+from ._stream import Client, iterate_rows
 
 apilevel = "2.0"
 threadsafety = 2        # threads may share the module and connections (a Client is thread-safe), not cursors
@@ -282,11 +282,14 @@ class Connection:
         self.client = client
         self.database = database
         self._owned = owned
+        self._cursors = weakref.WeakSet()
         self.closed = False
 
     def cursor(self):
         self._check_open()
-        return Cursor(self)
+        cursor = Cursor(self)
+        self._cursors.add(cursor)
+        return cursor
 
     def commit(self):
         """Kusto has no transactions: every command takes effect on its own."""
@@ -297,6 +300,9 @@ class Connection:
         raise NotSupportedError("Kusto has no transactions to roll back")
 
     def close(self):
+        """Closes the cursors (cancelling their queries), then the client unless it was given to connect()."""
+        for cursor in list(self._cursors):
+            cursor.close()
         if not self.closed and self._owned:
             self.client.close()
         self.closed = True
@@ -325,6 +331,7 @@ class Cursor:
         self._table = None      # the table whose rows are being fetched
         self._pending = None    # a batch of the next table, held until nextset()
         self._result = None     # the query's result dict, once the stream ended
+        self._state = {}        # where the worker leaves that result
         self._fetched = 0
 
     # -- execution
