@@ -359,3 +359,14 @@ def test_the_log_marks_a_request_whose_client_went_away(emulator, client):
     assert wait_for(lambda: emulator.requests("/v2/rest/query")[-1].get("closed") is True)
     client.query(None, "print 1")
     assert "closed" not in emulator.requests("/v2/rest/query")[-1]   # a request answered in full is not marked
+
+
+def test_the_log_marks_a_query_given_up_while_a_delay_held_it(emulator):
+    config = emulator.config
+    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"],
+                      timeout=0.5, max_retries=0) as client:
+        client.acquire_token()
+        emulator.fault(path="/v2/rest/query", delay=1.5, count=1)
+        with pytest.raises(kusto.TimeoutError):
+            client.query(None, "print 1")
+    assert wait_for(lambda: [r.get("closed") for r in emulator.requests("/v2/rest/query")] == [True])
