@@ -271,7 +271,8 @@ def test_timeouts_and_unreachable_clusters_are_operational_errors(emulator):
 
 
 def test_connection_errors_and_misuse(connection):
-    assert_raises(dbapi.InterfaceError, kusto.ConnectionStringError, lambda: dbapi.connect("Data Source=https://x;Bogus=1"))
+    assert_raises(dbapi.InterfaceError, kusto.ConnectionStringError,
+                  lambda: dbapi.connect("Data Source=https://x;Bogus=1"))
     cursor = connection.cursor()
     with pytest.raises(dbapi.InterfaceError, match="execute"):
         cursor.fetchone()
