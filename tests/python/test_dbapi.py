@@ -141,6 +141,14 @@ def test_placeholders_in_strings_and_comments_and_leading_set_statements(connect
                                      "print a = a, b = ':a', c = @\":a\", d = a + 1 // :a")
 
 
+def test_a_query_that_declares_its_parameters_keeps_its_types(connection, emulator):
+    query = "declare query_parameters(n:int, s:string = 'd');\nprint n = :n, t = s // declare query_parameters(x:long)"
+    cursor = connection.cursor().execute(query, {"n": 7})
+    assert cursor.description[0][:2] == ("n", "int") and cursor.fetchall() == [[7, "d"]]
+    [record] = emulator.requests("/v2/rest/query")
+    assert record["body"]["csl"] == query.replace(":n", "n") and record["body"]["properties"]["Parameters"] == {"n": "7"}
+
+
 def test_a_string_parameter_is_not_query_text(connection):
     evil = '"; print 2 //'
     assert connection.cursor().execute("print s = :s", {"s": evil}).fetchall() == [[evil]]

@@ -8,7 +8,8 @@
 
 Parameters (paramstyle "named"): each `:name` of the query outside string literals and comments becomes `name`,
 and a `declare query_parameters(name:type, ...)` statement typed from the Python values is put in front (after
-any leading `set` statements); the values travel as KQL literals in the request's Parameters, never in the text.
+any leading `set` statements) unless the query declares its own; the values travel as KQL literals in the
+request's Parameters, never in the text.
 Rows stream from the first primary result table (Client.query_iter's worker thread, a few batches ahead);
 nextset() moves to the next one. rowcount is -1 until the last row was fetched. Cells the tolerant parser
 delivered as sent are listed in cursor.messages as (kusto.dbapi.Warning, warning dict) once the result is read
@@ -194,7 +195,7 @@ def _typed_literal(name, value):
     if isinstance(value, bool):
         return "bool", "true" if value else "false"
     if isinstance(value, int):
-        return "long", "long(%d)" % value
+        return "long", "%d" % value
     if isinstance(value, float):
         return "real", _real_literal(value)
     if isinstance(value, decimal.Decimal):
@@ -225,6 +226,7 @@ _TOKENS = re.compile(r'''(?P<keep>```.*?```|//[^\n]*|@"(?:[^"]|"")*"|@'(?:[^']|'
                      r'''|h?'(?:[^'\\\n]|\\.)*')|(?<![\w)\]]):(?P<name>[A-Za-z_]\w*)''', re.S)
 _LEADING_SETS = re.compile(r"\s*(?:set\s[^;]*;\s*)*")
 _NAME = re.compile(r"[A-Za-z_]\w*\Z")
+_DECLARED = re.compile(r"\bdeclare\s+query_parameters\b")
 
 
 def _bind(query, params):
@@ -248,9 +250,12 @@ def _bind(query, params):
         return name if name in typed else match.group(0)
 
     text = _TOKENS.sub(lambda m: m.group("keep") or replace(m), query)
+    literals = {n: literal for n, (_, literal) in typed.items()}
+    if _DECLARED.search(_TOKENS.sub(lambda m: "" if m.group("keep") else m.group(0), text)):
+        return text, literals               # the query declares its own (types chosen by its author)
     declare = "declare query_parameters(%s);\n" % ", ".join("%s:%s" % (n, t) for n, (t, _) in typed.items())
     at = _LEADING_SETS.match(text).end()
-    return text[:at] + declare + text[at:], {n: literal for n, (_, literal) in typed.items()}
+    return text[:at] + declare + text[at:], literals
 
 
 _END = object()
