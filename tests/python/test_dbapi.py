@@ -319,6 +319,17 @@ def test_pandas_read_sql_returns_the_values_of_client_query(connection, client):
     assert by_parameter["x"].tolist() == [1, 2, 3]
 
 
+def test_pandas_read_sql_in_chunks_reads_the_stream(connection, emulator):
+    pandas = pytest.importorskip("pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        chunks = pandas.read_sql("range x from 1 to 50000000 step 1", connection, chunksize=2000)
+        first, second = next(chunks), next(chunks)
+    assert first["x"].tolist() == list(range(1, 2001)) and second["x"].tolist() == list(range(2001, 4001))
+    chunks.close()                                          # pandas closes the cursor: the query is cancelled
+    assert wait_for(lambda: [r.get("closed") for r in emulator.requests("/v2/rest/query")] == [True])
+
+
 def test_sqlalchemy_raw_connection(emulator, client):
     sqlalchemy = pytest.importorskip("sqlalchemy")
     from sqlalchemy.engine.default import DefaultDialect
