@@ -35,8 +35,9 @@ $(BUILD)/libkusto.so: $(OBJ)
 	$(CC) -shared -Wl,-soname,libkusto.so.0 $(ALL_CFLAGS) $^ -o $@ $(DEPS_LIBS)
 
 # The command-line tool, on the public API only.
-$(BUILD)/kusto: cli/kusto.c core/include/kusto.h $(BUILD)/libkusto.a
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm
+CLI_SRC := $(sort $(wildcard cli/*.c))
+$(BUILD)/kusto: $(CLI_SRC) cli/cli.h core/include/kusto.h $(BUILD)/libkusto.a
+	$(CC) $(ALL_CFLAGS) $(CLI_SRC) $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm -lreadline
 
 # Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`.
 .PHONY: $(BUILD)/kusto.pc
