@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
-  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang"
+  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang libreadline-dev"
 VENV=.venv
 LUA_TREE=.lua
 BUILD=build

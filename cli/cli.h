@@ -95,6 +95,7 @@ typedef struct session {
     kusto_request *req;
     char *database;         /* \db changes it; NULL: the connection string's */
     int timing;
+    double elapsed_ms;      /* of the last query */
 } session;
 
 /* Set by Ctrl-C at the prompt: the running sign-in or query stops with KUSTO_E_CANCELLED. */
@@ -104,6 +105,8 @@ kusto_status session_open(session *s, const args *a, kusto_error **err);
 /* Runs one query or control command (text starting with '.', or --mgmt) into `pr`. */
 kusto_status session_run(session *s, const char *query, printer *pr, kusto_error **err);
 void session_close(session *s);
+/* With --timing or \\timing: the last query's time on standard error, after its output. */
+void session_timing(const session *s);
 /* The client options of every run: the persistent token cache, the default sign-in, then -o. */
 kusto_status make_client_options(const args *a, kusto_options **out);
 void report(kusto_status status, const kusto_error *err);

@@ -25,13 +25,16 @@ static char *read_stdin(void) {
 /* A query given on the command line, or the queries of -f FILE. */
 static int run_once(const args *a) {
     session s = {0};
+    int terminal = isatty(STDOUT_FILENO);
     printer pr = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format, .out = stdout,
-                  .expanded = a->expanded, .null_text = a->null_text ? a->null_text : ""};
+                  .expanded = a->expanded, .null_text = a->null_text ? a->null_text : terminal ? "null" : "",
+                  .dim_null = terminal && !a->null_text};
     kusto_error *err = NULL;
     char *stdin_query = a->query && strcmp(a->query, "-") == 0 ? read_stdin() : NULL;
     kusto_status status = session_open(&s, a, &err);
     if (status == KUSTO_OK && a->script) status = run_script(&s, a->script, &pr, &err);
     else if (status == KUSTO_OK) status = session_run(&s, stdin_query ? stdin_query : a->query, &pr, &err);
+    if (a->timing && !a->script) session_timing(&s);
     if (pr.out_of_memory) status = KUSTO_E_NOMEM;
     if (status != KUSTO_OK) report(status, err);
     kusto_error_free(err);

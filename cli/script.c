@@ -96,6 +96,7 @@ kusto_status run_script(session *s, const char *path, printer *pr, kusto_error *
         query = done ? splitter_end(&sp) : splitter_line(&sp, line, &oom);
         if (oom) status = KUSTO_E_NOMEM;
         if (query) status = session_run(s, query, pr, err);
+        if (query) session_timing(s);
         free(query);
     }
     splitter_reset(&sp);

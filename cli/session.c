@@ -105,8 +105,12 @@ kusto_status session_run(session *s, const char *query, printer *pr, kusto_error
     printer_clear_progress(pr);
     printer_finish(pr);
     fflush(pr->out);
-    if (s->timing) fprintf(stderr, "Time: %.1f ms\n", now_ms() - start);
+    s->elapsed_ms = now_ms() - start;
     return status;
+}
+
+void session_timing(const session *s) {
+    if (s->timing) fprintf(stderr, "Time: %.1f ms\n", s->elapsed_ms);
 }
 
 void report(kusto_status status, const kusto_error *err) {
