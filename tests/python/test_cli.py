@@ -224,3 +224,49 @@ def test_markdown(cli, emulator):
 def test_tsv_escapes_tabs_newlines_and_backslashes(cli, emulator):
     out = run(cli, emulator, "-F", "tsv", 'print s="a\\tb\\\\c\\nd", n=long(null), m=2')
     assert (out.returncode, out.stdout) == (0, "s\tn\tm\na\\tb\\\\c\\nd\t\t2\n")
+
+
+# ---- signs in once ----------------------------------------------------------------------------------------------
+
+def user_connection_string(config):
+    return ("Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;User ID=%s;Password=%s"
+            % (config["cluster"], config["database"], config["user"], config["password"]))
+
+
+def token_requests(emulator):
+    return [r for r in emulator.requests() if r["path"].endswith("/token")]
+
+
+def test_login_then_queries_use_the_token_cache_file(cli, emulator, token_cache_home):
+    config = emulator.config
+    user = ("-c", user_connection_string(config), "-o", "authority=" + config["authority"])
+    out = run(cli, emulator, *user, "login")
+    assert out.returncode == 0 and out.stdout.startswith("signed in to " + config["resource"]), out.stderr
+    assert "good until 20" in out.stdout and config["password"] not in out.stdout + out.stderr
+    cache_file = token_cache_home / "libkusto" / "msal_token_cache.json"
+    assert oct(cache_file.stat().st_mode & 0o777) == "0o600"
+    assert len(token_requests(emulator)) == 1
+    out = run(cli, emulator, *user, "-F", "csv", "print one=1")
+    assert (out.returncode, out.stdout) == (0, "one\n1\n") and len(token_requests(emulator)) == 1
+    out = run(cli, emulator, *user, "login")
+    assert "already, from the token cache" in out.stdout and len(token_requests(emulator)) == 1
+
+    out = run(cli, emulator, *user, "-F", "csv", "accounts")
+    [header, row] = out.stdout.splitlines()
+    assert header == "username,home_account_id,environment,realm"
+    assert row.startswith(config["user"] + ",") and row.endswith("," + config["tenant"])
+
+    out = run(cli, emulator, *user, "logout", "nobody@example.com")
+    assert out.returncode == 1 and "no account nobody@example.com" in out.stderr
+    out = run(cli, emulator, *user, "logout")
+    assert (out.returncode, out.stdout) == (0, "signed out %s\n" % config["user"])
+    cached = json.loads(cache_file.read_text())
+    assert not cached.get("RefreshToken") and not cached.get("Account")
+    out = run(cli, emulator, *user, "-F", "csv", "accounts")
+    assert (out.returncode, out.stdout) == (0, "username,home_account_id,environment,realm\n")
+
+
+def test_no_cache_keeps_tokens_in_memory(cli, emulator, token_cache_home):
+    for _ in range(2):
+        assert run(cli, emulator, "--no-cache", "print 1").returncode == 0
+    assert len(token_requests(emulator)) == 2 and not (token_cache_home / "libkusto").exists()
