@@ -130,7 +130,8 @@ static int operands(args *a, int count, char **words) {
 
 static int unknown(char **argv, int c) {
     char short_option[3] = {'-', (char)optopt, 0};
-    const char *what = optopt ? short_option : argv[optind - 1];
+    const char *last = argv[optind - 1];
+    const char *what = !optopt || strncmp(last, "--", 2) == 0 ? last : short_option;
     return bad_usage(c == ':' ? "missing value after" : "unknown option", what);
 }
 

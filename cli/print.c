@@ -174,8 +174,12 @@ static void tsv_row(printer *pr, char *const *cells) {
     putc('\n', pr->out);
 }
 
-static void names_header(printer *pr) {
-    (pr->format == FORMAT_CSV ? csv_row : tsv_row)(pr, pr->names);
+static void csv_header(printer *pr) {
+    csv_row(pr, pr->names);
+}
+
+static void tsv_header(printer *pr) {
+    tsv_row(pr, pr->names);
 }
 
 static void json_row(printer *pr, char *const *cells) {
@@ -195,10 +199,10 @@ static void json_row(printer *pr, char *const *cells) {
 
 static const format_desc formats[] = {
     [FORMAT_TABLE] = {"table", 1, 0, escape_table, table_header, table_row},
-    [FORMAT_CSV] = {"csv", 0, 0, NULL, names_header, csv_row},
+    [FORMAT_CSV] = {"csv", 0, 0, NULL, csv_header, csv_row},
     [FORMAT_JSON] = {"json", 0, 1, NULL, NULL, json_row},
     [FORMAT_MARKDOWN] = {"markdown", 1, 0, escape_markdown, markdown_header, markdown_row},
-    [FORMAT_TSV] = {"tsv", 0, 0, escape_tsv, names_header, tsv_row},
+    [FORMAT_TSV] = {"tsv", 0, 0, escape_tsv, tsv_header, tsv_row},
 };
 
 const char format_names[] = "table|csv|json|markdown|tsv";

@@ -85,9 +85,7 @@ void session_close(session *s) {
     kusto_client_free(s->client);
     kusto_request_free(s->req);
     free(s->database);
-    s->client = NULL;
-    s->req = NULL;
-    s->database = NULL;
+    *s = (session){0};
 }
 
 static double now_ms(void) {
