@@ -131,6 +131,17 @@ void splitter_reset(splitter *sp);
 /* Runs every query of a file ("-": standard input), stopping at the first that fails. */
 kusto_status run_script(session *s, const char *path, printer *pr, kusto_error **err);
 
+/* ---- reading lines at the prompt (lineedit.c) ----------------------------------------------------- */
+
+/* Line editing and history from `history_file` (NULL: none), kept to its last lines at lineedit_end(). */
+void lineedit_start(const char *history_file);
+/* A line (malloc'd), or NULL at the end of input; *dropped when Ctrl-C (cli_interrupted) threw away what
+   was typed. */
+char *lineedit_read(const char *prompt, int *dropped);
+/* Adds a line to the history and appends it to the file at once (two sessions both keep their lines). */
+void lineedit_remember(const char *line);
+void lineedit_end(void);
+
 /* ---- the prompt (interactive.c) and the account commands (accounts.c) --------------------------- */
 
 int run_interactive(const args *a);

@@ -1,23 +1,16 @@
 /*
- * The prompt: GNU readline line editing with persistent history, multi-line queries (a blank line or a ';'
+ * The prompt: line editing with persistent history (lineedit.c), multi-line queries (a blank line or a ';'
  * at the end of a line runs them), backslash commands, a pager for results taller than the terminal, and
  * Ctrl-C cancelling the running query (or the line being typed) while the session goes on.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <readline/history.h>
-#include <readline/readline.h>
-
 #include "cli.h"
-
-#define HISTORY_LINES 2000
 
 static const char help[] =
     "Type a query or a .command; a blank line or a ';' at the end of a line runs it.\n"
@@ -37,58 +30,17 @@ typedef struct prompt {
     int quit;
 } prompt;
 
-/* ---- signals and reading a line ------------------------------------------------------------------ */
+/* ---- signals ------------------------------------------------------------------------------------- */
 
 static void on_sigint(int sig) {
     cli_interrupted = 1;
 }
 
 static void catch_sigint(void) {
-    struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: select() at the prompt wakes up */
+    struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: the wait for input wakes up */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a pager that quits is a write error, not the end of the session */
-}
-
-static char *line_read;
-static int line_done;
-
-static void on_line(char *line) {
-    line_read = line;
-    line_done = 1;
-    rl_callback_handler_remove();
-}
-
-static char *dropped_line(int *dropped) {
-    cli_interrupted = 0;
-    rl_replace_line("", 0);
-    rl_crlf();
-    rl_callback_handler_remove();
-    *dropped = 1;
-    return NULL;
-}
-
-/* A line (malloc'd), or NULL at the end of input; *dropped when Ctrl-C threw away what was typed. SIGINT is
-   let in only while pselect() waits, so a Ctrl-C is never missed between the check and the wait. */
-static char *read_line(const char *prompt_text, int *dropped) {
-    sigset_t sigint, waiting;
-    sigemptyset(&sigint);
-    sigaddset(&sigint, SIGINT);
-    sigprocmask(SIG_BLOCK, &sigint, &waiting);
-    *dropped = 0;
-    line_read = NULL;
-    line_done = 0;
-    rl_reset_screen_size(); /* the terminal may have been resized while a query ran */
-    rl_callback_handler_install(prompt_text, on_line);
-    while (!line_done && !cli_interrupted) {
-        fd_set fds;
-        FD_ZERO(&fds);
-        FD_SET(STDIN_FILENO, &fds);
-        if (pselect(STDIN_FILENO + 1, &fds, NULL, NULL, NULL, &waiting) > 0) rl_callback_read_char();
-    }
-    char *line = line_done ? line_read : dropped_line(dropped);
-    sigprocmask(SIG_SETMASK, &waiting, NULL);
-    return line;
 }
 
 /* ---- history ------------------------------------------------------------------------------------- */
@@ -117,13 +69,6 @@ static char *history_path(void) {
     }
     close(fd);
     return path.p;
-}
-
-static void remember(prompt *p, const char *line) {
-    HIST_ENTRY *last = history_length ? history_get(history_base + history_length - 1) : NULL;
-    if (last && strcmp(last->line, line) == 0) return;
-    add_history(line);
-    if (p->history) append_history(1, p->history); /* at once: two sessions both keep their lines */
 }
 
 /* ---- running a query through the pager ----------------------------------------------------------- */
@@ -231,7 +176,7 @@ static void backslash(prompt *p, char *line) {
 
 static void handle_line(prompt *p, splitter *sp, char *line) {
     int oom;
-    if (line[strspn(line, " \t")] && strcmp(line, "\\q") != 0) remember(p, line);
+    if (line[strspn(line, " \t")] && strcmp(line, "\\q") != 0) lineedit_remember(line);
     if (line[0] == '\\' && !splitter_pending(sp)) {
         backslash(p, line);
         return;
@@ -250,7 +195,7 @@ static void loop(prompt *p) {
         text_str(&prompt_text, p->s.database ? p->s.database : "kusto");
         text_str(&prompt_text, splitter_pending(&sp) ? "-> " : "> ");
         int dropped;
-        char *line = read_line(prompt_text.p, &dropped);
+        char *line = lineedit_read(prompt_text.p, &dropped);
         if (dropped) {
             splitter_reset(&sp);
             continue;
@@ -281,14 +226,11 @@ int run_interactive(const args *a) {
         session_close(&p.s);
         return exit_status(status);
     }
-    rl_catch_signals = 0;
-    rl_readline_name = "kusto";
-    rl_initialize();
     p.history = history_path();
-    if (p.history) read_history(p.history);
+    lineedit_start(p.history);
     printf("kusto %s: \\? for help, \\q to quit\n", KUSTO_VERSION);
     loop(&p);
-    if (p.history) history_truncate_file(p.history, HISTORY_LINES);
+    lineedit_end();
     free(p.history);
     session_close(&p.s);
     return 0;

@@ -150,7 +150,14 @@ def test_control_commands_go_to_the_management_endpoint(start, emulator):
     assert term.close() == 0
 
 
+def built_with_readline():
+    with open(BINARY, "rb") as f:
+        return b"rl_callback_read_char" in f.read()
+
+
 def test_history_persists_across_sessions(start, terminal_env):
+    if not built_with_readline():
+        pytest.skip("build/kusto was built without GNU readline (libreadline-dev): no line editing")
     term = start()
     term.run("print first=1;")
     term.run("print second=2;")
