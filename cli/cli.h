@@ -1,7 +1,8 @@
 /*
  * The `kusto` command line, on libkusto's public API only. kusto.c: main and the one-shot run; args.c: the
  * command line; print.c: the output formats; session.c: a client kept for the queries of a run; script.c:
- * splitting text into queries; interactive.c: the prompt; accounts.c: login, logout, accounts.
+ * splitting text into queries; interactive.c: the prompt; lineedit.c: reading its lines (readline);
+ * accounts.c: login, logout, accounts; text.c: growing strings and display widths.
  */
 #ifndef KUSTO_CLI_H
 #define KUSTO_CLI_H
