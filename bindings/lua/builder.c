@@ -41,6 +41,7 @@ typedef struct state {
     int cancel;                  /* stack index of the cancel function, 0 when none */
     int on_progress;             /* stack index of the progress function, 0 when none */
     int raw_ticks;               /* datetime and timespan as integer ticks */
+    klua_int64 int64;            /* what integers beyond 2^53 become before Lua 5.3 */
     size_t containers;           /* containers begun in the current row */
     int size_hints[SIZE_HINTS];  /* items of the n-th container of the previous row */
 } state;
@@ -205,14 +206,14 @@ static void push_ticks(lua_State *L, int64_t ticks, size_t (*format)(int64_t, ch
     lua_pushlstring(L, buf, len);
 }
 
-static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
+static void push_value(lua_State *L, const kusto_value *v, int raw_ticks, klua_int64 int64)
 {
     switch (v->kind) {
     case KUSTO_VALUE_BOOL:
         lua_pushboolean(L, v->u.b);
         break;
     case KUSTO_VALUE_INT:
-        lua_pushinteger(L, (lua_Integer)v->u.i);
+        klua_push_int64(L, v->u.i, int64);
         break;
     case KUSTO_VALUE_REAL:
         lua_pushnumber(L, (lua_Number)v->u.r);
@@ -226,7 +227,7 @@ static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
     case KUSTO_VALUE_DATETIME:
     case KUSTO_VALUE_TIMESPAN:
         if (raw_ticks)
-            lua_pushinteger(L, (lua_Integer)v->u.ticks);
+            klua_push_int64(L, v->u.ticks, int64);
         else
             push_ticks(L, v->u.ticks, v->kind == KUSTO_VALUE_DATETIME ? kusto_datetime_format
                                                                        : kusto_timespan_format);
@@ -241,7 +242,7 @@ static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
 static int on_value(void *ud, const kusto_value *v)
 {
     state *s = ud;
-    push_value(s->L, v, s->raw_ticks);
+    push_value(s->L, v, s->raw_ticks, s->int64);
     store(s);
     return 0;
 }
@@ -437,7 +438,7 @@ int klua_raw_ticks(lua_State *L, int index)
 int klua_is_call_field(const char *name)
 {
     return strcmp(name, "cancel") == 0 || strcmp(name, "raw_ticks") == 0 || strcmp(name, "strict") == 0 ||
-           strcmp(name, "on_progress") == 0;
+           strcmp(name, "on_progress") == 0 || strcmp(name, "int64") == 0;
 }
 
 void klua_call_extras(lua_State *L, int index, klua_call *call)
@@ -476,6 +477,7 @@ static int build(lua_State *L)
     s.on_progress = lua_isnil(L, 4) ? 0 : 4;
     s.raw_ticks = a->raw_ticks;
     builder.strict = a->strict;
+    s.int64 = a->int64;
     if (s.cancel)
         builder.cancelled = on_cancelled;
     if (s.on_progress)
@@ -521,7 +523,7 @@ static int build(lua_State *L)
    returns, so a streaming call leaves the collector alone. Returns whether it was running. */
 static int pause_collector(lua_State *L, int streaming)
 {
-#if LUA_VERSION_NUM >= 502
+#ifdef LUA_GCISRUNNING /* not in Lua 5.1 (LuaJIT has it) */
     if (!streaming && lua_gc(L, LUA_GCISRUNNING, 0)) {
         lua_gc(L, LUA_GCSTOP, 0);
         return 1;
