@@ -348,6 +348,12 @@ static int keep_in_sample(printer *pr) {
     return 0;
 }
 
+static void write_row(printer *pr, char *const *cells) {
+    if (pr->expanded && formats[pr->format].aligned) record_row(pr, cells);
+    else if (pr->sample) keep_in_sample(pr);
+    else formats[pr->format].row(pr, cells);
+}
+
 static int on_end_row(void *ud) {
     printer *pr = ud;
     if (!pr->in_primary) return 0;
@@ -358,14 +364,7 @@ static int on_end_row(void *ud) {
         if (text_add(&pr->cells[c], "", 0)) pr->out_of_memory = 1;
         cells[c] = pr->nulls[c] ? NULL : pr->cells[c].p;
     }
-    if (pr->out_of_memory) {
-    } else if (pr->expanded && formats[pr->format].aligned) {
-        record_row(pr, cells);
-    } else if (pr->sample) {
-        keep_in_sample(pr);
-    } else {
-        formats[pr->format].row(pr, cells);
-    }
+    if (!pr->out_of_memory) write_row(pr, cells);
     free(cells);
     if (pr->row_written && !pr->sample) pr->row_written(pr, pr->row_written_ud);
     return pr->out_of_memory || pr->stopped;
