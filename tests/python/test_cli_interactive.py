@@ -51,6 +51,16 @@ class Terminal:
         before, self.buffer = self.buffer.split(marker, 1)
         return before
 
+    def read_to_end(self, timeout=20):
+        """What is left to read until the CLI ends."""
+        try:
+            self.expect("\0never\0", timeout)
+        except AssertionError as ended:
+            if "ended before" not in str(ended):
+                raise
+        os.close(self.fd)
+        return self.buffer
+
     def run(self, line, prompt=PROMPT):
         """Types a line, returns what it printed (its echo removed) up to the next prompt."""
         self.send(line + "\n")
@@ -225,3 +235,21 @@ def test_no_query_and_no_terminal_is_a_usage_error(cli, emulator, terminal_env):
     import subprocess
     out = subprocess.run([BINARY], capture_output=True, text=True, env=terminal_env, stdin=subprocess.DEVNULL)
     assert out.returncode == 1 and "no query given" in out.stderr
+
+
+def test_a_query_on_a_terminal_shows_null_dimmed(cli, emulator, terminal_env):  # noqa: F811
+    term = Terminal([BINARY, "--ca-file", emulator.config["ca_file"], 'print e="", n=long(null)'], terminal_env)
+    assert term.read_to_end() == "e     n\n-  ----\n   %s\n" % DIM_NULL
+    _, status = os.waitpid(term.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_an_existing_history_file_is_made_private(start, terminal_env):
+    path = os.path.join(terminal_env["HOME"], ".kusto_history")
+    with open(path, "w") as f:
+        f.write("print old=1;\n")
+    os.chmod(path, 0o644)
+    term = start(env={"XDG_STATE_HOME": ""})
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert term.close() == 0
+    assert open(path).read() == "print old=1;\n"
