@@ -120,6 +120,8 @@ void report(kusto_status status, const kusto_error *err) {
     if (err && strstr(kusto_error_message(err), "the ca_file option"))
         fputs("kusto: give this tool the CA's PEM bundle with --ca-file FILE\n", stderr);
     if (status == KUSTO_E_TIMEOUT) fputs("kusto: -o timeout=SECONDS sets the seconds for the whole call\n", stderr);
+    if (status == KUSTO_E_UNTRUSTED && err && strstr(kusto_error_message(err), "token cache"))
+        fputs("kusto: --no-cache keeps tokens in memory instead\n", stderr);
 }
 
 int exit_status(kusto_status status) {

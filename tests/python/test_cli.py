@@ -270,3 +270,13 @@ def test_no_cache_keeps_tokens_in_memory(cli, emulator, token_cache_home):
     for _ in range(2):
         assert run(cli, emulator, "--no-cache", "print 1").returncode == 0
     assert len(token_requests(emulator)) == 2 and not (token_cache_home / "libkusto").exists()
+
+
+def test_an_untrusted_token_cache_file_is_refused_with_a_way_out(cli, emulator, token_cache_home):
+    cache_file = token_cache_home / "libkusto" / "msal_token_cache.json"
+    cache_file.parent.mkdir(parents=True)
+    cache_file.write_text("{}")
+    cache_file.chmod(0o644)
+    out = run(cli, emulator, "print 1")
+    assert out.returncode == 3 and str(cache_file) in out.stderr and "--no-cache" in out.stderr
+    assert run(cli, emulator, "--no-cache", "print 1").returncode == 0
