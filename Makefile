@@ -35,8 +35,12 @@ $(BUILD)/libkusto.so: $(OBJ)
 	$(CC) -shared -Wl,-soname,libkusto.so.0 $(ALL_CFLAGS) $^ -o $@ $(DEPS_LIBS)
 
 # The command-line tool, on the public API only.
-$(BUILD)/kusto: cli/kusto.c core/include/kusto.h $(BUILD)/libkusto.a
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm
+# Its prompt edits lines with GNU readline (Debian libreadline-dev) when the header is there, else reads plain lines.
+CLI_SRC := $(sort $(wildcard cli/*.c))
+CLI_READLINE := $(shell printf '\043include <stdio.h>\n\043include <readline/readline.h>\n' | \
+  $(CC) -E -x c - >/dev/null 2>&1 && echo -DHAVE_READLINE -lreadline)
+$(BUILD)/kusto: $(CLI_SRC) cli/cli.h core/include/kusto.h $(BUILD)/libkusto.a
+	$(CC) $(ALL_CFLAGS) $(CLI_SRC) $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm $(CLI_READLINE)
 
 # Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`.
 .PHONY: $(BUILD)/kusto.pc
