@@ -1,6 +1,7 @@
 # libkusto: C library, C tests and the whole test suite.
 #   make            libkusto.so, libkusto.a, kusto.pc in build/
 #   make check-c    C unit tests; make check-asan (ASan+UBSan), make check-valgrind
+#   make check-posix  the same built as plain POSIX (macOS, the BSDs): no _GNU_SOURCE, compat.c's fallbacks
 #   make check-e2e  C tests against a running emulator (./dev.sh test starts one)
 #   make install    PREFIX=/usr/local
 PREFIX ?= /usr/local
@@ -11,7 +12,8 @@ DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 DEPS_LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -Icore/include -Icore/src $(DEPS_CFLAGS)
+FEATURES ?= -D_GNU_SOURCE
+ALL_CFLAGS := -std=c11 $(FEATURES) $(WARN) $(CFLAGS) -fPIC -Icore/include -Icore/src $(DEPS_CFLAGS)
 
 SRC := $(sort $(wildcard core/src/*.c core/src/flows/*.c))
 OBJ := $(SRC:%.c=$(BUILD)/%.o)
@@ -20,7 +22,7 @@ TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
 PYTHON ?= python3
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
-.PHONY: all lib check-c check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
+.PHONY: all lib check-c check-posix check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
 all: lib $(BUILD)/kusto.pc $(BUILD)/kusto
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
@@ -54,6 +56,12 @@ check-c: $(TEST_BINS)
 check-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all" check-c
+
+# Only what POSIX.1-2008 declares (no _GNU_SOURCE), compat.c's portable sequences instead of Linux's one-call
+# forms, any warning an error: the library, the CLI, and the unit tests run on that build.
+check-posix:
+	$(MAKE) --no-print-directory BUILD=build/posix FEATURES="-D_POSIX_C_SOURCE=200809L -DKUSTO_PORTABLE_FALLBACKS" \
+	  CFLAGS="-O1 -g -Werror" lib build/posix/kusto check-c
 
 check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
