@@ -3,7 +3,7 @@
 #   make check-c    C unit tests; make check-asan (ASan+UBSan), make check-valgrind
 #   make check-posix  the same built as plain POSIX (macOS, the BSDs): no _GNU_SOURCE, compat.c's fallbacks
 #   make check-e2e  C tests against a running emulator (./dev.sh test starts one)
-#   make install    PREFIX=/usr/local
+#   make install    PREFIX=/usr/local: library, kusto.h, the CLI, kusto.pc, lib/cmake/kusto (find_package)
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
@@ -20,10 +20,11 @@ OBJ := $(SRC:%.c=$(BUILD)/%.o)
 TESTS := $(sort $(wildcard tests/c/test_*.c))
 TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
 PYTHON ?= python3
+CMAKE_FILES := $(BUILD)/cmake/kustoConfig.cmake $(BUILD)/cmake/kustoConfigVersion.cmake
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
 .PHONY: all lib check-c check-posix check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
-all: lib $(BUILD)/kusto.pc $(BUILD)/kusto
+all: lib $(BUILD)/kusto.pc $(BUILD)/kusto $(CMAKE_FILES)
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
 $(BUILD)/%.o: %.c core/include/kusto.h $(wildcard core/src/*.h)
@@ -40,10 +41,18 @@ $(BUILD)/libkusto.so: $(OBJ)
 $(BUILD)/kusto: cli/kusto.c core/include/kusto.h $(BUILD)/libkusto.a
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm
 
-# Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`.
+# Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`. Outside the
+# directories the dynamic loader searches, programs linked through it carry the rpath to find libkusto.so.
+SYSTEM_PREFIXES := /usr /usr/local
+RPATH := $(if $(filter $(SYSTEM_PREFIXES),$(PREFIX)),,-Wl,-rpath,$${libdir} )
 .PHONY: $(BUILD)/kusto.pc
 $(BUILD)/kusto.pc: kusto.pc.in core/include/kusto.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' -e 's|@RPATH@|$(RPATH)|' $< > $@
+
+# find_package(kusto): relocatable (no PREFIX inside), so made once.
+$(BUILD)/cmake/%.cmake: cmake/%.cmake.in core/include/kusto.h
+	@mkdir -p $(dir $@)
+	sed -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(BUILD)/tests/%: tests/c/%.c tests/c/check.h tests/c/e2e.h $(BUILD)/libkusto.a
 	@mkdir -p $(dir $@)
@@ -121,6 +130,10 @@ install: all
 	ln -sf libkusto.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkusto.so.0
 	ln -sf libkusto.so.0 $(DESTDIR)$(PREFIX)/lib/libkusto.so
 	install -m 644 $(BUILD)/kusto.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -d $(DESTDIR)$(PREFIX)/lib/cmake/kusto
+	install -m 644 $(CMAKE_FILES) $(DESTDIR)$(PREFIX)/lib/cmake/kusto/
+	@# The loader's cache must learn the new soname before programs find it in a system directory.
+	@if [ -z "$(DESTDIR)" ] && [ -n "$(filter $(SYSTEM_PREFIXES),$(PREFIX))" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 clean:
 	rm -rf build

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
-  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang"
+  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang cmake"
 VENV=.venv
 LUA_TREE=.lua
 BUILD=build
@@ -89,6 +89,11 @@ build_c_example() {
         -Wl,-rpath,"$PWD/$BUILD/prefix/lib" -o "$BUILD/query"
 }
 
+check_install() {
+    say "C users: make install PREFIX=<dir>; examples/query.c built with CMake (find_package) and pkg-config, run"
+    tests/install/check_install.sh
+}
+
 # The counts of every suite's closing line, added up into one closing line.
 summarize() {
     python3 - "$1" <<'PY'
@@ -139,6 +144,7 @@ run_suites() {
     make -s check-tsan
     build_c_example
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
+    check_install
     say "Lua tests (busted, against the emulator)"
     LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 /usr/bin/busted tests/lua
     say "Lua tests (busted) under valgrind (memcheck: reads of uninitialised or freed memory; leaks are not checked)"
