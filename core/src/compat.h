@@ -24,6 +24,11 @@ ssize_t kusto_send_nosignal(int fd, const void *data, size_t len);
 /* strtod in the given locale (the caller passes a "C" one), whatever the thread's own locale is. */
 double kusto_strtod_l(const char *text, char **end, locale_t locale);
 
+/* The system's CA bundle when libcurl's compiled-in one (`compiled_in`, may be NULL) is not there, as when a
+   libcurl built on Debian comes in a wheel to Fedora: the first readable of the places distributions use. NULL
+   when libcurl's own is there or none is found (libcurl's default then stands). */
+const char *kusto_system_ca_file(const char *compiled_in);
+
 /* The running program's short name (for x-ms-app), or "libkusto" where the system cannot say. */
 const char *kusto_program_name(void);
 

@@ -80,6 +80,15 @@ static void test_strtod_in_the_given_locale_leaves_the_threads_own(void) {
     freelocale(c_locale);
 }
 
+static void test_a_missing_compiled_in_ca_file_falls_back_to_the_systems(void) {
+    CHECK(kusto_system_ca_file(NULL) == NULL || access(kusto_system_ca_file(NULL), R_OK) == 0);
+    const char *found = kusto_system_ca_file("/nonexistent/ca-bundle.crt");
+    if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) {
+        CHECK_STR(found, "/etc/ssl/certs/ca-certificates.crt");
+        CHECK(kusto_system_ca_file("/etc/ssl/certs/ca-certificates.crt") == NULL); /* libcurl's own is there */
+    }
+}
+
 static void test_program_name(void) {
 #ifdef KUSTO_PORTABLE_FALLBACKS
     CHECK_STR(kusto_program_name(), "libkusto");
@@ -92,6 +101,7 @@ int main(void) {
     test_a_closed_peer_is_epipe_not_a_signal();
     test_pipes_are_closed_on_exec();
     test_strtod_in_the_given_locale_leaves_the_threads_own();
+    test_a_missing_compiled_in_ca_file_falls_back_to_the_systems();
     test_program_name();
     CHECK_DONE();
 }
