@@ -11,6 +11,9 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
   luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang cmake"
+# What ./dev.sh demo needs (the test toolchain is the rest).
+DEMO_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4 luarocks
+  lua-cjson python3 python3-dev python3-venv ca-certificates"
 VENV=.venv
 LUA_TREE=.lua
 BUILD=build
@@ -19,9 +22,9 @@ SAN_CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-fr
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-install_system_packages() {
+install_system_packages() {   # [packages]: default $APT_PACKAGES
     local missing=()
-    for pkg in $APT_PACKAGES; do
+    for pkg in ${1:-$APT_PACKAGES}; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return
@@ -32,11 +35,11 @@ install_system_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 }
 
-install_python_package() {
+install_python_package() {   # [extra]: default test
     say "building and installing the Python package into $VENV"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q ".[test]"
+    "$VENV/bin/python" -m pip install -q ".[${1:-test}]"
 }
 
 install_lua_module() {
@@ -69,25 +72,58 @@ stop_emulator() {
 
 config() { "$VENV/bin/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$KUSTO_EMULATOR_CONFIG" "$1"; }
 
+DEMO_LOG=$BUILD/demo.log
+DEMO_QUERY="range x from 1 to 5 step 1 | extend y = x * 2"
+
+# A setup step of the demo, its output into the log; on failure the log's end is shown.
+demo_step() {
+    local what=$1 status
+    shift
+    printf '  %-34s' "$what"
+    set +e
+    (set -e; "$@") >>"$DEMO_LOG" 2>&1
+    status=$?
+    set -e
+    [ $status -eq 0 ] && { echo "ok"; return; }
+    printf 'failed; the end of %s:\n' "$DEMO_LOG"
+    tail -25 "$DEMO_LOG" >&2
+    exit $status
+}
+
+# One language's table under its label, indented alike.
+demo_result() {
+    printf '\n%s\n' "$1"
+    sed 's/^/    /'
+}
+
 demo() {
-    install_system_packages
-    install_python_package
+    mkdir -p "$BUILD"
+    : >"$DEMO_LOG"
+    echo "libkusto demo: a local emulator of Azure AD and Kusto, signed in to and queried from Python, Lua and C"
+    echo "setup (its output: $DEMO_LOG)"
+    demo_step "Debian packages" install_system_packages "$DEMO_PACKAGES"
+    demo_step "Python package into $VENV" install_python_package emulator
+    demo_step "Lua module into $LUA_TREE" install_lua_module
+    demo_step "C library into $BUILD/prefix" build_c_example
     start_emulator
-    say "Python: sign in with the emulator's application and query"
-    (cd /tmp && "$OLDPWD/$VENV/bin/python" "$OLDPWD/examples/query.py")
-    install_lua_module
-    say "Lua: the same through the Lua module"
-    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 examples/query.lua
-    say "C: the same through libkusto, installed under $BUILD/prefix and linked with pkg-config"
-    build_c_example
-    "$BUILD/query" "$(config connection_string)" "$(config ca_file)"
+    printf '  %-34s%s\n' "emulator" "$(config cluster)"
+    local python
+    python=$(cd /tmp && "$OLDPWD/$VENV/bin/python" "$OLDPWD/examples/query.py" "$KUSTO_EMULATOR_CONFIG" "$DEMO_QUERY")
+    printf '\n%s\nquery: %s\n' "$(head -1 <<<"$python")" "$DEMO_QUERY"
+    tail -n +2 <<<"$python" | demo_result "Python (examples/query.py)"
+    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 examples/query.lua "" "$DEMO_QUERY" |
+        demo_result "Lua (examples/query.lua)"
+    "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "$DEMO_QUERY" |
+        demo_result "C (examples/query.c, linked with pkg-config)"
+    stop_emulator
+    printf '\nNext: README.md has each language'"'"'s API, the kusto CLI and the emulator for your own code; ./dev.sh test runs every test.\n'
 }
 
 build_c_example() {
     make -s install PREFIX="$PWD/$BUILD/prefix" >/dev/null
     local pc="$PWD/$BUILD/prefix/lib/pkgconfig"
-    cc -std=c11 examples/query.c $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs kusto) \
-        -Wl,-rpath,"$PWD/$BUILD/prefix/lib" -o "$BUILD/query"
+    # kusto.pc carries the rpath to $BUILD/prefix/lib
+    cc -std=c11 examples/query.c $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs kusto) -o "$BUILD/query"
 }
 
 check_install() {
