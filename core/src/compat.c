@@ -25,6 +25,14 @@ static int close_on_exec(int fd) {
     int flags = fcntl(fd, F_GETFD);
     return flags < 0 ? -1 : fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
+
+/* Closes the descriptor of a call that failed after creating it, keeping that failure's errno; -1. */
+static int fail_closing(int fd) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
 #endif
 
 int kusto_socket_private(int domain, int type) {
@@ -32,13 +40,7 @@ int kusto_socket_private(int domain, int type) {
     return socket(domain, type | SOCK_CLOEXEC, 0);
 #else
     int fd = socket(domain, type, 0);
-    if (fd >= 0 && close_on_exec(fd) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
+    return fd >= 0 && close_on_exec(fd) != 0 ? fail_closing(fd) : fd;
 #endif
 }
 
@@ -48,17 +50,11 @@ int kusto_accept_private(int listen_fd) {
 #else
     int fd = accept(listen_fd, NULL, NULL);
     if (fd < 0) return -1;
-    int failed = close_on_exec(fd) != 0;
+    if (close_on_exec(fd) != 0) return fail_closing(fd);
 #if defined(SO_NOSIGPIPE) && !defined(KUSTO_PORTABLE_FALLBACKS)
     int on = 1;
-    failed = failed || setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0) return fail_closing(fd);
 #endif
-    if (failed) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
     return fd;
 #endif
 }
@@ -69,11 +65,9 @@ int kusto_pipe_private(int fds[2]) {
 #else
     if (pipe(fds) != 0) return -1;
     if (close_on_exec(fds[0]) == 0 && close_on_exec(fds[1]) == 0) return 0;
-    int e = errno;
-    close(fds[0]);
-    close(fds[1]);
+    fail_closing(fds[0]);
+    fail_closing(fds[1]);
     fds[0] = fds[1] = -1;
-    errno = e;
     return -1;
 #endif
 }
