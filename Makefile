@@ -121,6 +121,7 @@ $(BUILD)/bench/$(BENCH_ROWS).fragmented.json: bench/gen.py
 bench-parse: $(BUILD)/parse_bench $(BUILD)/bench/$(BENCH_ROWS).fragmented.json
 	@$(PYTHON) -c 'import subprocess,sys,json; s=subprocess.Popen([sys.executable,"bench/server.py","$(BUILD)/bench"],stdout=subprocess.PIPE); port=json.loads(s.stdout.readline())["port"]; r=subprocess.call(["$(BUILD)/parse_bench","$(BUILD)/bench/$(BENCH_ROWS).fragmented.json","5",str(port),"$(BENCH_ROWS)"]); s.kill(); sys.exit(r)'
 
+# Into a system prefix as root, ldconfig: the loader's cache must learn the new soname before programs find it.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/kusto $(DESTDIR)$(PREFIX)/bin/
@@ -132,7 +133,6 @@ install: all
 	install -m 644 $(BUILD)/kusto.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -d $(DESTDIR)$(PREFIX)/lib/cmake/kusto
 	install -m 644 $(CMAKE_FILES) $(DESTDIR)$(PREFIX)/lib/cmake/kusto/
-	@# The loader's cache must learn the new soname before programs find it in a system directory.
 	@if [ -z "$(DESTDIR)" ] && [ -n "$(filter $(SYSTEM_PREFIXES),$(PREFIX))" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 clean:

@@ -5,9 +5,11 @@
 #     so loading any of them instead of the wheel's own would fail;
 #   - /usr/include and the compilers' directories are empty, and the environment is `env -i` with PATH the
 #     venv's bin alone (no cc, no pkg-config);
-# where tests/wheel/run_query.py queries the emulator (started from the source tree, as tests/python/conftest.py
+#   - /etc/ssl holds only cert.pem (the emulator's CA), as Alpine and the BSDs keep it: the bundled libcurl's
+#     compiled-in /etc/ssl/certs/ca-certificates.crt is missing, and libkusto must find the system's bundle;
+# where tests/wheel/run_query.py queries the emulator (with ca_file, then trusting the system's bundle) (started from the source tree, as tests/python/conftest.py
 # does) and checks from /proc/self/maps that libcurl, cJSON and OpenSSL were loaded from the wheel.
-#   tests/wheel/check_wheel.sh [DIST_DIR]     (default build/wheel/dist; needs root for unshare)
+#   tests/wheel/check_wheel.sh [DIST_DIR]     (default build/wheel/dist; as root, or with user namespaces)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -46,13 +48,18 @@ done
 [ ${#hidden[@]} -gt 10 ] || { echo "found only ${#hidden[@]} system copies of the bundled libraries" >&2; exit 1; }
 : >"$work/empty"
 
-unshare --mount --propagation private bash -euo pipefail -s "$work" "$site" "${hidden[@]}" <<'NAMESPACE'
+namespace=(unshare --mount --propagation private)
+[ "$(id -u)" -eq 0 ] || namespace=(unshare --user --map-root-user --mount --propagation private)
+"${namespace[@]}" bash -euo pipefail -s "$work" "$site" "${hidden[@]}" <<'NAMESPACE'
 work=$1 site=$2
 shift 2
 for lib in "$@"; do mount --bind "$work/empty" "$lib"; done
 for dir in /usr/include /usr/lib/gcc /usr/libexec/gcc /usr/lib/llvm-*; do
     [ -d "$dir" ] && mount -t tmpfs -o ro none "$dir"
 done
+ca=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ca_file"])' "$work/emulator.json")
+mount -t tmpfs none /etc/ssl
+cp "$ca" /etc/ssl/cert.pem
 curl=$(awk '$1 == "libcurl.so.4" && /x86-64/ {print $NF; exit}' "$work/ldconfig.txt")
 echo "bare environment: $# system libraries hidden (e.g. $curl is $(stat -L -c %s "$curl") bytes)," \
      "/usr/include has $(find /usr/include -mindepth 1 | wc -l) entries, PATH=$work/venv/bin"

@@ -1,4 +1,5 @@
-"""Inside the wheel check's bare environment: a query on the emulator through the installed wheel, then which
+"""Inside the wheel check's bare environment: a query on the emulator through the installed wheel (trusting its
+CA by ca_file, then as the system's only bundle), then which
 libcurl, cJSON and OpenSSL this process has loaded; every one must come from the wheel (kusto.libs).
 
     python run_query.py CONFIG.json
@@ -11,10 +12,13 @@ import kusto
 
 with open(sys.argv[1], encoding="utf-8") as f:
     config = json.loads(f.readline())
-with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"]) as client:
-    rows = client.query(None, "print answer=42")["primary_results"][0]["rows"]
-assert rows == [[42]], rows
-print("query through the wheel: print answer=42 ->", rows[0][0])
+for ca in (config["ca_file"], None):
+    options = {"ca_file": ca} if ca else {}
+    with kusto.Client(config["connection_string"], authority=config["authority"], **options) as client:
+        rows = client.query(None, "print answer=42")["primary_results"][0]["rows"]
+    assert rows == [[42]], rows
+    print("query through the wheel, CA from %s: print answer=42 -> %s" % (ca or "the system (/etc/ssl/cert.pem)",
+                                                                         rows[0][0]))
 
 libs_dir = os.path.join(os.path.dirname(os.path.dirname(kusto.__file__)), "kusto.libs")
 with open("/proc/self/maps", encoding="utf-8") as maps:
