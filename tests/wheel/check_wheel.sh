@@ -38,11 +38,12 @@ for _ in $(seq 200); do [ -s "$work/emulator.json" ] && break; sleep 0.1; done
 [ -s "$work/emulator.json" ] || { cat "$work/emulator.log" >&2; echo "the emulator did not start" >&2; exit 1; }
 
 # The system's copies of the bundled libraries: kusto.libs/libcurl-02fbea31.so.4.8.0 is libcurl.so.4.
-ldconfig -p >"$work/ldconfig.txt"
+ldconfig -p | grep "/$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH"))')/" \
+    >"$work/ldconfig.txt"   # this architecture's libraries only
 hidden=()
 for bundled in "$site"/kusto.libs/*.so*; do
     soname=$(basename "$bundled" | sed -E 's/-[0-9a-f]{8}\././; s/(\.so\.[0-9]+).*/\1/')
-    system=$(awk -v name="$soname" '$1 == name && /x86-64/ {print $NF; exit}' "$work/ldconfig.txt")
+    system=$(awk -v name="$soname" '$1 == name {print $NF; exit}' "$work/ldconfig.txt")
     [ -n "$system" ] && hidden+=("$(realpath "$system")")
 done
 [ ${#hidden[@]} -gt 10 ] || { echo "found only ${#hidden[@]} system copies of the bundled libraries" >&2; exit 1; }
@@ -60,7 +61,7 @@ done
 ca=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ca_file"])' "$work/emulator.json")
 mount -t tmpfs none /etc/ssl
 cp "$ca" /etc/ssl/cert.pem
-curl=$(awk '$1 == "libcurl.so.4" && /x86-64/ {print $NF; exit}' "$work/ldconfig.txt")
+curl=$(awk '$1 == "libcurl.so.4" {print $NF; exit}' "$work/ldconfig.txt")
 echo "bare environment: $# system libraries hidden (e.g. $curl is $(stat -L -c %s "$curl") bytes)," \
      "/usr/include has $(find /usr/include -mindepth 1 | wc -l) entries, PATH=$work/venv/bin"
 env -i PATH="$work/venv/bin" HOME="$work" /bin/sh -c '! command -v cc && ! command -v gcc && ! command -v pkg-config' ||
