@@ -1,7 +1,7 @@
 # libkusto: C library, C tests and the whole test suite.
 #   make            libkusto.so, libkusto.a, kusto.pc in build/
 #   make check-c    C unit tests; make check-asan (ASan+UBSan), make check-valgrind
-#   make check-posix  the same built as plain POSIX (macOS, the BSDs): no _GNU_SOURCE, compat.c's fallbacks
+#   make check-posix  the same built as plain POSIX (macOS, the BSDs): no _GNU_SOURCE, platform.c's fallbacks
 #   make check-e2e  C tests against a running emulator (./dev.sh test starts one)
 #   make install    PREFIX=/usr/local: library, kusto.h, the CLI, kusto.pc, lib/cmake/kusto (find_package)
 PREFIX ?= /usr/local
@@ -66,7 +66,7 @@ check-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all" check-c
 
-# Only what POSIX.1-2008 declares (no _GNU_SOURCE), compat.c's portable sequences instead of Linux's one-call
+# Only what POSIX.1-2008 declares (no _GNU_SOURCE), platform.c's portable sequences instead of Linux's one-call
 # forms, any warning an error: the library, the CLI, and the unit tests run on that build.
 check-posix:
 	$(MAKE) --no-print-directory BUILD=build/posix FEATURES="-D_POSIX_C_SOURCE=200809L -DKUSTO_PORTABLE_FALLBACKS" \

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "compat.h"
+#include "platform.h"
 #include "error.h"
 
 #define POOL_SIZE 8

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bytescan.h"
-#include "compat.h"
+#include "platform.h"
 #include "eisel_lemire.h"
 
 static int is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }

@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "client.h"
-#include "compat.h"
+#include "platform.h"
 #include "connstr.h"
 #include "error.h"
 #include "relay.h"

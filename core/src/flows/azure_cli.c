@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "compat.h"
+#include "platform.h"
 #include "error.h"
 #include "flows.h"
 #include "token.h"

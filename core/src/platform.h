@@ -2,8 +2,8 @@
    Where the system has a one-call form (Linux with _GNU_SOURCE: accept4, pipe2, MSG_NOSIGNAL, strtod_l,
    program_invocation_short_name) it is used; elsewhere a sequence of plain POSIX calls does the same.
    KUSTO_PORTABLE_FALLBACKS forces the plain sequences everywhere (`make check-posix` builds and tests them). */
-#ifndef KUSTO_COMPAT_H
-#define KUSTO_COMPAT_H
+#ifndef KUSTO_PLATFORM_H
+#define KUSTO_PLATFORM_H
 
 #include <locale.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* The portable forms behind compat.h. The one-call forms close races (a descriptor leaking into a child another
+/* The portable forms behind platform.h. The one-call forms close races (a descriptor leaking into a child another
    thread spawns between accept and fcntl) or save a system call; the plain ones are what POSIX guarantees. */
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 #define HAVE_GETPROGNAME 1
 #endif
 
-#include "compat.h"
+#include "platform.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* core/src/compat.c: descriptors closed on exec, sends to a closed peer that fail with EPIPE instead of killing
+/* core/src/platform.c: descriptors closed on exec, sends to a closed peer that fail with EPIPE instead of killing
    the process, strtod in the C locale, the program's name. `make check-posix` runs it on the portable forms. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "compat.h"
+#include "platform.h"
 
 static int closed_on_exec(int fd) { return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0; }
 
@@ -93,7 +93,7 @@ static void test_program_name(void) {
 #ifdef KUSTO_PORTABLE_FALLBACKS
     CHECK_STR(kusto_program_name(), "libkusto");
 #else
-    CHECK_STR(kusto_program_name(), "test_compat");
+    CHECK_STR(kusto_program_name(), "test_platform");
 #endif
 }
 
