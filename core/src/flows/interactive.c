@@ -110,7 +110,7 @@ kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *c
     if (status == KUSTO_OK) status = attempt_init(&a, ctx, kusto_loopback_port(listener), err);
     if (status == KUSTO_OK && !(url = authorize_url(ctx, client_id, &a)))
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    int64_t deadline = kusto_now_ms() + wait_ms;
+    int64_t deadline = kusto_deadline_min(ctx->deadline_ms, kusto_deadline_in(wait_ms));
     if (status == KUSTO_OK) status = show_browser(url, prompts, err);
     if (status == KUSTO_OK) status = kusto_loopback_wait(listener, a.state, deadline, ctx->cancelled, ctx->cancel_ud, &query, err);
     kusto_loopback_free(listener);
