@@ -2,7 +2,8 @@
 # A C user's view of `make install PREFIX=<dir>` outside the system directories: examples/query.c built with
 # CMake (find_package(kusto), from a copy of the tree moved elsewhere) and with pkg-config (no rpath given: kusto.pc
 # carries it), each run against the emulator ($KUSTO_EMULATOR_CONFIG, from dev.sh's start_emulator); a request for
-# a version this libkusto does not answer is refused. Ends with "C: N passed, N failed", the line dev.sh counts.
+# a version this libkusto does not answer is refused, no version or its own is not. Ends with "C: N passed,
+# N failed", the line dev.sh counts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work="$PWD/build/install-test"
@@ -27,6 +28,11 @@ ok
 answers_42 "$work/cmake/query" || fail "the CMake-built example did not answer the query"
 ok
 
+for version in "" 0.1.0; do
+    cmake -S tests/install -B "$work/cmake-any$version" -DCMAKE_PREFIX_PATH="$work/prefix" \
+        -DKUSTO_WANTED_VERSION=$version >/dev/null 2>&1 || fail "find_package(kusto $version) refused libkusto 0.1.0"
+    ok
+done
 for version in 0.2 1.0; do
     if cmake -S tests/install -B "$work/cmake-$version" -DCMAKE_PREFIX_PATH="$work/prefix" \
         -DKUSTO_WANTED_VERSION=$version >/dev/null 2>&1; then
