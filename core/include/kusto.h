@@ -190,7 +190,7 @@ kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_d
 /*
  * Interactive (sign_in "interactive"): authorization code with PKCE over a loopback redirect.
  * libkusto listens on 127.0.0.1 (an ephemeral port) and opens `url` in a browser: $BROWSER, else
- * xdg-open; or, when a browser callback is set, hands the URL to it instead. The callback must not
+ * xdg-open (macOS: open); or, when a browser callback is set, hands the URL to it instead. The callback must not
  * wait for the sign-in to end (the listener answers only after it returns): it starts a browser and
  * returns 0, or returns non-zero to cancel (KUSTO_E_CANCELLED). The option "interactive_timeout"
  * bounds the wait for the browser (seconds, default 120; then KUSTO_E_TIMEOUT). A callback says a
@@ -203,7 +203,7 @@ typedef int (*kusto_browser_callback)(void *ud, const char *url);
 kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud);
 /*
  * How the sign-in page is shown when no browser callback is set, in place of the default (the URL
- * printed to stderr, then $BROWSER or xdg-open started). Called as a browser callback is (0: shown;
+ * printed to stderr, then $BROWSER or xdg-open (macOS: open) started). Called as a browser callback is (0: shown;
  * non-zero cancels), but it does not say a person is there: where nobody can answer the sign-in
  * still fails at once. The Python binding sets one that uses Python's webbrowser module. `fn` NULL
  * restores the default.

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,11 +254,18 @@ static int fsync_dir(const char *path) {
     return rc;
 }
 
+/* Unpredictable, so that nobody can place a file or link where the next temporary file goes. */
+static unsigned long random_suffix(void) {
+    unsigned long r = 0;
+    RAND_bytes((unsigned char *)&r, sizeof r);
+    return r;
+}
+
 kusto_status kusto_cache_file_write(const char *path, const char *data, size_t len, kusto_error **err) {
     kusto_status status = ensure_dir(path, err);
     if (status != KUSTO_OK) return status;
     kusto_buf tmp = {0};
-    if (kusto_buf_printf(&tmp, "%s.tmp.%ld.%lx", path, (long)getpid(), (unsigned long)random()) != 0)
+    if (kusto_buf_printf(&tmp, "%s.tmp.%ld.%lx", path, (long)getpid(), random_suffix()) != 0)
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     int fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {

@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
+#include "platform.h"
 #include "error.h"
 
 #define POOL_SIZE 8
@@ -57,6 +59,7 @@ kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error *
         free(http);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
+    if (!ca_file) ca_file = kusto_system_ca_file(curl_version_info(CURLVERSION_NOW)->cainfo);
     if (ca_file && !(http->ca_file = kusto_strdup(ca_file))) {
         kusto_http_free(http);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");

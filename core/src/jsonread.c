@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bytescan.h"
+#include "platform.h"
 #include "eisel_lemire.h"
 
 static int is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -385,7 +386,7 @@ static int strtod_double(const char *text, size_t len, double *out) {
     memcpy(copy, text, len);
     copy[len] = '\0';
     char *end;
-    *out = strtod_l(copy, &end, c_locale);
+    *out = kusto_strtod_l(copy, &end, c_locale);
     int ok = end == copy + len && (copy[0] == '-' || (copy[0] >= '0' && copy[0] <= '9'));
     if (copy != small) free(copy);
     return ok ? 0 : -1;

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "client.h"
 #include "clock.h"
+#include "platform.h"
 #include "connstr.h"
 #include "error.h"
 #include "relay.h"
@@ -94,7 +96,7 @@ static const char *first_of(const char *a, const char *b, const char *fallback) 
 static kusto_status build_headers(call *c, kusto_buf *block, const char *headers[8], kusto_error **err) {
     const kusto_connstr *cs = c->client->cs;
     const char *app = first_of(kusto_request_application(c->req),
-                               kusto_connstr_value(cs, KW_APPLICATION_NAME_FOR_TRACING), program_invocation_short_name);
+                               kusto_connstr_value(cs, KW_APPLICATION_NAME_FOR_TRACING), kusto_program_name());
     const char *user = first_of(kusto_request_user(c->req), kusto_connstr_value(cs, KW_USER_NAME_FOR_TRACING), "[none]");
     int failed = add_header(block, "x-ms-client-request-id", c->request_id) || add_header(block, "x-ms-app", app) ||
                  add_header(block, "x-ms-user", user);

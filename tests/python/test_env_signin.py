@@ -309,6 +309,10 @@ if [ -n "$FAKE_AZ_FAIL" ]; then
   exit 1
 fi
 [ -n "$FAKE_AZ_SLEEP" ] && sleep "$FAKE_AZ_SLEEP"
+if [ -n "$FAKE_AZ_LOCAL_EXPIRY_ONLY" ]; then
+  echo '{"accessToken": "fake-cli-token", "expiresOn": "2030-06-01 12:34:56.000000", "tokenType": "Bearer"}'
+  exit 0
+fi
 echo '{"accessToken": "fake-cli-token", "expiresOn": "2030-01-01 00:00:00.000000", "expires_on": 1893456000,'
 echo ' "subscription": "s", "tenant": "t", "tokenType": "Bearer"}'
 """
@@ -333,6 +337,13 @@ def test_azure_cli_token_and_arguments(emulator, fake_az):
     args = (fake_az / "args").read_text().split("\n")[:-1]
     assert args == ["account", "get-access-token", "--resource", config["resource"], "--output", "json",
                     "--tenant", config["tenant"]]
+
+
+def test_azure_cli_older_versions_give_the_expiry_in_local_time(emulator, fake_az, monkeypatch):
+    monkeypatch.setenv("FAKE_AZ_LOCAL_EXPIRY_ONLY", "1")
+    token = kusto.acquire_token(connection_string(emulator.config), sign_in="azure_cli",
+                                ca_file=emulator.config["ca_file"])
+    assert token["expires_on"] == int(time.mktime((2030, 6, 1, 12, 34, 56, 0, 0, -1)))
 
 
 def test_azure_cli_without_tenant_leaves_it_to_the_cli(emulator, fake_az):

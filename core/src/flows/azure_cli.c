@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "platform.h"
 #include "error.h"
 #include "flows.h"
 #include "token.h"
@@ -58,7 +60,7 @@ static int collect(int out_fd, int err_fd, int64_t deadline, cli_run *run) {
 
 static kusto_status run_cli(char *const argv[], int64_t deadline, cli_run *run, kusto_error **err) {
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    if (kusto_pipe_private(out_pipe) != 0 || kusto_pipe_private(err_pipe) != 0) {
         for (int i = 0; i < 2; i++) {
             if (out_pipe[i] >= 0) close(out_pipe[i]);
             if (err_pipe[i] >= 0) close(err_pipe[i]);
@@ -111,9 +113,12 @@ static int64_t expiry_of(const cJSON *json) {
     if (cJSON_IsNumber(unix_seconds)) return (int64_t)unix_seconds->valuedouble;
     if (cJSON_IsString(unix_seconds)) return strtoll(unix_seconds->valuestring, NULL, 10);
     const char *local = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "expiresOn"));
-    struct tm tm = {0};
-    if (!local || !strptime(local, "%Y-%m-%d %H:%M:%S", &tm)) return -1;
-    tm.tm_isdst = -1;
+    struct tm tm = {.tm_isdst = -1};
+    if (!local || sscanf(local, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                         &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
     return (int64_t)mktime(&tm);
 }
 

@@ -37,7 +37,13 @@ static int spawn_detached(const char *program, const char *url) {
     return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? 0 : -1;
 }
 
+#ifdef __APPLE__
+#define SYSTEM_OPENER "open"
+#else
+#define SYSTEM_OPENER "xdg-open"
+#endif
+
 int kusto_open_browser(const char *url) {
     const char *browser = getenv("BROWSER");
-    return spawn_detached(browser && *browser ? browser : "xdg-open", url);
+    return spawn_detached(browser && *browser ? browser : SYSTEM_OPENER, url);
 }

@@ -139,7 +139,7 @@ kusto_status kusto_id_token_check(const char *id_token, const char *client_id, c
 
 /* 1 when a person can answer a browser prompt here; else 0 and *why says what is missing. */
 int kusto_person_can_answer(const char **why);
-/* Opens the URL with $BROWSER, else xdg-open, without waiting for the browser; 0 when started. */
+/* Opens the URL with $BROWSER, else xdg-open (macOS: open), without waiting for the browser; 0 when started. */
 int kusto_open_browser(const char *url);
 
 /* Silent renewal (grant_type=refresh_token) with the scope decorated as MSAL does (offline_access

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "platform.h"
 #include "error.h"
 #include "flows.h"
 
@@ -38,7 +40,7 @@ kusto_status kusto_loopback_open(kusto_loopback **out, kusto_error **err) {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    l->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    l->fd = kusto_socket_private(AF_INET, SOCK_STREAM);
     if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(l->fd, 8) != 0 ||
         getsockname(l->fd, (struct sockaddr *)&addr, &len) != 0) {
         int e = errno;
@@ -97,7 +99,7 @@ static void respond(int fd, int status, const char *reason, const char *page) {
     kusto_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
                          "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s", status, reason, strlen(page), page);
     for (size_t sent = 0; b.data && sent < b.len;) {
-        ssize_t n = send(fd, b.data + sent, b.len - sent, MSG_NOSIGNAL);
+        ssize_t n = kusto_send_nosignal(fd, b.data + sent, b.len - sent);
         if (n <= 0) break;
         sent += (size_t)n;
     }
@@ -157,7 +159,7 @@ kusto_status kusto_loopback_wait(kusto_loopback *l, const char *state, int64_t d
         struct pollfd p = {l->fd, POLLIN, 0};
         int ready = poll(&p, 1, left > 250 ? 250 : (int)left);
         if (ready <= 0) continue;
-        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = kusto_accept_private(l->fd);
         if (fd < 0) continue;
         int done = serve_one(fd, state, query);
         close(fd);
