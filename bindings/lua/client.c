@@ -241,6 +241,7 @@ static int client_run(lua_State *L, int mgmt)
     kusto_request *req = klua_check_request(L, 4);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .mgmt = mgmt,
                       .cancel = klua_push_cancel(L, 4), .raw_ticks = klua_raw_ticks(L, 4)};
+    klua_call_extras(L, 4, &call);
     set_call_cancel(L, c, call.cancel);
     int n = klua_run(L, &call);
     if (req)
@@ -259,6 +260,7 @@ static int client_each_row(lua_State *L)
     kusto_request *req = klua_check_request(L, 5);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .on_row = 4,
                       .cancel = klua_push_cancel(L, 5), .raw_ticks = klua_raw_ticks(L, 5)};
+    klua_call_extras(L, 5, &call);
     set_call_cancel(L, c, call.cancel);
     int n = klua_run(L, &call);
     if (req)

@@ -55,7 +55,7 @@ kusto_request *klua_check_request(lua_State *L, int index);
 void klua_push_token(lua_State *L, const kusto_token *token);
 
 /* Runs a query (`mgmt` 0) or control command (1) and returns its Lua results: the result table, or
-   nil and an error (with .result on KUSTO_E_PARTIAL). `on_row`: 0, or the stack index of a function
+   nil and an error (with .result on KUSTO_E_PARTIAL and KUSTO_E_PROTOCOL). `on_row`: 0, or the stack index of a function
    called as f(row, table) for each row of a primary table as it arrives (the row is then not kept);
    f returning false cancels the query; an error raised by f is raised again once the call has ended.
    `cancel`: 0, or the stack index of a function asked (no arguments) while the call waits for the
@@ -66,6 +66,8 @@ typedef struct klua_call {
     const kusto_request *req;
     int mgmt, on_row, cancel;
     int raw_ticks; /* datetime and timespan cells as integer ticks instead of text */
+    int strict;    /* a cell that cannot become its column's type fails the call instead of a warning */
+    int on_progress; /* 0, or the stack index of a function called as f(table_id, percent) */
 } klua_call;
 int klua_run(lua_State *L, const klua_call *call);
 /* Pushes the "cancel" entry of the table at `index` (nil when absent or not a table) and returns its
@@ -74,6 +76,9 @@ int klua_push_cancel(lua_State *L, int index);
 /* The "raw_ticks" entry of the table at `index`: 1 when true, 0 when absent, false or not a table.
    Raises when it is not a boolean. */
 int klua_raw_ticks(lua_State *L, int index);
+/* Sets call->strict and call->on_progress (pushing the function) from the table at `index`; raises when
+   they are not a boolean and a function. */
+void klua_call_extras(lua_State *L, int index, klua_call *call);
 /* Entries of an options or properties table that belong to the call (klua_run), not to the core. */
 int klua_is_call_field(const char *name);
 

@@ -31,10 +31,11 @@ static int l_acquire_token(lua_State *L)
     return call_and_close(L, "acquire_token", opts, 1);
 }
 
-/* opts.properties with opts.cancel and opts.raw_ticks added (a new table: the caller's is not changed). */
+/* opts.properties with opts.cancel, raw_ticks, strict and on_progress added (a new table: the caller's
+   is not changed). */
 static void push_call_properties(lua_State *L, int opts)
 {
-    static const char *const call_fields[] = {"cancel", "raw_ticks"};
+    static const char *const call_fields[] = {"cancel", "raw_ticks", "strict", "on_progress"};
     lua_newtable(L);
     if (!lua_istable(L, opts))
         return;
@@ -50,7 +51,7 @@ static void push_call_properties(lua_State *L, int opts)
         }
     }
     lua_pop(L, 1);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         lua_getfield(L, opts, call_fields[i]);
         lua_setfield(L, -2, call_fields[i]);
     }

@@ -69,6 +69,7 @@ static const char *const client_option_names[] = {
     "cache",
     "cache_path",
     "azure_cli_cache",
+    "strict",
     NULL,
 };
 
