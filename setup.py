@@ -62,7 +62,8 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
-        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data"],
-        "bench": ["azure-kusto-data", "requests", "pandas"],
+        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "pyarrow", "polars",
+                 "duckdb"],
+        "bench": ["azure-kusto-data", "requests", "pandas", "pyarrow"],
     },
 )
