@@ -308,6 +308,35 @@ static int uuid_bytes(const char *text, size_t len, uint8_t *out) {
     return n == 32 ? 0 : -1;
 }
 
+/* Arrow's utf8 must be valid UTF-8; the parser hands strings on as sent. */
+static int utf8_valid(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint64_t word;
+        if (i + 8 <= n && (memcpy(&word, s + i, 8), (word & UINT64_C(0x8080808080808080)) == 0)) {
+            i += 8;
+            continue;
+        }
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!len || i + len > n) return 0;
+        uint32_t cp = c & (0x7F >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static const char NOT_UTF8[] = "text that is not valid UTF-8, null in the Arrow column";
 static const char MISFIT[] = "a cell delivered in another form than its column's type, null in the Arrow column";
 static const char OUT_OF_NS[] = "a value outside Arrow's int64 nanoseconds (1677-09-21..2262-04-11), null";
 static const char OUT_OF_INT32[] = "an integer outside int32 in an int column, null in the Arrow column";
@@ -369,8 +398,17 @@ static int put_cell(kusto_arrow *a, const kusto_value *v) {
     size_t row = a->rows;
     int rc = 0;
     if (v->kind != KUSTO_VALUE_NULL && c->layout == LAYOUT_UTF8) {
+        size_t start = c->data_len;
         rc = utf8_cell(c, v);
-        set_bit(c->validity, row);
+        if (rc == 0 && !utf8_valid(c->data + start, c->data_len - start)) {
+            char excerpt[48];
+            excerpt_of(v, excerpt, sizeof excerpt);
+            c->data_len = start;
+            c->null_count++;
+            rc = null_warning(a, NOT_UTF8, excerpt);
+        } else {
+            set_bit(c->validity, row);
+        }
     } else if (v->kind != KUSTO_VALUE_NULL) {
         const char *reason;
         if (fixed_cell(c, row, v, &reason) == 0) {

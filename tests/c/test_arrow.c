@@ -207,8 +207,9 @@ static void test_failure_after_rows(void) {
 }
 
 static const char MISFITS[] = HEADER TABLE(
-    "PrimaryResult", COL("l", "long") "," COL("i", "int") "," COL("g", "guid"),
-    "[\"x\",4294967296,\"not a guid\"],[123456789012345678901234567890,1,null]") COMPLETION;
+    "PrimaryResult", COL("l", "long") "," COL("i", "int") "," COL("g", "guid") "," COL("s", "string"),
+    "[\"x\",4294967296,\"not a guid\",\"ok\"],[123456789012345678901234567890,1,null,\"\xff\xfe\"],"
+    "[1,1,null,\"\xed\xa0\x80\"],[1,1,null,\"\xf0\x9f\x98\x80 \xc3\xa9 and ascii text\"]") COMPLETION;
 
 static void test_misfits_are_null_with_warnings(void) {
     kusto_arrow *a = parse(MISFITS, 0);
@@ -219,13 +220,17 @@ static void test_misfits_are_null_with_warnings(void) {
     CHECK_INT(batch.children[0]->null_count, 2);
     CHECK_INT(batch.children[1]->null_count, 1);
     CHECK_INT(((const int32_t *)batch.children[1]->buffers[1])[1], 1);
-    CHECK_INT(batch.children[2]->null_count, 2);
+    CHECK_INT(batch.children[2]->null_count, 4);
+    CHECK_INT(batch.children[3]->null_count, 2); /* invalid UTF-8 and a lone surrogate: null */
+    check_text(batch.children[3], 0, "ok");
+    check_text(batch.children[3], 3, "\xf0\x9f\x98\x80 \xc3\xa9 and ascii text");
+    CHECK(!valid(batch.children[3], 1) && !valid(batch.children[3], 2));
     batch.release(&batch);
     stream.release(&stream);
     size_t ours = 0;
     for (size_t i = 0; i < kusto_arrow_warning_count(a); i++)
         ours += strstr(kusto_arrow_warning(a, i)->reason, "Arrow") != NULL;
-    CHECK_INT(ours, 3); /* long (count 2), int, guid */
+    CHECK_INT(ours, 4); /* long (count 2), int, guid, string (count 2) */
     kusto_arrow_free(a);
 }
 
