@@ -1,7 +1,8 @@
 """A loopback HTTP server answering POST /v2/rest/query with a pre-generated v2 body.
 
 The fragmented body goes to clients that ask for results_v2_fragment_primary_tables (libkusto), the plain one to
-the others (azure-kusto-data, requests). The CSL text names the size: "rows=100000", and may make the server
+the others (azure-kusto-data, requests); "form=plain" or "form=fragmented" in the CSL text chooses instead. The
+CSL text names the size: "rows=100000", and may make the server
 think first, as a cluster runs a query before it answers: "rows=1000 wait=100" (milliseconds).
 
     python bench/server.py DIR   (prints its port, serves DIR/{rows}.{fragmented,plain}.json until killed)
@@ -26,6 +27,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         text = body.decode("utf-8", "replace")
         form = "fragmented" if "results_v2_fragment_primary_tables" in text else "plain"
+        chosen = re.search(r"form=(plain|fragmented)", text)
+        form = chosen.group(1) if chosen else form
         match = re.search(r"rows=(\d+)", text)
         path = os.path.join(self.directory, f"{match.group(1) if match else 0}.{form}.json")
         wait = re.search(r"wait=(\d+)", text)

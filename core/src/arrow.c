@@ -288,24 +288,26 @@ static int utf8_cell(column_builder *c, const kusto_value *v) {
     return utf8_append(c, buf, len);
 }
 
-static int hex_digit(char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
+/* Hex digit values plus one; 0 for any other byte. */
+static const uint8_t HEX1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+/* Where the 16 bytes' digit pairs start in 8-4-4-4-12 text. */
+static const uint8_t UUID_PAIRS[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
 
 /* 8-4-4-4-12 hex text to the 16 bytes in text order (RFC 4122, as arrow.uuid stores them); 0 or -1. */
 static int uuid_bytes(const char *text, size_t len, uint8_t *out) {
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < 32; i++) {
-        if (text[i] == '-') continue;
-        int d = hex_digit(text[i]);
-        if (d < 0) return -1;
-        out[n / 2] = (uint8_t)(n % 2 ? out[n / 2] | d : d << 4);
-        n++;
+    const uint8_t *s = (const uint8_t *)text;
+    if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return -1;
+    int bad = 0;
+    for (int i = 0; i < 16; i++) {
+        int hi = HEX1[s[UUID_PAIRS[i]]], lo = HEX1[s[UUID_PAIRS[i] + 1]];
+        bad |= !hi | !lo;
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
-    return n == 32 ? 0 : -1;
+    return bad ? -1 : 0;
 }
 
 /* Arrow's utf8 must be valid UTF-8; the parser hands strings on as sent. */
