@@ -45,7 +45,7 @@ def threads(port, rows, queries, wait_ms=0, arrow=False):
 
     def count_rows():
         if arrow:
-            return pyarrow.table(client.query_arrow("bench", query)).num_rows
+            return pyarrow.RecordBatchReader.from_stream(client.query_arrow("bench", query)).read_all().num_rows
         return len(client.query("bench", query)["primary_results"][0]["rows"])
 
     def work(count):

@@ -658,7 +658,9 @@ kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, cons
     if (!stream) return kusto_fail(err, KUSTO_E_ARGUMENT, "kusto_client_query_arrow: stream is NULL");
     memset(stream, 0, sizeof *stream);
     if (kusto_arrow_new(&a, batch_rows) != KUSTO_OK) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    kusto_status status = kusto_client_query(client, db, csl, req, &arrow_builder, a, &e);
+    kusto_builder builder = arrow_builder;
+    builder.parse_in_background = 1; /* receive and parse on a second core while this one fills columns */
+    kusto_status status = kusto_client_query(client, db, csl, req, &builder, a, &e);
     if (status == KUSTO_E_CANCELLED) { /* the Arrow builder stops only when memory runs out */
         kusto_error_free(e);
         e = NULL;

@@ -209,6 +209,7 @@ PyObject *kusto_py_query_arrow(kusto_py_state *st, kusto_py_call call, kusto_cli
     kusto_builder builder = *kusto_arrow_builder();
     builder.strict = strict;
     builder.cancelled = arrow_cancelled;
+    builder.parse_in_background = 1; /* receive and parse on a second core while this one fills columns */
     kusto_error *err = NULL;
     kusto_status status;
     Py_BEGIN_ALLOW_THREADS
