@@ -88,11 +88,11 @@ def to_pandas(table, columns):
         if kusto_type in _MASKED:
             frame[name] = _masked(pandas, kusto_type, array)
         elif kusto_type == "string":
-            frame[name] = pandas.array(array.to_pylist(), dtype="string")
+            frame[name] = pandas.array(array.to_pandas(), dtype="string")
         elif kusto_type in ("datetime", "timespan"):
             frame[name] = array.to_pandas()
         else:
-            frame[name] = pandas.array(_objects(kusto_type, array.to_pylist()), dtype=object)
+            frame[name] = pandas.array(_objects(kusto_type, array), dtype=object)
     return pandas.DataFrame(frame, columns=[c["name"] for c in columns])
 
 
@@ -108,17 +108,34 @@ def _masked(pandas, kusto_type, array):
     return getattr(pandas.arrays, kind)(values, mask)
 
 
-def _objects(kusto_type, values):
-    if kusto_type == "guid":
-        import uuid
+def _storage(array):
+    """The plain values under an extension type (arrow.uuid's bytes, arrow.json's text) as a Python list."""
+    import pyarrow
 
-        return [None if v is None else v if isinstance(v, uuid.UUID) else uuid.UUID(bytes=v) for v in values]
+    chunks = [c.storage if isinstance(c, pyarrow.ExtensionArray) else c for c in array.chunks]
+    return pyarrow.chunked_array(chunks, type=chunks[0].type if chunks else pyarrow.string()).to_pylist()
+
+
+def _uuid(data, _new=object.__new__, _set=object.__setattr__, _from_bytes=int.from_bytes):
+    """uuid.UUID(bytes=data) without its argument checks (16 bytes from Arrow already): a third of the time."""
+    import uuid
+
+    value = _new(uuid.UUID)
+    _set(value, "int", _from_bytes(data, "big"))
+    _set(value, "is_safe", uuid.SafeUUID.unknown)
+    return value
+
+
+def _objects(kusto_type, array):
+    if kusto_type == "guid":
+        return [None if b is None else _uuid(b) for b in _storage(array)]
     if kusto_type == "decimal":
         import decimal
 
-        return [None if v is None else decimal.Decimal(v) for v in values]
+        return [None if v is None else decimal.Decimal(v) for v in array.to_pylist()]
     if kusto_type == "dynamic":
         import json
 
-        return [None if v is None else json.loads(v) for v in values]
-    return values
+        texts = _storage(array)  # one json.loads for the column: a C loop instead of a call per cell
+        return json.loads("[" + ",".join("null" if v is None else v for v in texts) + "]")
+    return array.to_pylist()
