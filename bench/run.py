@@ -119,6 +119,17 @@ def print_table(title, header, rows):
         print(fmt_row(r, widths))
 
 
+def run_contenders(contenders):
+    """{name: (seconds, peak RSS MiB, rows)} of each (name, measure) pair that ran."""
+    results = {}
+    for name, fn in contenders:
+        try:
+            results[name] = fn()
+        except Exception as e:  # a missing peer or feature is reported, not fatal
+            print(f"{name}: {e}", file=sys.stderr)
+    return results
+
+
 def measure_size(port, rows, runs, peers):
     contenders = [("libkusto Python (rows)", lambda: python_contender("libkusto", port, rows, runs)),
                   ("libkusto Python columnar", lambda: python_contender("libkusto_columnar", port, rows, runs)),
@@ -133,13 +144,7 @@ def measure_size(port, rows, runs, peers):
             contenders += [("libkusto query_df (pandas)", lambda: python_contender("libkusto_df", port, rows, runs)),
                            ("azure-kusto-data dataframe_from_result_table",
                             lambda: python_contender("azure_df", port, rows, runs))]
-    results = {}
-    for name, fn in contenders:
-        try:
-            results[name] = fn()
-        except Exception as e:  # a missing peer or feature is reported, not fatal
-            print(f"{name}: {e}", file=sys.stderr)
-    return results
+    return run_contenders(contenders)
 
 
 def report_size(rows, runs, results):
@@ -194,13 +199,7 @@ def measure_arrow(port, rows, runs, peers):
     if peers:
         contenders += [(REQUESTS, lambda: python_contender("requests_json", port, rows, runs)),
                        (AZURE_DF, lambda: python_contender("azure_df", port, rows, runs))]
-    results = {}
-    for name, fn in contenders:
-        try:
-            results[name] = fn()
-        except Exception as e:  # a missing peer or feature is reported, not fatal
-            print(f"{name}: {e}", file=sys.stderr)
-    return results
+    return run_contenders(contenders)
 
 
 def report_arrow(rows, runs, results):

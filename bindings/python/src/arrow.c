@@ -75,33 +75,37 @@ static PyObject *arrow_schema_capsule(arrow_object *self, PyObject *arg) {
     return capsule;
 }
 
-static PyObject *columns_list(const kusto_table_info *info) {
-    PyObject *list = PyList_New((Py_ssize_t)info->column_count);
-    for (size_t i = 0; list && i < info->column_count; i++) {
-        const kusto_column *c = &info->columns[i];
-        PyObject *item = Py_BuildValue("{s:s,s:s}", "name", c->name, "type", kusto_type_name(c->type));
+/* A list of `count` items made by `make(context, index)`; NULL with an exception. */
+static PyObject *list_of(const void *context, size_t count, PyObject *(*make)(const void *context, size_t index)) {
+    PyObject *list = PyList_New((Py_ssize_t)count);
+    for (size_t i = 0; list && i < count; i++) {
+        PyObject *item = make(context, i);
         if (!item) Py_CLEAR(list);
         else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
     }
     return list;
 }
 
+static PyObject *column_dict(const void *info, size_t index) {
+    const kusto_column *c = &((const kusto_table_info *)info)->columns[index];
+    return Py_BuildValue("{s:s,s:s}", "name", c->name, "type", kusto_type_name(c->type));
+}
+
+static PyObject *table_dict(const void *context, size_t index) {
+    const arrow_object *self = context;
+    const kusto_table_info *info = kusto_arrow_table_info(self->arrow, index);
+    PyObject *columns = list_of(info, info->column_count, column_dict);
+    PyObject *item = columns ? Py_BuildValue("{s:i,s:s,s:s,s:O,s:n}", "id", info->id, "name", info->name, "kind",
+                                             info->kind, "columns", columns, "rows",
+                                             (Py_ssize_t)kusto_arrow_table_row_count(self->arrow, index))
+                             : NULL;
+    Py_XDECREF(columns);
+    return item;
+}
+
 /* [{"id", "name", "kind", "columns", "rows"}] for every table, in order. */
 static PyObject *arrow_get_tables(arrow_object *self, void *unused) {
-    size_t count = kusto_arrow_table_count(self->arrow);
-    PyObject *list = PyList_New((Py_ssize_t)count);
-    for (size_t i = 0; list && i < count; i++) {
-        const kusto_table_info *info = kusto_arrow_table_info(self->arrow, i);
-        PyObject *columns = columns_list(info);
-        PyObject *item = columns ? Py_BuildValue("{s:i,s:s,s:s,s:O,s:n}", "id", info->id, "name", info->name, "kind",
-                                                 info->kind, "columns", columns, "rows",
-                                                 (Py_ssize_t)kusto_arrow_table_row_count(self->arrow, i))
-                                 : NULL;
-        Py_XDECREF(columns);
-        if (!item) Py_CLEAR(list);
-        else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
-    }
-    return list;
+    return list_of(self, kusto_arrow_table_count(self->arrow), table_dict);
 }
 
 static PyObject *warning_dict(const kusto_warning *w) {
@@ -119,28 +123,23 @@ static PyObject *warning_dict(const kusto_warning *w) {
     return dict;
 }
 
+static PyObject *warning_at(const void *self, size_t index) {
+    return warning_dict(kusto_arrow_warning(((const arrow_object *)self)->arrow, index));
+}
+
 /* The same dicts as query()'s result["warnings"]. */
 static PyObject *arrow_get_warnings(arrow_object *self, void *unused) {
-    size_t count = kusto_arrow_warning_count(self->arrow);
-    PyObject *list = PyList_New((Py_ssize_t)count);
-    for (size_t i = 0; list && i < count; i++) {
-        PyObject *item = warning_dict(kusto_arrow_warning(self->arrow, i));
-        if (!item) Py_CLEAR(list);
-        else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
-    }
-    return list;
+    return list_of(self, kusto_arrow_warning_count(self->arrow), warning_at);
+}
+
+static PyObject *error_at(const void *context, size_t index) {
+    const arrow_object *self = context;
+    return kusto_py_error_object(self->st, kusto_arrow_error(self->arrow, index), KUSTO_E_PARTIAL);
 }
 
 /* Errors reported inside the response, as PartialResultError instances (query()'s result["errors"]). */
 static PyObject *arrow_get_errors(arrow_object *self, void *unused) {
-    size_t count = kusto_arrow_error_count(self->arrow);
-    PyObject *list = PyList_New((Py_ssize_t)count);
-    for (size_t i = 0; list && i < count; i++) {
-        PyObject *item = kusto_py_error_object(self->st, kusto_arrow_error(self->arrow, i), KUSTO_E_PARTIAL);
-        if (!item) Py_CLEAR(list);
-        else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
-    }
-    return list;
+    return list_of(self, kusto_arrow_error_count(self->arrow), error_at);
 }
 
 static PyObject *arrow_get_primary_index(arrow_object *self, void *unused) {
