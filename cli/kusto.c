@@ -5,7 +5,8 @@
  *     -c, --connection-string CS     default: $KUSTO_CONNECTION_STRING
  *     -d, --database DB              default: the connection string's Initial Catalog
  *     --ca-file FILE                 PEM CA bundle for every HTTPS call
- *     -f, --format table|csv|json    json: one object per row (JSON lines)
+ *     -f, --format table|csv|json|arrow   json: one object per row (JSON lines); arrow: the first primary
+ *                                    result as an Arrow IPC stream (pyarrow.ipc.open_stream, polars, DuckDB)
  *     --mgmt                         a control command (POST /v1/rest/mgmt); text starting with '.' is one anyway
  *     -o NAME=VALUE                  a client option (kusto_options_set): timeout, authority, sign_in ...
  *     -p NAME=VALUE                  a request option (properties.Options): servertimeout, notruncation ...
@@ -29,7 +30,7 @@
 #define TABLE_SAMPLE 100
 #define MAX_OPTIONS 64
 
-enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
+enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_ARROW };
 
 typedef struct text {
     char *p;
@@ -334,8 +335,8 @@ static const kusto_builder printer_builder = {
 /* ---- arguments ----------------------------------------------------------------------------------- */
 
 static const char usage[] =
-    "usage: kusto [-c CONNECTION_STRING] [-d DATABASE] [--ca-file FILE] [-f table|csv|json] [--mgmt]\n"
-    "             [-o NAME=VALUE]... [-p NAME=VALUE]... QUERY|-\n"
+    "usage: kusto [-c CONNECTION_STRING] [-d DATABASE] [--ca-file FILE] [-f table|csv|json|arrow]\n"
+    "             [--mgmt] [-o NAME=VALUE]... [-p NAME=VALUE]... QUERY|-\n"
     "The connection string defaults to $KUSTO_CONNECTION_STRING. -o sets a client option (timeout, authority,\n"
     "sign_in ...), -p a request option (servertimeout, notruncation ...). Exit status: 0, or the error class\n"
     "(1 argument, 2 connection string, 3 untrusted, 4 network, 5 timeout, 6 auth, 7 service, 8 throttled,\n"
@@ -357,6 +358,9 @@ static int parse_format(args *a, const char *name) {
     if (strcmp(name, "table") == 0) a->format = FORMAT_TABLE;
     else if (strcmp(name, "csv") == 0) a->format = FORMAT_CSV;
     else if (strcmp(name, "json") == 0) a->format = FORMAT_JSON;
+    else if (strcmp(name, "arrow") == 0 && isatty(STDOUT_FILENO)) return bad_usage("-f arrow writes binary: redirect "
+                                                                                   "standard output", NULL);
+    else if (strcmp(name, "arrow") == 0) a->format = FORMAT_ARROW;
     else return bad_usage("unknown format", name);
     return 0;
 }
@@ -447,6 +451,41 @@ static void report(kusto_status status, const kusto_error *err) {
     fputc('\n', stderr);
 }
 
+static int write_stdout(void *ud, const void *data, size_t len) {
+    return fwrite(data, 1, len, stdout) != len;
+}
+
+/* -f arrow: the whole result into Arrow columns, then the first primary result as an Arrow IPC stream. A
+   result that failed part-way is written up to the rows received, without the end marker. */
+static kusto_status query_arrow(const args *a, kusto_client *client, const char *query, const kusto_request *req,
+                                kusto_error **err) {
+    kusto_arrow *arrow = NULL;
+    kusto_status status = kusto_arrow_new(&arrow, 0);
+    kusto_builder builder = *kusto_arrow_builder();
+    builder.parse_in_background = 1;
+    if (status == KUSTO_OK)
+        status = (a->mgmt ? kusto_client_mgmt : kusto_client_query)(client, a->database, query, req, &builder, arrow, err);
+    for (size_t i = 0; i < kusto_arrow_warning_count(arrow); i++) {
+        const kusto_warning *w = kusto_arrow_warning(arrow, i);
+        fprintf(stderr, "kusto: warning: table '%s', row %zu, column '%s': %s, e.g. %s (%zu cell%s)\n", w->table,
+                w->row, w->column_name, w->reason, w->excerpt, w->count, w->count == 1 ? "" : "s");
+    }
+    long primary = kusto_arrow_primary_index(arrow);
+    struct ArrowArrayStream stream;
+    int kept = status == KUSTO_OK || status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL;
+    if (kept && primary >= 0 &&
+        kusto_arrow_table_stream(arrow, (size_t)primary, status == KUSTO_OK ? NULL : *err, &stream) == KUSTO_OK) {
+        kusto_status written = kusto_arrow_write_ipc(&stream, write_stdout, NULL, status == KUSTO_OK ? err : NULL);
+        if (status == KUSTO_OK) status = written;
+        stream.release(&stream);
+    } else if (status == KUSTO_OK) {
+        fputs("kusto: the response has no primary result table\n", stderr);
+        status = KUSTO_E_PROTOCOL;
+    }
+    kusto_arrow_free(arrow);
+    return status;
+}
+
 static kusto_status run(const args *a, const char *query, printer *pr, kusto_error **err) {
     kusto_options *opts = NULL;
     kusto_request *req = NULL;
@@ -457,7 +496,9 @@ static kusto_status run(const args *a, const char *query, printer *pr, kusto_err
     if (status == KUSTO_OK) status = kusto_client_new(&client, a->connstr, opts, err);
     kusto_builder builder = printer_builder;
     if (isatty(STDERR_FILENO)) builder.progress = on_progress;
-    if (status == KUSTO_OK)
+    if (status == KUSTO_OK && a->format == FORMAT_ARROW)
+        status = query_arrow(a, client, query, req, err);
+    else if (status == KUSTO_OK)
         status = (a->mgmt ? kusto_client_mgmt : kusto_client_query)(client, a->database, query, req, &builder, pr, err);
     clear_progress(pr);
     clear_table(pr);

@@ -594,6 +594,16 @@ size_t kusto_arrow_error_count(const kusto_arrow *arrow);
 const kusto_error *kusto_arrow_error(const kusto_arrow *arrow, size_t index);
 
 /*
+ * Writes `stream` (not released) in the Arrow IPC streaming format (what pyarrow.ipc.open_stream, polars and
+ * DuckDB read) through `write`, which returns 0 when it took all `len` bytes. Takes the layouts the Arrow
+ * builder makes. A stream that fails part-way: KUSTO_E_PROTOCOL with its message, after the batches before
+ * (no end marker then, so a reader sees a stream cut short); `write` failing: KUSTO_E_NETWORK.
+ */
+kusto_status kusto_arrow_write_ipc(struct ArrowArrayStream *stream, int (*write)(void *ud, const void *data,
+                                                                                 size_t len),
+                                   void *ud, kusto_error **err);
+
+/*
  * Runs a query (as kusto_client_query) into Arrow batches of `batch_rows` rows (0: the default) and
  * fills `stream` (caller releases) with the primary result's batches. KUSTO_OK, or on KUSTO_E_PARTIAL
  * and KUSTO_E_PROTOCOL (a response cut off or malformed part-way) the stream is filled too: it gives

@@ -234,6 +234,70 @@ static void test_misfits_are_null_with_warnings(void) {
     kusto_arrow_free(a);
 }
 
+/* An error as a call failing part-way gives one: a body cut off. */
+static void cut_off_error(kusto_error **err) {
+    kusto_arrow *a = NULL;
+    kusto_parser *p = NULL;
+    kusto_arrow_new(&a, 0);
+    kusto_parser_new(&p, kusto_arrow_builder(), a);
+    kusto_parser_feed(p, CUT_OFF, strlen(CUT_OFF), NULL);
+    CHECK(kusto_parser_finish(p, err) == KUSTO_E_PROTOCOL && *err);
+    kusto_parser_free(p);
+    kusto_arrow_free(a);
+}
+
+/* ---- the IPC stream writer (pyarrow reads what it writes: tests/python/test_arrow.py) ---- */
+
+typedef struct sink {
+    char *data;
+    size_t len;
+    int fail_after; /* writes that succeed before one fails; 0: never fails */
+    int writes;
+} sink;
+
+static int sink_write(void *ud, const void *data, size_t len) {
+    sink *s = ud;
+    if (s->fail_after && ++s->writes > s->fail_after) return -1;
+    s->data = realloc(s->data, s->len + len);
+    memcpy(s->data + s->len, data, len);
+    s->len += len;
+    return 0;
+}
+
+static void test_ipc_stream(void) {
+    kusto_arrow *a = parse(ALL_TYPES, 2);
+    struct ArrowArrayStream stream;
+    sink out = {0};
+    kusto_arrow_table_stream(a, 0, NULL, &stream);
+    CHECK_INT(kusto_arrow_write_ipc(&stream, sink_write, &out, NULL), KUSTO_OK);
+    stream.release(&stream);
+    static const unsigned char marker[4] = {0xFF, 0xFF, 0xFF, 0xFF}, end[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0};
+    CHECK(out.len > 64 && out.len % 8 == 0);
+    CHECK(memcmp(out.data, marker, 4) == 0 && memcmp(out.data + out.len - 8, end, 8) == 0);
+    free(out.data);
+
+    sink failing = {.fail_after = 3};
+    kusto_error *err = NULL;
+    kusto_arrow_table_stream(a, 0, NULL, &stream);
+    CHECK_INT(kusto_arrow_write_ipc(&stream, sink_write, &failing, &err), KUSTO_E_NETWORK);
+    stream.release(&stream);
+    kusto_error_free(err);
+    free(failing.data);
+
+    kusto_error *cause = NULL, *reported = NULL;
+    cut_off_error(&cause);
+    sink cut = {0};
+    kusto_arrow_table_stream(a, 0, cause, &stream);
+    CHECK_INT(kusto_arrow_write_ipc(&stream, sink_write, &cut, &reported), KUSTO_E_PROTOCOL);
+    CHECK_STR(kusto_error_message(reported), kusto_error_message(cause));
+    CHECK(cut.len > 0 && memcmp(cut.data + cut.len - 8, end, 8) != 0); /* no end marker: cut short */
+    stream.release(&stream);
+    kusto_error_free(cause);
+    kusto_error_free(reported);
+    free(cut.data);
+    kusto_arrow_free(a);
+}
+
 int main(void) {
     kusto_arrow *a = parse(ALL_TYPES, 2);
     test_schema(a);
@@ -243,6 +307,7 @@ int main(void) {
     test_stream_outlives_result();
     test_failure_after_rows();
     test_misfits_are_null_with_warnings();
+    test_ipc_stream();
     kusto_arrow_free(NULL);
     CHECK_DONE();
 }

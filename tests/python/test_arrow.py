@@ -327,3 +327,48 @@ def test_text_that_is_not_utf8_is_null_with_a_warning(client, emulator):
     assert t.column("s").to_pylist() == ["ok", None]
     assert arrow_cells("dynamic", t.column("y")) == [{"k": "v"}, None]
     assert {w["column_name"] for w in arrow.warnings if "UTF-8" in w["reason"]} == {"s", "y"}
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def cli():
+    subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
+    return os.path.join(REPO, "build", "kusto")
+
+
+def run_cli(cli, emulator, *args):
+    env = dict(os.environ, KUSTO_CONNECTION_STRING=emulator.config["connection_string"])
+    return subprocess.run([cli, "--ca-file", emulator.config["ca_file"], *args], capture_output=True, env=env,
+                          timeout=60)
+
+
+def test_cli_writes_an_arrow_ipc_stream(cli, client, emulator):
+    serve(emulator, [HEADER, table(ALL_TYPES, GENERATED), COMPLETION], count=2)
+    out = run_cli(cli, emulator, "-f", "arrow", "T")
+    assert out.returncode == 0, out.stderr
+    from_cli = pyarrow.ipc.open_stream(out.stdout).read_all()
+    direct = client.query_arrow(None, "T").to_pyarrow()
+    assert from_cli.schema.equals(direct.schema, check_metadata=True)
+    for (name, kusto_type), a, b in zip(ALL_TYPES, from_cli.columns, direct.columns):
+        assert all(same(x, y) for x, y in zip(arrow_cells(kusto_type, a), arrow_cells(kusto_type, b))), name
+    assert "arrow.uuid" in str(from_cli.schema.field("g").type)
+    assert b"outside Arrow's int64 nanoseconds" in out.stderr       # the warnings, on stderr
+    polars = pytest.importorskip("polars")
+    assert polars.read_ipc_stream(out.stdout).height == len(GENERATED)
+
+
+def test_cli_arrow_in_batches_and_cut_off(cli, emulator):
+    out = run_cli(cli, emulator, "-f", "arrow", "range x from 1 to 200000 step 1")
+    assert out.returncode == 0, out.stderr
+    batches = list(pyarrow.ipc.open_stream(out.stdout))
+    assert [b.num_rows for b in batches] == [65536, 65536, 65536, 3392]
+    frames = [HEADER, table([("x", "long")], [[i] for i in range(10)])]
+    serve(emulator, ("[" + ",\n".join(json.dumps(f) for f in frames)).encode())
+    out = run_cli(cli, emulator, "-f", "arrow", "T")
+    assert out.returncode == 9                                         # ProtocolError's class
+    reader = pyarrow.ipc.open_stream(out.stdout)
+    assert reader.read_next_batch().num_rows == 10
+    with pytest.raises(Exception):                                     # no end marker: the stream was cut short
+        reader.read_next_batch()
