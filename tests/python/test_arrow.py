@@ -245,6 +245,9 @@ def test_consumers_take_it_without_pyarrow_in_between(client):
     assert duckdb.sql("select count(*), sum(y) from result").fetchall() == [(1000, 1001000)]
     schema = pyarrow.schema(result)
     assert schema.names == ["x", "y"]
+    pandas = pytest.importorskip("pandas")
+    if hasattr(pandas.DataFrame, "from_arrow"):  # pandas 3: any Arrow PyCapsule producer
+        assert pandas.DataFrame.from_arrow(result)["y"].sum() == 1001000
 
 
 def test_polars_and_duckdb_read_every_type(client, emulator):
