@@ -3,6 +3,7 @@
 #ifndef KUSTO_ARROW_H
 #define KUSTO_ARROW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kusto.h"
@@ -36,6 +37,32 @@ typedef struct arrow_batch {
     size_t column_count;
     arrow_column_data *columns;
 } arrow_batch;
+
+/* The open batch of one column while rows arrive (arrow.c). */
+typedef struct column_builder {
+    arrow_layout layout;
+    kusto_type type;
+    int64_t null_count;
+    uint8_t *validity;
+    int32_t *offsets;
+    uint8_t *data;
+    size_t data_len, data_cap; /* utf8 bytes */
+} column_builder;
+
+static inline void kusto_arrow_set_bit(uint8_t *bits, size_t i) {
+    bits[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+/* arrow_cells.c: a cell of a utf8 column (text as sent; other kinds as their text, JSON text in a dynamic
+   column); 0 or -1 (no memory). */
+int kusto_arrow_utf8_cell(column_builder *c, const kusto_value *v);
+/* A fixed-width cell at `row`: 0, or 1 when the value cannot be held (it stays null; *reason says why). */
+int kusto_arrow_fixed_cell(column_builder *c, size_t row, const kusto_value *v, const char **reason);
+/* Arrow's utf8 must be valid UTF-8; the parser hands strings on as sent. */
+int kusto_arrow_utf8_valid(const uint8_t *s, size_t n);
+extern const char KUSTO_ARROW_NOT_UTF8[];
+/* The start of a cell as text, for a warning's excerpt. */
+void kusto_arrow_excerpt(const kusto_value *v, char *buf, size_t size);
 
 void kusto_arrow_batch_ref(arrow_batch *batch);
 void kusto_arrow_batch_unref(arrow_batch *batch);
