@@ -375,3 +375,29 @@ def test_cli_arrow_in_batches_and_cut_off(cli, emulator):
     assert reader.read_next_batch().num_rows == 10
     with pytest.raises(Exception):                                     # no end marker: the stream was cut short
         reader.read_next_batch()
+
+
+def test_strict_makes_a_cell_in_another_form_an_error(client, emulator):
+    serve(emulator, [HEADER, table([("n", "long")], [["x"]]), COMPLETION])
+    with pytest.raises(kusto.ProtocolError):
+        client.query_arrow(None, "T", strict=True)
+
+
+def test_a_control_command_and_streams_that_outlive_the_client(emulator):
+    config = emulator.config
+    with kusto.Client(config["connection_string"], ca_file=config["ca_file"]) as client:
+        result = client.query_arrow(None, ".show version")
+    assert result.kind == "PrimaryResult" and result.num_rows == 1
+    first = result.to_pyarrow()
+    second = pyarrow.RecordBatchReader.from_stream(result, schema=None).read_all()  # the batches are shared
+    assert first.equals(second) and "BuildVersion" in first.column_names
+    assert pyarrow.table(result.tables[0]).num_rows == 1
+
+
+def test_every_table_is_a_stream_of_its_own(client):
+    result = client.query_arrow(None, "range x from 1 to 10 step 1")
+    kinds = [t.kind for t in result.tables]
+    assert kinds == ["QueryProperties", "PrimaryResult", "QueryCompletionInformation"]
+    assert result.primary_results[0].num_rows == 10 == len(result)
+    assert all(pyarrow.table(t).num_rows == t.num_rows for t in result.tables)
+    assert pyarrow.schema(result.tables[0]).metadata[b"kusto:table_kind"] == b"QueryProperties"
