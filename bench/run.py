@@ -135,7 +135,8 @@ def measure_size(port, rows, runs, peers):
                   ("libkusto Python columnar", lambda: python_contender("libkusto_columnar", port, rows, runs)),
                   ("libkusto Python query_iter", lambda: python_contender("libkusto_iter", port, rows, runs)),
                   ("libkusto Lua (rows)", lambda: lua_libkusto(port, rows, runs)),
-                  ("libkusto Lua raw_ticks", lambda: lua_libkusto(port, rows, runs, "libkusto_raw_ticks"))]
+                  ("libkusto Lua raw_ticks", lambda: lua_libkusto(port, rows, runs, "libkusto_raw_ticks")),
+                  ("libkusto Lua query_columns", lambda: lua_libkusto(port, rows, runs, "libkusto_columns"))]
     if peers:
         contenders += [("azure-kusto-data execute + rows", lambda: python_contender("azure", port, rows, runs)),
                        ("requests.post + json.loads", lambda: python_contender("requests_json", port, rows, runs)),
@@ -154,6 +155,7 @@ def report_size(rows, runs, results):
               ("libkusto Python (rows)", "requests.post + json.loads", "1/4"),
               ("libkusto Lua (rows)", "lua-cjson decode (alone)", "1/3"),
               ("libkusto Lua raw_ticks", "lua-cjson decode (alone)", "1/3"),
+              ("libkusto Lua query_columns", "lua-cjson decode (alone)", "1/3"),
               ("libkusto query_df (pandas)", "azure-kusto-data dataframe_from_result_table", "1/1")]
     lines = []
     for ours, theirs, goal in ratios:

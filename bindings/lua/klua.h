@@ -70,6 +70,9 @@ typedef struct klua_call {
     int on_progress; /* 0, or the stack index of a function called as f(table_id, percent) */
 } klua_call;
 int klua_run(lua_State *L, const klua_call *call);
+/* columnar.c: the same call into Arrow columns in C, returned as one Lua array per column ({tables = {{id, name,
+   kind, columns, data = {column arrays}, row_count}}, primary_results, warnings}); datetime/timespan as ticks. */
+int klua_run_columns(lua_State *L, const klua_call *call);
 /* Pushes the "cancel" entry of the table at `index` (nil when absent or not a table) and returns its
    stack index, or 0 when it is nil. Raises when it is not a function. */
 int klua_push_cancel(lua_State *L, int index);
