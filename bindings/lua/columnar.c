@@ -109,27 +109,6 @@ static void push_table(lua_State *L, kusto_arrow *arrow, size_t index)
     lua_setfield(L, -2, "data");
 }
 
-static void push_warning(lua_State *L, const kusto_warning *w)
-{
-    lua_createtable(L, 0, 8);
-    lua_pushstring(L, w->table);
-    lua_setfield(L, -2, "table");
-    lua_pushinteger(L, w->table_id);
-    lua_setfield(L, -2, "table_id");
-    lua_pushinteger(L, (lua_Integer)w->row + 1);
-    lua_setfield(L, -2, "row");
-    lua_pushinteger(L, (lua_Integer)w->column + 1);
-    lua_setfield(L, -2, "column");
-    lua_pushstring(L, w->column_name);
-    lua_setfield(L, -2, "column_name");
-    lua_pushstring(L, w->reason);
-    lua_setfield(L, -2, "reason");
-    lua_pushstring(L, w->excerpt);
-    lua_setfield(L, -2, "excerpt");
-    lua_pushinteger(L, (lua_Integer)w->count);
-    lua_setfield(L, -2, "count");
-}
-
 /* Pushes {tables = {...}, primary_results = {...}, warnings = {...}} of the collected result. */
 static void push_result(lua_State *L, kusto_arrow *arrow)
 {
@@ -150,7 +129,7 @@ static void push_result(lua_State *L, kusto_arrow *arrow)
     lua_setfield(L, -2, "tables");
     lua_createtable(L, (int)kusto_arrow_warning_count(arrow), 0);
     for (size_t i = 0; i < kusto_arrow_warning_count(arrow); i++) {
-        push_warning(L, kusto_arrow_warning(arrow, i));
+        klua_push_warning(L, kusto_arrow_warning(arrow, i));
         lua_rawseti(L, -2, (int)i + 1);
     }
     lua_setfield(L, -2, "warnings");
