@@ -64,7 +64,8 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
-        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "sqlalchemy"],
-        "bench": ["azure-kusto-data", "requests", "pandas"],
+        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "sqlalchemy", "pyarrow",
+                 "polars", "duckdb"],
+        "bench": ["azure-kusto-data", "requests", "pandas", "pyarrow"],
     },
 )

@@ -1,4 +1,4 @@
--- lua bench/bench.lua libkusto|libkusto_raw_ticks PORT ROWS | lua bench/bench.lua cjson FILE
+-- lua bench/bench.lua libkusto|libkusto_raw_ticks|libkusto_columns PORT ROWS | lua bench/bench.lua cjson FILE
 -- libkusto: one query, timed by the runner from outside (Lua has no wall clock); cjson: decode timed with os.clock.
 local what, arg1, arg2 = ...
 if what == "cjson" then
@@ -18,6 +18,12 @@ elseif what == "libkusto" or what == "libkusto_raw_ticks" then
   print(string.format('{"rows": %d}', n))
   -- Exit without lua_close: freeing the result is not part of the query, as freeing its document is not part
   -- of lua-cjson's decode time.
+  os.exit(true)
+elseif what == "libkusto_columns" then
+  local kusto = require "kusto"
+  local client = assert(kusto.client("Data Source=http://127.0.0.1:" .. arg1 .. ";Initial Catalog=bench"))
+  local res = assert(client:query_columns("bench", "rows=" .. arg2))
+  print(string.format('{"rows": %d}', #res.primary_results[1].data[1]))
   os.exit(true)
 elseif what == "start" then
   require "kusto"

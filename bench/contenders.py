@@ -36,6 +36,34 @@ def libkusto_df(port, rows):
     return lambda: len(client.query_df("bench", f"rows={rows}"))
 
 
+def _arrow_table(port, rows, form):
+    import pyarrow
+
+    import kusto
+    client = kusto.Client(f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench")
+    # RecordBatchReader, not pyarrow.table(x): that one first imports pandas to ask whether x is a DataFrame
+    return lambda: pyarrow.RecordBatchReader.from_stream(
+        client.query_arrow("bench", f"rows={rows} form={form}")).read_all().num_rows
+
+
+def libkusto_arrow(port, rows):
+    """query_arrow to a pyarrow.Table, fragmented body."""
+    return _arrow_table(port, rows, "fragmented")
+
+
+def libkusto_arrow_plain(port, rows):
+    """query_arrow to a pyarrow.Table, the body in one DataTable frame."""
+    return _arrow_table(port, rows, "plain")
+
+
+def libkusto_arrow_polars(port, rows):
+    import polars
+
+    import kusto
+    client = kusto.Client(f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench")
+    return lambda: polars.DataFrame(client.query_arrow("bench", f"rows={rows}")).height
+
+
 def _azure_client(port):
     from azure.kusto.data import KustoClient, KustoConnectionStringBuilder
     return KustoClient(KustoConnectionStringBuilder.with_no_authentication(f"http://127.0.0.1:{port}"))
@@ -67,8 +95,8 @@ def requests_json(port, rows):
     return run
 
 
-CONTENDERS = {f.__name__: f for f in (libkusto, libkusto_columnar, libkusto_iter, libkusto_df, azure, azure_df,
-                                      requests_json)}
+CONTENDERS = {f.__name__: f for f in (libkusto, libkusto_columnar, libkusto_iter, libkusto_df, libkusto_arrow,
+                                      libkusto_arrow_plain, libkusto_arrow_polars, azure, azure_df, requests_json)}
 
 
 def main():

@@ -2,6 +2,7 @@
     python bench/micro.py token      cached acquire_token, microseconds per call (against the local emulator)
     python bench/micro.py threads PORT ROWS QUERIES [WAIT_MS]   rows/s with 1 thread and with 8 threads; with
         WAIT_MS the server waits that long before it answers each query, as a cluster running it would
+    python bench/micro.py threads_arrow PORT ROWS QUERIES       the same with query_arrow to pyarrow.Table
 """
 import json
 import os
@@ -34,15 +35,22 @@ def token():
             emulator.wait()
 
 
-def threads(port, rows, queries, wait_ms=0):
+def threads(port, rows, queries, wait_ms=0, arrow=False):
     import kusto
     client = kusto.Client(f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench")
     query = f"rows={rows} wait={wait_ms}"
     client.query("bench", query)  # warm the connection pool
+    if arrow:
+        import pyarrow
+
+    def count_rows():
+        if arrow:
+            return pyarrow.RecordBatchReader.from_stream(client.query_arrow("bench", query)).read_all().num_rows
+        return len(client.query("bench", query)["primary_results"][0]["rows"])
 
     def work(count):
         for _ in range(count):
-            assert len(client.query("bench", query)["primary_results"][0]["rows"]) == rows
+            assert count_rows() == rows
 
     def timed(thread_count):
         workers = [threading.Thread(target=work, args=(queries,)) for _ in range(thread_count)]
@@ -61,5 +69,7 @@ def threads(port, rows, queries, wait_ms=0):
 if __name__ == "__main__":
     if sys.argv[1] == "token":
         token()
+    elif sys.argv[1] == "threads_arrow":
+        threads(*map(int, sys.argv[2:]), arrow=True)
     else:
         threads(*map(int, sys.argv[2:]))

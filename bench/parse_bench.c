@@ -1,8 +1,9 @@
 /* The core's response parser alone (not a test): a generated v2 body (bench/gen.py) fed from memory in
    16 KiB chunks, or fetched over loopback from bench/server.py, into a builder that does nothing
-   (dynamic cells as JSON text) and one that takes dynamic events (as Python and Lua do). Prints MB/s.
+   (dynamic cells as JSON text) and one that takes dynamic events (as Python and Lua do); over loopback also
+   the Arrow builder (kusto_arrow: every cell into Arrow columns, as query_arrow). Prints MB/s.
 
-     parse_bench BODY.json [RUNS] [PORT ROWS [loopback-only]]     (make bench-parse) */
+     parse_bench BODY.json [RUNS] [PORT ROWS [loopback-only [plain]]]     (make bench-parse) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +80,11 @@ static double from_memory(const char *body, size_t len, const kusto_builder *b, 
     return now() - start;
 }
 
-static double over_loopback(const char *port, const char *rows, const kusto_builder *b, struct counts *c) {
-    char connstr[128], csl[64];
+/* `form` "plain" asks bench/server.py for the body in one DataTable frame. */
+static double over_loopback(const char *port, const char *rows, const char *form, const kusto_builder *b, void *c) {
+    char connstr[128], csl[96];
     snprintf(connstr, sizeof connstr, "Data Source=http://127.0.0.1:%s;Initial Catalog=bench", port);
-    snprintf(csl, sizeof csl, "bench | take rows=%s", rows);
+    snprintf(csl, sizeof csl, "bench | take rows=%s form=%s", rows, form);
     kusto_client *client;
     kusto_error *err = NULL;
     if (kusto_client_new(&client, connstr, NULL, &err) != KUSTO_OK) {
@@ -133,17 +135,27 @@ int main(int argc, char **argv) {
         snprintf(what, sizeof what, "memory, %s", names[b]);
         report(what, times, runs, len, &c);
     }
+    const char *form = argc > 6 ? argv[6] : "fragmented";
     if (argc > 4) {
         for (int b = 0; b < 2; b++) {
             struct counts c = {0};
             for (int i = 0; i < runs; i++) {
                 c = (struct counts){0};
-                times[i] = over_loopback(argv[3], argv[4], builders[b], &c);
+                times[i] = over_loopback(argv[3], argv[4], form, builders[b], &c);
             }
             char what[64];
             snprintf(what, sizeof what, "loopback, %s", names[b]);
             report(what, times, runs, len, &c);
         }
+        struct counts none = {0};
+        for (int i = 0; i < runs; i++) {
+            kusto_arrow *arrow = NULL;
+            if (kusto_arrow_new(&arrow, 0) != KUSTO_OK) exit(1);
+            times[i] = over_loopback(argv[3], argv[4], form, kusto_arrow_builder(), arrow);
+            none.values = kusto_arrow_table_row_count(arrow, (size_t)kusto_arrow_primary_index(arrow));
+            kusto_arrow_free(arrow);
+        }
+        report("loopback, Arrow builder", times, runs, len, &none);
     }
     free(body);
     return 0;

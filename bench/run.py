@@ -2,7 +2,11 @@
 same generated v2 responses served from loopback, in the same run. Prints a table of medians, ratios and peak RSS.
 
     ./dev.sh bench                              (installs what is missing, then runs this)
-    python bench/run.py [--rows 100000,1000000] [--runs 5] [--big-runs 1] [--skip-peers]
+    python bench/run.py [--rows 100000,1000000] [--runs 5] [--big-runs 1] [--skip-peers] [--arrow]
+
+--arrow measures the Arrow path instead (query_arrow to pyarrow.Table / polars, query_df through Arrow) against
+azure-kusto-data's DataFrame path, requests + json.loads and the C core alone (build/parse_bench over loopback:
+a builder that keeps nothing, and the Arrow builder), in both body forms, and the 8-thread query_arrow throughput.
 
 Every contender runs in a process of its own (peak RSS from wait4). Lua has no wall clock: its libkusto time is
 the wall time of one `lua` process minus that of a `lua` process that only loads the module.
@@ -115,20 +119,8 @@ def print_table(title, header, rows):
         print(fmt_row(r, widths))
 
 
-def measure_size(port, rows, runs, peers):
-    contenders = [("libkusto Python (rows)", lambda: python_contender("libkusto", port, rows, runs)),
-                  ("libkusto Python columnar", lambda: python_contender("libkusto_columnar", port, rows, runs)),
-                  ("libkusto Python query_iter", lambda: python_contender("libkusto_iter", port, rows, runs)),
-                  ("libkusto Lua (rows)", lambda: lua_libkusto(port, rows, runs)),
-                  ("libkusto Lua raw_ticks", lambda: lua_libkusto(port, rows, runs, "libkusto_raw_ticks"))]
-    if peers:
-        contenders += [("azure-kusto-data execute + rows", lambda: python_contender("azure", port, rows, runs)),
-                       ("requests.post + json.loads", lambda: python_contender("requests_json", port, rows, runs)),
-                       ("lua-cjson decode (alone)", lambda: lua_cjson(rows, runs))]
-        if rows < 1_000_000:  # DataFrames: azure-kusto-data's helper takes minutes at 1M rows
-            contenders += [("libkusto query_df (pandas)", lambda: python_contender("libkusto_df", port, rows, runs)),
-                           ("azure-kusto-data dataframe_from_result_table",
-                            lambda: python_contender("azure_df", port, rows, runs))]
+def run_contenders(contenders):
+    """{name: (seconds, peak RSS MiB, rows)} of each (name, measure) pair that ran."""
     results = {}
     for name, fn in contenders:
         try:
@@ -138,6 +130,24 @@ def measure_size(port, rows, runs, peers):
     return results
 
 
+def measure_size(port, rows, runs, peers):
+    contenders = [("libkusto Python (rows)", lambda: python_contender("libkusto", port, rows, runs)),
+                  ("libkusto Python columnar", lambda: python_contender("libkusto_columnar", port, rows, runs)),
+                  ("libkusto Python query_iter", lambda: python_contender("libkusto_iter", port, rows, runs)),
+                  ("libkusto Lua (rows)", lambda: lua_libkusto(port, rows, runs)),
+                  ("libkusto Lua raw_ticks", lambda: lua_libkusto(port, rows, runs, "libkusto_raw_ticks")),
+                  ("libkusto Lua query_columns", lambda: lua_libkusto(port, rows, runs, "libkusto_columns"))]
+    if peers:
+        contenders += [("azure-kusto-data execute + rows", lambda: python_contender("azure", port, rows, runs)),
+                       ("requests.post + json.loads", lambda: python_contender("requests_json", port, rows, runs)),
+                       ("lua-cjson decode (alone)", lambda: lua_cjson(rows, runs))]
+        if rows < 1_000_000:  # DataFrames: azure-kusto-data's helper takes minutes at 1M rows
+            contenders += [("libkusto query_df (pandas)", lambda: python_contender("libkusto_df", port, rows, runs)),
+                           ("azure-kusto-data dataframe_from_result_table",
+                            lambda: python_contender("azure_df", port, rows, runs))]
+    return run_contenders(contenders)
+
+
 def report_size(rows, runs, results):
     table = [[name, f"{t:.3f}", f"{rss:.0f}", n] for name, (t, rss, n) in results.items()]
     print_table(f"{rows} rows, median of {runs}", ["contender", "seconds", "peak RSS MiB", "rows"], table)
@@ -145,6 +155,7 @@ def report_size(rows, runs, results):
               ("libkusto Python (rows)", "requests.post + json.loads", "1/4"),
               ("libkusto Lua (rows)", "lua-cjson decode (alone)", "1/3"),
               ("libkusto Lua raw_ticks", "lua-cjson decode (alone)", "1/3"),
+              ("libkusto Lua query_columns", "lua-cjson decode (alone)", "1/3"),
               ("libkusto query_df (pandas)", "azure-kusto-data dataframe_from_result_table", "1/1")]
     lines = []
     for ours, theirs, goal in ratios:
@@ -159,18 +170,85 @@ def report_size(rows, runs, results):
         print_table(f"{rows} rows: ratios", ["ratio", "value", "goal", "met"], lines)
 
 
+PARSE_BENCH = os.path.join(ROOT, "build", "parse_bench")
+
+
+def c_core(port, rows, runs, form, builder):
+    """The C core alone over loopback (build/parse_bench): best of `runs`; it has no Python to start."""
+    if not os.path.exists(PARSE_BENCH):
+        subprocess.run(["make", "-s", "build/parse_bench"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    out, _, rss = run_process([PARSE_BENCH, os.path.join(DATA, f"{rows}.{form}.json"), str(runs), str(port),
+                               str(rows), "loopback-only", form])
+    return float(re.search(rf"loopback, {builder}\s+best ([\d.]+) s", out).group(1)), rss, rows
+
+
+ARROW = "query_arrow -> pyarrow.Table"
+ARROW_PLAIN = "query_arrow -> pyarrow.Table (plain body)"
+AZURE_DF = "azure-kusto-data dataframe_from_result_table"
+REQUESTS = "requests.post + json.loads"
+CORE, CORE_PLAIN = "C core alone, no-op builder", "C core alone, no-op builder (plain body)"
+QUERY_DF = "query_df via Arrow (pandas)"
+
+
+def measure_arrow(port, rows, runs, peers):
+    contenders = [(ARROW, lambda: python_contender("libkusto_arrow", port, rows, runs)),
+                  (ARROW_PLAIN, lambda: python_contender("libkusto_arrow_plain", port, rows, runs)),
+                  (QUERY_DF, lambda: python_contender("libkusto_df", port, rows, runs)),
+                  ("query_arrow -> polars.DataFrame", lambda: python_contender("libkusto_arrow_polars", port, rows, runs)),
+                  (CORE, lambda: c_core(port, rows, max(runs, 3), "fragmented", "no-op builder")),
+                  (CORE_PLAIN, lambda: c_core(port, rows, max(runs, 3), "plain", "no-op builder")),
+                  ("C core, Arrow builder", lambda: c_core(port, rows, max(runs, 3), "fragmented", "Arrow builder"))]
+    if peers:
+        contenders += [(REQUESTS, lambda: python_contender("requests_json", port, rows, runs)),
+                       (AZURE_DF, lambda: python_contender("azure_df", port, rows, runs))]
+    return run_contenders(contenders)
+
+
+def report_arrow(rows, runs, results):
+    table = [[name, f"{t:.3f}", f"{rss:.0f}" if not name.startswith("C core") else "-", n]
+             for name, (t, rss, n) in results.items()]
+    print_table(f"{rows} rows, Arrow path, median of {runs} (C core: best)", ["contender", "seconds",
+                                                                             "peak RSS MiB", "rows"], table)
+    ratios = [(ARROW, AZURE_DF, 1 / 20, "1/20"), (ARROW_PLAIN, AZURE_DF, 1 / 20, "1/20"),
+              (ARROW, REQUESTS, 1 / 6, "1/6"), (ARROW_PLAIN, REQUESTS, 1 / 6, "1/6"),
+              (ARROW, CORE, 1.5, "1.5"), (ARROW_PLAIN, CORE_PLAIN, 1.5, "1.5"), (QUERY_DF, AZURE_DF, 1 / 10, "1/10")]
+    lines = []
+    for ours, theirs, goal, text in ratios:
+        if ours in results and theirs in results:
+            ratio = results[ours][0] / results[theirs][0]
+            lines.append([f"{ours} / {theirs}", f"{ratio:.3f}", text, "yes" if ratio <= goal else "NO"])
+    if ARROW in results and AZURE_DF in results:
+        ratio = results[ARROW][1] / results[AZURE_DF][1]
+        lines.append([f"peak RSS: {ARROW} / {AZURE_DF}", f"{ratio:.3f}", "1/4", "yes" if ratio <= .25 else "NO"])
+    if lines:
+        print_table(f"{rows} rows: Arrow ratios", ["ratio", "value", "goal", "met"], lines)
+
+
+def arrow_main(args, sizes, port):
+    for rows in sizes:
+        runs = args.runs if rows < 1_000_000 else args.big_runs
+        report_arrow(rows, runs, measure_arrow(port, rows, runs, not args.skip_peers))
+    th = micro("threads_arrow", port, 100_000, 2)
+    print_table("Arrow threads", ["measure", "value", "goal", "met"], [
+        ["8 threads / 1 thread query_arrow throughput (100000 rows, answered at once)", f"{th['speedup']:.2f}x",
+         ">= 1.7x", "yes" if th["speedup"] >= 1.7 else "NO"]])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", default="100000,1000000")
     ap.add_argument("--runs", type=int, default=5, help="runs per contender below 1M rows")
     ap.add_argument("--big-runs", type=int, default=1, help="runs per contender at 1M rows and more")
     ap.add_argument("--skip-peers", action="store_true", help="libkusto only")
+    ap.add_argument("--arrow", action="store_true", help="the Arrow path (see above)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.rows.split(",")]
-    for rows in sizes + [WAITING_ROWS]:
+    for rows in sizes + [WAITING_ROWS] + ([100_000] if args.arrow else []):
         ensure_bodies(rows)
     server, port = start_server()
     try:
+        if args.arrow:
+            return arrow_main(args, sizes, port)
         for rows in sizes:
             runs = args.runs if rows < 1_000_000 else args.big_runs
             report_size(rows, runs, measure_size(port, rows, runs, not args.skip_peers))

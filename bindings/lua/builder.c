@@ -318,14 +318,8 @@ static int on_partial_error(void *ud, const kusto_error *error)
     return 0;
 }
 
-/* result.warnings[i] = {table, table_id, row, column, column_name, reason, excerpt, count}; row and
-   column count from 1, as Lua lists do. */
-static int on_warning(void *ud, const kusto_warning *w)
+void klua_push_warning(lua_State *L, const kusto_warning *w)
 {
-    state *s = ud;
-    lua_State *L = s->L;
-    if (reserve(s, 4))
-        return 1;
     lua_createtable(L, 0, 8);
     lua_pushstring(L, w->table);
     lua_setfield(L, -2, "table");
@@ -343,7 +337,15 @@ static int on_warning(void *ud, const kusto_warning *w)
     lua_setfield(L, -2, "excerpt");
     lua_pushinteger(L, (lua_Integer)w->count);
     lua_setfield(L, -2, "count");
-    lua_rawseti(L, s->warnings, ++s->nwarnings);
+}
+
+static int on_warning(void *ud, const kusto_warning *w)
+{
+    state *s = ud;
+    if (reserve(s, 4))
+        return 1;
+    klua_push_warning(s->L, w);
+    lua_rawseti(s->L, s->warnings, ++s->nwarnings);
     return 0;
 }
 

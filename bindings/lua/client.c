@@ -278,6 +278,17 @@ static int client_query(lua_State *L)
     return client_run(L, 0);
 }
 
+/* client:query_columns(db, csl [, properties]): the result as one array per column (see columnar.c). */
+static int client_query_columns(lua_State *L)
+{
+    klua_client *c = check_open(L);
+    lua_settop(L, 4);
+    klua_call call = {.client = c->client, .db = luaL_optstring(L, 2, NULL), .text = luaL_checkstring(L, 3),
+                      .req = klua_check_request(L, 4)};
+    klua_call_extras(L, 4, &call);
+    return klua_run_columns(L, &call);
+}
+
 static int client_mgmt(lua_State *L)
 {
     return client_run(L, 1);
@@ -324,6 +335,7 @@ static const luaL_Reg client_methods[] = {
     {"query", client_query},
     {"mgmt", client_mgmt},
     {"each_row", client_each_row},
+    {"query_columns", client_query_columns},
     {"close", client_close},
     {NULL, NULL},
 };

@@ -72,6 +72,12 @@ typedef struct klua_call {
     klua_int64 int64;
 } klua_call;
 int klua_run(lua_State *L, const klua_call *call);
+/* Pushes result.warnings' entry for `w`: {table, table_id, row, column, column_name, reason, excerpt, count}; row
+   and column count from 1, as Lua lists do. */
+void klua_push_warning(lua_State *L, const kusto_warning *w);
+/* columnar.c: the same call into Arrow columns in C, returned as one Lua array per column ({tables = {{id, name,
+   kind, columns, data = {column arrays}, row_count}}, primary_results, warnings}); datetime/timespan as ticks. */
+int klua_run_columns(lua_State *L, const klua_call *call);
 /* Pushes the "cancel" entry of the table at `index` (nil when absent or not a table) and returns its
    stack index, or 0 when it is nil. Raises when it is not a function. */
 int klua_push_cancel(lua_State *L, int index);

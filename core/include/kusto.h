@@ -484,6 +484,140 @@ size_t kusto_table_row_count(const kusto_table *table);
 const kusto_value *kusto_table_value(const kusto_table *table, size_t row, size_t column);
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Arrow results: columns filled in C as rows arrive, handed out through the Arrow C Data Interface  */
+
+/* The Arrow C Data and C Stream Interfaces, copied from the Arrow specification as it asks of its
+   consumers (https://arrow.apache.org/docs/format/CDataInterface.html): a stable ABI, guarded so a
+   program that includes Arrow's own copy first keeps it. */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+    /* Array type description */
+    const char *format;
+    const char *name;
+    const char *metadata;
+    int64_t flags;
+    int64_t n_children;
+    struct ArrowSchema **children;
+    struct ArrowSchema *dictionary;
+
+    /* Release callback */
+    void (*release)(struct ArrowSchema *);
+    /* Opaque producer-specific data */
+    void *private_data;
+};
+
+struct ArrowArray {
+    /* Array data description */
+    int64_t length;
+    int64_t null_count;
+    int64_t offset;
+    int64_t n_buffers;
+    int64_t n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+
+    /* Release callback */
+    void (*release)(struct ArrowArray *);
+    /* Opaque producer-specific data */
+    void *private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+    /* Callbacks providing stream functionality */
+    int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+    int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+    const char *(*get_last_error)(struct ArrowArrayStream *);
+
+    /* Release callback */
+    void (*release)(struct ArrowArrayStream *);
+
+    /* Opaque producer-specific data */
+    void *private_data;
+};
+
+#endif /* ARROW_C_STREAM_INTERFACE */
+
+/*
+ * Kusto types in Arrow (each field's metadata has "kusto:type", the type name as sent):
+ *   long int64 · int int32 · real float64 (NaN is a value, null is null) · bool boolean · string utf8
+ *   datetime timestamp[ns, UTC] from the exact 100 ns ticks · timespan duration[ns]
+ *   guid fixed_size_binary(16) with extension "arrow.uuid" · dynamic utf8 JSON with extension "arrow.json"
+ *   decimal utf8, the exact decimal text (Kusto decimals have no fixed scale; text loses nothing)
+ *   any other type utf8, the text as sent.
+ * A datetime or timespan outside the int64 nanosecond range (before 1677-09-21 or after 2262-04-11), and
+ * a cell the parser delivered in another form (see kusto_warning) that a fixed-width column cannot hold,
+ * are null with a warning; in a utf8 column such a cell is its text (a JSON value as JSON). The schema's
+ * metadata has "kusto:table_name", "kusto:table_kind" and "kusto:table_id". A batch ends after
+ * `batch_rows` rows or once a utf8 column holds 1 GiB, so int32 offsets always suffice.
+ */
+#define KUSTO_ARROW_BATCH_ROWS 65536
+
+typedef struct kusto_arrow kusto_arrow;
+
+/* A result collected as Arrow record batches of up to `batch_rows` rows (0: KUSTO_ARROW_BATCH_ROWS). */
+kusto_status kusto_arrow_new(kusto_arrow **out, size_t batch_rows);
+/* The builder filling it: pass it with the kusto_arrow as `ud` to kusto_client_query or a parser.
+   Its callbacks never call back into the caller, so they may run with any interpreter lock released. */
+const kusto_builder *kusto_arrow_builder(void);
+/* Frees the kusto_arrow; streams and arrays exported from it stay valid until released. */
+void kusto_arrow_free(kusto_arrow *arrow);
+
+size_t kusto_arrow_table_count(const kusto_arrow *arrow);
+/* Owned by `arrow`. */
+const kusto_table_info *kusto_arrow_table_info(const kusto_arrow *arrow, size_t index);
+size_t kusto_arrow_table_row_count(const kusto_arrow *arrow, size_t index);
+/* The index of the first table of kind "PrimaryResult" (or the first table of a v1 response); -1 if none. */
+long kusto_arrow_primary_index(const kusto_arrow *arrow);
+/* Fills `out` (caller releases it with out->release) with a stream of table `index`'s batches; any
+   number of streams may be made, they share the batches. When `failure` is non-NULL, get_next
+   returns EIO after the last batch and get_last_error gives failure's message: for a result whose
+   call failed part-way. KUSTO_E_ARGUMENT for an index out of range. */
+kusto_status kusto_arrow_table_stream(kusto_arrow *arrow, size_t index, const kusto_error *failure,
+                                      struct ArrowArrayStream *out);
+/* Fills `out` (caller releases) with table `index`'s schema: a struct of its columns. */
+kusto_status kusto_arrow_table_schema(const kusto_arrow *arrow, size_t index, struct ArrowSchema *out);
+/* Warnings: the parser's (see kusto_warning) and the Arrow builder's own (a cell made null). Owned by `arrow`. */
+size_t kusto_arrow_warning_count(const kusto_arrow *arrow);
+const kusto_warning *kusto_arrow_warning(const kusto_arrow *arrow, size_t index);
+/* Errors reported inside the response (partial_error). Owned by `arrow`. */
+size_t kusto_arrow_error_count(const kusto_arrow *arrow);
+const kusto_error *kusto_arrow_error(const kusto_arrow *arrow, size_t index);
+
+/*
+ * Writes `stream` (not released) in the Arrow IPC streaming format (what pyarrow.ipc.open_stream, polars and
+ * DuckDB read) through `write`, which returns 0 when it took all `len` bytes. Takes the layouts the Arrow
+ * builder makes. A stream that fails part-way: KUSTO_E_PROTOCOL with its message, after the batches before
+ * (no end marker then, so a reader sees a stream cut short); `write` failing: KUSTO_E_NETWORK.
+ */
+kusto_status kusto_arrow_write_ipc(struct ArrowArrayStream *stream, int (*write)(void *ud, const void *data,
+                                                                                 size_t len),
+                                   void *ud, kusto_error **err);
+
+/*
+ * Runs a query (as kusto_client_query) into Arrow batches of `batch_rows` rows (0: the default) and
+ * fills `stream` (caller releases) with the primary result's batches. KUSTO_OK, or on KUSTO_E_PARTIAL
+ * and KUSTO_E_PROTOCOL (a response cut off or malformed part-way) the stream is filled too: it gives
+ * the rows received, then get_next fails with the error's message. On any other error the stream is
+ * not filled. The whole result is held as Arrow buffers until the stream is released; for every table,
+ * warnings and errors use kusto_arrow_new + kusto_client_query with kusto_arrow_builder().
+ */
+kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, const char *csl,
+                                      const kusto_request *req, size_t batch_rows,
+                                      struct ArrowArrayStream *stream, kusto_error **err);
+
+/* ------------------------------------------------------------------------------------------------ */
 /* One-shot helpers: a client made and freed around one call                                        */
 
 kusto_status kusto_acquire_token(kusto_token **out, const char *connstr, const kusto_options *opts,

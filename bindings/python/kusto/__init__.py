@@ -32,10 +32,11 @@ from ._kusto import (
     __version__,
     parse_connection_string,
 )
+from ._arrow import ArrowResult, ArrowTable
 from ._stream import Client, to_dataframe
 
 __all__ = [
-    "ArgumentError", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Error",
+    "ArgumentError", "ArrowResult", "ArrowTable", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Error",
     "NetworkError", "PartialResultError", "ProtocolError", "ServiceError", "ThrottledError", "TimeoutError",
     "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "mgmt",
     "parse_connection_string", "query", "to_dataframe",

@@ -87,7 +87,7 @@ def _series(pandas, kusto_type, values):
     if kusto_type in ("long", "int"):
         return pandas.array(values, dtype="Int64")
     if kusto_type == "real":
-        return pandas.array(values, dtype="Float64")
+        return _floats(pandas, values)
     if kusto_type == "bool":
         return pandas.array(values, dtype="boolean")
     if kusto_type == "string":
@@ -95,10 +95,30 @@ def _series(pandas, kusto_type, values):
             return pandas.array(values, dtype=object)
         return pandas.array(values, dtype="string")
     if kusto_type == "datetime":
+        if any(type(v) is int for v in values):  # raw_ticks: 100 ns since 0001-01-01, not ns since 1970
+            values = [None if v is None else (v - _EPOCH_TICKS) * 100 for v in values]
+            return pandas.to_datetime(pandas.array(values, dtype="Int64"), unit="ns", utc=True)
         return pandas.to_datetime(values, utc=True)
     if kusto_type == "timespan":
+        if any(type(v) is int for v in values):
+            return pandas.to_timedelta(pandas.array([None if v is None else v * 100 for v in values], dtype="Int64"),
+                                       unit="ns")
         return pandas.to_timedelta(values)
     return pandas.array(values, dtype=object)
+
+
+_EPOCH_TICKS = 621355968000000000
+
+
+def _floats(pandas, values):
+    """Float64 with NaN kept as a value (pandas.array would make it NA like None)."""
+    import numpy
+
+    if not all(v is None or type(v) is float for v in values):
+        raise TypeError("not all floats")
+    mask = numpy.array([v is None for v in values], dtype=bool)
+    data = numpy.array([0.0 if v is None else v for v in values], dtype=float)
+    return pandas.arrays.FloatingArray(data, mask)
 
 
 class Client(_kusto.Client):
@@ -111,9 +131,30 @@ class Client(_kusto.Client):
         the network); breaking out of the loop cancels it. Errors are raised at the point of iteration."""
         return iterate_rows(lambda on_rows: self.query(db, csl, properties, on_rows=on_rows, **arguments))
 
+    def query_arrow(self, db, csl, properties=None, **arguments):
+        """The query's tables as Arrow record batches (kusto.ArrowResult), built in C with the GIL released for the
+        whole transfer, parse and build. Pass it to pyarrow.table, polars.DataFrame, duckdb... without copies.
+
+        Keywords: client_request_id, application, user, strict (as query()), batch_rows (default 65536).
+        PartialResultError / ProtocolError carry the ArrowResult as .result: its streams give the rows
+        received, then fail with the error."""
+        from ._arrow import ArrowResult
+
+        try:
+            return ArrowResult(self._query_arrow(db, csl, properties, **arguments))
+        except (_kusto.PartialResultError, _kusto.ProtocolError) as e:
+            if isinstance(getattr(e, "result", None), _kusto.ArrowResult):
+                e.result = ArrowResult(e.result)
+            raise
+
     def query_df(self, db, csl, properties=None, **arguments):
-        """The first primary result table as a pandas DataFrame (pandas is imported on the first call)."""
-        result = self.query(db, csl, properties, columnar=True, **arguments)
-        if not result["primary_results"]:
-            raise _kusto.ProtocolError("the response has no primary result table")
-        return to_dataframe(result["primary_results"][0])
+        """The first primary result table as a pandas DataFrame, through Arrow (query_arrow): nullable Int64,
+        Float64 (NaN and null distinct), boolean and string columns, datetime64[ns, UTC] exact to the 100 ns tick,
+        timedelta64[ns]; guid, decimal and dynamic as uuid.UUID, decimal.Decimal and parsed JSON objects.
+        Needs pandas and pyarrow (imported on the first call)."""
+        for name in ("raw_ticks", "columnar", "on_rows"):
+            if arguments.get(name):
+                raise _kusto.ArgumentError(f"query_df does not take {name}: its datetimes are exact already "
+                                           "(for ticks or columns use query(raw_ticks=True, columnar=True))")
+            arguments.pop(name, None)
+        return self.query_arrow(db, csl, properties, **arguments).to_pandas()

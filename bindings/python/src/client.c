@@ -263,6 +263,10 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
         return PyErr_Format(PyExc_TypeError, "on_progress must be callable");
     if (shape.on_rows && !PyCallable_Check(shape.on_rows))
         return PyErr_Format(PyExc_TypeError, "on_rows must be callable");
+    if (shape.on_rows && shape.columnar) /* on_rows hands rows over and keeps none: nothing to make columns of */
+        return PyErr_Format(self->st->errors[-KUSTO_E_ARGUMENT],
+                            "on_rows and columnar=True cannot be combined (query_iter gives rows; for columns use "
+                            "query(columnar=True) or query_arrow)");
     if (kusto_py_load_types(self->st) < 0) return NULL;
     kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
     if (!req) return NULL;
@@ -286,6 +290,30 @@ static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwar
     static char *kwlist[] = {"db", "command", "properties", "client_request_id", "application", "user", "raw_ticks",
                              "columnar", "on_rows", "strict", "on_progress", NULL};
     return client_run(self, kusto_client_mgmt, "zs|O$OOOppOpO:mgmt", kwlist, args, kwargs);
+}
+
+static PyObject *client_query_arrow(client_object *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "batch_rows",
+                             "strict", NULL};
+    const char *db, *text;
+    PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
+    Py_ssize_t batch_rows = KUSTO_ARROW_BATCH_ROWS;
+    int strict = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "zs|O$OOOnp:query_arrow", kwlist, &db, &text, &properties,
+                                     &request_id, &application, &user, &batch_rows, &strict))
+        return NULL;
+    if (batch_rows < 1) return PyErr_Format(PyExc_ValueError, "batch_rows must be at least 1");
+    kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
+    if (!req) return NULL;
+    PyObject *result = NULL;
+    if (client_enter(self) == 0) {
+        result = kusto_py_query_arrow(self->st, kusto_client_query, self->client, db, text, req, (size_t)batch_rows,
+                                      strict);
+        client_exit(self);
+        if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
+    }
+    kusto_request_free(req);
+    return result;
 }
 
 static PyObject *client_close(client_object *self, PyObject *unused) {
@@ -336,6 +364,10 @@ static PyMethodDef client_methods[] = {
      "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
      "raw_ticks=False, columnar=False, on_rows=None, strict=False, on_progress=None) -> dict\n\nRuns a control "
      "command (POST /v1/rest/mgmt)."},
+    {"_query_arrow", (PyCFunction)(void (*)(void))client_query_arrow, METH_VARARGS | METH_KEYWORDS,
+     "_query_arrow(db, csl, properties=None, *, client_request_id=None, application=None, user=None, "
+     "batch_rows=65536, strict=False) -> kusto._kusto.ArrowResult\n\nRuns a query into Arrow record batches; "
+     "see kusto.Client.query_arrow."},
     {"accounts", (PyCFunction)client_accounts, METH_NOARGS,
      "accounts()\n\nThe user accounts in the token cache: dicts of home_account_id, username, environment, realm."},
     {"remove_account", (PyCFunction)client_remove_account, METH_VARARGS,

@@ -40,6 +40,7 @@ enum kusto_py_key {
 typedef struct kusto_py_state {
     PyObject *errors[KUSTO_PY_STATUS_COUNT];
     PyTypeObject *client_type;
+    PyTypeObject *arrow_type; /* kusto._kusto.ArrowResult */
     PyObject *keys[K_COUNT];
     /* Loaded on first query (kusto_py_load_types), so `import kusto` stays fast. */
     PyDateTime_CAPI *datetime_api;
@@ -110,6 +111,12 @@ void kusto_py_prompts_install(kusto_py_prompts *p, kusto_options *opts);
 /* When a callable raised: sets that exception (replacing any) and returns 1; else 0. */
 int kusto_py_prompts_reraise(kusto_py_prompts *p);
 void kusto_py_prompts_clear(kusto_py_prompts *p);
+
+/* arrow.c: runs a query or command into Arrow record batches with the GIL released throughout; a new
+   kusto._kusto.ArrowResult, or NULL with an exception (PartialResultError/ProtocolError carry it as .result). */
+PyObject *kusto_py_query_arrow(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
+                               const char *text, const kusto_request *req, size_t batch_rows, int strict);
+extern PyType_Spec kusto_py_arrow_spec;
 
 /* client.c */
 extern PyType_Spec kusto_py_client_spec;
