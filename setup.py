@@ -62,7 +62,7 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
-        "test": ["pytest", "cryptography", "requests", "msal", "pandas"],
+        "test": ["pytest", "cryptography", "requests", "msal", "msal-extensions[portalocker]", "pandas"],
         "bench": ["azure-kusto-data", "requests", "pandas"],
     },
 )
