@@ -123,10 +123,18 @@ def check_msal_extensions_writer(process):
     assert report["longest"] < MSAL_EXTENSIONS_TIMEOUT
 
 
+def c_writers(c_writer, path, tags, stop, env=None):
+    """libkusto from C in a tight loop, ROUNDS stores at least and on until `stop` exists."""
+    return [start([c_writer, path, tag, str(ROUNDS), stop], env) for tag in tags]
+
+
 def check_c_writer(process):
+    """How many it stored."""
     out, err = finish(process)
-    assert int(out) < MSAL_EXTENSIONS_TIMEOUT * 1000
+    count, longest = map(int, out.split())
+    assert longest < MSAL_EXTENSIONS_TIMEOUT * 1000
     assert "stale" not in err  # every lock it met had a live holder
+    return count
 
 
 def lost(data, prefix, count):
@@ -144,20 +152,21 @@ def binding_tokens(data, config):
 def test_msal_extensions_and_libkusto_writers_at_once_lose_nothing(emulator, c_writer, tmp_path):
     config = emulator.config
     emulator.settings(token_lifetime=120)
-    path = str(tmp_path / "msal_token_cache.json")
-    c_writes = 8 * ROUNDS
+    path, stop = str(tmp_path / "msal_token_cache.json"), str(tmp_path.parent / (tmp_path.name + ".stop"))
     watch = Watch(path)
     watch.start()
     writers = [msal_extensions_writer(path, "portalocker", "portalocker"),
                msal_extensions_writer(path, "lockfile", "lockfile-only")]
-    cs = [start([c_writer, path, tag, str(c_writes)]) for tag in ("a", "b")]
+    cs = c_writers(c_writer, path, ("a", "b"), stop)
     by_domain = "%s/%s" % (config["login_endpoint"], config["tenant_domain"])
     bindings = {config["tenant"]: binding_writer(config, config["authority"], path),
                 config["tenant_domain"]: binding_writer(config, by_domain, path)}
-    for process in writers:
-        check_msal_extensions_writer(process)
-    for process in cs:
-        check_c_writer(process)
+    try:
+        for process in writers:
+            check_msal_extensions_writer(process)
+    finally:
+        open(stop, "w").close()
+    c_writes = [check_c_writer(process) for process in cs]
     last = {realm: json.loads(finish(process)[0])["last"] for realm, process in bindings.items()}
     watch.stop.set()
     watch.join()
@@ -165,10 +174,10 @@ def test_msal_extensions_and_libkusto_writers_at_once_lose_nothing(emulator, c_w
     data = read_cache(path)
     assert lost(data, "msalx-portalocker-", ROUNDS) == []
     assert lost(data, "msalx-lockfile-", ROUNDS) == []
-    assert lost(data, "kusto-a-", c_writes) == [] and lost(data, "kusto-b-", c_writes) == []
+    assert lost(data, "kusto-a-", c_writes[0]) == [] and lost(data, "kusto-b-", c_writes[1]) == []
     assert binding_tokens(data, config) == last  # each binding writer's newest token, not an older one
     assert watch.drops == []
-    assert len(data["AppMetadata"]) == 2 * ROUNDS + 2 * c_writes + 1
+    assert len(data["AppMetadata"]) == 2 * ROUNDS + sum(c_writes) + 1
     leftovers = sorted(set(os.listdir(tmp_path)) - {"msal_token_cache.json"})
     assert leftovers == []  # no lock file, no temp file
 
@@ -205,18 +214,22 @@ def test_azure_cli_layout_shared_while_msal_extensions_writes(emulator, c_writer
     emulator.settings(token_lifetime=120)
     watch = Watch(path)
     watch.start()
+    stop = str(tmp_path / "stop")
     writer = msal_extensions_writer(path, "cli", "portalocker", env)
-    c = start([c_writer, path, "cli", str(4 * ROUNDS)], env)
+    [c] = c_writers(c_writer, path, ("cli",), stop, env)
     by_domain = "%s/%s" % (config["login_endpoint"], config["tenant_domain"])
     binding = binding_writer(config, by_domain, "azure_cli", env)
-    check_msal_extensions_writer(writer)
-    check_c_writer(c)
+    try:
+        check_msal_extensions_writer(writer)
+    finally:
+        open(stop, "w").close()
+    c_writes = check_c_writer(c)
     last = json.loads(finish(binding)[0])["last"]
     watch.stop.set()
     watch.join()
 
     data = read_cache(path)
-    assert lost(data, "msalx-cli-", ROUNDS) == [] and lost(data, "kusto-cli-", 4 * ROUNDS) == []
+    assert lost(data, "msalx-cli-", ROUNDS) == [] and lost(data, "kusto-cli-", c_writes) == []
     assert binding_tokens(data, config)[config["tenant_domain"]] == last
     assert binding_tokens(data, config)[config["tenant"]] == hashlib.sha256(
         result["access_token"].encode()).hexdigest()  # MSAL's own token, untouched
