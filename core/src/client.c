@@ -147,6 +147,7 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (!c->cluster || !c->default_db) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     status = parse_timeout(kusto_client_option(c, "timeout"), &c->timeout_ms, err);
     if (status == KUSTO_OK) status = kusto_resource_for_cluster(&c->resource, c->cluster, err);
+    if (status == KUSTO_OK) status = open_cache(c, err); /* before the choice: a cache may answer for a person */
     if (status == KUSTO_OK) status = kusto_signin_choose(c, &c->signin, err);
     if (status == KUSTO_OK && c->signin)
         status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
@@ -157,7 +158,6 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (status == KUSTO_OK)
         status = kusto_http_configure(c->http, kusto_client_option(c, "proxy"), kusto_client_option(c, "max_retries"),
                                       kusto_client_option(c, "max_response_bytes"), err);
-    if (status == KUSTO_OK) status = open_cache(c, err);
     if (status == KUSTO_OK) status = kusto_metadata_cache_new(&c->metadata, err);
     return status;
 }
