@@ -235,14 +235,21 @@ static kusto_status read_root(kusto_cache *c, file_state *state, kusto_error **e
     return status;
 }
 
+/* Written in the last 2 s: a writer may still be at it. */
+static int just_written(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0 && kusto_now() - (int64_t)st.st_mtime < 2;
+}
+
 /* Under the lock: msal-extensions rewrites the file in place under it, so a bad read is read again; a
-   writer that bypassed the lock (msal-extensions after its 5 s timeout) gets 100 + 200 ms more. Only then
-   is a non-JSON file corrupt, and a 0-byte one an empty cache. */
+   writer that bypassed the lock (msal-extensions after its 5 s timeout) gets 100 + 200 ms more while the
+   file is fresh. Only then is a non-JSON file corrupt, and a 0-byte one an empty cache. */
 static kusto_status load_locked(kusto_cache *c, kusto_error **err) {
     static const int pauses_ms[] = {0, 100, 200};
     file_state state = FILE_GOOD;
     kusto_status status = KUSTO_OK;
-    for (size_t i = 0; i < 3 && status == KUSTO_OK && (i == 0 || state != FILE_GOOD); i++) {
+    for (size_t i = 0; i < 3 && status == KUSTO_OK && (i == 0 || (state != FILE_GOOD && just_written(c->path)));
+         i++) {
         if (pauses_ms[i]) kusto_sleep_until_ms(kusto_now_ms() + pauses_ms[i], 1000, NULL, NULL);
         status = read_root(c, &state, err);
     }
