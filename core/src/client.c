@@ -15,6 +15,7 @@
 #include "flows/flows.h"
 #include "oidc.h"
 #include "options.h"
+#include "shared_clients.h"
 #include "signin.h"
 #include "token.h"
 
@@ -180,7 +181,7 @@ kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kus
 }
 
 void kusto_client_free(kusto_client *c) {
-    if (!c) return;
+    if (!c || (c->shared && !kusto_shared_client_release(c))) return;
     kusto_connstr_free(c->cs);
     kusto_options_free(c->options);
     free(c->cluster);
