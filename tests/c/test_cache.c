@@ -422,6 +422,11 @@ static void test_reader_waits_for_a_rewrite_in_place(void) {
         close(fd);
         unlink(lock.data);
         close(lfd);
+        kusto_buf_free(&lock); /* the child's copies: valgrind checks each child's leaks too */
+        kusto_buf_free(&content);
+        kusto_token_free(t);
+        kusto_cache_free(cache);
+        free(path);
         _exit(0);
     }
     close(ready[1]);
@@ -439,6 +444,11 @@ static void test_reader_waits_for_a_rewrite_in_place(void) {
     pid_t again = fork();
     if (again == 0) {
         rewrite_in_place_as_msal_extensions(path, content.data, 50);
+        kusto_buf_free(&content);
+        kusto_token_free(t);
+        kusto_cache_free(cache);
+        free(aside);
+        free(path);
         _exit(0);
     }
     usleep(10000);
@@ -498,6 +508,12 @@ static void test_stale_locks_and_temp_files(void) {
         flock(fd, LOCK_UN);
         close(fd);
         unlink(lock.data);
+        kusto_buf_free(&lock);
+        kusto_buf_free(&temp);
+        kusto_buf_free(&live_temp);
+        kusto_token_free(t);
+        kusto_cache_free(cache);
+        free(path);
         _exit(0);
     }
     char x;
