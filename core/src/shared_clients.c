@@ -41,7 +41,8 @@ static void after_fork_in_child(void) {
 }
 static void install_fork_handlers(void) { pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child); }
 
-/* The connection string and every option as given, in order: equal keys make equal clients. */
+/* The connection string and every option as given, in order: equal keys make equal clients. It holds the
+   secrets they hold: wiped when freed. */
 static char *key_of(const char *connstr, const kusto_options *opts) {
     kusto_buf key = {0};
     kusto_buf_printf(&key, "%s", connstr);
@@ -76,7 +77,7 @@ static kusto_status add(char *key, const char *connstr, const kusto_options *opt
     kusto_options_free(copy);
     if (status != KUSTO_OK) {
         free(s);
-        free(key);
+        kusto_secret_free(key);
         return status;
     }
     s->key = key;
@@ -100,7 +101,7 @@ kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const 
     pthread_mutex_lock(&lock);
     shared *s = find(key);
     kusto_status status = KUSTO_OK;
-    if (s) free(key);
+    if (s) kusto_secret_free(key);
     else status = add(key, connstr, opts, &s, err);
     if (status == KUSTO_OK) {
         s->holders++;
@@ -117,7 +118,7 @@ kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const 
 static void drop(shared *s) {
     s->client->shared = NULL;
     kusto_client_free(s->client);
-    free(s->key);
+    kusto_secret_free(s->key);
     free(s);
 }
 
@@ -129,7 +130,7 @@ int kusto_shared_client_release(kusto_client *client) {
     int last = --s->holders == 0 && s->forgotten;
     if (last) {
         client->shared = NULL;
-        free(s->key);
+        kusto_secret_free(s->key);
         free(s);
     }
     pthread_mutex_unlock(&lock);
