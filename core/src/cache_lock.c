@@ -24,6 +24,7 @@
 #define STALE_AGE_S 10       /* no writer holds the lock this long: a crash left it */
 #define LONGEST_POLL_MS 250
 #define LONGEST_GAP_MS 100
+#define QUEUE_WAIT_MS 10000
 
 struct kusto_cache_lock {
     char *path;
@@ -34,21 +35,22 @@ struct kusto_cache_lock {
 
 /* ---- the libkusto queue -------------------------------------------------------------------------- */
 
+static void sleep_ms(int64_t ms) { kusto_sleep_until_ms(kusto_now_ms() + ms, 1000, NULL, NULL); }
+
+/* Polled, not a blocking flock: a child forked while its parent held the queue keeps it until it exits, and
+   after QUEUE_WAIT_MS the lock file alone (still safe, only less fair) has to do. */
 static int join_queue(const char *cache_path) {
     char *dir = kusto_cache_file_dir(cache_path);
     int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     free(dir);
-    if (fd < 0) return -1;
-    int rc;
-    while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR) {}
-    if (rc != 0) { /* a file system without flock: no queue, the lock file alone is still safe */
-        close(fd);
-        return -1;
+    for (int64_t start = kusto_now_ms(); fd >= 0;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+        if ((errno != EWOULDBLOCK && errno != EINTR) || kusto_now_ms() - start >= QUEUE_WAIT_MS) break;
+        sleep_ms(2);
     }
-    return fd;
+    if (fd >= 0) close(fd); /* a file system without flock, or a queue stuck: no queue */
+    return -1;
 }
-
-static void sleep_ms(int64_t ms) { kusto_sleep_until_ms(kusto_now_ms() + ms, 1000, NULL, NULL); }
 
 /* ---- the lock file ------------------------------------------------------------------------------- */
 

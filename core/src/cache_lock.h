@@ -10,7 +10,7 @@
 typedef struct kusto_cache_lock kusto_cache_lock;
 
 /* Waits for the lock of the cache file `path` (creating its directory, 0700, when missing): libkusto
-   processes queue on a flock of the directory, the queue's head polls the lock file at msal-extensions'
+   processes queue on a flock of the directory (up to 10 s), the queue's head polls the lock file at msal-extensions'
    pace and removes stale ones. KUSTO_E_ARGUMENT naming the lock file when a live writer held it 30 s. */
 kusto_status kusto_cache_lock_take(const char *path, kusto_cache_lock **out, kusto_error **err);
 /* Removes the lock file, unlocks, and keeps the queue for as long as the lock was held before letting the

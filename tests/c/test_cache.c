@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "cache_file.h"
+#include "cache_lock.h"
 #include "check.h"
 #include "clock.h"
 #include "token.h"
@@ -467,6 +468,40 @@ static void test_reader_waits_for_a_rewrite_in_place(void) {
     free(path);
 }
 
+/* The lock file is unlinked before it is unlocked: a writer that waited on its flock (as msal-extensions does
+   after its 5 s timeout) gets a deleted file, which it can tell, never the lock of a path someone else has. */
+static void test_lock_is_unlinked_before_unlock(void) {
+    char *path = path_in_dir("order.json");
+    kusto_buf lock_path = {0};
+    kusto_buf_printf(&lock_path, "%s.lockfile", path);
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t holder = fork();
+    if (holder == 0) { /* holds the lock 100 ms; the test's process never holds it, so no fd of it is inherited */
+        kusto_cache_lock *lock = NULL;
+        int ok = kusto_cache_lock_take(path, &lock, NULL) == KUSTO_OK && write(ready[1], "x", 1) == 1;
+        usleep(100000);
+        kusto_cache_lock_release(lock);
+        kusto_buf_free(&lock_path);
+        free(path);
+        _exit(ok ? 0 : 1);
+    }
+    char x;
+    CHECK(read(ready[0], &x, 1) == 1);
+    int fd = open(lock_path.data, O_RDWR);
+    struct stat st;
+    CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0);
+    CHECK_INT(st.st_nlink, 0);
+    if (fd >= 0) close(fd);
+    int status;
+    CHECK(waitpid(holder, &status, 0) == holder && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(access(lock_path.data, F_OK) != 0);
+    close(ready[0]);
+    close(ready[1]);
+    kusto_buf_free(&lock_path);
+    free(path);
+}
+
 static pid_t dead_pid(void) {
     pid_t pid = fork();
     if (pid == 0) _exit(0);
@@ -597,6 +632,7 @@ int main(void) {
     test_concurrent_processes();
     test_reader_waits_for_a_rewrite_in_place();
     test_stale_locks_and_temp_files();
+    test_lock_is_unlinked_before_unlock();
     test_mtime_is_the_write_time();
     test_home_account_id();
     test_default_paths();
