@@ -30,12 +30,18 @@ struct kusto_cache_lock {
     char *path;
     int fd;
     int queue_fd; /* the directory, flocked: libkusto's own queue; -1 where flock on it fails */
-    int64_t taken_ms;
+    int64_t taken_us;
 };
 
 /* ---- the libkusto queue -------------------------------------------------------------------------- */
 
 static void sleep_ms(int64_t ms) { kusto_sleep_until_ms(kusto_now_ms() + ms, 1000, NULL, NULL); }
+
+static int64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* Polled, not a blocking flock: a child forked while its parent held the queue keeps it until it exits, and
    after QUEUE_WAIT_MS the lock file alone (still safe, only less fair) has to do. */
@@ -180,20 +186,22 @@ kusto_status kusto_cache_lock_take(const char *path, kusto_cache_lock **out, kus
         free(lock);
         return status;
     }
-    lock->taken_ms = kusto_now_ms();
+    lock->taken_us = now_us();
     *out = lock;
     return KUSTO_OK;
 }
 
 void kusto_cache_lock_release(kusto_cache_lock *lock) {
     if (!lock) return;
-    int64_t held = kusto_now_ms() - lock->taken_ms;
+    int64_t held_us = now_us() - lock->taken_us;
     unlink(lock->path); /* while still locked: whoever flocks this inode next sees it unlinked */
     close(lock->fd);
     if (lock->queue_fd >= 0) {
         /* The lock file stays free a while before the next libkusto process may take it: other programs
            poll for it every 250 ms and would otherwise never find it free under libkusto load. */
-        sleep_ms(held < 1 ? 1 : held > LONGEST_GAP_MS ? LONGEST_GAP_MS : held);
+        int64_t gap_us = held_us < LONGEST_GAP_MS * 1000 ? held_us : LONGEST_GAP_MS * 1000;
+        struct timespec gap = {gap_us / 1000000, (gap_us % 1000000) * 1000};
+        nanosleep(&gap, NULL);
         close(lock->queue_fd);
     }
     free(lock->path);
