@@ -62,7 +62,8 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
-        "test": ["pytest", "cryptography", "requests", "msal", "msal-extensions[portalocker]", "pandas"],
+        "test": ["pytest", "cryptography", "requests", "msal", "msal-extensions[portalocker]", "pandas",
+                 "azure-kusto-data"],
         "bench": ["azure-kusto-data", "requests", "pandas"],
     },
 )

@@ -34,17 +34,6 @@ static int box_gc(lua_State *L)
     return 0;
 }
 
-#if LUA_VERSION_NUM < 503
-int klua_number_is_integral(lua_State *L, int index)
-{
-    lua_Number n;
-    if (lua_type(L, index) != LUA_TNUMBER)
-        return 0;
-    n = lua_tonumber(L, index);
-    return n == (lua_Number)(lua_Integer)n;
-}
-#endif
-
 /* ---------------------------------------------------------------------------------------------- */
 /* Errors                                                                                          */
 
@@ -155,7 +144,16 @@ static const char *push_text(lua_State *L, int index, const char *what)
         luaL_error(L, "kusto: %s must be a string, number, boolean or list of strings, not %s", what,
                    luaL_typename(L, index));
     }
-    return lua_tostring(L, -1);
+    return klua_check_text(L, -1, what);
+}
+
+const char *klua_check_text(lua_State *L, int index, const char *what)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, index, &len);
+    if (memchr(text, '\0', len))
+        luaL_error(L, "kusto: %s contains a NUL character", what);
+    return text;
 }
 
 static const char *check_key(lua_State *L, int index, const char *what)
@@ -215,7 +213,7 @@ static kusto_status set_typed_option(lua_State *L, kusto_request *req, const cha
             return kusto_request_set_option_int(req, name, (int64_t)lua_tointeger(L, index));
         return kusto_request_set_option_real(req, name, (double)lua_tonumber(L, index));
     case LUA_TSTRING:
-        return kusto_request_set_option_string(req, name, lua_tostring(L, index));
+        return kusto_request_set_option_string(req, name, klua_check_text(L, index, name));
     default:
         return luaL_error(L, "kusto: property '%s' must be a string, number or boolean, not %s", name,
                           luaL_typename(L, index));

@@ -31,10 +31,11 @@ static int l_acquire_token(lua_State *L)
     return call_and_close(L, "acquire_token", opts, 1);
 }
 
-/* opts.properties with opts.cancel and opts.raw_ticks added (a new table: the caller's is not changed). */
+/* opts.properties with opts.cancel, raw_ticks, strict, on_progress and int64 added (a new table: the
+   caller's is not changed). */
 static void push_call_properties(lua_State *L, int opts)
 {
-    static const char *const call_fields[] = {"cancel", "raw_ticks"};
+    static const char *const call_fields[] = {"cancel", "raw_ticks", "strict", "on_progress", "int64"};
     lua_newtable(L);
     if (!lua_istable(L, opts))
         return;
@@ -50,7 +51,7 @@ static void push_call_properties(lua_State *L, int opts)
         }
     }
     lua_pop(L, 1);
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof call_fields / sizeof *call_fields; i++) {
         lua_getfield(L, opts, call_fields[i]);
         lua_setfield(L, -2, call_fields[i]);
     }
@@ -80,7 +81,8 @@ static int l_mgmt(lua_State *L)
     return run_once(L, 1);
 }
 
-/* kusto.datetime_ticks(text) / kusto.timespan_ticks(text) → integer ticks, or nil, err */
+/* kusto.datetime_ticks(text [, {int64 = ...}]) / kusto.timespan_ticks(...) → integer ticks (before Lua 5.3: as
+   the int64 option says), or nil, err */
 static int parse_ticks(lua_State *L, kusto_status (*parse)(const char *, size_t, int64_t *), const char *what)
 {
     size_t len;
@@ -90,7 +92,7 @@ static int parse_ticks(lua_State *L, kusto_status (*parse)(const char *, size_t,
         lua_pushfstring(L, "not a Kusto %s: '%s'", what, text);
         return klua_fail(L, KUSTO_E_ARGUMENT, lua_tostring(L, -1));
     }
-    lua_pushinteger(L, (lua_Integer)ticks);
+    klua_push_int64(L, ticks, klua_int64_mode(L, 2, KLUA_INT64_STRING));
     return 1;
 }
 
@@ -107,7 +109,7 @@ static int l_timespan_ticks(lua_State *L)
 static int format_ticks(lua_State *L, size_t (*format)(int64_t, char *))
 {
     char buf[40];
-    int64_t ticks = (int64_t)luaL_checkinteger(L, 1);
+    int64_t ticks = klua_check_int64(L, 1);
     size_t len = format(ticks, buf);
     lua_pushlstring(L, buf, len);
     return 1;
@@ -131,7 +133,7 @@ static void free_connstr(void *p)
 /* kusto.parse_connection_string(cs) → {["Data Source"] = ..., ...} with secrets masked, or nil, err */
 static int l_parse_connection_string(lua_State *L)
 {
-    const char *text = luaL_checkstring(L, 1);
+    const char *text = klua_check_text(L, 1, "the connection string");
     kusto_connstr **cs = (kusto_connstr **)klua_box(L, free_connstr);
     kusto_error *err = NULL;
     kusto_status st = kusto_connstr_parse(cs, text, &err);

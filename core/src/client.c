@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "cache_file.h"
+#include "clock.h"
 #include "connstr.h"
 #include "endpoints.h"
 #include "error.h"
@@ -70,6 +71,7 @@ static const char *const client_option_names[] = {
     "cache",
     "cache_path",
     "azure_cli_cache",
+    "strict",
     NULL,
 };
 
@@ -283,12 +285,12 @@ static void sign_in_key_clear(sign_in_key *k) {
 }
 
 /* Silent renewal with the account's refresh token; KUSTO_OK with *out NULL when there is none. */
-static kusto_status refresh(kusto_client *c, sign_in_key *k, kusto_token **out, kusto_error **err) {
+static kusto_status refresh(kusto_client *c, sign_in_key *k, int64_t deadline, kusto_token **out, kusto_error **err) {
     char *rt = NULL;
     *out = NULL;
     kusto_status status = kusto_cache_find_refresh_token(c->cache, &k->key, &rt, &k->home_account_id, err);
     if (status != KUSTO_OK || !rt) return status;
-    kusto_flow_context ctx = kusto_signin_context(c);
+    kusto_flow_context ctx = kusto_signin_context(c, deadline);
     status = kusto_flow_refresh_token(&ctx, k->key.client_id, rt, kusto_connstr_value(c->cs, KW_APPLICATION_KEY),
                                       out, err);
     kusto_secret_free(rt);
@@ -297,9 +299,9 @@ static kusto_status refresh(kusto_client *c, sign_in_key *k, kusto_token **out, 
 }
 
 /* A new token: by refresh token for a user, else by the sign-in method (which may prompt). */
-static kusto_status renew(kusto_client *c, sign_in_key *k, kusto_token **out, kusto_error **err) {
+static kusto_status renew(kusto_client *c, sign_in_key *k, int64_t deadline, kusto_token **out, kusto_error **err) {
     kusto_error *refresh_err = NULL;
-    kusto_status status = c->signin->user ? refresh(c, k, out, &refresh_err) : KUSTO_OK;
+    kusto_status status = c->signin->user ? refresh(c, k, deadline, out, &refresh_err) : KUSTO_OK;
     if (status == KUSTO_OK && *out) return KUSTO_OK;
     if (!c->signin->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
         kusto_status final = status != KUSTO_OK ? kusto_error_give(err, refresh_err)
@@ -308,7 +310,7 @@ static kusto_status renew(kusto_client *c, sign_in_key *k, kusto_token **out, ku
         return final;
     }
     kusto_error_free(refresh_err);
-    return c->signin->acquire(c, out, err);
+    return c->signin->acquire(c, deadline, out, err);
 }
 
 /* The key is made once per client: a cached token is then a lookup and a copy (about 1 µs from Python). */
@@ -329,7 +331,8 @@ static void remember_last_token(kusto_client *c, const kusto_token *t) {
 }
 
 /* Under sign_in_lock: the cache, else renewal or sign-in. */
-static kusto_status find_or_renew(kusto_client *c, int64_t now, kusto_token **out, kusto_error **err) {
+static kusto_status find_or_renew(kusto_client *c, int64_t now, int64_t deadline, kusto_token **out,
+                                  kusto_error **err) {
     sign_in_key k;
     kusto_token *cached = NULL;
     if (sign_in_key_init(&k, c) != 0) {
@@ -342,7 +345,7 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, kusto_token **ou
         cached = NULL;
     } else if (status == KUSTO_OK) {
         /* Past refresh_on the cached token is still good: renew, but fall back to it if renewal fails. */
-        status = renew(c, &k, out, cached ? NULL : err);
+        status = renew(c, &k, deadline, out, cached ? NULL : err);
         if (status == KUSTO_OK) status = kusto_cache_store(c->cache, &k.key, *out, err);
         else if (cached) {
             *out = cached;
@@ -358,12 +361,12 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, kusto_token **ou
     return status;
 }
 
-static kusto_status cached_sign_in(kusto_client *c, kusto_token **out, kusto_error **err) {
+static kusto_status cached_sign_in(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
     pthread_mutex_lock(&c->sign_in_lock);
     int64_t now = kusto_now();
     kusto_status status = KUSTO_OK;
     if (!(*out = reuse_last_token(c, now))) {
-        status = find_or_renew(c, now, out, err);
+        status = find_or_renew(c, now, deadline, out, err);
         if (status == KUSTO_OK) remember_last_token(c, *out);
     }
     pthread_mutex_unlock(&c->sign_in_lock);
@@ -393,14 +396,15 @@ static kusto_status adopt_login_endpoint(kusto_client *c, const char *login_endp
 
 /* An authority on a host that is not one of Microsoft's well-known ones says where its endpoints are (OpenID
    Connect discovery, as MSAL does): asked once the authority is final, before any credential is sent. */
-static kusto_status discover_endpoints(kusto_client *c, kusto_error **err) {
+static kusto_status discover_endpoints(kusto_client *c, int64_t deadline, kusto_error **err) {
     if (!kusto_signin_uses_authority(c->signin)) return KUSTO_OK;
-    return kusto_oidc_discover_unless_well_known(&c->authority, c->http, kusto_signin_context(c).aad_v1, err);
+    return kusto_oidc_discover_unless_well_known(&c->authority, c->http, kusto_signin_context(c, deadline).aad_v1,
+                                                 deadline, err);
 }
 
 /* The trusted check, then (only for a trusted cluster: its answer picks the resource and may pick the
    login endpoint) the cluster's cloud metadata. Tokens the caller brings need no resource. */
-static kusto_status resolve_cloud(kusto_client *c, kusto_error **err) {
+static kusto_status resolve_cloud(kusto_client *c, int64_t deadline, kusto_error **err) {
     const char *extra = kusto_client_option(c, "trusted_hosts");
     const char *method_login = c->signin->login_endpoint ? c->signin->login_endpoint() : NULL;
     const char *login = method_login ? method_login : c->authority.login_endpoint;
@@ -409,7 +413,7 @@ static kusto_status resolve_cloud(kusto_client *c, kusto_error **err) {
     kusto_status status = login_known ? kusto_endpoint_check(c->cluster, login, extra, err)
                                       : kusto_endpoint_check_any_cloud(c->cluster, extra, err);
     kusto_cloud_info cloud = {0};
-    if (status == KUSTO_OK) status = kusto_metadata_get(c->metadata, c->http, c->cluster, &cloud, err);
+    if (status == KUSTO_OK) status = kusto_metadata_get(c->metadata, c->http, c->cluster, deadline, &cloud, err);
     if (status == KUSTO_OK && !login_known) status = adopt_login_endpoint(c, cloud.login_endpoint, err);
     if (status == KUSTO_OK) {
         free(c->resource);
@@ -417,34 +421,40 @@ static kusto_status resolve_cloud(kusto_client *c, kusto_error **err) {
         cloud.resource = NULL;
     }
     kusto_cloud_info_clear(&cloud);
-    return status == KUSTO_OK ? discover_endpoints(c, err) : status;
+    return status == KUSTO_OK ? discover_endpoints(c, deadline, err) : status;
 }
 
 /* Once per client: later calls find the cloud decided (failures are retried). */
-static kusto_status prepare_sign_in(kusto_client *c, kusto_error **err) {
+static kusto_status prepare_sign_in(kusto_client *c, int64_t deadline, kusto_error **err) {
     pthread_mutex_lock(&c->cloud_lock);
-    kusto_status status = c->cloud_ready ? KUSTO_OK : resolve_cloud(c, err);
+    kusto_status status = c->cloud_ready ? KUSTO_OK : resolve_cloud(c, deadline, err);
     if (status == KUSTO_OK) c->cloud_ready = 1;
     pthread_mutex_unlock(&c->cloud_lock);
     return status;
 }
 
-kusto_status kusto_client_acquire_token(kusto_client *c, kusto_token **out, kusto_error **err) {
+int64_t kusto_client_deadline(const kusto_client *c) { return kusto_deadline_in(c->timeout_ms); }
+
+static kusto_status acquire_token(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
     *out = NULL;
     if (!c->signin)
         return kusto_fail(err, KUSTO_E_ARGUMENT,
                           "the connection string asks for no authentication (AAD Federated Security is not true)");
-    if (!c->signin->cached) return c->signin->acquire(c, out, err);
-    kusto_status status = prepare_sign_in(c, err);
-    return status == KUSTO_OK ? cached_sign_in(c, out, err) : status;
+    if (!c->signin->cached) return c->signin->acquire(c, deadline, out, err);
+    kusto_status status = prepare_sign_in(c, deadline, err);
+    return status == KUSTO_OK ? cached_sign_in(c, deadline, out, err) : status;
 }
 
-kusto_status kusto_client_authorization(kusto_client *c, char **out, kusto_error **err) {
+kusto_status kusto_client_acquire_token(kusto_client *c, kusto_token **out, kusto_error **err) {
+    return acquire_token(c, kusto_client_deadline(c), out, err);
+}
+
+kusto_status kusto_client_authorization(kusto_client *c, int64_t deadline, char **out, kusto_error **err) {
     *out = NULL;
     if (!c->signin) return KUSTO_OK;
-    kusto_status status = prepare_sign_in(c, err);
+    kusto_status status = prepare_sign_in(c, deadline, err);
     kusto_token *token = NULL;
-    if (status == KUSTO_OK) status = kusto_client_acquire_token(c, &token, err);
+    if (status == KUSTO_OK) status = acquire_token(c, deadline, &token, err);
     if (status != KUSTO_OK) return status;
     kusto_buf header = {0};
     if (kusto_buf_printf(&header, "Authorization: %s %s", token->token_type, token->access_token)) {

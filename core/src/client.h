@@ -23,7 +23,7 @@ struct kusto_client {
     kusto_authority authority;          /* replaced by the cloud metadata's login endpoint unless given */
     int authority_given;                /* kusto_authority_given(): metadata does not choose it */
     const kusto_signin_method *signin;  /* NULL: the connection string asks for no authentication */
-    long timeout_ms;                    /* option; 0 = servertimeout + 30 s */
+    long timeout_ms;                    /* option: a whole call's; 0 = none (a query: servertimeout + 30 s) */
     kusto_prompts prompts;              /* callbacks of the flows that need a person */
     kusto_http *http;
     kusto_cache *cache;
@@ -42,8 +42,12 @@ struct kusto_client {
 /* The value of a client option (e.g. "ca_file"), NULL when not given. */
 const char *kusto_client_option(const kusto_client *client, const char *name);
 
+/* The deadline (clock.h) of a call starting now: `timeout` from now, or 0 (none) without that option. */
+int64_t kusto_client_deadline(const kusto_client *client);
+
 /* "Authorization: Bearer ..." for a request to the cluster, after checking the cluster may be sent
-   a token; NULL in *out when the client signs in with nothing. The caller wipes and frees *out. */
-kusto_status kusto_client_authorization(kusto_client *client, char **out, kusto_error **err);
+   a token, signing in by `deadline` (0: none); NULL in *out when the client signs in with nothing.
+   The caller wipes and frees *out. */
+kusto_status kusto_client_authorization(kusto_client *client, int64_t deadline, char **out, kusto_error **err);
 
 #endif

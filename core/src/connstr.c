@@ -27,7 +27,9 @@ static const kusto_keyword_info keywords[KW_COUNT] = {
     [KW_DATA_SOURCE_URI] = {"Data Source Uri", ALIASES("serveruri", "clusteruri"), 0, 0},
     [KW_AZURE_REGION] = {"Azure Region", ALIASES("region"), 0, 0},
     [KW_NAMESPACE] = {"Namespace", ALIASES("ns"), 0, 0},
-    [KW_APPLICATION_CERTIFICATE_THUMBPRINT] = {"Application Certificate Thumbprint", ALIASES("appcert"), 0, 1},
+    /* Kusto's table marks it secret, but a certificate's thumbprint is public (it is in every assertion's x5t):
+       masking it would only hide which certificate a connection string means. */
+    [KW_APPLICATION_CERTIFICATE_THUMBPRINT] = {"Application Certificate Thumbprint", ALIASES("appcert"), 0, 0},
     [KW_APPLICATION_CERTIFICATE_ISSUER] = {"Application Certificate Issuer Distinguished Name",
                                            ALIASES("applicationcertificateissuer"), 0, 1},
     [KW_APPLICATION_CERTIFICATE_SUBJECT] = {"Application Certificate Subject Distinguished Name",

@@ -3,12 +3,14 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "error.h"
 
 #define POOL_SIZE 8
@@ -36,8 +38,20 @@ typedef struct transfer {
     unsigned long long max_bytes;
 } transfer;
 
+/* A CA file that cannot be read is the caller's mistake, said at once: not a TLS failure at the first request. */
+static kusto_status check_ca_file(const char *ca_file, kusto_error **err) {
+    FILE *f = ca_file ? fopen(ca_file, "r") : NULL;
+    if (!ca_file || f) {
+        if (f) fclose(f);
+        return KUSTO_OK;
+    }
+    return kusto_fail(err, KUSTO_E_ARGUMENT, "cannot read CA file '%s' (option ca_file): %s", ca_file, strerror(errno));
+}
+
 kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error **err) {
     *out = NULL;
+    kusto_status checked = check_ca_file(ca_file, err);
+    if (checked != KUSTO_OK) return checked;
     kusto_http *http = calloc(1, sizeof *http);
     if (!http || pthread_mutex_init(&http->lock, NULL) != 0) {
         free(http);
@@ -193,7 +207,7 @@ static struct curl_slist *build_headers(const char *const *headers, int *failed)
 #define RECEIVE_BUFFER_BYTES (256L * 1024)
 
 static void set_options(CURL *curl, const kusto_http *http, const kusto_http_request *req, transfer *t,
-                        struct curl_slist *headers, char *errbuf) {
+                        struct curl_slist *headers, long timeout_ms, char *errbuf) {
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -205,7 +219,7 @@ static void set_options(CURL *curl, const kusto_http *http, const kusto_http_req
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 30L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     /* Bigger reads mean fewer parser bursts, so a binding takes its interpreter lock less often. */
     curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
@@ -240,16 +254,21 @@ static int is_transient(CURLcode rc) {
 }
 
 static int is_tls_verification(CURLcode rc) {
-    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
-           rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR ||
+           rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
 }
 
-static kusto_status transport_error(CURLcode rc, const char *url, const char *errbuf, kusto_error **err) {
+static kusto_status transport_error(const kusto_http *http, CURLcode rc, const char *url, const char *errbuf,
+                                    kusto_error **err) {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     if (rc == CURLE_ABORTED_BY_CALLBACK) return kusto_fail(err, KUSTO_E_CANCELLED, "request to %s cancelled", url);
+    if (rc == CURLE_SSL_CACERT_BADFILE)
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "cannot read CA file '%s' (option ca_file): not a PEM bundle (%s)",
+                          http->ca_file ? http->ca_file : "(the system's)", detail);
     if (is_tls_verification(rc))
-        return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: TLS verification of the server failed (%s)",
-                          url, detail);
+        return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: TLS verification of the server failed (%s); "
+                          "if the server's certificate is from a private CA, give that CA's PEM bundle with the "
+                          "ca_file option", url, detail);
     if (rc == CURLE_OPERATION_TIMEDOUT) return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s timed out: %s", url, detail);
     if (rc == CURLE_OUT_OF_MEMORY) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: %s", url, detail);
@@ -258,6 +277,9 @@ static kusto_status transport_error(CURLcode rc, const char *url, const char *er
 kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                              kusto_error **err) {
     memset(resp, 0, sizeof *resp);
+    int64_t left_ms = req->deadline_ms ? req->deadline_ms - kusto_now_ms() : 0;
+    if (req->deadline_ms && left_ms <= 0)
+        return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s not sent: the call's timeout ran out before it", req->url);
     int failed = 0;
     struct curl_slist *headers = build_headers(req->headers, &failed);
     CURL *curl = failed ? NULL : take_handle(http);
@@ -267,7 +289,7 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
     }
     char errbuf[CURL_ERROR_SIZE] = "";
     transfer t = {curl, req, resp, KUSTO_OK, err, http->max_response_bytes};
-    set_options(curl, http, req, &t, headers, errbuf);
+    set_options(curl, http, req, &t, headers, (long)left_ms, errbuf);
     CURLcode rc = curl_easy_perform(curl);
     /* A failed handshake leaves errors on this thread's OpenSSL error queue, where the next user of
        OpenSSL in the process (Python's ssl module, say) would take them for its own. */
@@ -281,9 +303,17 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
     if (t.sink_status != KUSTO_OK) return t.sink_status;
     if (rc != CURLE_OK) {
         resp->transient = is_transient(rc);
-        return transport_error(rc, req->url, errbuf, err);
+        return transport_error(http, rc, req->url, errbuf, err);
     }
     return KUSTO_OK;
+}
+
+kusto_status kusto_http_refuse_redirect(const kusto_http_response *resp, const char *url, kusto_error **err) {
+    if (resp->status < 300 || resp->status >= 400) return KUSTO_OK;
+    kusto_error *e = kusto_error_new(KUSTO_E_SERVICE, "%s answered HTTP %ld with a redirect to '%s', which is not "
+                                     "followed (a token must not go to another host)", url, resp->status, resp->location);
+    if (e) e->http_status = (int)resp->status;
+    return kusto_error_give(err, e);
 }
 
 void kusto_http_response_clear(kusto_http_response *resp) {

@@ -2,12 +2,15 @@
 #ifndef KUSTO_HTTP_H
 #define KUSTO_HTTP_H
 
+#include <stdint.h>
+
 #include "buf.h"
 #include "kusto.h"
 
 typedef struct kusto_http kusto_http;
 
-/* `ca_file` (may be NULL: the system's CAs) verifies every peer; verification is never off. */
+/* `ca_file` (may be NULL: the system's CAs) verifies every peer; verification is never off. A ca_file that
+   cannot be read is KUSTO_E_ARGUMENT. */
 kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error **err);
 void kusto_http_free(kusto_http *http);
 /* Client options that apply to every call (token and query): `proxy` (URL; NULL: libcurl's
@@ -27,7 +30,7 @@ typedef struct kusto_http_request {
     const char *const *headers;      /* "Name: value", NULL-terminated; may be NULL */
     const char *body;                /* POST body */
     size_t body_len;
-    long timeout_ms;                 /* whole call; 0 = none */
+    int64_t deadline_ms;             /* kusto_now_ms() by which it must be answered (clock.h); 0 = none */
     kusto_http_sink sink;            /* NULL: collect the body into the response */
     void *sink_ud;
     /* Asked about every 100 ms (and while waiting to retry); non-zero stops with KUSTO_E_CANCELLED. */
@@ -46,9 +49,15 @@ typedef struct kusto_http_response {
 } kusto_http_response;
 
 /* Sends the request. KUSTO_OK whatever the HTTP status (see response->status); KUSTO_E_NETWORK,
-   KUSTO_E_TIMEOUT on transport failure, or the sink's status. */
+   KUSTO_E_TIMEOUT on transport failure or when the deadline passes (before sending: nothing is sent),
+   or the sink's status. */
 kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                              kusto_error **err);
 void kusto_http_response_clear(kusto_http_response *resp);
+
+/* KUSTO_E_SERVICE, naming `url` and where it pointed, for a redirect (3xx): never followed, by any request
+   (the cluster's, Azure AD's, the metadata's), since a token or secret must not go to another host. KUSTO_OK
+   for any other status. */
+kusto_status kusto_http_refuse_redirect(const kusto_http_response *resp, const char *url, kusto_error **err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 #include "process_cache.h"
 #include "retry.h"
@@ -144,14 +145,17 @@ static kusto_status origin_of(const char *cluster_url, char **out, kusto_error *
     return KUSTO_OK;
 }
 
-static kusto_status fetch(kusto_http *http, const char *origin, kusto_cloud_info *out, kusto_error **err) {
+static kusto_status fetch(kusto_http *http, const char *origin, int64_t deadline_ms, kusto_cloud_info *out,
+                          kusto_error **err) {
     kusto_buf url = {0};
     if (kusto_buf_printf(&url, "%s" METADATA_PATH, origin)) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     const char *headers[] = {"Accept: application/json", "x-client-sku: libkusto", NULL};
-    kusto_http_request req = {"GET", url.data, headers, NULL, 0, KUSTO_METADATA_TIMEOUT_MS, NULL, NULL, NULL, NULL};
+    int64_t deadline = kusto_deadline_min(deadline_ms, kusto_deadline_in(KUSTO_METADATA_TIMEOUT_MS));
+    kusto_http_request req = {"GET", url.data, headers, NULL, 0, deadline, NULL, NULL, NULL, NULL};
     kusto_http_response resp = {0};
     int kept = kusto_process_cache_get(url.data, &resp.status, &resp.body); /* another client's answer */
     kusto_status status = kept ? KUSTO_OK : kusto_http_send_retrying(http, &req, &resp, err);
+    if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url.data, err);
     if (status == KUSTO_OK && resp.status == 404)
         status = kusto_cloud_info_default(out, err);
     else if (status == KUSTO_OK && resp.status == 200)
@@ -171,13 +175,13 @@ static entry *find(kusto_metadata_cache *cache, const char *origin) {
     return NULL;
 }
 
-static kusto_status lookup_or_fetch(kusto_metadata_cache *cache, kusto_http *http, char *origin,
+static kusto_status lookup_or_fetch(kusto_metadata_cache *cache, kusto_http *http, char *origin, int64_t deadline_ms,
                                     kusto_cloud_info *out, kusto_error **err) {
     entry *e = find(cache, origin);
     if (e) return kusto_cloud_info_copy(out, &e->info) ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory") : KUSTO_OK;
     e = calloc(1, sizeof *e);
     if (!e) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    kusto_status status = fetch(http, origin, &e->info, err);
+    kusto_status status = fetch(http, origin, deadline_ms, &e->info, err);
     if (status == KUSTO_OK && kusto_cloud_info_copy(out, &e->info) != KUSTO_OK)
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     if (status != KUSTO_OK) {
@@ -192,14 +196,14 @@ static kusto_status lookup_or_fetch(kusto_metadata_cache *cache, kusto_http *htt
 }
 
 kusto_status kusto_metadata_get(kusto_metadata_cache *cache, kusto_http *http, const char *cluster_url,
-                                kusto_cloud_info *out, kusto_error **err) {
+                                int64_t deadline_ms, kusto_cloud_info *out, kusto_error **err) {
     memset(out, 0, sizeof *out);
     char *origin = NULL;
     kusto_status status = origin_of(cluster_url, &origin, err);
     if (status != KUSTO_OK) return status;
     pthread_mutex_lock(&cache->lock);
     int had = find(cache, origin) != NULL;
-    status = lookup_or_fetch(cache, http, origin, out, err);
+    status = lookup_or_fetch(cache, http, origin, deadline_ms, out, err);
     pthread_mutex_unlock(&cache->lock);
     if (had || status != KUSTO_OK) free(origin); /* else the new entry owns it */
     return status;

@@ -8,7 +8,7 @@
 #include "kusto.h"
 
 #define KUSTO_PUBLIC_RESOURCE "https://kusto.kusto.windows.net"
-#define KUSTO_METADATA_TIMEOUT_MS 10000L
+#define KUSTO_METADATA_TIMEOUT_MS 10000L /* at most, within the call's deadline */
 
 typedef struct kusto_cloud_info {
     char *login_endpoint; /* "https://login.microsoftonline.com", no trailing '/' */
@@ -37,8 +37,9 @@ void kusto_metadata_cache_free(kusto_metadata_cache *cache);
  * callers share one request, retried as token requests are (retry.h: 429, 5xx, transient failures); a 404 caches the default cloud; other failures are not cached (the next
  * call asks again): KUSTO_E_NETWORK/TIMEOUT, KUSTO_E_SERVICE for another status, KUSTO_E_PROTOCOL for
  * a bad body. The caller must have checked that the cluster is trusted: its answer picks the resource.
+ * The request ends by `deadline_ms` (clock.h; 0: none) and within KUSTO_METADATA_TIMEOUT_MS.
  */
 kusto_status kusto_metadata_get(kusto_metadata_cache *cache, kusto_http *http, const char *cluster_url,
-                                kusto_cloud_info *out, kusto_error **err);
+                                int64_t deadline_ms, kusto_cloud_info *out, kusto_error **err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "endpoints.h"
 #include "error.h"
 #include "process_cache.h"
@@ -138,15 +139,18 @@ static kusto_status refused(const kusto_http_response *resp, const char *url, ku
     return kusto_error_give(err, e);
 }
 
-kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, kusto_error **err) {
+kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms,
+                                 kusto_error **err) {
     char *url = kusto_oidc_document_url(a, v1);
     if (!url) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     const char *headers[] = {"Accept: application/json", "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION,
                              NULL};
-    kusto_http_request req = {"GET", url, headers, NULL, 0, KUSTO_OIDC_TIMEOUT_MS, NULL, NULL, NULL, NULL};
+    int64_t deadline = kusto_deadline_min(deadline_ms, kusto_deadline_in(KUSTO_OIDC_TIMEOUT_MS));
+    kusto_http_request req = {"GET", url, headers, NULL, 0, deadline, NULL, NULL, NULL, NULL};
     kusto_http_response resp = {0};
     int kept = kusto_process_cache_get(url, &resp.status, &resp.body); /* another client's answer */
     kusto_status status = kept ? KUSTO_OK : kusto_http_send_retrying(http, &req, &resp, err);
+    if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url, err);
     if (status == KUSTO_OK && resp.status == 200)
         status = kusto_oidc_parse(a, resp.body.data, resp.body.len, err);
     else if (status == KUSTO_OK)
@@ -157,6 +161,8 @@ kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, k
     return status;
 }
 
-kusto_status kusto_oidc_discover_unless_well_known(kusto_authority *a, kusto_http *http, int v1, kusto_error **err) {
-    return kusto_login_host_is_well_known(a->login_endpoint) ? KUSTO_OK : kusto_oidc_discover(a, http, v1, err);
+kusto_status kusto_oidc_discover_unless_well_known(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms,
+                                                   kusto_error **err) {
+    return kusto_login_host_is_well_known(a->login_endpoint) ? KUSTO_OK
+                                                             : kusto_oidc_discover(a, http, v1, deadline_ms, err);
 }

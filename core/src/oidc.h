@@ -4,12 +4,13 @@
 #define KUSTO_OIDC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "authority.h"
 #include "http.h"
 #include "kusto.h"
 
-#define KUSTO_OIDC_TIMEOUT_MS 10000L
+#define KUSTO_OIDC_TIMEOUT_MS 10000L /* at most, within the call's deadline */
 
 /* 1 when `login_endpoint`'s host is one MSAL knows (login.microsoftonline.com, its aliases, the national
    clouds) or the login endpoint of a cloud in the trusted-endpoint list: its URLs are built, not discovered. */
@@ -28,12 +29,15 @@ char *kusto_oidc_document_url(const kusto_authority *a, int v1);
  */
 kusto_status kusto_oidc_parse(kusto_authority *a, const char *body, size_t len, kusto_error **err);
 
-/* GETs the document (retried as token requests are) and parses it. A 4xx (e.g. an unknown tenant) is
-   KUSTO_E_AUTH with Azure AD's error code when the body has one; other statuses KUSTO_E_SERVICE. */
-kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, kusto_error **err);
+/* GETs the document (retried as token requests are, ending by `deadline_ms` (clock.h; 0: none) and within
+   KUSTO_OIDC_TIMEOUT_MS) and parses it. A 4xx (e.g. an unknown tenant) is KUSTO_E_AUTH with Azure AD's
+   error code when the body has one; other statuses KUSTO_E_SERVICE. */
+kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms,
+                                 kusto_error **err);
 
 /* kusto_oidc_discover unless a's host is well known (kusto_login_host_is_well_known): what every sign-in does
    before sending a credential, the client's authority's and the environment flows' own alike. */
-kusto_status kusto_oidc_discover_unless_well_known(kusto_authority *a, kusto_http *http, int v1, kusto_error **err);
+kusto_status kusto_oidc_discover_unless_well_known(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms,
+                                                   kusto_error **err);
 
 #endif

@@ -102,6 +102,13 @@ kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_brows
     return KUSTO_OK;
 }
 
+kusto_status kusto_options_set_browser_opener(kusto_options *opts, kusto_browser_callback fn, void *ud) {
+    if (!opts) return KUSTO_E_ARGUMENT;
+    opts->prompts.opener = fn;
+    opts->prompts.opener_ud = fn ? ud : NULL;
+    return KUSTO_OK;
+}
+
 kusto_status kusto_options_set_cancel_callback(kusto_options *opts, kusto_cancel_callback fn, void *ud) {
     if (!opts) return KUSTO_E_ARGUMENT;
     opts->prompts.cancelled = fn;

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "clock.h"
 #include "connstr.h"
 #include "error.h"
 #include "relay.h"
@@ -43,10 +44,11 @@ typedef struct call {
     char request_id[96];
     kusto_buf url, body;
     char *authorization;
-    long timeout_ms;
+    long timeout_ms;   /* without a call deadline: the query's own, from when it is sent */
+    int64_t deadline;  /* the call's (the client's timeout option), shared with the sign-in; 0 = none */
 } call;
 
-/* The server's deadline, and ours a little after it. */
+/* The call's deadline, else the server's and ours a little after it. */
 static kusto_status call_timeout(call *c, kusto_error **err) {
     const char *json = kusto_request_option(c->req, "servertimeout");
     if (!json) json = c->ep->default_servertimeout;
@@ -56,7 +58,8 @@ static kusto_status call_timeout(call *c, kusto_error **err) {
         return kusto_fail(err, KUSTO_E_ARGUMENT, "request option 'servertimeout' must be a timespan such as "
                                                  "\"00:04:00\", not %s", json);
     long server_ms = (long)(ticks / 10000);
-    c->timeout_ms = c->client->timeout_ms ? c->client->timeout_ms : server_ms + CLIENT_GRACE_MS;
+    c->timeout_ms = server_ms + CLIENT_GRACE_MS;
+    c->deadline = kusto_client_deadline(c->client);
     return KUSTO_OK;
 }
 
@@ -124,9 +127,7 @@ static kusto_status finish(call *c, kusto_error **err) {
 }
 
 static kusto_status failed_response(call *c, const kusto_http_response *resp, kusto_error **err) {
-    if (resp->status >= 300 && resp->status < 400)
-        return kusto_fail(err, KUSTO_E_SERVICE, "Kusto answered HTTP %ld with a redirect to '%s', which is not followed "
-                                                "(a token must not go to another host)", resp->status, resp->location);
+    if (resp->status >= 300 && resp->status < 400) return kusto_http_refuse_redirect(resp, c->url.data, err);
     kusto_error *e = kusto_error_from_service_body((int)resp->status, resp->body.data, resp->body.len);
     if (!e) return KUSTO_E_NOMEM;
     if (resp->status == 401 || resp->status == 403) e->status = KUSTO_E_AUTH;
@@ -160,7 +161,8 @@ static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
     const char *headers[9] = {0};
     kusto_http_response resp = {0};
     kusto_status status = build_headers(c, &header_block, headers, err);
-    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, c->timeout_ms, feed, c,
+    int64_t deadline = c->deadline ? c->deadline : kusto_deadline_in(c->timeout_ms);
+    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, deadline, feed, c,
                                c->builder->cancelled ? cancelled : NULL, c};
     if (status == KUSTO_OK)
         status = safe_to_repeat(c, csl) ? kusto_http_send_retrying(c->client->http, &hreq, &resp, err)
@@ -173,8 +175,15 @@ static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
     return status;
 }
 
+/* The client option "strict" makes every call strict; a builder's `strict` makes its own. */
+static int strict(const call *c) {
+    const char *value = kusto_client_option(c->client, "strict");
+    return c->builder->strict || (value && (kusto_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0));
+}
+
 static kusto_status parse_and_send(call *c, kusto_error **err) {
     kusto_status status = kusto_parser_new(&c->parser, c->builder, c->ud);
+    if (status == KUSTO_OK) kusto_parser_set_strict(c->parser, strict(c));
     return status == KUSTO_OK ? send_call(c, c->csl, err) : status;
 }
 
@@ -210,7 +219,7 @@ static kusto_status execute(kusto_client *client, const endpoint *ep, const char
     snprintf(c.request_id, sizeof c.request_id, "%s%s", crid ? crid : "KLC.execute;", crid ? "" : uuid);
     kusto_status status = call_timeout(&c, err);
     if (status == KUSTO_OK) status = build_body(&c, db ? db : client->default_db, csl, err);
-    if (status == KUSTO_OK) status = kusto_client_authorization(client, &c.authorization, err);
+    if (status == KUSTO_OK) status = kusto_client_authorization(client, c.deadline, &c.authorization, err);
     c.csl = csl;
     if (status == KUSTO_OK) status = c.builder->parse_in_background ? send_relayed(&c, err) : parse_and_send(&c, err);
     kusto_parser_free(c.parser);
@@ -220,9 +229,23 @@ static kusto_status execute(kusto_client *client, const endpoint *ep, const char
     return status;
 }
 
+/* Text that begins with '.' after white space and comments is a control command, which the query
+   endpoint refuses ("do not support api_version=v2"): azure-kusto-data's execute() sends it to mgmt. */
+static int is_control_command(const char *csl) {
+    for (;;) {
+        while (*csl == ' ' || *csl == '\t' || *csl == '\r' || *csl == '\n') csl++;
+        if (csl[0] != '/' || csl[1] != '/') return *csl == '.';
+        while (*csl && *csl != '\n') csl++;
+    }
+}
+
+static const endpoint *endpoint_for(const char *csl) {
+    return csl && is_control_command(csl) ? &mgmt_endpoint : &query_endpoint;
+}
+
 kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl, const kusto_request *req,
                                 const kusto_builder *builder, void *ud, kusto_error **err) {
-    return execute(client, &query_endpoint, db, csl, req, builder, ud, err);
+    return execute(client, endpoint_for(csl), db, csl, req, builder, ud, err);
 }
 
 kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char *command, const kusto_request *req,
@@ -237,7 +260,7 @@ static kusto_status collect(kusto_client *client, const endpoint *ep, const char
     kusto_status status = execute(client, ep, db, csl, req, kusto_collector_builder(), *out, err);
     if (status == KUSTO_E_CANCELLED) /* the collector stops only when it runs out of memory */
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory while collecting the result");
-    if (status != KUSTO_OK && status != KUSTO_E_PARTIAL) {
+    if (!kusto_collected_kept(status)) {
         kusto_result_free(*out);
         *out = NULL;
     }
@@ -246,7 +269,7 @@ static kusto_status collect(kusto_client *client, const endpoint *ep, const char
 
 kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
                                         const kusto_request *req, kusto_result **out, kusto_error **err) {
-    return collect(client, &query_endpoint, db, csl, req, out, err);
+    return collect(client, endpoint_for(csl), db, csl, req, out, err);
 }
 
 kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,

@@ -55,7 +55,7 @@ static int should_retry(kusto_status status, const kusto_http_response *resp) {
 }
 
 /* Sleeps until `until`, asking the request's cancel callback as it goes; 0, or -1 when cancelled. */
-static int wait_until(const kusto_http_request *req, long until) {
+static int wait_until(const kusto_http_request *req, int64_t until) {
     return kusto_sleep_until_ms(until, SLEEP_SLICE_MS, req->cancelled, req->cancel_ud);
 }
 
@@ -67,13 +67,12 @@ static kusto_status give_back(kusto_error **err, kusto_error *e, kusto_status st
 
 kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                                       kusto_error **err) {
-    long deadline = req->timeout_ms ? kusto_now_ms() + req->timeout_ms : 0;
-    kusto_http_request attempt = *req;
+    int64_t deadline = req->deadline_ms;
     for (int retries = 0;; retries++) {
         kusto_error *e = NULL;
-        kusto_status status = kusto_http_send(http, &attempt, resp, &e);
+        kusto_status status = kusto_http_send(http, req, resp, &e);
         if (retries >= kusto_http_max_retries(http) || !should_retry(status, resp)) return give_back(err, e, status);
-        long until = kusto_now_ms() + kusto_retry_delay_ms(retries, resp->retry_after, random01());
+        int64_t until = kusto_now_ms() + kusto_retry_delay_ms(retries, resp->retry_after, random01());
         if (deadline && until >= deadline) return give_back(err, e, status);
         if (wait_until(req, until) != 0) {
             kusto_error_free(e);
@@ -82,6 +81,5 @@ kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request
         }
         kusto_error_free(e);
         kusto_http_response_clear(resp);
-        if (deadline) attempt.timeout_ms = deadline - kusto_now_ms();
     }
 }

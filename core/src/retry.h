@@ -4,7 +4,8 @@
 
 #include "http.h"
 
-/* Like kusto_http_send, with req->timeout_ms as the budget of every attempt and wait together.
+/* Like kusto_http_send, with req->deadline_ms shared by every attempt and wait (a wait that would end
+   past it is not started: the last attempt's outcome is returned).
    Retries up to the client's max_retries times, with exponential backoff and jitter or the
    server's Retry-After (bounded), when: the transport failed transiently, or the answer is 408,
    429, 502, 503, 504, or a 500 whose error says "@permanent": false; and never once any byte of a

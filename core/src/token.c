@@ -1,7 +1,11 @@
 /* kusto_token: an access token and what it is for. */
 #include "token.h"
 
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "buf.h"
@@ -66,4 +70,42 @@ void kusto_token_free(kusto_token *t) {
 
 int64_t kusto_now(void) {
     return (int64_t)time(NULL);
+}
+
+cJSON *kusto_jwt_claims(const char *jwt) {
+    const char *start = jwt ? strchr(jwt, '.') : NULL;
+    const char *end = start ? strchr(start + 1, '.') : NULL;
+    if (!end) return NULL;
+    size_t len = (size_t)(end - start - 1);
+    kusto_buf b64 = {0};
+    for (size_t i = 0; i < len; i++) {
+        char ch = start[1 + i];
+        ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+        if (kusto_buf_append(&b64, &ch, 1)) goto fail;
+    }
+    while (b64.len % 4)
+        if (kusto_buf_puts(&b64, "=")) goto fail;
+    unsigned char *raw = b64.len ? malloc(b64.len) : NULL;
+    int n = raw ? EVP_DecodeBlock(raw, (unsigned char *)b64.data, (int)b64.len) : -1;
+    cJSON *json = NULL;
+    if (n > 0) {
+        while (n > 0 && raw[n - 1] == '\0') n--; /* EVP_DecodeBlock counts padding as zero bytes */
+        json = cJSON_ParseWithLength((const char *)raw, (size_t)n);
+    }
+    if (raw) OPENSSL_cleanse(raw, b64.len);
+    free(raw);
+    kusto_buf_wipe(&b64);
+    return json;
+fail:
+    kusto_buf_wipe(&b64);
+    return NULL;
+}
+
+int64_t kusto_jwt_expiry(const char *jwt) {
+    cJSON *claims = kusto_jwt_claims(jwt);
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
+    int plausible = cJSON_IsNumber(exp) && exp->valuedouble > 0 && exp->valuedouble < 9e15;
+    int64_t expires_on = plausible ? (int64_t)exp->valuedouble : 0;
+    cJSON_Delete(claims);
+    return expires_on;
 }

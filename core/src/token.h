@@ -35,6 +35,11 @@ kusto_token *kusto_token_copy(const kusto_token *t);
 kusto_status kusto_token_from_response(kusto_token **out, const kusto_http_response *resp, int64_t requested_at,
                                        const char *resource, const char *authority, kusto_error **err);
 
+/* The claims (payload) of a JWT, not verified; NULL when `jwt` (may be NULL) is not one. Caller deletes. */
+struct cJSON *kusto_jwt_claims(const char *jwt);
+/* The `exp` claim of a JWT (Unix seconds), 0 when it is not a JWT or has none. */
+int64_t kusto_jwt_expiry(const char *jwt);
+
 /* Current Unix time in seconds. */
 int64_t kusto_now(void);
 

@@ -126,6 +126,16 @@ static void test_basic_parse(void) {
     kusto_connstr_free(cs);
 }
 
+/* A certificate's thumbprint is public: shown, while the key beside it is masked. */
+static void test_thumbprint_is_not_masked(void) {
+    kusto_connstr *cs = parse_ok("Data Source=https://c.kusto.windows.net;appcert=0A1B2C3D;Application Key=s3cr3t");
+    char *text = kusto_connstr_to_string(cs);
+    CHECK_STR(text, "Data Source=https://c.kusto.windows.net;Application Certificate Thumbprint=0A1B2C3D;"
+                    "Application Key=****");
+    free(text);
+    kusto_connstr_free(cs);
+}
+
 static void test_entries(void) {
     kusto_connstr *cs = parse_ok("pwd=hunter2;uid=me@example.com;addr=https://c.kusto.windows.net");
     const char *keyword = NULL, *value = NULL;
@@ -354,6 +364,7 @@ int main(void) {
     test_empty_value_prints_without_reading_outside_it();
     test_keyword_table();
     test_table_matches_kcsb_json();
+    test_thumbprint_is_not_masked();
     test_lookup();
     test_basic_parse();
     test_entries();

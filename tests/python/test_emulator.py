@@ -339,12 +339,12 @@ def test_large_range_is_streamed_in_chunks(emulator, http, token):
 
 
 def test_semantic_error(emulator, http, token):
-    response = post_query(http, emulator.config, "StormEvents | take 10", token)
+    response = post_query(http, emulator.config, "NoSuchTable | take 10", token)
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "General_BadRequest" and error["@permanent"] is True
     assert error["@message"] == ("Request is invalid and cannot be processed: Semantic error: SEM0100: 'take' "
-                                 "operator: Failed to resolve table or column expression named 'StormEvents'")
+                                 "operator: Failed to resolve table or column expression named 'NoSuchTable'")
     assert error["@context"]["activityId"] == response.headers["x-ms-activity-id"]
 
 

@@ -292,42 +292,6 @@ def test_interactive_callback_that_raises_propagates(emulator):
             .acquire_token()
 
 
-NOBODY_THERE = """
-import json, sys, time, kusto
-cs, ca = sys.argv[1], sys.argv[2]
-out = {}
-started = time.monotonic()
-try:
-    kusto.Client(cs, ca_file=ca)
-except kusto.Error as e:
-    out["fallback"] = [type(e).__name__, str(e)]
-try:
-    kusto.Client(cs, ca_file=ca, sign_in="interactive").acquire_token()
-except kusto.Error as e:
-    out["explicit"] = [type(e).__name__, str(e)]
-out["seconds"] = time.monotonic() - started
-print(json.dumps(out))
-"""
-
-
-def test_nobody_to_answer_fails_at_once(emulator):
-    # A child whose stdin is not a terminal, even when the tests run in one, and with a $BROWSER set.
-    import os
-    import subprocess
-    import sys
-    config = emulator.config
-    env = dict(os.environ, BROWSER="/bin/false", DISPLAY=":0")
-    child = subprocess.run([sys.executable, "-c", NOBODY_THERE, user_connection_string(config), config["ca_file"]],
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
-    out = json.loads(child.stdout)
-    for key in ("fallback", "explicit"):
-        name, message = out[key]
-        assert name == "AuthenticationError"
-        assert "interactive sign-in is impossible here: stdin is not a terminal" in message
-    assert "gives no credential" in out["fallback"][1]
-    assert out["seconds"] < 2
-
-
 def test_interactive_timeout_option_is_checked(emulator):
     client = interactive_client(emulator.config, lambda url: None, interactive_timeout="soon")
     with pytest.raises(kusto.ArgumentError, match="interactive_timeout"):

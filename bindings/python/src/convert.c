@@ -3,17 +3,32 @@
 
 #include <structmember.h> /* T_OBJECT_EX, READONLY (Python.h has them from 3.12) */
 
-static const char *utf8_of(PyObject *text, const char *what) {
+/* The index of the first lone surrogate of a str, or -1. */
+static Py_ssize_t lone_surrogate_at(PyObject *text) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(text); i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch >= 0xD800 && ch <= 0xDFFF) return i;
+    }
+    return -1;
+}
+
+const char *kusto_py_utf8(kusto_py_state *st, PyObject *text, kusto_status status, const char *what) {
     Py_ssize_t len = 0;
     const char *s;
     if (PyBytes_Check(text)) {
         s = PyBytes_AS_STRING(text);
         len = PyBytes_GET_SIZE(text);
-    } else {
-        s = PyUnicode_AsUTF8AndSize(text, &len);
+    } else if (!(s = PyUnicode_AsUTF8AndSize(text, &len))) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return NULL;
+        PyErr_Clear();
+        kusto_py_raise_text(st, status, "%s is not text: character %zd is a lone surrogate", what,
+                            lone_surrogate_at(text));
+        return NULL;
     }
-    if (s && strlen(s) != (size_t)len) {
-        PyErr_Format(PyExc_ValueError, "%s contains a NUL character", what);
+    if (strlen(s) != (size_t)len) {
+        kusto_py_raise_text(st, status, "%s contains a NUL character", what);
         return NULL;
     }
     return s;
@@ -37,22 +52,24 @@ PyObject *kusto_py_option_text(PyObject *name, PyObject *value) {
                         name, Py_TYPE(value)->tp_name);
 }
 
-static int option_set(kusto_options *opts, PyObject *name, PyObject *value) {
+static int option_set(kusto_py_state *st, kusto_options *opts, PyObject *name, PyObject *value) {
     if (!PyUnicode_Check(name)) {
         PyErr_SetString(PyExc_TypeError, "option names must be str");
         return -1;
     }
     PyObject *text = kusto_py_option_text(name, value);
-    const char *c_name = text ? utf8_of(name, "an option name") : NULL;
-    const char *c_value = c_name ? utf8_of(text, "an option value") : NULL;
+    const char *c_name = text ? kusto_py_utf8(st, name, KUSTO_E_ARGUMENT, "an option name") : NULL;
+    char what[120];
+    if (c_name) PyOS_snprintf(what, sizeof what, "option '%.80s'", c_name);
+    const char *c_value = c_name ? kusto_py_utf8(st, text, KUSTO_E_ARGUMENT, what) : NULL;
     kusto_status status = c_value ? kusto_options_set(opts, c_name, c_value) : KUSTO_OK;
     Py_XDECREF(text);
     if (status == KUSTO_E_NOMEM) PyErr_NoMemory();
-    else if (status != KUSTO_OK) PyErr_Format(PyExc_ValueError, "option %R was refused (%s)", name, kusto_status_name(status));
+    else if (status != KUSTO_OK) kusto_py_raise_text(st, KUSTO_E_ARGUMENT, "%s was refused (%s)", what, kusto_status_name(status));
     return c_value && status == KUSTO_OK ? 0 : -1;
 }
 
-kusto_options *kusto_py_options_from(PyObject *kwargs) {
+kusto_options *kusto_py_options_from(kusto_py_state *st, PyObject *kwargs) {
     kusto_options *opts = NULL;
     if (kusto_options_new(&opts) != KUSTO_OK) {
         PyErr_NoMemory();
@@ -62,7 +79,7 @@ kusto_options *kusto_py_options_from(PyObject *kwargs) {
     PyObject *name, *value;
     while (kwargs && PyDict_Next(kwargs, &pos, &name, &value)) {
         if (value == Py_None) continue; /* "not set", e.g. cache_path=None */
-        if (option_set(opts, name, value) < 0) {
+        if (option_set(st, opts, name, value) < 0) {
             kusto_options_free(opts);
             return NULL;
         }
@@ -72,10 +89,10 @@ kusto_options *kusto_py_options_from(PyObject *kwargs) {
 
 /* ------------------------------------------------------------------------------------------------ */
 
-static int request_failed(kusto_status status, const char *what, PyObject *name) {
+static int request_failed(kusto_py_state *st, kusto_status status, const char *what, PyObject *name) {
     if (status == KUSTO_OK) return 0;
     if (status == KUSTO_E_NOMEM) PyErr_NoMemory();
-    else PyErr_Format(PyExc_ValueError, "%s %R was refused (%s)", what, name, kusto_status_name(status));
+    else kusto_py_raise_text(st, KUSTO_E_ARGUMENT, "%s %R was refused (%s)", what, name, kusto_status_name(status));
     return -1;
 }
 
@@ -99,7 +116,7 @@ static kusto_status set_option(kusto_py_state *st, kusto_request *req, const cha
         return kusto_request_set_option_string(req, name, text);
     }
     if (PyUnicode_Check(value)) {
-        const char *text = utf8_of(value, "a request property");
+        const char *text = kusto_py_utf8(st, value, KUSTO_E_ARGUMENT, "a request property");
         return text ? kusto_request_set_option_string(req, name, text) : KUSTO_E_ARGUMENT;
     }
     PyErr_Format(PyExc_TypeError, "request property %s must be bool, int, float, str or timedelta, not %.100s",
@@ -107,13 +124,13 @@ static kusto_status set_option(kusto_py_state *st, kusto_request *req, const cha
     return KUSTO_E_ARGUMENT;
 }
 
-static kusto_status set_parameter(kusto_request *req, const char *name, PyObject *value) {
+static kusto_status set_parameter(kusto_py_state *st, kusto_request *req, const char *name, PyObject *value) {
     PyObject *text = NULL;
     if (PyBool_Check(value)) text = PyUnicode_FromString(value == Py_True ? "true" : "false");
     else if (PyLong_Check(value) || PyFloat_Check(value) || PyUnicode_Check(value)) text = PyObject_Str(value);
     else PyErr_Format(PyExc_TypeError, "query parameter %s must be str, bool, int or float, not %.100s", name,
                       Py_TYPE(value)->tp_name);
-    const char *c_text = text ? utf8_of(text, "a query parameter") : NULL;
+    const char *c_text = text ? kusto_py_utf8(st, text, KUSTO_E_ARGUMENT, "a query parameter") : NULL;
     kusto_status status = c_text ? kusto_request_set_parameter(req, name, c_text) : KUSTO_E_ARGUMENT;
     Py_XDECREF(text);
     return status;
@@ -139,23 +156,23 @@ static int set_all(kusto_py_state *st, kusto_request *req, PyObject *dict, int o
             if (set_all(st, req, value, 0) < 0) return -1;
             continue;
         }
-        const char *c_name = utf8_of(name, what);
+        const char *c_name = kusto_py_utf8(st, name, KUSTO_E_ARGUMENT, what);
         if (!c_name) return -1;
-        kusto_status status = option ? set_option(st, req, c_name, value) : set_parameter(req, c_name, value);
-        if (PyErr_Occurred() || request_failed(status, what, name) < 0) return -1;
+        kusto_status status = option ? set_option(st, req, c_name, value) : set_parameter(st, req, c_name, value);
+        if (PyErr_Occurred() || request_failed(st, status, what, name) < 0) return -1;
     }
     return 0;
 }
 
-static int set_tracing(kusto_request *req, kusto_status (*set)(kusto_request *, const char *), PyObject *value,
-                       const char *what) {
+static int set_tracing(kusto_py_state *st, kusto_request *req, kusto_status (*set)(kusto_request *, const char *),
+                       PyObject *value, const char *what) {
     if (!value || value == Py_None) return 0;
     if (!PyUnicode_Check(value)) {
         PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", what, Py_TYPE(value)->tp_name);
         return -1;
     }
-    const char *text = utf8_of(value, what);
-    return text ? request_failed(set(req, text), what, value) : -1;
+    const char *text = kusto_py_utf8(st, value, KUSTO_E_ARGUMENT, what);
+    return text ? request_failed(st, set(req, text), what, value) : -1;
 }
 
 kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, PyObject *client_request_id,
@@ -166,9 +183,9 @@ kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, P
         return NULL;
     }
     if ((properties && properties != Py_None && set_all(st, req, properties, 1) < 0) ||
-        set_tracing(req, kusto_request_set_client_request_id, client_request_id, "client_request_id") < 0 ||
-        set_tracing(req, kusto_request_set_application, application, "application") < 0 ||
-        set_tracing(req, kusto_request_set_user, user, "user") < 0) {
+        set_tracing(st, req, kusto_request_set_client_request_id, client_request_id, "client_request_id") < 0 ||
+        set_tracing(st, req, kusto_request_set_application, application, "application") < 0 ||
+        set_tracing(st, req, kusto_request_set_user, user, "user") < 0) {
         kusto_request_free(req);
         return NULL;
     }

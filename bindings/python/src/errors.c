@@ -1,6 +1,8 @@
 /* Exception classes, one per kusto_status, created here and exposed by the kusto package. */
 #include "pykusto.h"
 
+#include <stdarg.h>
+
 typedef struct error_class {
     kusto_status status;
     const char *name;    /* attribute name in the module */
@@ -53,7 +55,7 @@ static PyObject *class_attributes(kusto_py_state *st, kusto_status status) {
     }
     for (int k = K_CODE; k <= K_REQUEST_ID && !fail; k++)
         fail = PyDict_SetItem(dict, st->keys[k], Py_None) < 0;
-    if (!fail && status == KUSTO_E_PARTIAL) fail = PyDict_SetItem(dict, st->keys[K_RESULT], Py_None) < 0;
+    if (!fail && (status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL)) fail = PyDict_SetItem(dict, st->keys[K_RESULT], Py_None) < 0;
     if (fail) Py_CLEAR(dict);
     return dict;
 }
@@ -128,6 +130,20 @@ PyObject *kusto_py_error_object(kusto_py_state *st, const kusto_error *err, kust
     Py_XDECREF(text);
     if (exc && err && fill_attributes(st, exc, err) < 0) Py_CLEAR(exc);
     return exc;
+}
+
+PyObject *kusto_py_raise_text(kusto_py_state *st, kusto_status status, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    PyObject *text = PyUnicode_FromFormatV(format, args);
+    va_end(args);
+    PyObject *exc = text ? PyObject_CallOneArg(class_for(st, status), text) : NULL;
+    Py_XDECREF(text);
+    if (exc) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
 }
 
 PyObject *kusto_py_raise(kusto_py_state *st, kusto_status status, const kusto_error *err) {

@@ -5,7 +5,7 @@ static const char *const key_names[K_COUNT] = {
     "access_token", "token_type", "expires_on", "resource", "authority", "from_cache",
     "tables", "primary_results", "errors", "id", "name", "kind", "columns", "rows", "type",
     "status", "code", "aadsts", "permanent", "http_status", "request_id", "result",
-    "int", "is_safe", "Parameters", "data",
+    "int", "is_safe", "Parameters", "data", "warnings",
 };
 
 static kusto_py_state *state_of(PyObject *module) {
@@ -15,10 +15,8 @@ static kusto_py_state *state_of(PyObject *module) {
 static PyObject *parse_connection_string(PyObject *module, PyObject *arg) {
     if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "connection string must be str, not %.100s",
                                                    Py_TYPE(arg)->tp_name);
-    Py_ssize_t len;
-    const char *text = PyUnicode_AsUTF8AndSize(arg, &len);
+    const char *text = kusto_py_utf8(state_of(module), arg, KUSTO_E_CONNSTR, "the connection string");
     if (!text) return NULL;
-    if (strlen(text) != (size_t)len) return PyErr_Format(PyExc_ValueError, "connection string contains a NUL");
     kusto_connstr *cs = NULL;
     kusto_error *err = NULL;
     kusto_status status = kusto_connstr_parse(&cs, text, &err);

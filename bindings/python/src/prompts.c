@@ -1,5 +1,6 @@
-/* The sign-in prompts of kusto.Client (device_code_callback, browser_callback): Python callables that the core
-   calls from the signing-in thread, with the GIL released around it. */
+/* The sign-in prompts of kusto.Client (device_code_callback, browser_callback, and the webbrowser that shows the
+   sign-in page without one): Python callables that the core calls from the signing-in thread, with the GIL
+   released around it. */
 #include "pykusto.h"
 
 static const char *const prompt_names[] = {"device_code_callback", "browser_callback"};
@@ -69,9 +70,26 @@ static int browser_prompt(void *ud, const char *url) {
     return cancel;
 }
 
+/* Without a browser_callback the page is shown by kusto._browser (Python's webbrowser): it works in a Jupyter
+   kernel or a GUI app, where the core's $BROWSER / xdg-open and stderr may reach nobody. */
+static int webbrowser_prompt(void *ud, const char *url) {
+    kusto_py_prompts *p = ud;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *module = PyImport_ImportModule("kusto._browser");
+    PyObject *show = module ? PyObject_GetAttrString(module, "show_sign_in_page") : NULL;
+    Py_XDECREF(module);
+    int cancel = 1;
+    if (show) cancel = call_prompt(p, show, PyUnicode_FromString(url));
+    else keep_raised(p);
+    Py_XDECREF(show);
+    PyGILState_Release(gil);
+    return cancel;
+}
+
 void kusto_py_prompts_install(kusto_py_prompts *p, kusto_options *opts) {
     if (p->device_code) kusto_options_set_device_code_callback(opts, device_code_prompt, p);
     if (p->browser) kusto_options_set_browser_callback(opts, browser_prompt, p);
+    kusto_options_set_browser_opener(opts, webbrowser_prompt, p);
     kusto_options_set_cancel_callback(opts, signals_cancel, p);
 }
 

@@ -30,7 +30,7 @@ enum kusto_py_key {
     K_ACCESS_TOKEN, K_TOKEN_TYPE, K_EXPIRES_ON, K_RESOURCE, K_AUTHORITY, K_FROM_CACHE,
     K_TABLES, K_PRIMARY_RESULTS, K_ERRORS, K_ID, K_NAME, K_KIND, K_COLUMNS, K_ROWS, K_TYPE,
     K_STATUS, K_CODE, K_AADSTS, K_PERMANENT, K_HTTP_STATUS, K_REQUEST_ID, K_RESULT,
-    K_INT, K_IS_SAFE, K_PARAMETERS, K_DATA,
+    K_INT, K_IS_SAFE, K_PARAMETERS, K_DATA, K_WARNINGS,
     K_COUNT
 };
 
@@ -56,10 +56,17 @@ int kusto_py_errors_init(PyObject *module, kusto_py_state *st);
 PyObject *kusto_py_error_object(kusto_py_state *st, const kusto_error *err, kusto_status fallback);
 /* Raises the exception for `err` (or for `status` when err is NULL) and returns NULL. */
 PyObject *kusto_py_raise(kusto_py_state *st, kusto_status status, const kusto_error *err);
+/* Raises the exception class of `status` with a message (PyUnicode_FromFormat) and returns NULL. */
+PyObject *kusto_py_raise_text(kusto_py_state *st, kusto_status status, const char *format, ...);
 
 /* convert.c */
-/* Copies keyword arguments into new options; NULL with TypeError for a value of another type. */
-kusto_options *kusto_py_options_from(PyObject *kwargs);
+/* The UTF-8 text of a str (or the bytes of a bytes object) for the core, or NULL with an exception set: a NUL or
+   a lone surrogate raise the kusto error of `status` naming `what` and where, never the text, which may hold a
+   secret (UnicodeEncodeError would carry all of it in .object). */
+const char *kusto_py_utf8(kusto_py_state *st, PyObject *text, kusto_status status, const char *what);
+/* Copies keyword arguments into new options; NULL with TypeError for a value of another type, ArgumentError
+   for one that is not text. */
+kusto_options *kusto_py_options_from(kusto_py_state *st, PyObject *kwargs);
 /* The kusto_token_callback that calls a Python callable (ud); see token_callback.c. */
 int kusto_py_token_callback(void *ud, const char *resource, char **token, int64_t *expires_on, char **message);
 /* Sets what the callback raised on this thread as the cause of `exc` (for KUSTO_E_AUTH), and forgets it. */
@@ -81,6 +88,8 @@ typedef struct kusto_py_shape {
     int columnar;  /* each table gets "data": one list per column, instead of "rows" */
     PyObject *on_rows; /* borrowed; when set, called as on_rows(table, rows) with batches of primary-table
                           rows as they arrive, and those rows are not kept in the result */
+    PyObject *on_progress; /* borrowed; when set, called as on_progress(table_id, percent) */
+    int strict;        /* a cell that cannot become its column's type raises instead of a warning */
 } kusto_py_shape;
 
 /* Runs a query or command with the GIL released, building the result dict; NULL with an exception. */

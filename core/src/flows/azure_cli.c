@@ -29,10 +29,9 @@ typedef struct cli_run {
 } cli_run;
 
 /* Drains both pipes until they close or the deadline passes. 0, or -1 when out of memory. */
-static int collect(int out_fd, int err_fd, long timeout_ms, cli_run *run) {
+static int collect(int out_fd, int err_fd, int64_t deadline, cli_run *run) {
     struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
     kusto_buf *bufs[2] = {&run->out, &run->err};
-    int64_t deadline = kusto_now_ms() + timeout_ms;
     int open_count = 2;
     while (open_count > 0) {
         int64_t left = deadline - kusto_now_ms();
@@ -57,7 +56,7 @@ static int collect(int out_fd, int err_fd, long timeout_ms, cli_run *run) {
     return 0;
 }
 
-static kusto_status run_cli(char *const argv[], long timeout_ms, cli_run *run, kusto_error **err) {
+static kusto_status run_cli(char *const argv[], int64_t deadline, cli_run *run, kusto_error **err) {
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
         for (int i = 0; i < 2; i++) {
@@ -76,7 +75,7 @@ static kusto_status run_cli(char *const argv[], long timeout_ms, cli_run *run, k
     posix_spawn_file_actions_destroy(&actions);
     close(out_pipe[1]);
     close(err_pipe[1]);
-    int failed = spawn_error ? 0 : collect(out_pipe[0], err_pipe[0], timeout_ms, run);
+    int failed = spawn_error ? 0 : collect(out_pipe[0], err_pipe[0], deadline, run);
     close(out_pipe[0]);
     close(err_pipe[0]);
     if (spawn_error)
@@ -89,7 +88,7 @@ static kusto_status run_cli(char *const argv[], long timeout_ms, cli_run *run, k
     run->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     if (failed) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     if (run->timed_out)
-        return kusto_fail(err, KUSTO_E_TIMEOUT, "the Azure CLI did not answer within %ld ms", timeout_ms);
+        return kusto_fail(err, KUSTO_E_TIMEOUT, "the Azure CLI did not answer before the call's timeout");
     return KUSTO_OK;
 }
 
@@ -149,7 +148,7 @@ kusto_status kusto_flow_azure_cli(const kusto_flow_context *ctx, const char *ten
         argv[8] = (char *)tenant;
     }
     cli_run run = {{0}, {0}, 0, 0};
-    kusto_status status = run_cli(argv, ctx->timeout_ms, &run, err);
+    kusto_status status = run_cli(argv, kusto_flow_request_deadline(ctx), &run, err);
     /* 127 without a word: what a shell, or a spawn that could not exec, reports for a missing command. */
     if (status == KUSTO_OK && run.exit_status == 127 && run.err.len == 0)
         status = kusto_fail(err, KUSTO_E_AUTH, "cannot run the Azure CLI ('az' on PATH): exit status 127, not found");

@@ -13,16 +13,17 @@ static int set(const char *name) {
     return v && *v;
 }
 
+/* A browser needs somewhere to appear: a display, or a $BROWSER the user chose (which may be a text
+   browser in the terminal). A terminal alone is not enough (the redirect comes back to this machine,
+   so the page must open here), and none is needed: a Jupyter kernel or a GUI app has a person and a
+   display but no terminal. Where there is neither (CI, cron, services, a bare ssh session) nobody is. */
 int kusto_person_can_answer(const char **why) {
-    if (!isatty(STDIN_FILENO)) {
-        *why = "stdin is not a terminal, so nobody is there to sign in in a browser";
-        return 0;
-    }
-    if (!set("DISPLAY") && !set("WAYLAND_DISPLAY") && !set("BROWSER")) {
-        *why = "there is no display ($DISPLAY, $WAYLAND_DISPLAY) and no $BROWSER to open the sign-in page";
-        return 0;
-    }
-    return 1;
+    if (set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER")) return 1;
+    *why = isatty(STDIN_FILENO)
+               ? "there is no display ($DISPLAY, $WAYLAND_DISPLAY) and no $BROWSER to open the sign-in page in"
+               : "stdin is not a terminal and there is no display ($DISPLAY, $WAYLAND_DISPLAY) and no $BROWSER, so "
+                 "nobody is there to sign in in a browser";
+    return 0;
 }
 
 /* The URL is an argument of the shell, never part of its script: nothing in it is interpreted. The

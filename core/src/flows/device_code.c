@@ -82,7 +82,7 @@ static kusto_status initiate(const kusto_flow_context *ctx, const char *client_i
     }
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
-    kusto_status status = kusto_aad_post(ctx, url, &form, ctx->timeout_ms, &resp, err);
+    kusto_status status = kusto_aad_post(ctx, url, &form, &resp, err);
     if (status == KUSTO_OK) status = read_device_code(ctx, &resp, requested_at, d, err);
     kusto_buf_wipe(&resp.body);
     free(url);
@@ -134,26 +134,24 @@ static kusto_status poll_once(const kusto_flow_context *ctx, const char *client_
     return status == KUSTO_OK ? KUSTO_OK : kusto_error_give(err, e);
 }
 
+/* Polls every interval, and a last time just before the deadline when the next poll would fall after it. */
 static kusto_status poll(const kusto_flow_context *ctx, const char *client_id, const device_code *d,
-                         int64_t deadline_ms, kusto_token **out, kusto_error **err) {
+                         kusto_token **out, kusto_error **err) {
     long interval = d->interval;
-    for (;;) {
-        int64_t wake = kusto_now_ms() + interval * 1000L;
-        if (wake >= deadline_ms) break;
-        if (kusto_sleep_until_ms(wake, WAIT_STEP_MS, ctx->cancelled, ctx->cancel_ud) < 0)
+    int64_t last = ctx->deadline_ms - KUSTO_LAST_POLL_MS;
+    for (int64_t now; (now = kusto_now_ms()) < last;) {
+        int64_t wake = now + interval * 1000L;
+        if (kusto_sleep_until_ms(wake < last ? wake : last, WAIT_STEP_MS, ctx->cancelled, ctx->cancel_ud) < 0)
             return kusto_fail(err, KUSTO_E_CANCELLED, KUSTO_SIGNIN_CANCELLED);
         int again = 0;
-        kusto_flow_context bounded = *ctx;
-        long left = (long)(deadline_ms - kusto_now_ms());
-        if (left < bounded.timeout_ms) bounded.timeout_ms = left > 1 ? left : 1;
-        kusto_status status = poll_once(&bounded, client_id, d, &interval, &again, out, err);
+        kusto_status status = poll_once(ctx, client_id, d, &interval, &again, out, err);
         if (status != KUSTO_OK || !again) return status;
     }
     return kusto_fail(err, KUSTO_E_TIMEOUT, "nobody completed the device code sign-in in time (code %s)",
                       d->user_code);
 }
 
-kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *client_id, long limit_ms,
+kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *client_id,
                                     kusto_device_code_callback prompt, void *ud, kusto_token **out,
                                     kusto_error **err) {
     *out = NULL;
@@ -165,10 +163,10 @@ kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *c
     if (status == KUSTO_OK) {
         /* The code's expiry is wall-clock time; waits run on the monotonic clock, so setting the
            system clock during a sign-in moves no deadline. */
+        kusto_flow_context polling = *ctx;
         int64_t left_ms = (d.expires_on - kusto_now()) * 1000;
-        if (limit_ms > 0 && limit_ms < left_ms) left_ms = limit_ms;
-        int64_t deadline = kusto_now_ms() + left_ms;
-        status = poll(ctx, client_id, &d, deadline, out, err);
+        polling.deadline_ms = kusto_deadline_min(ctx->deadline_ms, kusto_now_ms() + (left_ms > 0 ? left_ms : 0));
+        status = poll(&polling, client_id, &d, out, err);
     }
     device_code_clear(&d);
     free(scope);

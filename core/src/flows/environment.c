@@ -29,7 +29,7 @@ kusto_status kusto_flow_env_authority(const kusto_flow_context *ctx, kusto_autho
                               ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory")
                               : kusto_authority_resolve(out, url.data, NULL, err);
     kusto_buf_free(&url);
-    if (status == KUSTO_OK) status = kusto_oidc_discover_unless_well_known(out, ctx->http, ctx->aad_v1, err);
+    if (status == KUSTO_OK) status = kusto_oidc_discover_unless_well_known(out, ctx->http, ctx->aad_v1, ctx->deadline_ms, err);
     if (status != KUSTO_OK) kusto_authority_clear(out);
     return status;
 }

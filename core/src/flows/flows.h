@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "http.h"
 #include "kusto.h"
+#include "options.h"
 
 /* Kusto's public client application, used by the flows that need a person unless the connection
    string names another (Application Client Id). */
@@ -16,7 +17,7 @@ typedef struct kusto_flow_context {
     kusto_http *http;
     const kusto_authority *authority;
     const char *resource;  /* e.g. https://c.kusto.windows.net; scope is resource + "/.default" */
-    long timeout_ms;
+    int64_t deadline_ms;   /* the call's (clock.h): every request and wait of the flow ends by it; 0 = none */
     int aad_v1;            /* Azure AD v1: {authority}/oauth2/token with resource= instead of scope= */
     kusto_cancel_callback cancelled; /* asked while the flow waits; may be NULL */
     void *cancel_ud;
@@ -30,8 +31,14 @@ typedef struct kusto_flow_context {
 kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
                                  kusto_error **err);
 /* POSTs a form to any Azure AD endpoint with the headers of a token request; the form is wiped. */
-kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, long timeout_ms,
+kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form,
                             kusto_http_response *resp, kusto_error **err);
+
+#define KUSTO_TOKEN_REQUEST_TIMEOUT_MS 120000L /* a request to Azure AD or an identity endpoint, at most */
+
+/* When a request of the flow must be answered: the call's deadline, or sooner KUSTO_TOKEN_REQUEST_TIMEOUT_MS
+   from now. */
+int64_t kusto_flow_request_deadline(const kusto_flow_context *ctx);
 
 /* Appends what the token is for: "&scope={resource}/.default", followed for a user flow (`for_user`) by
    " offline_access openid profile" as MSAL sends; or "&resource={resource}" for v1. 0 or -1 (no memory). */
@@ -100,17 +107,19 @@ kusto_status kusto_flow_user_password(const kusto_flow_context *ctx, const char 
 kusto_status kusto_flow_token_callback(const kusto_flow_context *ctx, kusto_token_callback callback, void *ud,
                                        kusto_token **out, kusto_error **err);
 
-/* A user signs in on another device with a code (device authorization grant, RFC 8628).
-   `limit_ms` > 0 caps the whole sign-in below the code's own lifetime. */
-kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *client_id, long limit_ms,
+/* A user signs in on another device with a code (device authorization grant, RFC 8628), until the code
+   expires or the call's deadline, whichever is first: the last poll is sent then, less the time its answer
+   needs (KUSTO_LAST_POLL_MS). */
+#define KUSTO_LAST_POLL_MS 500L
+kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *client_id,
                                     kusto_device_code_callback prompt, void *ud, kusto_token **out,
                                     kusto_error **err);
 
 /* A user signs in in a browser: authorization code + PKCE, redirected to a loopback listener.
-   `wait_ms` bounds the wait for the browser. */
+   `wait_ms` bounds the wait for the browser, within the call's deadline; the prompts' browser callback, else
+   their opener, else $BROWSER or xdg-open shows the page. */
 kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *client_id, long wait_ms,
-                                    kusto_browser_callback open_browser, void *ud, kusto_token **out,
-                                    kusto_error **err);
+                                    const kusto_prompts *prompts, kusto_token **out, kusto_error **err);
 
 /* ---- shared by the user flows (user_flow.c) ---- */
 

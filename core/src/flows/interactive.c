@@ -44,10 +44,12 @@ static char *authorize_url(const kusto_flow_context *ctx, const char *client_id,
     return kusto_buf_take(&url);
 }
 
-static kusto_status show_browser(const char *url, kusto_browser_callback open_browser, void *ud, kusto_error **err) {
-    if (open_browser)
-        return open_browser(ud, url) ? kusto_fail(err, KUSTO_E_CANCELLED, "the browser callback cancelled the sign-in")
-                                     : KUSTO_OK;
+static kusto_status show_browser(const char *url, const kusto_prompts *prompts, kusto_error **err) {
+    kusto_browser_callback show = prompts->browser ? prompts->browser : prompts->opener;
+    if (show)
+        return show(prompts->browser ? prompts->browser_ud : prompts->opener_ud, url)
+                   ? kusto_fail(err, KUSTO_E_CANCELLED, "the browser callback cancelled the sign-in")
+                   : KUSTO_OK;
     /* If no browser comes up, the person can still copy the address. */
     fprintf(stderr, "Sign in to Azure AD in your browser. If none opens, visit:\n%s\n", url);
     fflush(stderr);
@@ -95,11 +97,10 @@ static kusto_status redeem(const kusto_flow_context *ctx, const char *client_id,
 }
 
 kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *client_id, long wait_ms,
-                                    kusto_browser_callback open_browser, void *ud, kusto_token **out,
-                                    kusto_error **err) {
+                                    const kusto_prompts *prompts, kusto_token **out, kusto_error **err) {
     *out = NULL;
     const char *why = NULL;
-    if (!open_browser && !kusto_person_can_answer(&why))
+    if (!prompts->browser && !kusto_person_can_answer(&why))
         return kusto_fail(err, KUSTO_E_AUTH, "interactive sign-in is impossible here: %s (use sign_in "
                                              "\"device_code\", a browser callback, or an application credential)", why);
     kusto_loopback *listener = NULL;
@@ -109,8 +110,8 @@ kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *c
     if (status == KUSTO_OK) status = attempt_init(&a, ctx, kusto_loopback_port(listener), err);
     if (status == KUSTO_OK && !(url = authorize_url(ctx, client_id, &a)))
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    int64_t deadline = kusto_now_ms() + wait_ms;
-    if (status == KUSTO_OK) status = show_browser(url, open_browser, ud, err);
+    int64_t deadline = kusto_deadline_min(ctx->deadline_ms, kusto_deadline_in(wait_ms));
+    if (status == KUSTO_OK) status = show_browser(url, prompts, err);
     if (status == KUSTO_OK) status = kusto_loopback_wait(listener, a.state, deadline, ctx->cancelled, ctx->cancel_ud, &query, err);
     kusto_loopback_free(listener);
     if (status == KUSTO_OK && !(code = kusto_query_param(query, "code"))) status = redirect_error(query, err);

@@ -101,10 +101,12 @@ static kusto_status request_token(const kusto_flow_context *ctx, const identity_
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     const char *headers[] = {"Accept: application/json", ep->secret_name ? secret_header.data : "Metadata: true",
                              NULL};
-    kusto_http_request req = {"GET", ep->url.data, headers, NULL, 0, ctx->timeout_ms, NULL, NULL, NULL, NULL};
+    kusto_http_request req = {"GET", ep->url.data, headers, NULL, 0, kusto_flow_request_deadline(ctx), NULL, NULL,
+                              NULL, NULL};
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
     kusto_status status = kusto_http_send_retrying(ctx->http, &req, &resp, err);
+    if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, ep->url.data, err);
     kusto_buf_wipe(&secret_header);
     if (status == KUSTO_OK && (resp.status < 200 || resp.status >= 300))
         status = identity_error(&resp, err);

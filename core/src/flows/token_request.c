@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "error.h"
 #include "flows.h"
 #include "retry.h"
@@ -16,9 +17,13 @@ int kusto_flow_put_audience(const kusto_flow_context *ctx, kusto_buf *form, int 
            kusto_buf_puts(form, for_user ? "%2F.default+offline_access+openid+profile" : "%2F.default");
 }
 
+int64_t kusto_flow_request_deadline(const kusto_flow_context *ctx) {
+    return kusto_deadline_min(ctx->deadline_ms, kusto_deadline_in(KUSTO_TOKEN_REQUEST_TIMEOUT_MS));
+}
+
 /* POSTs the form with Azure AD's usual headers and `header` (NULL: none); wipes the form. */
 static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, const char *header,
-                             long timeout_ms, kusto_http_response *resp, kusto_error **err) {
+                             kusto_http_response *resp, kusto_error **err) {
     char request_id[KUSTO_UUID_LEN + 1], request_id_header[64];
     kusto_status status = KUSTO_OK;
     memset(resp, 0, sizeof *resp);
@@ -29,17 +34,18 @@ static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kus
         const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
                                  "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, header,
                                  NULL};
-        kusto_http_request req = {"POST", url, headers, form->data, form->len, timeout_ms, NULL, NULL, ctx->cancelled,
-                                  ctx->cancel_ud};
+        kusto_http_request req = {"POST", url, headers, form->data, form->len, kusto_flow_request_deadline(ctx),
+                                  NULL, NULL, ctx->cancelled, ctx->cancel_ud};
         status = kusto_http_send_retrying(ctx->http, &req, resp, err);
+        if (status == KUSTO_OK) status = kusto_http_refuse_redirect(resp, url, err);
     }
     kusto_buf_wipe(form);
     return status;
 }
 
-kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, long timeout_ms,
+kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form,
                             kusto_http_response *resp, kusto_error **err) {
-    return aad_post(ctx, url, form, NULL, timeout_ms, resp, err);
+    return aad_post(ctx, url, form, NULL, resp, err);
 }
 
 kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
@@ -54,7 +60,7 @@ kusto_status kusto_token_request_with_header(const kusto_flow_context *ctx, kust
                                  : kusto_authority_token_endpoint(ctx->authority);
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
-    kusto_status status = aad_post(ctx, endpoint, form, header, ctx->timeout_ms, &resp, err);
+    kusto_status status = aad_post(ctx, endpoint, form, header, &resp, err);
     if (status == KUSTO_OK)
         status = kusto_token_from_response(out, &resp, requested_at, ctx->resource, ctx->authority->url, err);
     kusto_buf_wipe(&resp.body);

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "flows.h"
+#include "token.h"
 
 char *kusto_user_scope(const char *resource) {
     kusto_buf b = {0};
@@ -60,39 +61,10 @@ char *kusto_pkce_challenge(const char *verifier) {
     return kusto_b64url_encode(digest, sizeof digest);
 }
 
-/* The JSON payload of a JWT, or NULL when it is not one. */
-static cJSON *jwt_payload(const char *jwt) {
-    const char *start = strchr(jwt, '.');
-    const char *end = start ? strchr(start + 1, '.') : NULL;
-    if (!end) return NULL;
-    size_t len = (size_t)(end - start - 1);
-    kusto_buf b64 = {0};
-    for (size_t i = 0; i < len; i++) {
-        char ch = start[1 + i];
-        ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-        if (kusto_buf_append(&b64, &ch, 1)) goto fail;
-    }
-    while (b64.len % 4)
-        if (kusto_buf_puts(&b64, "=")) goto fail;
-    unsigned char *raw = b64.len ? malloc(b64.len) : NULL;
-    int n = raw ? EVP_DecodeBlock(raw, (unsigned char *)b64.data, (int)b64.len) : -1;
-    cJSON *json = NULL;
-    if (n > 0) {
-        while (n > 0 && raw[n - 1] == '\0') n--; /* EVP_DecodeBlock counts padding as zero bytes */
-        json = cJSON_ParseWithLength((const char *)raw, (size_t)n);
-    }
-    free(raw);
-    kusto_buf_free(&b64);
-    return json;
-fail:
-    kusto_buf_free(&b64);
-    return NULL;
-}
-
 kusto_status kusto_id_token_check(const char *id_token, const char *client_id, const char *nonce,
                                   kusto_error **err) {
     if (!id_token) return kusto_fail(err, KUSTO_E_PROTOCOL, "Azure AD answered without an id token");
-    cJSON *claims = jwt_payload(id_token);
+    cJSON *claims = kusto_jwt_claims(id_token);
     const char *aud = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(claims, "aud"));
     const char *got_nonce = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(claims, "nonce"));
     kusto_status status = KUSTO_OK;

@@ -7,6 +7,7 @@ import base64
 import binascii
 import datetime
 import hmac
+import json
 import ipaddress
 import re
 import secrets
@@ -21,10 +22,11 @@ from .web import Response, json_response
 
 MULTI_TENANT = ("common", "organizations", "consumers")
 KUSTO_PUBLIC_CLIENT_ID = "db662dc1-0cfe-4e1c-a843-19a68e65be58"   # Kusto's first-party public client
-USER_SCOPES = ("openid", "profile", "offline_access")
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_GRANTS = ("password", DEVICE_CODE_GRANT, "authorization_code", "refresh_token")   # public clients may use /organizations
+CLIENT_CREDENTIALS_SCOPE = (" Client credential flows must have a scope value with /.default suffixed to the "
+                            "resource identifier (application ID URI).")
 NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
 REDACTED_FORM_FIELDS = ("client_secret", "client_assertion", "password", "refresh_token", "assertion",
                         "code", "device_code", "code_verifier")
@@ -112,6 +114,7 @@ class AzureAD:
         self.pending = user_signin.Pending()
         # refresh token -> (client_id, tenant id, user, resource, audience); each is used once
         self.refresh_tokens = {}
+        self.resources = lambda: ()     # the resources the cluster exposes (the emulator sets this)
 
     def route(self, request):
         for pattern, name in self.ROUTES:
@@ -356,20 +359,13 @@ class AzureAD:
     # --- user flows -------------------------------------------------------------------------------------
 
     def _user_resource(self, request, scope, client_id):
-        """(resource, audience, None) for a user flow's scope, or (None, None, error response)."""
-        scopes = [s for s in (scope or "").split() if s not in USER_SCOPES]
-        if len(scopes) != 1 or not scopes[0].endswith("/.default"):
-            return None, None, self.error(request, 400, "invalid_scope", 70011,
-                                          "The provided value for the input parameter 'scope' is not valid. The "
-                                          "scope %s is not valid." % scope)
-        resource = scopes[0][:-len("/.default")]
-        own_api = resource.lower().replace("api://", "") in self.directory.apps
-        parsed = urllib.parse.urlsplit(resource)
-        if not own_api and (parsed.scheme != "https" or not _is_loopback_host(parsed.hostname)):
-            return None, None, self.error(request, 400, "invalid_resource", 500011,
-                                          "The resource principal named %s was not found in the tenant named "
-                                          "%s." % (resource, self.directory.domain))
-        return resource, resource.lower().replace("api://", "") if own_api else resource, None
+        """(resource, audience, None) for a user flow's scope, or (None, None, error response); a token for one of
+        this tenant's own apps (api://{client id}) has that app's client id as its audience."""
+        resource, failure = self._resource(request, scope, user_flow=True)
+        if failure is not None:
+            return None, None, failure
+        app_id = _app_id_of(resource)
+        return resource, app_id if app_id in self.directory.apps else resource, None
 
     def _password(self, request, tenant, tid, form):
         for name in ("client_id", "username", "password", "scope"):
@@ -436,22 +432,9 @@ class AzureAD:
             if not resource:
                 return self._missing(request, "resource")
             scope = resource.rstrip("/") + "/.default"
-        if not scope:
-            return self._missing(request, "scope")
-        scopes = scope.split()
-        if len(scopes) != 1 or not scopes[0].endswith("/.default"):
-            return self.error(request, 400, "invalid_scope", 70011,
-                              "The provided value for the input parameter 'scope' is not valid. The scope %s "
-                              "is not valid. Client credential flows must have a scope value with /.default "
-                              "suffixed to the resource identifier (application ID URI)." % scope)
-        resource = scopes[0][:-len("/.default")]
-        parsed = urllib.parse.urlsplit(resource)
-        if parsed.scheme != "https" or not _is_loopback_host(parsed.hostname):
-            return self.error(request, 400, "invalid_resource", 500011,
-                              "The resource principal named %s was not found in the tenant named %s. This can "
-                              "happen if the application has not been installed by the administrator of the "
-                              "tenant or consented to by any user in the tenant. You might have sent your "
-                              "authentication request to the wrong tenant." % (resource, self.directory.domain))
+        resource, failure = self._resource(request, scope)
+        if failure is not None:
+            return failure
         lifetime = max(1, int(self.settings["token_lifetime"]))
         token = self.signer.sign(self._claims(app, tid, resource, lifetime))
         if request.record.get("aad_v1"):
@@ -474,7 +457,7 @@ class AzureAD:
                 "uti": secrets.token_urlsafe(16), "ver": "2.0"}
 
     def _resource(self, request, scope, user_flow=False):
-        """(resource, None) for a valid scope, else (None, the error response)."""
+        """(resource, None) for a valid scope naming a resource this tenant has, else (None, the error response)."""
         if not scope:
             return None, self._missing(request, "scope")
         scopes = scope.split()
@@ -483,18 +466,31 @@ class AzureAD:
         if len(scopes) != 1 or not scopes[0].endswith("/.default"):
             return None, self.error(request, 400, "invalid_scope", 70011,
                                     "The provided value for the input parameter 'scope' is not valid. The scope "
-                                    "%s is not valid. Client credential flows must have a scope value with "
-                                    "/.default suffixed to the resource identifier (application ID URI)." % scope)
+                                    "%s is not valid.%s" % (scope, "" if user_flow else CLIENT_CREDENTIALS_SCOPE))
         resource = scopes[0][:-len("/.default")]
-        parsed = urllib.parse.urlsplit(resource)
-        if parsed.scheme != "https" or not _is_loopback_host(parsed.hostname):
-            return None, self.error(
-                request, 400, "invalid_resource", 500011,
-                "The resource principal named %s was not found in the tenant named %s. This can happen if the "
-                "application has not been installed by the administrator of the tenant or consented to by any "
-                "user in the tenant. You might have sent your authentication request to the wrong tenant."
-                % (resource, self.directory.domain))
+        if not self.exposes(resource):
+            return None, self.error(request, 400, "invalid_resource", 500011, self.unknown_resource_text(
+                request, resource))
         return resource, None
+
+    def refusal(self, request, resource):
+        """The first line of Azure AD's AADSTS500011 for a resource no app exposes (as managed identity endpoints
+        relay it), or None."""
+        return None if self.exposes(resource) else "AADSTS500011: " + self.unknown_resource_text(request, resource)
+
+    def exposes(self, resource):
+        """Whether an app of this tenant exposes the resource: the cluster (self.resources(), set by the
+        emulator) or one of the registered apps (api://{client id}). Azure AD ignores trailing slashes."""
+        name = resource.rstrip("/").lower()
+        return name in (r.rstrip("/").lower() for r in self.resources()) or _app_id_of(name) in self.directory.apps
+
+    def unknown_resource_text(self, request, resource):
+        segment = urllib.parse.unquote(request.path.split("/")[1]) if request.path.count("/") > 1 else ""
+        tenant = segment if self.directory.resolve(segment) not in MULTI_TENANT + (None,) else self.directory.tenant_id
+        return ("The resource principal named %s was not found in the tenant named %s. This can happen if the "
+                "application has not been installed by the administrator of the tenant or consented to by any user "
+                "in the tenant. You might have sent your authentication request to the wrong tenant."
+                % (resource, tenant))
 
     # --- a person signs in: device code ------------------------------------------------------------------
 
@@ -626,8 +622,9 @@ class AzureAD:
                         or "AADSTS65004: User declined to consent to access the app.")
         resource, failure = self._resource(request, q.get("scope"), user_flow=True)
         if failure:
-            return fail("invalid_scope", "AADSTS70011: The provided value for the input parameter 'scope' is "
-                                         "not valid.")
+            # The token endpoint's error, as a redirect: its first line only (the ids stay with the page).
+            refused = json.loads(failure.body)
+            return fail(refused["error"], refused["error_description"].split("\r\n")[0])
         username = q.get("login_hint") or choice.get("user") or next(iter(self.directory.users))
         user = self.directory.users.get(username)
         if user is None:
@@ -715,6 +712,12 @@ class AzureAD:
             return json_response(400, {"error": "no such user %r" % spec["user"]})
         self.pending.interactive = {k: spec.get(k) for k in ("user", "error", "error_description") if spec.get(k)}
         return json_response(200, self.pending.interactive)
+
+
+def _app_id_of(resource):
+    """The client id an Application ID URI (api://{client id}, or the bare client id) names, lowercased."""
+    name = resource.rstrip("/").lower()
+    return name[len("api://"):] if name.startswith("api://") else name
 
 
 def _basic_credentials(header):

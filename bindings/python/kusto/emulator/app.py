@@ -3,6 +3,7 @@
 handle() turns a Request into a Response: control requests go straight to the control API; every other request
 is routed to Azure AD or Kusto, then armed faults may replace or delay its answer, and it is logged.
 """
+import base64
 import json
 import time
 
@@ -10,7 +11,7 @@ from . import control
 from . import aad
 from .aad import AzureAD, Directory
 from .ca import Credentials
-from .identity import KubernetesIssuer, ManagedIdentityService, is_loopback_https
+from .identity import KubernetesIssuer, ManagedIdentityService
 from .kusto_service import Cluster, KustoService
 from .tokens import Signer
 from .web import Response, json_response
@@ -28,6 +29,8 @@ def _redacted_headers(headers):
 
 
 def _fault_response(fault):
+    if fault.body_base64 is not None:   # any bytes, e.g. a canned body that is not valid UTF-8
+        return Response(int(fault.status), base64.b64decode(fault.body_base64), content_type="application/json")
     if isinstance(fault.body, (dict, list)):
         return json_response(int(fault.status), fault.body)
     return Response(int(fault.status), str(fault.body).encode("utf-8"), content_type="text/plain; charset=utf-8")
@@ -55,18 +58,26 @@ class Emulator:
         self.federated_app.federated = True
         self.kubernetes = KubernetesIssuer(self.credentials.directory, self.credentials.signing_cert)
         self.managed_identity = ManagedIdentityService(self.directory, self.signer, self.settings,
-                                                       is_loopback_https)
+                                                       lambda request, resource: self.aad.refusal(request, resource))
         self.aad = AzureAD(self.directory, self.signer, self.settings)
         self.aad.federation = self.kubernetes
         self.control.routes.update(self.aad.control_routes())
         self.control.on_reset.append(self.aad.pending.reset)
-        self.services = [KustoService(self.cluster, self.signer, self.settings), self.aad, self.managed_identity]
+        self.kusto = KustoService(self.cluster, self.signer, self.settings)
+        self.aad.resources = self.resource_principals
+        self.services = [self.kusto, self.aad, self.managed_identity]
 
     def bind(self, host, port):
         """Called once the listening port is known."""
         host = "[%s]" % host if ":" in host else host
         self.directory.base_url = "https://%s:%d" % (host, port)
         self.cluster.resource = "https://%s" % host
+
+    def resource_principals(self):
+        """The resources this tenant's Azure AD knows (others get AADSTS500011): the cluster under each loopback
+        name it answers to, and what its metadata advertises (with the MFA twin when that is required)."""
+        names = [self.cluster.resource] + ["https://%s" % h for h in ("127.0.0.1", "localhost", "[::1]")]
+        return names + list(self.kusto.audiences())
 
     def config(self):
         base, tenant, app = self.directory.base_url, self.directory.tenant_id, self.app

@@ -1,6 +1,8 @@
 """The test-control side: request log, fault injection and settings, under /_emulator (no auth, loopback only).
 
-  POST   /_emulator/faults    {"path", "status", "body", "headers", "delay", "truncate_after", "count"}
+  POST   /_emulator/faults    {"path", "status", "body" (or "body_base64": exact bytes), "headers", "delay", "stall",
+                               "truncate_after", "count"}
+                              ("stall": true accepts the request and answers nothing until the faults are cleared)
   GET    /_emulator/faults    the faults still armed
   DELETE /_emulator/faults    disarm all
   GET    /_emulator/requests  every request received so far (?path=PREFIX filters), secrets redacted
@@ -34,8 +36,10 @@ class Fault:
         self.path = str(spec.get("path", "/"))
         self.status = spec.get("status")
         self.body = spec.get("body", "")
+        self.body_base64 = spec.get("body_base64")
         self.headers = {str(k): str(v) for k, v in (spec.get("headers") or {}).items()}
         self.delay = float(spec.get("delay") or 0)
+        self.stall = bool(spec.get("stall"))
         self.truncate_after = spec.get("truncate_after")
         self.remaining = spec.get("count", 1)   # null: every matching request
         if self.status is not None and not 100 <= int(self.status) <= 599:
@@ -71,15 +75,16 @@ class Faults:
 
     @contextlib.contextmanager
     def holding(self, fault):
-        """Around the handling of a request that took `fault`: waits its delay (cut short by clear()), and
+        """Around the handling of a request that took `fault`: waits its delay, or until clear() for a stall (a
+        delay is cut short by clear() too), and
         counts the request as held until the block (answer and log) is done."""
-        if not fault or not fault.delay:
+        if not fault or not (fault.delay or fault.stall):
             yield
             return
         with self._lock:
             self._held += 1
             clears = self._clears
-            self._lock.wait_for(lambda: self._clears != clears, fault.delay)
+            self._lock.wait_for(lambda: self._clears != clears, None if fault.stall else fault.delay)
         try:
             yield
         finally:

@@ -13,7 +13,6 @@ for the federated application of the directory.
 import os
 import secrets
 import time
-import urllib.parse
 import uuid
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -28,11 +27,11 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 class ManagedIdentityService:
-    def __init__(self, directory, signer, settings, loopback_resource):
+    def __init__(self, directory, signer, settings, refusal):
         self.directory = directory
         self.signer = signer
         self.settings = settings
-        self.loopback_resource = loopback_resource      # callable: is this resource one of ours?
+        self.refusal = refusal          # callable(request, resource): Azure AD's AADSTS500011 text, or None
         self.system_assigned = str(uuid.uuid4())        # object ids
         self.user_assigned_client_id = str(uuid.uuid4())
         self.identity_header = secrets.token_urlsafe(24)
@@ -50,8 +49,9 @@ class ManagedIdentityService:
                                        "error_description": "Required metadata header not specified"})
         if request.query.get("api-version") != "2018-02-01":
             return json_response(400, {"error": "invalid_request", "error_description": "Invalid api-version"})
-        return self._issue(request, lambda status, message: json_response(
-            status, {"error": "invalid_request" if status == 400 else "not_found", "error_description": message}))
+        return self._issue(request, lambda status, message: json_response(status, {
+            "error": ("invalid_resource" if message.startswith("AADSTS500011") else "invalid_request") if status == 400
+            else "not_found", "error_description": message}))
 
     def app_service(self, request):
         def error(status, message):
@@ -67,8 +67,9 @@ class ManagedIdentityService:
         resource = request.query.get("resource")
         if not resource:
             return error(400, "Required audience parameter not specified")
-        if not self.loopback_resource(resource):
-            return error(400, "Invalid resource: %s" % resource)
+        refused = self.refusal(request, resource)
+        if refused:
+            return error(400, refused)
         client_id = request.query.get("client_id")
         request.record["managed_identity_client_id"] = client_id
         if client_id and client_id.lower() != self.user_assigned_client_id:
@@ -121,8 +122,3 @@ class KubernetesIssuer:
             return "no federated identity credential matches issuer '%s' and subject '%s'" % (
                 claims.get("iss"), claims.get("sub"))
         return None
-
-
-def is_loopback_https(resource):
-    parsed = urllib.parse.urlsplit(resource)
-    return parsed.scheme == "https" and parsed.hostname in ("127.0.0.1", "localhost", "::1")

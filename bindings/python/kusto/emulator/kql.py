@@ -1,24 +1,28 @@
-"""A small, honest subset of the Kusto Query Language.
+"""A small, honest subset of the Kusto Query Language: tokens, literals, scalar expressions and the parser.
 
-  [set option[=value];]... source [| operator]...
-  source:   print [name=]expr, ...  |  range x from A to B step S
-  operator: take N | limit N | count | where expr | extend [name=]expr, ... | project [name=]expr, ...
+  [set option[=value];]... [declare query_parameters(name:type [= default], ...);] source [| operator]...
+  source:   print [name=]expr, ...  |  range x from A to B step S  |  datatable(name:type, ...) [values]  |  table
+  operator: take N | limit N | count | where/filter expr | extend/project [name=]expr, ... | project-away names
+            | summarize [name=]agg(...), ... [by [name=]expr, ...] | sort/order by expr [asc|desc] [nulls first|last]
+            | top N by ... | distinct exprs|*
   exprs:    literals (long, real, "str", 'str', true/false, datetime(...), timespan(...) and 1d/2h/30m/10s/5ms,
             guid(...), dynamic(...), int(...), long(...), real(...) incl. nan/+inf/-inf, decimal(...), bool(...),
-            each also with null), columns, + - * / %, == != =~ < <= > >=, and, or, not(),
-            now(), ago(), tostring(), tolong(), toint(), toreal(), todouble(), strcat(), strlen(), new_guid().
+            each also with null), columns, query parameters, + - * / %, == != =~ < <= > >=, contains/has/
+            startswith/endswith (also _cs and !), in/!in, and, or, not(), now(), ago(), tostring(), tolong(),
+            toint(), toreal(), todouble(), strcat(), strlen(), new_guid(), isnull() and kin, toupper(), tolower(),
+            iff(), bin()/floor().
 
-compile_query() returns a Table whose rows are produced lazily, so `range` can stream a million rows.
-Anything outside the subset raises KqlError carrying Kusto's own error code (SYN0002, SEM0100, ...).
+The tabular side (sources and operators at work) is tabular.py. Anything outside the subset raises KqlError carrying
+Kusto's own error code (SYN0002, SEM0100, ...), or known.NotSupported for valid KQL the emulator lacks.
 """
+import copy
 import decimal
-import itertools
 import json
 import math
 import re
 import uuid
 
-from . import values
+from . import known, values
 from .values import NUMERIC
 
 
@@ -30,6 +34,9 @@ class KqlError(Exception):
 
 
 def syntax_error(token):
+    """Kusto's syntax error, or NotSupported when the token is valid KQL the emulator does not know."""
+    if token.kind == "ident" and known.is_known_word(token.text):
+        return known.NotSupported(known.describe(token.text))
     text, line, column = token.text or "<end of query>", token.line, token.column
     return KqlError("Syntax", "SYN0002", "Query could not be parsed at '%s' on line [%d,%d]" % (text, line, column))
 
@@ -50,6 +57,7 @@ LITERAL_TYPES = {"datetime": "datetime", "date": "datetime", "timespan": "timesp
                  "guid": "guid", "uuid": "guid", "uniqueid": "guid", "dynamic": "dynamic", "int": "int",
                  "long": "long", "real": "real", "double": "real", "decimal": "decimal", "bool": "bool",
                  "boolean": "bool"}
+COLUMN_TYPES = dict(LITERAL_TYPES, string="string")
 _UNITS = "|".join(sorted(values.TIMESPAN_UNITS, key=len, reverse=True))
 _TOKEN_RE = re.compile(r"""
     (?P<space>\s+|//[^\n]*)
@@ -58,7 +66,7 @@ _TOKEN_RE = re.compile(r"""
   | (?P<long>\d+)
   | (?P<verbatim>@"(?:[^"]|"")*"|@'(?:[^']|'')*')
   | (?P<string>h?"(?:[^"\\\n]|\\.)*"|h?'(?:[^'\\\n]|\\.)*')
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<ident>!?[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|!=|<=|>=|=~|!~|[|,=()+\-*/%%<>;.\[\]{}:])
 """ % _UNITS, re.VERBOSE)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
@@ -67,6 +75,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'
 class Token:
     def __init__(self, kind, text, value, position, source):
         self.kind, self.text, self.value = kind, text, value
+        self.start, self.end = position, position + len(text)
         self.line = source.count("\n", 0, position) + 1
         self.column = position - (source.rfind("\n", 0, position) + 1) + 1
 
@@ -191,6 +200,9 @@ class ColumnRef:
         for index, (name, kusto_type) in enumerate(schema):
             if name == self.name:
                 return kusto_type, lambda row: row[index]
+        if self.name in context.parameters:
+            kusto_type, value = context.parameters[self.name]
+            return kusto_type, lambda row: value
         raise semantic_error("SEM0100", "'%s' operator: Failed to resolve scalar expression named '%s'"
                              % (context.operator, self.name))
 
@@ -273,6 +285,26 @@ _COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a,
             "=~": lambda a, b: a.lower() == b.lower(), "!~": lambda a, b: a.lower() != b.lower()}
 
 
+def _has_term(text, term):
+    """Kusto's `has`: the term is a whole run of letters and digits in the text."""
+    return re.search(r"(?<![0-9A-Za-z])%s(?![0-9A-Za-z])" % re.escape(term), text) is not None
+
+
+_STRING_TESTS = {"contains": lambda a, b: b in a, "has": _has_term, "startswith": str.startswith,
+                 "endswith": str.endswith}
+STRING_OPERATORS = tuple(neg + base + cs for base in _STRING_TESTS for cs in ("", "_cs") for neg in ("", "!"))
+
+
+def _string_test(op):
+    """fn(a, b) for contains, has, startswith, endswith, their _cs (case-sensitive) and ! (negated) forms."""
+    base = op.lstrip("!")
+    case_sensitive = base.endswith("_cs")
+    test = _STRING_TESTS[base[:-3] if case_sensitive else base]
+    fold = (lambda v: v) if case_sensitive else str.lower
+    negated = op.startswith("!")
+    return lambda a, b: test(fold(a), fold(b)) != negated
+
+
 def _comparable(lt, rt):
     return lt == rt or (lt in NUMERIC and rt in NUMERIC)
 
@@ -290,6 +322,9 @@ class Binary:
                 raise _operand_error(op, lt, rt)
             return "bool", (lambda row: _and(lf(row), rf(row))) if op == "and" else (lambda row: _or(lf(row),
                                                                                                         rf(row)))
+        if op in STRING_OPERATORS:
+            test = _string_test(op)
+            return "bool", lambda row: test(values.to_text(lt, lf(row)), values.to_text(rt, rf(row)))
         if op in _COMPARE:
             if not _comparable(lt, rt) or (op in ("=~", "!~") and lt != "string"):
                 raise _operand_error(op, lt, rt)
@@ -300,6 +335,22 @@ class Binary:
             raise _operand_error(op, lt, rt)
         result, fn = combined
         return result, lambda row: _binary_value(fn, lf(row), rf(row))
+
+
+class InList:
+    """x in (a, b, ...) and x !in (...): equality with any of the list (case-sensitive for strings)."""
+
+    def __init__(self, negated, left, items):
+        self.negated, self.left, self.items = negated, left, items
+
+    def compile(self, schema, context):
+        lt, lf = self.left.compile(schema, context)
+        compiled = [item.compile(schema, context) for item in self.items]
+        for it, _ in compiled:
+            if not _comparable(lt, it):
+                raise _operand_error("!in" if self.negated else "in", lt, it)
+        fns, negated = [f for _, f in compiled], self.negated
+        return "bool", lambda row: _null_or(lf(row), lambda v: any(f(row) == v for f in fns) != negated)
 
 
 def _binary_value(fn, a, b):
@@ -357,14 +408,50 @@ class Call:
         if name == "strlen" and types == ["string"]:
             f = fns[0]
             return "long", lambda row: _null_or(f(row), len)
+        special = _special_call(name, types, fns)
+        if special is not None:
+            return special
         casts = {"tolong": ("long", _to_long), "toint": ("int", _to_long), "toreal": ("real", float),
                  "todouble": ("real", float)}
         if name in casts and len(fns) == 1:
             result, cast = casts[name]
             convert, f = _to_number(cast), fns[0]
             return result, lambda row: convert(f(row))
+        if known.is_known_word(name):
+            raise known.NotSupported(known.describe(name))
         raise semantic_error("SEM0219", "'%s' operator: Unknown function or wrong arguments: '%s(%s)'"
                              % (context.operator, name, ", ".join(types)))
+
+
+def _bin(types, fns):
+    """bin(value, size) / floor(): numbers, datetimes and timespans rounded down to a multiple of size."""
+    (vt, vf), (st, sf) = zip(types, fns)
+    if vt in NUMERIC and st in NUMERIC:
+        result = "real" if "real" in (vt, st) else ("decimal" if "decimal" in (vt, st) else "long")
+        step = (lambda v, s: math.floor(v / s) * s) if result == "real" else (lambda v, s: (v // s) * s)
+    elif vt in ("datetime", "timespan") and st == "timespan":
+        result, step = vt, lambda v, s: (v // s) * s
+    else:
+        return None
+    return result, lambda row: _binary_value(lambda v, s: None if s == 0 else step(v, s), vf(row), sf(row))
+
+
+def _special_call(name, types, fns):
+    """The null tests, case changes, iff() and bin(); None when name and arguments are none of these."""
+    if name in ("isnull", "isnotnull", "isempty", "isnotempty") and len(fns) == 1:
+        f, empty = fns[0], (None,) if name in ("isnull", "isnotnull") else (None, "")
+        want = name in ("isnull", "isempty")
+        return "bool", lambda row: (f(row) in empty) == want
+    if name in ("toupper", "tolower") and types == ["string"]:
+        f, case = fns[0], str.upper if name == "toupper" else str.lower
+        return "string", lambda row: _null_or(f(row), case)
+    if name in ("iff", "iif") and len(fns) == 3 and types[0] == "bool" and _comparable(types[1], types[2]):
+        test, then, otherwise = fns
+        result = types[1] if types[1] == types[2] else _promote(types[1], types[2])
+        return result, lambda row: then(row) if test(row) is True else otherwise(row)
+    if name in ("bin", "floor") and len(fns) == 2:
+        return _bin(types, fns)
+    return None
 
 
 # --- parser ---------------------------------------------------------------------------------------------
@@ -394,8 +481,12 @@ class Parser:
         return self.advance().text
 
     def query(self):
-        while self.token.is_word("set"):
-            self.advance()
+        """(declared query parameters [(name, type, default expression or None)], source, operators)."""
+        declared = []
+        while self.token.is_word("set") or self.token.is_word("declare"):
+            if self.advance().text == "declare":
+                declared += self.declaration()
+                continue
             self.expect_word()
             if self.token.is_op("="):
                 self.advance()
@@ -410,7 +501,52 @@ class Parser:
             self.advance()
         if self.token.kind != "eof":
             raise syntax_error(self.token)
-        return source, operators
+        return declared, source, operators
+
+    def declaration(self):
+        """declare query_parameters(name:type [= default], ...);"""
+        self.expect_word("query_parameters")
+        self.expect_op("(")
+        declared = self.up_to(")", self.parameter)
+        self.expect_op(";")
+        return declared
+
+    def parameter(self):
+        name, kusto_type = self.typed_name()
+        default = None
+        if self.token.is_op("="):
+            self.advance()
+            default = self.expression()
+        return name, kusto_type, default
+
+    def typed_name(self):
+        name = self.expect_word()
+        self.expect_op(":")
+        token = self.token
+        type_name = self.expect_word()
+        if type_name not in COLUMN_TYPES:
+            raise syntax_error(token)
+        return name, COLUMN_TYPES[type_name]
+
+    def datatable(self):
+        """datatable(name:type, ...) [value, ...]: the values row after row."""
+        self.expect_op("(")
+        columns = self.comma_separated(self.typed_name)
+        self.expect_op(")")
+        self.expect_op("[")
+        return ("datatable", columns, self.up_to("]", self.expression))
+
+    def up_to(self, close, parse):
+        """Comma-separated items up to the closing op, which is consumed; none, and a trailing comma, allowed."""
+        items = []
+        while not self.token.is_op(close):
+            if items:
+                self.expect_op(",")
+                if self.token.is_op(close):
+                    break
+            items.append(parse())
+        self.advance()
+        return items
 
     def source(self):
         if self.token.is_word("print"):
@@ -425,29 +561,85 @@ class Parser:
             stop = self.expression()
             self.expect_word("step")
             return ("range", name, start, stop, self.expression())
-        if self.token.kind == "ident":
+        if self.token.is_word("datatable"):
+            self.advance()
+            return self.datatable()
+        if self.token.kind == "ident" and not known.is_known_word(self.token.text):
             return ("table", self.advance().text)
         raise syntax_error(self.token)
 
+    def operator_name(self):
+        """An operator's name, with its hyphenated parts (mv-expand, project-away)."""
+        word = self.advance()
+        if word.kind != "ident":
+            raise syntax_error(word)
+        name, end = word.text, word.end
+        while self.token.is_op("-") and self.token.start == end and self.tokens[self.i + 1].kind == "ident" \
+                and self.tokens[self.i + 1].start == self.token.end:
+            self.advance()
+            part = self.advance()
+            name, end = name + "-" + part.text, part.end
+        joined = copy.copy(word)
+        joined.text = name
+        return joined, name
+
     def operator(self):
-        word = self.token
-        name = self.expect_word()
+        word, name = self.operator_name()
         if name in ("take", "limit"):
             return (name, self.expression())
         if name == "count":
             return ("count",)
-        if name == "where":
+        if name in ("where", "filter"):
             return ("where", self.expression())
         if name in ("extend", "project"):
             return (name, self.assignments())
+        if name == "project-away":
+            return (name, self.comma_separated(self.expect_word))
+        if name == "summarize":
+            aggregates = [] if self.token.is_word("by") else self.assignments()
+            keys = []
+            if self.token.is_word("by"):
+                self.advance()
+                keys = self.assignments()
+            return (name, aggregates, keys)
+        if name in ("sort", "order"):
+            self.expect_word("by")
+            return ("sort", self.sort_keys())
+        if name == "top":
+            count = self.expression()
+            self.expect_word("by")
+            return ("top", count, self.sort_keys())
+        if name == "distinct":
+            if self.token.is_op("*"):
+                self.advance()
+                return ("distinct", None)
+            return ("distinct", self.assignments())
         raise syntax_error(word)
 
-    def assignments(self):
-        items = [self.assignment()]
+    def comma_separated(self, parse):
+        items = [parse()]
         while self.token.is_op(","):
             self.advance()
-            items.append(self.assignment())
+            items.append(parse())
         return items
+
+    def sort_keys(self):
+        """[(expression, descending, nulls_first)]: descending by default, nulls last when descending."""
+        return self.comma_separated(self.sort_key)
+
+    def sort_key(self):
+        expression = self.expression()
+        descending = True
+        if self.token.is_word("asc") or self.token.is_word("desc"):
+            descending = self.advance().text == "desc"
+        nulls_first = not descending
+        if self.token.is_word("nulls"):
+            self.advance()
+            nulls_first = self.expect_word() == "first"
+        return expression, descending, nulls_first
+
+    def assignments(self):
+        return self.comma_separated(self.assignment)
 
     def assignment(self):
         if self.token.kind == "ident" and self.tokens[self.i + 1].is_op("="):
@@ -459,7 +651,8 @@ class Parser:
     def expression(self):
         return self.binary_level(0)
 
-    LEVELS = [("or",), ("and",), ("==", "!=", "=~", "!~", "<", "<=", ">", ">="), ("+", "-"), ("*", "/", "%")]
+    LEVELS = [("or",), ("and",), ("==", "!=", "=~", "!~", "<", "<=", ">", ">=", "in", "!in") + STRING_OPERATORS,
+              ("+", "-"), ("*", "/", "%")]
 
     def binary_level(self, level):
         if level == len(self.LEVELS):
@@ -467,7 +660,10 @@ class Parser:
         left = self.binary_level(level + 1)
         while (self.token.kind in ("op", "ident")) and self.token.text in self.LEVELS[level]:
             op = self.advance().text
-            left = Binary(op, left, self.binary_level(level + 1))
+            if op in ("in", "!in"):
+                left = InList(op == "!in", left, self.arguments())
+            else:
+                left = Binary(op, left, self.binary_level(level + 1))
         return left
 
     def unary(self):
@@ -517,118 +713,3 @@ class Parser:
                 args.append(self.expression())
         self.expect_op(")")
         return args
-
-
-# --- tabular operators ----------------------------------------------------------------------------------
-
-class Context:
-    def __init__(self):
-        self.now = values.now_ticks()
-        self.operator = "print"
-
-
-def _constant(expression, context, schema=()):
-    kusto_type, fn = expression.compile(list(schema), context)
-    return kusto_type, fn(())
-
-
-def _print(items, context):
-    context.operator = "print"
-    columns, fns = [], []
-    for index, (name, expression) in enumerate(items):
-        kusto_type, fn = expression.compile([], context)
-        columns.append((name or "print_%d" % index, kusto_type))
-        fns.append(fn)
-    return Table(columns, iter([tuple(f(()) for f in fns)]))
-
-
-def _range_rows(start, stop, step):
-    value = start
-    if step > 0:
-        while value <= stop:
-            yield (value,)
-            value += step
-    else:
-        while value >= stop:
-            yield (value,)
-            value += step
-
-
-def _range(name, start, stop, step, context):
-    context.operator = "range"
-    (st, sv), (et, ev), (pt, pv) = (_constant(e, context) for e in (start, stop, step))
-    if {st, et, pt} <= {"int", "long"}:
-        kusto_type = "long"
-    elif {st, et, pt} <= set(NUMERIC):
-        kusto_type, sv, ev, pv = "real", float(sv), float(ev), float(pv)
-    elif st == et and st in ("datetime", "timespan") and pt == "timespan":
-        kusto_type = st
-    else:
-        raise semantic_error("SEM0060", "'range' operator: the types of from, to and step do not match: %s, %s, %s"
-                             % (st, et, pt))
-    if None in (sv, ev, pv) or pv == 0:
-        raise semantic_error("SEM0061", "'range' operator: step must be a non-zero value and bounds not null")
-    return Table([(name, kusto_type)], _range_rows(sv, ev, pv))
-
-
-def _assign(table, items, context, keep_existing):
-    schema = list(table.columns) if keep_existing else []
-    source = list(table.columns)
-    steps = []
-    for name, expression in items:
-        kusto_type, fn = expression.compile(source if not keep_existing else schema, context)
-        if name is None:
-            name = expression.name if isinstance(expression, ColumnRef) else "Column%d" % (len(steps) + 1)
-        index = next((i for i, (n, _) in enumerate(schema) if n == name), None)
-        if index is None:
-            index = len(schema)
-            schema.append((name, kusto_type))
-        else:
-            schema[index] = (name, kusto_type)
-        steps.append((index, fn))
-    width = len(schema)
-
-    def rows():
-        for row in table.rows:
-            out = list(row) + [None] * (width - len(row)) if keep_existing else [None] * width
-            for index, fn in steps:
-                out[index] = fn(out if keep_existing else row)
-            yield tuple(out)
-    return Table(schema, rows())
-
-
-def _count_rows(rows):
-    yield (sum(1 for _ in rows),)
-
-
-def _apply(table, operator, context):
-    context.operator = operator[0]
-    kind = operator[0]
-    if kind in ("take", "limit"):
-        kusto_type, limit = _constant(operator[1], context)
-        if kusto_type not in ("int", "long") or limit is None:
-            raise semantic_error("SEM0064", "'%s' operator: expected a long value for the count" % kind)
-        return Table(table.columns, itertools.islice(table.rows, max(0, limit)))
-    if kind == "count":
-        return Table([("Count", "long")], _count_rows(table.rows))
-    if kind == "where":
-        kusto_type, predicate = operator[1].compile(table.columns, context)
-        if kusto_type != "bool":
-            raise semantic_error("SEM0025", "'where' operator: the predicate must be of type bool, not %s"
-                                 % kusto_type)
-        return Table(table.columns, (row for row in table.rows if predicate(row) is True))
-    return _assign(table, operator[1], context, keep_existing=(kind == "extend"))
-
-
-def compile_query(text):
-    """A Table for a query (rows still to be produced), or KqlError."""
-    source, operators = Parser(text).query()
-    context = Context()
-    if source[0] == "table":
-        where = "'%s' operator: " % operators[0][0] if operators else ""
-        raise semantic_error("SEM0100", "%sFailed to resolve table or column expression named '%s'"
-                             % (where, source[1]))
-    table = _print(source[1], context) if source[0] == "print" else _range(*source[1:], context)
-    for operator in operators:
-        table = _apply(table, operator, context)
-    return table

@@ -7,11 +7,12 @@ import json
 import re
 import uuid
 
-from . import kql, results, tokens, values
+from . import kql, known, results, samples, tabular, tokens, values
 from .web import Response, json_response, text_response
 
 KUSTO_CLIENT_APP_ID = "db662dc1-0cfe-4e1c-a843-19a68e65be58"
 SERVICE_VERSION = "1.0.9999.1"
+COMMANDS_IMPLEMENTED = ".show version, .show databases, .show tables"
 QUERY_PATHS = {"/v2/rest/query": "v2", "/v1/rest/query": "v1", "/v1/rest/mgmt": "mgmt"}
 
 
@@ -20,6 +21,7 @@ class Cluster:
         self.directory = directory
         self.databases = list(databases)
         self.database_ids = {name: str(uuid.uuid4()) for name in self.databases}
+        self.tables = {name: samples.TABLES.get(name, {}) for name in self.databases}
         self.resource = None            # e.g. https://127.0.0.1, set once the server is bound
 
     @property
@@ -84,7 +86,7 @@ class KustoService:
             return self.bad_request(call, "Kusto.Data.Exceptions.KustoBadRequestException",
                                     "Request is invalid and cannot be processed: the emulator accepts POST only")
         try:
-            db, csl, options = self.parse_body(request)
+            db, csl, options, parameters = self.parse_body(request)
         except ValueError as e:
             return self.bad_request(call, "Kusto.Data.Exceptions.KustoBadRequestException",
                                     "Request is invalid and cannot be processed: %s" % e)
@@ -94,12 +96,14 @@ class KustoService:
         if csl.lstrip().startswith("."):
             if api == "v2":
                 return self.v2_command_refusal(call)
-            return self.command(csl, call)
+            return self.command(csl, call, db)
         try:
-            table = kql.compile_query(csl)
+            table = tabular.compile_query(csl, self.cluster.tables[db], parameters)
         except kql.KqlError as e:
             error_type = "Kusto.Data.Exceptions.%sException" % e.kind
             return self.bad_request(call, error_type, "Request is invalid and cannot be processed: %s" % e)
+        except known.NotSupported as e:
+            return self.not_supported(call, e)
         shape = results.Options(options, csl)
         if api == "v2":
             body = results.v2_body(table, shape, call, self.settings["rows_per_fragment"])
@@ -121,7 +125,10 @@ class KustoService:
         if not isinstance(properties, dict):
             raise ValueError("'properties' must be a JSON object")
         options = properties.get("Options") or properties.get("options") or {}
-        return body.get("db"), body["csl"], options
+        parameters = properties.get("Parameters") or properties.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            raise ValueError("'Parameters' must be a JSON object")
+        return body.get("db"), body["csl"], options, parameters
 
     # --- authentication ---------------------------------------------------------------------------------
 
@@ -152,6 +159,11 @@ class KustoService:
         return json_response(400, call.one_api_error("General_BadRequest", "Request is invalid and cannot be "
                                                      "executed.", error_type, description, True))
 
+    def not_supported(self, call, error):
+        """Valid Kusto the emulator does not implement: said as such, in the service's error shape."""
+        return self.bad_request(call, "Kusto.Emulator.NotSupportedException",
+                                "Request is invalid and cannot be processed: %s" % error)
+
     # --- control commands -------------------------------------------------------------------------------
 
     @staticmethod
@@ -161,7 +173,7 @@ class KustoService:
                                   "Timestamp='%s'.\n" % (call.client_request_id, call.activity_id,
                                                          values.format_datetime(values.now_ticks())))
 
-    def command(self, csl, call):
+    def command(self, csl, call, db):
         normalized = re.sub(r"\s+", " ", csl.strip().rstrip(";")).lower()
         if normalized == ".show version":
             table = kql.Table([("BuildVersion", "string"), ("BuildTime", "datetime"), ("ServiceType", "string"),
@@ -174,8 +186,15 @@ class KustoService:
                                ("ReservedSlot1", "bool"), ("DatabaseId", "guid"), ("InTransitionTo", "string")],
                               [(name, "", "v1.0", False, "ReadWrite", None, None, self.cluster.database_ids[name], "")
                                for name in self.cluster.databases])
+        elif normalized == ".show tables":
+            table = kql.Table([("TableName", "string"), ("DatabaseName", "string"), ("Folder", "string"),
+                               ("DocString", "string")],
+                              [(name, db, "", "") for name in self.cluster.tables[db]])
         else:
             word = csl.strip().split()[0]
+            if word.lower() == ".show" or word[1:].lower() in known.COMMAND_VERBS:
+                return self.not_supported(call, known.NotSupported(
+                    "the command '%s'" % " ".join(csl.split()[:2]), COMMANDS_IMPLEMENTED))
             return self.bad_request(call, "Kusto.Data.Exceptions.SyntaxException",
                                     "Request is invalid and cannot be processed: Syntax error: SYN0002: "
                                     "Query could not be parsed at '%s' on line [1,1]" % word)
