@@ -418,8 +418,8 @@ void kusto_client_free(kusto_client *client);
  * its tokens, cloud metadata and connections serve every caller, so a script of one-shot calls signs in
  * once. Made at the first call and kept for the process; the caller lets go with kusto_client_free()
  * (the client stays). Options with a token, device-code or browser callback make a client of the
- * caller's own instead (those callbacks belong to it). A cancel callback in `opts` is asked while this
- * thread's calls on the shared client wait, until kusto_client_free(). After fork() the child makes its
+ * caller's own instead (those callbacks belong to it). A cancel callback and a browser opener in `opts`
+ * serve this thread's calls on the shared client, until kusto_client_free(). After fork() the child makes its
  * own (the parent's connections are not used). Thread-safe.
  */
 kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const kusto_options *opts,

@@ -23,13 +23,15 @@ typedef struct kusto_shared_client {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static shared *table;
 
-/* The cancel callback of this thread's call on a shared client: the client's own asks it. */
-static _Thread_local struct {
-    kusto_cancel_callback fn;
-    void *ud;
-} current;
+/* The cancel callback and page opener of this thread's call on a shared client: the client's own ask them. */
+static _Thread_local kusto_prompts current;
 
-static int current_call_cancelled(void *unused) { return current.fn ? current.fn(current.ud) : 0; }
+static int current_call_cancelled(void *unused) { return current.cancelled ? current.cancelled(current.cancelled_ud) : 0; }
+
+/* Set only on a client whose callers all have an opener (key_of tells them apart). */
+static int current_call_opener(void *unused, const char *url) {
+    return current.opener ? current.opener(current.opener_ud, url) : 0;
+}
 
 /* The child of a fork must not use the parent's connections: it forgets the table (without freeing what
    the parent still uses) and makes its own clients. */
@@ -41,11 +43,11 @@ static void after_fork_in_child(void) {
 }
 static void install_fork_handlers(void) { pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child); }
 
-/* The connection string and every option as given, in order: equal keys make equal clients. It holds the
-   secrets they hold: wiped when freed. */
+/* The connection string and every option as given, in order, and whether the caller shows the sign-in page
+   itself: equal keys make equal clients. It holds the secrets they hold: wiped when freed. */
 static char *key_of(const char *connstr, const kusto_options *opts) {
     kusto_buf key = {0};
-    kusto_buf_printf(&key, "%s", connstr);
+    kusto_buf_printf(&key, "%s\n%s", opts && kusto_options_prompts(opts).opener ? "opener" : "", connstr);
     for (size_t i = 0; opts && i < kusto_options_count(opts); i++) {
         const char *value = kusto_options_value(opts, i);
         kusto_buf_printf(&key, "\n%s%s%s", kusto_options_name(opts, i), value ? "=" : "", value ? value : "");
@@ -53,10 +55,12 @@ static char *key_of(const char *connstr, const kusto_options *opts) {
     return kusto_buf_take(&key);
 }
 
-/* The caller's options without its cancel callback, which is per call here (current_call_cancelled). */
+/* The caller's options without its cancel callback and page opener, which are per call here (current). */
 static kusto_status options_for_sharing(const kusto_options *opts, kusto_options **out) {
     if (kusto_options_new(out) != KUSTO_OK) return KUSTO_E_NOMEM;
     kusto_status status = kusto_options_set_cancel_callback(*out, current_call_cancelled, NULL);
+    if (status == KUSTO_OK && opts && kusto_options_prompts(opts).opener)
+        status = kusto_options_set_browser_opener(*out, current_call_opener, NULL);
     for (size_t i = 0; opts && status == KUSTO_OK && i < kusto_options_count(opts); i++)
         status = kusto_options_set(*out, kusto_options_name(opts, i), kusto_options_value(opts, i));
     return status;
@@ -108,10 +112,7 @@ kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const 
         *out = s->client;
     }
     pthread_mutex_unlock(&lock);
-    if (status == KUSTO_OK) {
-        current.fn = prompts.cancelled;
-        current.ud = prompts.cancelled_ud;
-    }
+    if (status == KUSTO_OK) current = prompts;
     return status;
 }
 
@@ -123,8 +124,7 @@ static void drop(shared *s) {
 }
 
 int kusto_shared_client_release(kusto_client *client) {
-    current.fn = NULL;
-    current.ud = NULL;
+    current = (kusto_prompts){0};
     pthread_mutex_lock(&lock);
     shared *s = client->shared;
     int last = --s->holders == 0 && s->forgotten;
