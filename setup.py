@@ -64,8 +64,8 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
-        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "sqlalchemy", "pyarrow",
-                 "polars", "duckdb"],
+        "test": ["pytest", "cryptography", "requests", "msal", "msal-extensions[portalocker]", "pandas",
+                 "azure-kusto-data", "sqlalchemy", "pyarrow", "polars", "duckdb"],
         "bench": ["azure-kusto-data", "requests", "pandas", "pyarrow"],
     },
 )

@@ -122,10 +122,10 @@ int klua_client_new(lua_State *L)
     if (klua_push_cancel(L, 2))
         return luaL_error(L, "kusto: 'cancel' belongs to a call: pass it in the properties of client:query");
     lua_pop(L, 1);
-    return klua_client_open(L, 1, 2);
+    return klua_client_open(L, 1, 2, 0);
 }
 
-int klua_client_open(lua_State *L, int cs_index, int opts_index)
+int klua_client_open(lua_State *L, int cs_index, int opts_index, int shared)
 {
     const char *cs = klua_check_text(L, cs_index, "the connection string");
     kusto_options *opts;
@@ -156,7 +156,7 @@ int klua_client_open(lua_State *L, int cs_index, int opts_index)
     if (c->browser_ref != LUA_NOREF)
         kusto_options_set_browser_callback(opts, browser_prompt, c);
     kusto_options_set_cancel_callback(opts, signin_cancelled, c);
-    st = kusto_client_new(&c->client, cs, opts, &err);
+    st = (shared ? kusto_client_shared : kusto_client_new)(&c->client, cs, opts, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
     c->description = masked_connstr(cs);

@@ -103,7 +103,7 @@ void klua_client_register(lua_State *L);
 int klua_client_new(lua_State *L);
 /* The same from the connection string and options at those stack indices, whose options may also hold a
    call's fields (cancel, raw_ticks, properties: a one-shot call's): pushes the client and returns 1, or
-   pushes nil, err and returns 2. */
-int klua_client_open(lua_State *L, int cs_index, int opts_index);
+   pushes nil, err and returns 2. `shared`: the process's client for them (kusto_client_shared). */
+int klua_client_open(lua_State *L, int cs_index, int opts_index, int shared);
 
 #endif

@@ -26,7 +26,7 @@ static int l_acquire_token(lua_State *L)
 {
     static const int opts[] = {2};
     lua_settop(L, 2);
-    if (klua_client_open(L, 1, 2) != 1)
+    if (klua_client_open(L, 1, 2, 1) != 1)
         return 2;
     return call_and_close(L, "acquire_token", opts, 1);
 }
@@ -57,7 +57,8 @@ static void push_call_properties(lua_State *L, int opts)
     }
 }
 
-/* kusto.query(cs, db, csl, opts) and kusto.mgmt(cs, db, command, opts): a client for one call. */
+/* kusto.query(cs, db, csl, opts) and kusto.mgmt(cs, db, command, opts): the process's shared client for
+   the connection string and options (kusto_client_shared), or with callbacks one of their own. */
 static int run_once(lua_State *L, int mgmt)
 {
     static const int args[] = {2, 3, 5}; /* db, csl, properties */
@@ -65,7 +66,7 @@ static int run_once(lua_State *L, int mgmt)
     luaL_checkstring(L, 3);
     lua_settop(L, 4);
     push_call_properties(L, 4);
-    if (klua_client_open(L, 1, 4) != 1)
+    if (klua_client_open(L, 1, 4, 1) != 1)
         return 2;
     return call_and_close(L, mgmt ? "mgmt" : "query", args, 3);
 }
@@ -149,11 +150,19 @@ static int l_parse_connection_string(lua_State *L)
     return 1;
 }
 
+/* kusto.clear_process_state(): forgets the shared clients and the kept metadata (kusto_process_state_clear). */
+static int l_clear_process_state(lua_State *L)
+{
+    kusto_process_state_clear();
+    return 0;
+}
+
 static const luaL_Reg functions[] = {
     {"acquire_token", l_acquire_token},
     {"query", l_query},
     {"mgmt", l_mgmt},
     {"client", klua_client_new},
+    {"clear_process_state", l_clear_process_state},
     {"datetime_ticks", l_datetime_ticks},
     {"timespan_ticks", l_timespan_ticks},
     {"datetime_from_ticks", l_datetime_from_ticks},

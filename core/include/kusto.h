@@ -410,7 +410,24 @@ typedef struct kusto_client kusto_client;
 /* Parses `connstr`, applies `opts` (may be NULL) over it. Makes no request. */
 kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kusto_options *opts,
                               kusto_error **err);
+/* kusto_client_free() frees a client of kusto_client_new(), and lets go of one of kusto_client_shared(). */
 void kusto_client_free(kusto_client *client);
+
+/*
+ * The process's client for `connstr` and `opts` (the same text and the same options in the same order):
+ * its tokens, cloud metadata and connections serve every caller, so a script of one-shot calls signs in
+ * once. Made at the first call and kept for the process; the caller lets go with kusto_client_free()
+ * (the client stays). Options with a token, device-code or browser callback make a client of the
+ * caller's own instead (those callbacks belong to it). A cancel callback and a browser opener in `opts`
+ * serve this thread's calls on the shared client, until kusto_client_free(). After fork() the child makes its
+ * own (the parent's connections are not used). Thread-safe.
+ */
+kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const kusto_options *opts,
+                                 kusto_error **err);
+/* Forgets the process's shared clients (each freed once no caller holds it) and the cloud metadata and
+   OpenID configurations kept for the process (see kusto_client_shared; e.g. between tests, or to
+   sign in afresh). */
+void kusto_process_state_clear(void);
 
 /* A token for the cluster: from the token cache while it has more than 5 minutes left (renewed in
    the background of this call after its refresh_on, the cached one kept if renewal fails), else renewed

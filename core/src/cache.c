@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cache_file.h"
+#include "cache_lock.h"
+#include "clock.h"
 #include "endpoints.h"
 #include "error.h"
 #include "token.h"
@@ -207,18 +210,53 @@ static void warn_corrupt(kusto_cache *c, int moved) {
             moved ? "moved it to <file>.corrupt" : "could not move it aside");
 }
 
-static kusto_status load(kusto_cache *c, kusto_error **err) {
+typedef enum { FILE_GOOD, FILE_EMPTY, FILE_BAD } file_state;
+
+/* Reads the file into c->root: FILE_GOOD (a JSON object, or no file: an empty cache), or FILE_EMPTY (0 bytes)
+   / FILE_BAD (not a JSON object) with c->root NULL: another program may be writing it in place. */
+static kusto_status read_root(kusto_cache *c, file_state *state, kusto_error **err) {
     kusto_buf bytes = {0};
     kusto_status status = kusto_cache_file_read(c->path, &bytes, err);
-    if (status != KUSTO_OK) return status;
     delete_tree(c->root);
-    c->root = bytes.len ? cJSON_ParseWithLength(bytes.data, bytes.len) : cJSON_CreateObject();
-    if (bytes.len && !cJSON_IsObject(c->root)) {
-        cJSON_Delete(c->root);
-        warn_corrupt(c, kusto_cache_file_quarantine(c->path) == 0);
-        c->root = cJSON_CreateObject();
+    c->root = NULL;
+    *state = FILE_GOOD;
+    if (status == KUSTO_OK && !bytes.data) {
+        struct stat st;
+        if (lstat(c->path, &st) == 0) *state = FILE_EMPTY;
+        else if (!(c->root = cJSON_CreateObject())) status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    } else if (status == KUSTO_OK) {
+        c->root = cJSON_ParseWithLength(bytes.data, bytes.len);
+        if (!cJSON_IsObject(c->root)) {
+            delete_tree(c->root);
+            c->root = NULL;
+            *state = FILE_BAD;
+        }
     }
     kusto_buf_wipe(&bytes);
+    return status;
+}
+
+/* Written in the last 2 s: a writer may still be at it. */
+static int just_written(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0 && kusto_now() - (int64_t)st.st_mtime < 2;
+}
+
+/* Under the lock: msal-extensions rewrites the file in place under it, so a bad read is read again; a
+   writer that bypassed the lock (msal-extensions after its 5 s timeout) gets 100 + 200 ms more while the
+   file is fresh. Only then is a non-JSON file corrupt, and a 0-byte one an empty cache. */
+static kusto_status load_locked(kusto_cache *c, kusto_error **err) {
+    static const int pauses_ms[] = {0, 100, 200};
+    file_state state = FILE_GOOD;
+    kusto_status status = KUSTO_OK;
+    for (size_t i = 0; i < 3 && status == KUSTO_OK && (i == 0 || (state != FILE_GOOD && just_written(c->path)));
+         i++) {
+        if (pauses_ms[i]) kusto_sleep_until_ms(kusto_now_ms() + pauses_ms[i], 1000, NULL, NULL);
+        status = read_root(c, &state, err);
+    }
+    if (status != KUSTO_OK || state == FILE_GOOD) return status;
+    if (state == FILE_BAD) warn_corrupt(c, kusto_cache_file_quarantine(c->path) == 0);
+    c->root = cJSON_CreateObject();
     return c->root ? KUSTO_OK : kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
 }
 
@@ -230,16 +268,24 @@ static kusto_status save(kusto_cache *c, kusto_error **err) {
     return status;
 }
 
-/* Every operation runs between begin() and end(): thread lock, then (file mode) the file lock and a
-   fresh read; end() writes back when the operation changed something. */
-static kusto_status begin(kusto_cache *c, kusto_cache_lock **flock, kusto_error **err) {
+/* Every operation runs between begin() and end(): the thread lock, then (file mode) a fresh read. A
+   lookup reads without the file lock, as msal-extensions' search does (libkusto's writes are atomic
+   renames), and takes it only to read again a file it found empty or torn; a change always takes it,
+   and end() writes back. */
+static kusto_status begin(kusto_cache *c, int changing, kusto_cache_lock **flock, kusto_error **err) {
     *flock = NULL;
     pthread_mutex_lock(&c->lock);
     if (!c->path) return KUSTO_OK;
-    kusto_status status = kusto_cache_file_lock(c->path, flock, err);
-    if (status == KUSTO_OK) status = load(c, err);
+    file_state state = FILE_BAD;
+    kusto_status status = changing ? KUSTO_OK : read_root(c, &state, err);
+    if (status == KUSTO_OK && state != FILE_GOOD) {
+        status = kusto_cache_lock_take(c->path, flock, err);
+        if (status == KUSTO_OK) status = load_locked(c, err);
+    }
     if (status != KUSTO_OK) {
-        kusto_cache_file_unlock(*flock);
+        kusto_cache_lock_release(*flock);
+        delete_tree(c->root);
+        c->root = NULL;
         pthread_mutex_unlock(&c->lock);
     }
     return status;
@@ -250,7 +296,7 @@ static kusto_status end(kusto_cache *c, kusto_cache_lock *flock, int changed, ku
     if (changed) c->generation++;
     if (c->path) {
         if (status == KUSTO_OK && changed) status = save(c, err);
-        kusto_cache_file_unlock(flock);
+        kusto_cache_lock_release(flock);
         delete_tree(c->root); /* tokens stay on disk only, not in this process between calls */
         c->root = NULL;
     }
@@ -323,7 +369,7 @@ kusto_status kusto_cache_find_token(kusto_cache *cache, const kusto_cache_key *k
                                     kusto_token **out, kusto_error **err) {
     *out = NULL;
     kusto_cache_lock *flock;
-    kusto_status status = begin(cache, &flock, err);
+    kusto_status status = begin(cache, 0, &flock, err);
     if (status != KUSTO_OK) return status;
     const cJSON *best = NULL, *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cache->root, "AccessToken")) {
@@ -346,7 +392,7 @@ kusto_status kusto_cache_find_refresh_token(kusto_cache *cache, const kusto_cach
     *refresh_token = NULL;
     if (home_account_id) *home_account_id = NULL;
     kusto_cache_lock *flock;
-    kusto_status status = begin(cache, &flock, err);
+    kusto_status status = begin(cache, 0, &flock, err);
     if (status != KUSTO_OK) return status;
     const cJSON *best = NULL, *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cache->root, "RefreshToken")) {
@@ -507,7 +553,7 @@ kusto_status kusto_cache_store(kusto_cache *cache, const kusto_cache_key *key, c
     }
     stored s = {key, token, hid, target, kusto_now()};
     kusto_cache_lock *flock;
-    kusto_status status = begin(cache, &flock, err);
+    kusto_status status = begin(cache, 1, &flock, err);
     if (status == KUSTO_OK) {
         if (store_all(cache->root, &s) != 0) status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
         status = end(cache, flock, 1, status, err);
@@ -563,7 +609,7 @@ kusto_status kusto_cache_accounts(kusto_cache *cache, const char *environment, k
     *out = NULL;
     *count = 0;
     kusto_cache_lock *flock;
-    kusto_status status = begin(cache, &flock, err);
+    kusto_status status = begin(cache, 0, &flock, err);
     if (status != KUSTO_OK) return status;
     const cJSON *accounts = cJSON_GetObjectItemCaseSensitive(cache->root, "Account");
     kusto_account *list = calloc((size_t)cJSON_GetArraySize(accounts) + 1, sizeof *list);
@@ -586,7 +632,7 @@ static int any_entry(const cJSON *e, const void *unused) { return 1; }
 
 kusto_status kusto_cache_remove_account(kusto_cache *cache, const char *home_account_id, kusto_error **err) {
     kusto_cache_lock *flock;
-    kusto_status status = begin(cache, &flock, err);
+    kusto_status status = begin(cache, 1, &flock, err);
     if (status != KUSTO_OK) return status;
     for (size_t i = 0; i < SECTION_COUNT - 1; i++) /* not AppMetadata: it is the app's, not the account's */
         remove_where(cJSON_GetObjectItemCaseSensitive(cache->root, known_sections[i]), of_account, home_account_id);
@@ -595,7 +641,7 @@ kusto_status kusto_cache_remove_account(kusto_cache *cache, const char *home_acc
 
 kusto_status kusto_cache_clear(kusto_cache *cache, kusto_error **err) {
     kusto_cache_lock *flock;
-    kusto_status status = begin(cache, &flock, err);
+    kusto_status status = begin(cache, 1, &flock, err);
     if (status != KUSTO_OK) return status;
     for (size_t i = 0; i < SECTION_COUNT; i++)
         remove_where(cJSON_GetObjectItemCaseSensitive(cache->root, known_sections[i]), any_entry, NULL);

@@ -1,6 +1,7 @@
 /* The token cache file: place, protection, cross-process lock, atomic replace. */
 #include "cache_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
@@ -16,7 +17,6 @@
 #include "error.h"
 
 #define CACHE_FILE_NAME "msal_token_cache.json"
-#define LOCK_WAIT_MS 5000
 
 /* ---- place --------------------------------------------------------------------------------------- */
 
@@ -47,7 +47,7 @@ static char *with_suffix(const char *path, const char *suffix) {
     return kusto_buf_take(&b);
 }
 
-static char *dir_of(const char *path) {
+char *kusto_cache_file_dir(const char *path) {
     const char *slash = strrchr(path, '/');
     if (!slash) return kusto_strdup(".");
     return kusto_strndup(path, slash == path ? 1 : (size_t)(slash - path));
@@ -78,7 +78,7 @@ static kusto_status check_owner_and_mode(const struct stat *st, const char *path
 }
 
 static kusto_status check_dir(const char *path, kusto_error **err) {
-    char *dir = dir_of(path);
+    char *dir = kusto_cache_file_dir(path);
     if (!dir) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     struct stat st;
     kusto_status status = KUSTO_OK;
@@ -125,7 +125,7 @@ kusto_status kusto_cache_file_check(const char *path, kusto_error **err) {
 static int make_dirs(const char *dir) {
     struct stat st;
     if (stat(dir, &st) == 0) return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
-    char *parent = dir_of(dir);
+    char *parent = kusto_cache_file_dir(dir);
     if (!parent) return errno = ENOMEM, -1;
     int failed = strcmp(parent, dir) != 0 && make_dirs(parent) != 0;
     free(parent);
@@ -133,83 +133,12 @@ static int make_dirs(const char *dir) {
     return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static kusto_status ensure_dir(const char *path, kusto_error **err) {
-    char *dir = dir_of(path);
+kusto_status kusto_cache_file_prepare_dir(const char *path, kusto_error **err) {
+    char *dir = kusto_cache_file_dir(path);
     if (!dir) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     kusto_status status = make_dirs(dir) == 0 ? KUSTO_OK : io_error(err, "create the directory", dir, errno);
     free(dir);
     return status == KUSTO_OK ? check_dir(path, err) : status;
-}
-
-/* ---- lock ---------------------------------------------------------------------------------------- */
-
-struct kusto_cache_lock {
-    char *path;
-    int fd;
-};
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* A lock file whose writer died is stale: remove it rather than wait. */
-static void remove_if_stale(const char *lock_path) {
-    int fd = open(lock_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    char text[32] = {0};
-    ssize_t n = read(fd, text, sizeof text - 1);
-    long pid = n > 0 ? strtol(text, NULL, 10) : 0;
-    /* Held under flock by a live writer (ours or msal-extensions'): not stale. */
-    int held = flock(fd, LOCK_SH | LOCK_NB) != 0;
-    close(fd);
-    if (!held && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) unlink(lock_path);
-}
-
-static int create_exclusively(const char *lock_path) {
-    for (long waited = 0, step = 1; waited < LOCK_WAIT_MS; waited += step, step = step < 16 ? step * 2 : 16) {
-        int fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST) return fd;
-        if (waited % 256 == 0) remove_if_stale(lock_path);
-        sleep_ms(step);
-    }
-    /* As msal-extensions: after the wait, go on with the flock alone (the lock file may be stale). */
-    fprintf(stderr, "libkusto: the token cache lock %s was held for %d s; proceeding\n", lock_path,
-            LOCK_WAIT_MS / 1000);
-    return open(lock_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-}
-
-kusto_status kusto_cache_file_lock(const char *path, kusto_cache_lock **out, kusto_error **err) {
-    *out = NULL;
-    kusto_status status = ensure_dir(path, err);
-    if (status != KUSTO_OK) return status;
-    kusto_cache_lock *lock = calloc(1, sizeof *lock);
-    if (!lock || !(lock->path = with_suffix(path, ".lockfile"))) {
-        free(lock);
-        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    }
-    lock->fd = create_exclusively(lock->path);
-    if (lock->fd < 0 || flock(lock->fd, LOCK_EX) != 0) {
-        status = io_error(err, "lock", lock->path, errno);
-        if (lock->fd >= 0) close(lock->fd);
-        free(lock->path);
-        free(lock);
-        return status;
-    }
-    char text[64];
-    int n = snprintf(text, sizeof text, "%ld libkusto", (long)getpid());
-    if (write(lock->fd, text, (size_t)n) < 0) { /* the pid is informative only */ }
-    *out = lock;
-    return KUSTO_OK;
-}
-
-void kusto_cache_file_unlock(kusto_cache_lock *lock) {
-    if (!lock) return;
-    unlink(lock->path); /* before unlocking: a waiter then creates a fresh file */
-    flock(lock->fd, LOCK_UN);
-    close(lock->fd);
-    free(lock->path);
-    free(lock);
 }
 
 /* ---- read and write ------------------------------------------------------------------------------ */
@@ -245,7 +174,7 @@ static int write_all(int fd, const char *data, size_t len) {
 }
 
 static int fsync_dir(const char *path) {
-    char *dir = dir_of(path);
+    char *dir = kusto_cache_file_dir(path);
     int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     free(dir);
     if (fd < 0) return -1;
@@ -261,25 +190,61 @@ static unsigned long random_suffix(void) {
     return r;
 }
 
+/* Stamps the file with the fine clock: Linux's own mtimes come from a coarse one that may lag the
+   time.time() msal-extensions compares them with, and then it would not reload. */
+static void stamp_now(int fd) {
+    struct timespec now[2];
+    clock_gettime(CLOCK_REALTIME, &now[0]);
+    now[1] = now[0];
+    futimens(fd, now);
+}
+
+/* "<name>.tmp.<pid>.<random>" whose writer is gone: it was killed between create and rename, and the file
+   holds tokens. */
+static int abandoned_temp(const char *entry, const char *base) {
+    size_t n = strlen(base);
+    if (strncmp(entry, base, n) != 0 || strncmp(entry + n, ".tmp.", 5) != 0) return 0;
+    char *end;
+    long pid = strtol(entry + n + 5, &end, 10);
+    return pid > 0 && *end == '.' && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static void remove_abandoned_temps(const char *path) {
+    char *dir = kusto_cache_file_dir(path);
+    const char *slash = strrchr(path, '/');
+    DIR *d = dir ? opendir(dir) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        struct stat st;
+        if (abandoned_temp(e->d_name, slash ? slash + 1 : path) &&
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_uid == geteuid())
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d) closedir(d);
+    free(dir);
+}
+
 kusto_status kusto_cache_file_write(const char *path, const char *data, size_t len, kusto_error **err) {
-    kusto_status status = ensure_dir(path, err);
+    kusto_status status = kusto_cache_file_prepare_dir(path, err);
     if (status != KUSTO_OK) return status;
+    remove_abandoned_temps(path);
     kusto_buf tmp = {0};
     if (kusto_buf_printf(&tmp, "%s.tmp.%ld.%lx", path, (long)getpid(), random_suffix()) != 0)
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     int fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         status = io_error(err, "create", tmp.data, errno);
-    } else if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    } else if (write_all(fd, data, len) != 0 || (stamp_now(fd), fsync(fd)) != 0) {
         status = io_error(err, "write", tmp.data, errno);
-        close(fd);
         unlink(tmp.data);
-    } else if (close(fd) != 0 || rename(tmp.data, path) != 0) {
+    } else if (rename(tmp.data, path) != 0) {
         status = io_error(err, "replace", path, errno);
         unlink(tmp.data);
     } else {
+        stamp_now(fd);   /* the write time is the rename's, after any reader's last sync */
         fsync_dir(path); /* the rename is durable once the directory is */
     }
+    if (fd >= 0) close(fd);
     kusto_buf_free(&tmp);
     return status;
 }

@@ -16,6 +16,7 @@
 #include "flows/flows.h"
 #include "oidc.h"
 #include "options.h"
+#include "shared_clients.h"
 #include "signin.h"
 #include "token.h"
 
@@ -149,6 +150,7 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (!c->cluster || !c->default_db) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     status = parse_timeout(kusto_client_option(c, "timeout"), &c->timeout_ms, err);
     if (status == KUSTO_OK) status = kusto_resource_for_cluster(&c->resource, c->cluster, err);
+    if (status == KUSTO_OK) status = open_cache(c, err); /* before the choice: a cache may answer for a person */
     if (status == KUSTO_OK) status = kusto_signin_choose(c, &c->signin, err);
     if (status == KUSTO_OK && c->signin)
         status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
@@ -159,7 +161,6 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (status == KUSTO_OK)
         status = kusto_http_configure(c->http, kusto_client_option(c, "proxy"), kusto_client_option(c, "max_retries"),
                                       kusto_client_option(c, "max_response_bytes"), err);
-    if (status == KUSTO_OK) status = open_cache(c, err);
     if (status == KUSTO_OK) status = kusto_metadata_cache_new(&c->metadata, err);
     return status;
 }
@@ -182,7 +183,7 @@ kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kus
 }
 
 void kusto_client_free(kusto_client *c) {
-    if (!c) return;
+    if (!c || (c->shared && !kusto_shared_client_release(c))) return;
     kusto_connstr_free(c->cs);
     kusto_options_free(c->options);
     free(c->cluster);

@@ -36,6 +36,7 @@ struct kusto_client {
     kusto_metadata_cache *metadata;
     pthread_mutex_t cloud_lock;         /* guards cloud_ready and the first change of resource/authority */
     int cloud_ready;                    /* the trusted check passed and the cloud is known */
+    struct kusto_shared_client *shared; /* kusto_client_shared's entry; NULL: the caller's own client */
 };
 
 /* The value of a client option (e.g. "ca_file"), NULL when not given. */

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
+#include "process_cache.h"
 #include "retry.h"
 #include "url.h"
 
@@ -151,8 +152,9 @@ static kusto_status fetch(kusto_http *http, const char *origin, int64_t deadline
     const char *headers[] = {"Accept: application/json", "x-client-sku: libkusto", NULL};
     int64_t deadline = kusto_deadline_min(deadline_ms, kusto_deadline_in(KUSTO_METADATA_TIMEOUT_MS));
     kusto_http_request req = {"GET", url.data, headers, NULL, 0, deadline, NULL, NULL, NULL, NULL};
-    kusto_http_response resp;
-    kusto_status status = kusto_http_send_retrying(http, &req, &resp, err);
+    kusto_http_response resp = {0};
+    int kept = kusto_process_cache_get(url.data, &resp.status, &resp.body); /* another client's answer */
+    kusto_status status = kept ? KUSTO_OK : kusto_http_send_retrying(http, &req, &resp, err);
     if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url.data, err);
     if (status == KUSTO_OK && resp.status == 404)
         status = kusto_cloud_info_default(out, err);
@@ -161,6 +163,7 @@ static kusto_status fetch(kusto_http *http, const char *origin, int64_t deadline
     else if (status == KUSTO_OK)
         status = kusto_fail(err, KUSTO_E_SERVICE, "the cluster's cloud metadata (%s) answered HTTP %ld", url.data,
                             resp.status);
+    if (status == KUSTO_OK && !kept) kusto_process_cache_put(url.data, resp.status, &resp.body);
     kusto_http_response_clear(&resp);
     kusto_buf_free(&url);
     return status;

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "endpoints.h"
 #include "error.h"
+#include "process_cache.h"
 #include "retry.h"
 #include "url.h"
 
@@ -146,13 +147,15 @@ kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, i
                              NULL};
     int64_t deadline = kusto_deadline_min(deadline_ms, kusto_deadline_in(KUSTO_OIDC_TIMEOUT_MS));
     kusto_http_request req = {"GET", url, headers, NULL, 0, deadline, NULL, NULL, NULL, NULL};
-    kusto_http_response resp;
-    kusto_status status = kusto_http_send_retrying(http, &req, &resp, err);
+    kusto_http_response resp = {0};
+    int kept = kusto_process_cache_get(url, &resp.status, &resp.body); /* another client's answer */
+    kusto_status status = kept ? KUSTO_OK : kusto_http_send_retrying(http, &req, &resp, err);
     if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url, err);
     if (status == KUSTO_OK && resp.status == 200)
         status = kusto_oidc_parse(a, resp.body.data, resp.body.len, err);
     else if (status == KUSTO_OK)
         status = refused(&resp, url, err);
+    if (status == KUSTO_OK && !kept) kusto_process_cache_put(url, resp.status, &resp.body);
     kusto_http_response_clear(&resp);
     free(url);
     return status;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "connstr.h"
 #include "error.h"
 #include "flows/assertion.h"
@@ -235,11 +236,13 @@ static kusto_status choose_by_name(const kusto_client *c, const char *name, cons
     return status;
 }
 
-/* As the official SDKs: no credentials means a person signs in in a browser, if anyone is there. */
+/* As the official SDKs: no credentials means a person signs in in a browser, if anyone is there. With a
+   persistent token cache nobody may be needed (an account signed in before, by libkusto, MSAL or the Azure
+   CLI): the interactive flow itself then says so when the cache cannot answer. */
 static kusto_status fall_back_to_a_person(const kusto_client *c, const kusto_signin_method **out,
                                           kusto_error **err) {
     const char *why = NULL;
-    if (!c->prompts.browser && !kusto_person_can_answer(&why))
+    if (!c->prompts.browser && !kusto_person_can_answer(&why) && !kusto_cache_path(c->cache))
         return kusto_fail(err, KUSTO_E_AUTH,
                           "the connection string asks for Azure AD sign-in but gives no credential (Application Client "
                           "Id with Application Key or a certificate, User ID with Password, User Token, Application Token, "

@@ -121,6 +121,7 @@ static void test_wrong_secret(void) {
 static void test_cloud_metadata_once_per_client(void) {
     char connstr[1024];
     snprintf(connstr, sizeof connstr, "%s;Authority Id=%s", cfg("connection_string"), cfg("tenant"));
+    kusto_process_state_clear(); /* as a new process: no metadata kept from the tests before */
     int metadata_before = requests_to("/v1/rest/auth/metadata"), tokens_before = requests_to(token_path());
     kusto_client *client = client_for(connstr);
     CHECK_INT(requests_to("/v1/rest/auth/metadata") - metadata_before, 0); /* kusto_client_new: no request */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +13,9 @@
 #include "buf.h"
 #include "cache.h"
 #include "cache_file.h"
+#include "cache_lock.h"
 #include "check.h"
+#include "clock.h"
 #include "token.h"
 
 static char dir[64];
@@ -330,7 +333,7 @@ static void test_concurrent_processes(void) {
     int writes = 100; /* the full run is the plain build's */
 #else
     int writes = RUNNING_ON_VALGRIND ? 20 : getenv("KUSTO_CACHE_STRESS_WRITES")
-                                               ? atoi(getenv("KUSTO_CACHE_STRESS_WRITES")) : 500;
+                                               ? atoi(getenv("KUSTO_CACHE_STRESS_WRITES")) : 200;
 #endif
     const int processes = 4;
     char *path = path_in_dir("shared.json");
@@ -376,6 +379,218 @@ static void test_concurrent_processes(void) {
     free(path);
 }
 
+/* Another program's writer, as msal-extensions' FilePersistence under its lock: the lock file created
+   exclusively with "pid name" in it, the cache truncated, a pause, the content, the lock removed. */
+static void rewrite_in_place_as_msal_extensions(const char *path, const char *content, int pause_ms) {
+    kusto_buf lock = {0};
+    kusto_buf_printf(&lock, "%s.lockfile", path);
+    int lfd = open(lock.data, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (lfd < 0) _exit(3);
+    char text[32];
+    if (write(lfd, text, (size_t)snprintf(text, sizeof text, "%ld python", (long)getpid())) < 0) _exit(3);
+    close(lfd);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    usleep((useconds_t)pause_ms * 1000);
+    if (write(fd, content, strlen(content)) < 0) _exit(3);
+    close(fd);
+    unlink(lock.data);
+    kusto_buf_free(&lock);
+}
+
+/* A lookup that meets the file half-written (here: 0 bytes) by a writer holding the lock waits for it
+   and finds the token, instead of taking the file as empty or corrupt. */
+static void test_reader_waits_for_a_rewrite_in_place(void) {
+    char *path = path_in_dir("inplace.json");
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, NULL), KUSTO_OK);
+    kusto_token *t = app_token("at-inplace", kusto_now() + 3600);
+    CHECK_INT(kusto_cache_store(cache, &app_key, t, NULL), KUSTO_OK);
+    kusto_buf content = {0};
+    CHECK_INT(kusto_cache_file_read(path, &content, NULL), KUSTO_OK);
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(ready[0]);
+        kusto_buf lock = {0};
+        kusto_buf_printf(&lock, "%s.lockfile", path);
+        /* Signal once the file is empty and the lock held, then finish the write 300 ms later. */
+        int lfd = open(lock.data, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        int fd = open(path, O_RDWR | O_TRUNC);
+        if (write(ready[1], "x", 1) < 0 || lfd < 0 || fd < 0) _exit(3);
+        usleep(300000);
+        if (write(fd, content.data, content.len) < 0) _exit(3);
+        close(fd);
+        unlink(lock.data);
+        close(lfd);
+        kusto_buf_free(&lock); /* the child's copies: valgrind checks each child's leaks too */
+        kusto_buf_free(&content);
+        kusto_token_free(t);
+        kusto_cache_free(cache);
+        free(path);
+        _exit(0);
+    }
+    close(ready[1]);
+    char x;
+    CHECK(read(ready[0], &x, 1) == 1);
+    close(ready[0]);
+    kusto_token *found = NULL;
+    CHECK_INT(kusto_cache_find_token(cache, &app_key, kusto_now(), 300, &found, NULL), KUSTO_OK);
+    CHECK(found && strcmp(found->access_token, "at-inplace") == 0);
+    int status;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *aside = path_in_dir("inplace.json.corrupt");
+    CHECK(access(aside, F_OK) != 0);
+    /* A writer in place that finishes within the lock leaves an intact file for the next store too. */
+    pid_t again = fork();
+    if (again == 0) {
+        rewrite_in_place_as_msal_extensions(path, content.data, 50);
+        kusto_buf_free(&content);
+        kusto_token_free(t);
+        kusto_cache_free(cache);
+        free(aside);
+        free(path);
+        _exit(0);
+    }
+    usleep(10000);
+    kusto_cache_key other = app_key;
+    other.client_id = "other";
+    CHECK_INT(kusto_cache_store(cache, &other, t, NULL), KUSTO_OK);
+    CHECK(waitpid(again, &status, 0) == again && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cJSON *json = read_json(path);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(json, "AccessToken")), 2);
+    cJSON_Delete(json);
+    kusto_buf_free(&content);
+    kusto_token_free(found);
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+    free(aside);
+    free(path);
+}
+
+/* The lock file is unlinked before it is unlocked: a writer that waited on its flock (as msal-extensions does
+   after its 5 s timeout) gets a deleted file, which it can tell, never the lock of a path someone else has. */
+static void test_lock_is_unlinked_before_unlock(void) {
+    char *path = path_in_dir("order.json");
+    kusto_buf lock_path = {0};
+    kusto_buf_printf(&lock_path, "%s.lockfile", path);
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t holder = fork();
+    if (holder == 0) { /* holds the lock 100 ms; the test's process never holds it, so no fd of it is inherited */
+        kusto_cache_lock *lock = NULL;
+        int ok = kusto_cache_lock_take(path, &lock, NULL) == KUSTO_OK && write(ready[1], "x", 1) == 1;
+        usleep(100000);
+        kusto_cache_lock_release(lock);
+        kusto_buf_free(&lock_path);
+        free(path);
+        _exit(ok ? 0 : 1);
+    }
+    char x;
+    CHECK(read(ready[0], &x, 1) == 1);
+    int fd = open(lock_path.data, O_RDWR);
+    struct stat st;
+    CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0);
+    CHECK_INT(st.st_nlink, 0);
+    if (fd >= 0) close(fd);
+    int status;
+    CHECK(waitpid(holder, &status, 0) == holder && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(access(lock_path.data, F_OK) != 0);
+    close(ready[0]);
+    close(ready[1]);
+    kusto_buf_free(&lock_path);
+    free(path);
+}
+
+static pid_t dead_pid(void) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    waitpid(pid, NULL, 0);
+    return pid;
+}
+
+/* A lock file left by a killed writer is removed; one held (flocked) by a live writer is waited for;
+   temp files of killed writers (they hold tokens) are removed by the next write. */
+static void test_stale_locks_and_temp_files(void) {
+    char *path = path_in_dir("stale.json");
+    kusto_buf lock = {0}, temp = {0}, live_temp = {0};
+    kusto_buf_printf(&lock, "%s.lockfile", path);
+    pid_t gone = dead_pid();
+    char text[32];
+    snprintf(text, sizeof text, "%ld python", (long)gone);
+    write_text(lock.data, text, 0600);
+    kusto_buf_printf(&temp, "%s.tmp.%ld.1f", path, (long)gone);
+    kusto_buf_printf(&live_temp, "%s.tmp.%ld.2f", path, (long)getppid());
+    write_text(temp.data, "{\"secret\": 1}", 0600);
+    write_text(live_temp.data, "{}", 0600);
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, NULL), KUSTO_OK);
+    kusto_token *t = app_token("at-stale", kusto_now() + 3600);
+    CHECK_INT(kusto_cache_store(cache, &app_key, t, NULL), KUSTO_OK);
+    CHECK(access(lock.data, F_OK) != 0);
+    CHECK(access(temp.data, F_OK) != 0);
+    CHECK(access(live_temp.data, F_OK) == 0); /* its writer may still rename it */
+    unlink(live_temp.data);
+
+    /* msal-extensions with portalocker: holds a flock on the lock file it created, 400 ms. */
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t holder = fork();
+    if (holder == 0) {
+        int fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd < 0 || flock(fd, LOCK_EX) != 0 || write(ready[1], "x", 1) != 1) _exit(3);
+        usleep(400000);
+        flock(fd, LOCK_UN);
+        close(fd);
+        unlink(lock.data);
+        kusto_buf_free(&lock);
+        kusto_buf_free(&temp);
+        kusto_buf_free(&live_temp);
+        kusto_token_free(t);
+        kusto_cache_free(cache);
+        free(path);
+        _exit(0);
+    }
+    char x;
+    CHECK(read(ready[0], &x, 1) == 1);
+    int64_t start = kusto_now_ms();
+    kusto_cache_key other = app_key;
+    other.client_id = "after-the-holder";
+    CHECK_INT(kusto_cache_store(cache, &other, t, NULL), KUSTO_OK);
+    CHECK(kusto_now_ms() - start >= 300);
+    int status;
+    CHECK(waitpid(holder, &status, 0) == holder && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(ready[0]);
+    close(ready[1]);
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+    kusto_buf_free(&lock);
+    kusto_buf_free(&temp);
+    kusto_buf_free(&live_temp);
+    free(path);
+}
+
+/* The file's mtime is the write time on the fine clock, never behind it: msal-extensions reloads only
+   when mtime > the time.time() of its last sync. */
+static void test_mtime_is_the_write_time(void) {
+    char *path = path_in_dir("mtime.json");
+    kusto_cache *cache = NULL;
+    CHECK_INT(kusto_cache_new(&cache, path, NULL), KUSTO_OK);
+    kusto_token *t = app_token("at-m", kusto_now() + 3600);
+    for (int i = 0; i < 20; i++) {
+        struct timespec before;
+        clock_gettime(CLOCK_REALTIME, &before);
+        CHECK_INT(kusto_cache_store(cache, &app_key, t, NULL), KUSTO_OK);
+        struct stat st;
+        CHECK(stat(path, &st) == 0);
+        CHECK(st.st_mtim.tv_sec > before.tv_sec ||
+              (st.st_mtim.tv_sec == before.tv_sec && st.st_mtim.tv_nsec > before.tv_nsec));
+    }
+    kusto_token_free(t);
+    kusto_cache_free(cache);
+    free(path);
+}
+
 static void test_home_account_id(void) {
     char *hid = kusto_home_account_id(CLIENT_INFO);
     CHECK_STR(hid, "u1.t1");
@@ -415,6 +630,10 @@ int main(void) {
     test_unsafe_files_are_refused();
     test_corrupt_file_is_moved_aside();
     test_concurrent_processes();
+    test_reader_waits_for_a_rewrite_in_place();
+    test_stale_locks_and_temp_files();
+    test_lock_is_unlinked_before_unlock();
+    test_mtime_is_the_write_time();
     test_home_account_id();
     test_default_paths();
     char command[96];

@@ -152,8 +152,10 @@ end
 -- Every spec file that arms faults calls this inside its describe: no fault armed when a test starts (the
 -- emulator may be shared with an earlier, interrupted run) and none left after it (even when it failed, or its
 -- request never reached the emulator); busted runs after_each whatever the test's outcome.
+-- Each test also starts as a new process would: no shared one-shot client, no kept metadata or discovery.
 function helper.faults_per_test(before_each, after_each)
    before_each(helper.clear_faults)
+   before_each(require("kusto").clear_process_state)
    after_each(helper.clear_faults)
 end
 

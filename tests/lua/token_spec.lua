@@ -5,6 +5,7 @@ local kusto = require "kusto"
 
 -- Tokens are compared with plain == so that a failing assertion never prints one.
 describe("acquire_token", function()
+   before_each(kusto.clear_process_state) -- no one-shot client shared from an earlier test
    it("signs in with the application's secret", function()
       local cfg = helper.config()
       local before = helper.token_requests()

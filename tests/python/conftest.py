@@ -118,6 +118,16 @@ def no_fault_outlives_its_test(request):
         request.getfixturevalue("emulator").clear_faults()
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    """Each test starts as a new process would: no shared one-shot client, no kept metadata or OpenID
+    configuration (the emulator's settings and faults change them between tests)."""
+    import kusto
+    kusto.clear_process_state()
+    yield
+    kusto.clear_process_state()
+
+
 @pytest.fixture
 def client(emulator):
     """A client of the emulator's application (secret), closed after the test."""

@@ -198,3 +198,46 @@ def test_memory_cache_hits_end_when_the_cache_is_cleared(emulator):
     assert again["from_cache"] is False and again["access_token"] != first["access_token"]
     assert len(emulator.requests("/%s/oauth2/v2.0/token" % config["tenant"])) == 2
     client.close()
+
+
+NO_CREDENTIAL = r"""
+import json, sys, kusto
+cs, ca_file, cache_path = sys.argv[1:4]
+client = kusto.Client(cs, ca_file=ca_file, cache_path=cache_path)
+out = {"from_cache": client.acquire_token()["from_cache"], "accounts": [a["username"] for a in client.accounts()]}
+client.clear_cache()
+try:
+    client.acquire_token()
+except kusto.AuthenticationError as e:
+    out["after_clear"] = str(e)
+print(json.dumps(out))
+"""
+
+
+def test_no_credential_and_nobody_there_is_served_by_the_cache(emulator, msal_app, cache_path):
+    """The interactive fallback with a file cache: an account signed in before answers silently, with no
+    terminal; only when the cache cannot answer is the missing person an error."""
+    msal, _ = msal_app
+    config = emulator.config
+    answer = mint_user_tokens(emulator, "ann@contoso.example")
+    cache = msal.SerializableTokenCache()
+    cache.add({"client_id": "db662dc1-0cfe-4e1c-a843-19a68e65be58", "scope": [config["resource"] + "/.default"],
+               "token_endpoint": config["authority"] + "/oauth2/v2.0/token", "response": dict(answer),
+               "grant_type": "authorization_code"})
+    os.makedirs(os.path.dirname(cache_path), mode=0o700)
+    with os.fdopen(os.open(cache_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(cache.serialize())
+    emulator.reset()
+    cs = "Data Source=%s;AAD Federated Security=True;Authority Id=%s" % (config["cluster"], config["authority"])
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")}
+    child = subprocess.run([sys.executable, "-c", NO_CREDENTIAL, cs, config["ca_file"], cache_path],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    assert child.returncode == 0, child.stderr
+    out = json.loads(child.stdout)
+    assert out["from_cache"] is True and out["accounts"] == ["ann@contoso.example"]
+    assert "interactive sign-in is impossible here: stdin is not a terminal" in out["after_clear"]
+    assert token_requests(emulator) == []
+    # Without a persistent cache: refused at once, as before.
+    child = subprocess.run([sys.executable, "-c", "import kusto, sys; kusto.Client(sys.argv[1])", cs],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    assert child.returncode != 0 and "AuthenticationError" in child.stderr and "gives no credential" in child.stderr

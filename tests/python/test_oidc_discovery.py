@@ -1,6 +1,6 @@
 """OpenID Connect discovery, as MSAL does it: an authority off Microsoft's well-known hosts (the emulator's
-https://127.0.0.1:PORT/{tenant}) is asked for {authority}/v2.0/.well-known/openid-configuration once per client,
-before any credential is sent, and the endpoints it names are used only when they are on the authority's host.
+https://127.0.0.1:PORT/{tenant}) is asked for {authority}/v2.0/.well-known/openid-configuration once per process
+(core/src/process_cache.c) before any credential is sent, and the endpoints it names are used only when they are on the authority's host.
 Also: the cloud metadata and the discovery are retried as token requests are."""
 import pytest
 
@@ -27,7 +27,7 @@ def new_client(config, **options):
     return kusto.Client(config["connection_string"], ca_file=config["ca_file"], **options)
 
 
-def test_discovery_happens_once_per_client_before_the_first_token_request(emulator):
+def test_discovery_happens_once_per_process_before_the_first_token_request(emulator):
     config = emulator.config
     with new_client(config) as client:
         assert answer(client.query(None, "print x=1")) == 1
@@ -35,7 +35,7 @@ def test_discovery_happens_once_per_client_before_the_first_token_request(emulat
     with new_client(config) as client:
         assert answer(client.query(None, "print x=3")) == 3
     discoveries = emulator.requests(discovery_path(config))
-    assert len(discoveries) == 2                                    # one per client
+    assert len(discoveries) == 1                  # once per process: the second client uses the kept answer
     assert all(r["method"] == "GET" and not r["has_authorization"] for r in discoveries)
     paths = [r["path"] for r in emulator.requests()]
     token_path = "/%s/oauth2/v2.0/token" % config["tenant"]

@@ -30,6 +30,7 @@ from ._kusto import (
     UnsupportedError,
     UntrustedEndpointError,
     __version__,
+    clear_process_state,
     parse_connection_string,
 )
 from ._arrow import ArrowResult, ArrowTable
@@ -38,7 +39,7 @@ from ._stream import Client, to_dataframe
 __all__ = [
     "ArgumentError", "ArrowResult", "ArrowTable", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Error",
     "NetworkError", "PartialResultError", "ProtocolError", "ServiceError", "ThrottledError", "TimeoutError",
-    "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "mgmt",
+    "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "clear_process_state", "mgmt",
     "parse_connection_string", "query", "to_dataframe",
 ]
 
@@ -52,20 +53,23 @@ def _call_arguments(options):
 
 
 def acquire_token(connection_string, **options):
-    """A token dict for the connection string's cluster (see Client.acquire_token), from a temporary client."""
-    with Client(connection_string, **options) as client:
+    """A token dict for the connection string's cluster (see Client.acquire_token). The one-shot calls share
+    the process's client for the same connection string and options (its tokens, metadata, connections);
+    with a callback among the options, a temporary client of their own."""
+    with Client(connection_string, _shared=True, **options) as client:
         return client.acquire_token()
 
 
 def query(connection_string, db, csl, properties=None, **options):
-    """Runs one query with a temporary client; see Client.query. Other keywords are client options."""
+    """Runs one query on the process's shared client (see acquire_token); see Client.query. Other keywords
+    are client options."""
     arguments = _call_arguments(options)
-    with Client(connection_string, **options) as client:
+    with Client(connection_string, _shared=True, **options) as client:
         return client.query(db, csl, properties, **arguments)
 
 
 def mgmt(connection_string, db, command, properties=None, **options):
-    """Runs one control command with a temporary client; see Client.mgmt."""
+    """Runs one control command on the process's shared client (see acquire_token); see Client.mgmt."""
     arguments = _call_arguments(options)
-    with Client(connection_string, **options) as client:
+    with Client(connection_string, _shared=True, **options) as client:
         return client.mgmt(db, command, properties, **arguments)

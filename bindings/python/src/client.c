@@ -43,6 +43,14 @@ static int take_token_callback(client_object *self, PyObject *rest) {
     return PyDict_DelItemString(rest, "token_callback");
 }
 
+/* Moves the one-shot calls' private `_shared` keyword out of `rest`: 1 for the process's shared client. */
+static int take_shared(PyObject *rest) {
+    PyObject *flag = PyDict_GetItemString(rest, "_shared"); /* borrowed */
+    int shared = flag && PyObject_IsTrue(flag) == 1;
+    if (flag) PyDict_DelItemString(rest, "_shared");
+    return shared;
+}
+
 /* The module state of the C type, also when `type` is a subclass made in Python (kusto.Client is one). */
 static kusto_py_state *state_of_type(PyTypeObject *type) {
     for (; type; type = type->tp_base) {
@@ -67,6 +75,7 @@ static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     }
     PyObject *rest = kusto_py_prompts_take(&self->prompts, kwargs);
     if (rest && take_token_callback(self, rest) < 0) Py_CLEAR(rest);
+    int shared = rest && take_shared(rest);
     kusto_options *opts = kwargs && !rest ? NULL : kusto_py_options_from(self->st, rest);
     Py_XDECREF(rest);
     if (!opts) {
@@ -76,7 +85,7 @@ static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     kusto_py_prompts_install(&self->prompts, opts);
     if (self->token_callback) kusto_options_set_token_callback(opts, kusto_py_token_callback, self->token_callback);
     kusto_error *err = NULL;
-    kusto_status status = kusto_client_new(&self->client, connstr, opts, &err);
+    kusto_status status = (shared ? kusto_client_shared : kusto_client_new)(&self->client, connstr, opts, &err);
     kusto_options_free(opts);
     if (status != KUSTO_OK) {
         kusto_py_raise(self->st, status, err);

@@ -32,7 +32,17 @@ static PyObject *parse_connection_string(PyObject *module, PyObject *arg) {
     return dict;
 }
 
+static PyObject *clear_process_state(PyObject *module, PyObject *unused) {
+    Py_BEGIN_ALLOW_THREADS
+    kusto_process_state_clear();
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_functions[] = {
+    {"clear_process_state", clear_process_state, METH_NOARGS,
+     "clear_process_state()\n\nForgets the clients the one-shot calls share and the cloud metadata and OpenID "
+     "configurations kept for the process: the next call signs in and discovers afresh."},
     {"parse_connection_string", parse_connection_string, METH_O,
      "parse_connection_string(cs) -> dict\n\n{canonical keyword: value} of a Kusto connection string, secret "
      "values shown as \"****\"."},
