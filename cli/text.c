@@ -1,4 +1,7 @@
 /* Growing strings, JSON string quoting and the display width of UTF-8 text. */
+#if !defined(_GNU_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _XOPEN_SOURCE 700 /* wcwidth is XSI, not plain POSIX */
+#endif
 #include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
@@ -17,6 +18,12 @@
 #include "check.h"
 #include "clock.h"
 #include "token.h"
+
+/* usleep is gone from POSIX 2008 (make check-posix) */
+static void pause_ms_for(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
 
 static char dir[64];
 
@@ -390,7 +397,7 @@ static void rewrite_in_place_as_msal_extensions(const char *path, const char *co
     if (write(lfd, text, (size_t)snprintf(text, sizeof text, "%ld python", (long)getpid())) < 0) _exit(3);
     close(lfd);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    usleep((useconds_t)pause_ms * 1000);
+    pause_ms_for(pause_ms);
     if (write(fd, content, strlen(content)) < 0) _exit(3);
     close(fd);
     unlink(lock.data);
@@ -418,7 +425,7 @@ static void test_reader_waits_for_a_rewrite_in_place(void) {
         int lfd = open(lock.data, O_WRONLY | O_CREAT | O_EXCL, 0600);
         int fd = open(path, O_RDWR | O_TRUNC);
         if (write(ready[1], "x", 1) < 0 || lfd < 0 || fd < 0) _exit(3);
-        usleep(300000);
+        pause_ms_for(300);
         if (write(fd, content.data, content.len) < 0) _exit(3);
         close(fd);
         unlink(lock.data);
@@ -452,7 +459,7 @@ static void test_reader_waits_for_a_rewrite_in_place(void) {
         free(path);
         _exit(0);
     }
-    usleep(10000);
+    pause_ms_for(10);
     kusto_cache_key other = app_key;
     other.client_id = "other";
     CHECK_INT(kusto_cache_store(cache, &other, t, NULL), KUSTO_OK);
@@ -480,7 +487,7 @@ static void test_lock_is_unlinked_before_unlock(void) {
     if (holder == 0) { /* holds the lock 100 ms; the test's process never holds it, so no fd of it is inherited */
         kusto_cache_lock *lock = NULL;
         int ok = kusto_cache_lock_take(path, &lock, NULL) == KUSTO_OK && write(ready[1], "x", 1) == 1;
-        usleep(100000);
+        pause_ms_for(100);
         kusto_cache_lock_release(lock);
         kusto_buf_free(&lock_path);
         free(path);
@@ -539,7 +546,7 @@ static void test_stale_locks_and_temp_files(void) {
     if (holder == 0) {
         int fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL, 0600);
         if (fd < 0 || flock(fd, LOCK_EX) != 0 || write(ready[1], "x", 1) != 1) _exit(3);
-        usleep(400000);
+        pause_ms_for(400);
         flock(fd, LOCK_UN);
         close(fd);
         unlink(lock.data);
