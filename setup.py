@@ -62,7 +62,7 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
-        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data"],
+        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "azure-identity"],
         "bench": ["azure-kusto-data", "requests", "pandas"],
     },
 )

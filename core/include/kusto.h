@@ -378,6 +378,13 @@ void kusto_client_free(kusto_client *client);
    (KUSTO_E_UNTRUSTED) and asks it for its cloud metadata (the resource). KUSTO_E_ARGUMENT when the
    connection string asks for no authentication. */
 kusto_status kusto_client_acquire_token(kusto_client *client, kusto_token **out, kusto_error **err);
+/* A token for another resource, by the client's own sign-in and through its token cache, e.g. for
+   azure-storage with the same identity: `scope` is "{resource}/.default" (as azure-core asks) or the
+   resource itself ("https://storage.azure.com", "api://{app id}"); NULL or "" is the cluster's. The token
+   is the caller's to send: the cluster's trusted check does not apply. KUSTO_E_UNSUPPORTED when the
+   client's tokens are brought along (User Token, Application Token): they are for the cluster only. */
+kusto_status kusto_client_acquire_token_for(kusto_client *client, const char *scope, kusto_token **out,
+                                            kusto_error **err);
 
 /*
  * The token cache (option "cache"): MSAL's unified JSON schema, so a file is shared with MSAL

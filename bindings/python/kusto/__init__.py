@@ -32,10 +32,11 @@ from ._kusto import (
     __version__,
     parse_connection_string,
 )
+from ._identity import AccessToken, AccessTokenInfo, Credential
 from ._stream import Client, to_dataframe
 
 __all__ = [
-    "ArgumentError", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Error",
+    "AccessToken", "AccessTokenInfo", "ArgumentError", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Credential", "Error",
     "NetworkError", "PartialResultError", "ProtocolError", "ServiceError", "ThrottledError", "TimeoutError",
     "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "mgmt",
     "parse_connection_string", "query", "to_dataframe",

@@ -1,6 +1,6 @@
 """Client methods written in Python on top of the C extension: query_iter (rows while they arrive) and
 query_df / to_dataframe (pandas, imported only when called)."""
-from . import _kusto
+from . import _identity, _kusto
 
 _DONE = object()
 # Batches (of up to 1000 rows) waiting for the consumer; the query pauses while the queue is full.
@@ -98,6 +98,13 @@ def _series(pandas, kusto_type, values):
 
 class Client(_kusto.Client):
     __doc__ = _kusto.Client.__doc__
+
+    def __new__(cls, connection_string, /, credential=None, **options):
+        if credential is not None:
+            if options.get("token_callback") is not None:
+                raise _kusto.ArgumentError("give credential or token_callback, not both")
+            options["token_callback"] = _identity.CredentialTokens(credential)
+        return super().__new__(cls, connection_string, **options)
 
     def query_iter(self, db, csl, properties=None, **arguments):
         """Yields the rows (lists) of the primary result tables while they arrive, holding only a few batches.
