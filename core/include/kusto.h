@@ -115,7 +115,11 @@ void kusto_options_free(kusto_options *opts);
  *                  AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment" (AZURE_CLIENT_ID, AZURE_TENANT_ID,
  *                  AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH [+ _PASSWORD,
  *                  AZURE_CLIENT_SEND_CERTIFICATE_CHAIN], AZURE_AUTHORITY_HOST) and "azure_cli" (`az account get-access-token`
- *                  from PATH, no shell, within `timeout`)
+ *                  from PATH, no shell, within `timeout`);
+ *                  "default": DefaultAzureCredential's chain, the first that gets a token (then kept):
+ *                  environment, workload_identity, managed_identity (the default IMDS gets a 2 s probe),
+ *                  shared_cache, azure_cli, and interactive only where a person can answer; else
+ *                  KUSTO_E_AUTH listing what each step said, one line each
  *   certificate_path      application certificate: a PEM file (private key + certificate chain) or, when the
  *                         name ends .pfx/.p12, a PKCS#12 file (the connection string's Application Certificate
  *                         Blob may hold the PEM text instead). PEM assertions are RS256 with x5t, PFX ones PS256

@@ -10,6 +10,7 @@
 #include "cache_file.h"
 #include "clock.h"
 #include "connstr.h"
+#include "default_chain.h"
 #include "endpoints.h"
 #include "error.h"
 #include "flows/assertion.h"
@@ -361,6 +362,11 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, const kusto_sign
     return status;
 }
 
+/* find_or_renew as the default chain tries each of its steps. */
+static kusto_status chain_step(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    return find_or_renew(c, kusto_now(), call, out, err);
+}
+
 static kusto_status cached_sign_in(kusto_client *c, const kusto_signin_call *call, kusto_token **out,
                                    kusto_error **err) {
     int for_cluster = strcmp(call->resource, c->resource) == 0; /* the last token kept is the cluster's */
@@ -368,7 +374,8 @@ static kusto_status cached_sign_in(kusto_client *c, const kusto_signin_call *cal
     int64_t now = kusto_now();
     kusto_status status = KUSTO_OK;
     if (!for_cluster || !(*out = reuse_last_token(c, now))) {
-        status = find_or_renew(c, now, call, out, err);
+        status = kusto_signin_is_default_chain(c->signin) ? kusto_default_chain(c, call, chain_step, out, err)
+                                                          : find_or_renew(c, now, call, out, err);
         if (status == KUSTO_OK && for_cluster) remember_last_token(c, *out);
     }
     pthread_mutex_unlock(&c->sign_in_lock);

@@ -209,9 +209,16 @@ static const kusto_signin_method methods[] = {
     {"interactive", always, interactive, 1, 1, NULL, 1},
     {"device_code", always, device_code, 1, 1, NULL, 1},
     {"shared_cache", shared_cache_applies, NULL, 1, 1, NULL, 1},
+    {"default", always, NULL, 1, 1, NULL, 0}, /* the steps of default_chain.c, each one of the above */
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)
+
+const kusto_signin_method *kusto_signin_method_named(const char *name) {
+    for (size_t i = 0; i < METHOD_COUNT; i++)
+        if (strcmp(methods[i].name, name) == 0) return &methods[i];
+    return NULL;
+}
 
 int kusto_signin_uses_authority(const kusto_signin_method *m) {
     static const char *const elsewhere[] = {"managed_identity", "workload_identity", "environment", "azure_cli"};

@@ -34,6 +34,9 @@ struct kusto_signin_method {
    an unknown "sign_in" value; KUSTO_E_UNSUPPORTED when sign-in is asked for but no method applies. */
 kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);
 
+/* The method that sign_in `name` picks, NULL when none. */
+const kusto_signin_method *kusto_signin_method_named(const char *name);
+
 /* 1 when the method sends credentials to the client's authority (not managed identity, the Azure CLI, or
    the environment flows, which have their own and discover it themselves): that authority's endpoints are then
    discovered first. */
