@@ -6,14 +6,39 @@ ClientSecretCredential, ...) for "{resource}/.default" and keeps its token until
 
 Out: kusto.Credential(cs) is a TokenCredential backed by libkusto's sign-in and token cache, for azure-storage,
 azure-kusto-ingest or any azure-core pipeline."""
-import collections
 import time
 
-# Field for field what azure.core.credentials.AccessToken and AccessTokenInfo hold; azure-core reads attributes,
-# so these are accepted wherever its own are.
-AccessToken = collections.namedtuple("AccessToken", ["token", "expires_on"])
-AccessTokenInfo = collections.namedtuple("AccessTokenInfo", ["token", "expires_on", "token_type", "refresh_on"],
-                                         defaults=("Bearer", None))
+
+# Field for field what azure.core.credentials.AccessToken and AccessTokenInfo hold, as tuples (azure-core reads
+# attributes and unpacks AccessToken), so these are accepted wherever its own are. Not collections.namedtuple:
+# importing collections would cost `import kusto` a sixth of its time.
+class AccessToken(tuple):
+    """(token, expires_on), as azure.core.credentials.AccessToken."""
+    __slots__ = ()
+    token = property(lambda self: self[0])
+    expires_on = property(lambda self: self[1])
+
+    def __new__(cls, token, expires_on):
+        return tuple.__new__(cls, (token, expires_on))
+
+    def __repr__(self):
+        return "AccessToken(token='***', expires_on=%r)" % (self.expires_on,)
+
+
+class AccessTokenInfo(tuple):
+    """(token, expires_on, token_type, refresh_on), as azure.core.credentials.AccessTokenInfo."""
+    __slots__ = ()
+    token = property(lambda self: self[0])
+    expires_on = property(lambda self: self[1])
+    token_type = property(lambda self: self[2])
+    refresh_on = property(lambda self: self[3])
+
+    def __new__(cls, token, expires_on, token_type="Bearer", refresh_on=None):
+        return tuple.__new__(cls, (token, expires_on, token_type, refresh_on))
+
+    def __repr__(self):
+        return "AccessTokenInfo(token='***', expires_on=%r, token_type=%r, refresh_on=%r)" % self[1:]
+
 
 # As the core renews its own cached tokens.
 _RENEW_MARGIN_SECONDS = 300
