@@ -70,6 +70,24 @@ void kusto_error_free(kusto_error *err);
 kusto_status kusto_global_init(void);
 const char *kusto_version(void);
 
+/*
+ * Logging: what the library does that a person debugging may want to see: the sign-in chosen, each step of
+ * sign_in "default", token cache hits and misses, retries and their waits, throttling, redirects refused.
+ * One callback for the process (all clients), called on the thread doing the work with a NUL-terminated
+ * message that lives during the call; it must not call back into libkusto. Messages at `level` and above
+ * are formatted; none ever holds a token, secret, password or a URL's query. `fn` NULL: no logging (the
+ * default). A message may still reach the previous callback while it is being replaced: its `ud` must
+ * outlive the change. Levels are Python's logging levels, so a binding passes them on as they are.
+ */
+typedef enum kusto_log_level {
+    KUSTO_LOG_DEBUG = 10,
+    KUSTO_LOG_INFO = 20,
+    KUSTO_LOG_WARNING = 30,
+    KUSTO_LOG_OFF = 100
+} kusto_log_level;
+typedef void (*kusto_log_callback)(void *ud, kusto_log_level level, const char *message);
+void kusto_set_log_callback(kusto_log_callback fn, void *ud, kusto_log_level level);
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Connection strings (Kusto's format: "Data Source=https://c.kusto.windows.net;Fed=True;...")       */
 

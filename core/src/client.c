@@ -15,6 +15,7 @@
 #include "error.h"
 #include "flows/assertion.h"
 #include "flows/flows.h"
+#include "log.h"
 #include "oidc.h"
 #include "options.h"
 #include "signin.h"
@@ -150,6 +151,7 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     status = parse_timeout(kusto_client_option(c, "timeout"), &c->timeout_ms, err);
     if (status == KUSTO_OK) status = kusto_resource_for_cluster(&c->resource, c->cluster, err);
     if (status == KUSTO_OK) status = kusto_signin_choose(c, &c->signin, err);
+    if (status == KUSTO_OK) kusto_log(KUSTO_LOG_INFO, "sign-in for %s: %s", c->cluster, c->signin ? c->signin->name : "none");
     if (status == KUSTO_OK && c->signin)
         status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
                                          kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
@@ -341,6 +343,8 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, const kusto_sign
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
     kusto_status status = kusto_cache_find_token(c->cache, &k.key, now, EXPIRY_MARGIN_SECONDS, &cached, err);
+    kusto_log(KUSTO_LOG_DEBUG, "token cache %s for %s (%s)", !cached ? "miss" : cached->refresh_on && cached->refresh_on <= now
+              ? "hit past its refresh_on, renewing" : "hit", k.target, c->signin->name);
     if (status == KUSTO_OK && cached && (!cached->refresh_on || cached->refresh_on > now)) {
         *out = cached;
         cached = NULL;

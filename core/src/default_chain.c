@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "endpoints.h"
 #include "error.h"
+#include "log.h"
 
 /* A machine without IMDS leaves its connection hanging: as azure-identity, the default endpoint gets a short
    probe, not the whole call's time. */
@@ -69,6 +70,7 @@ kusto_status kusto_default_chain(kusto_client *c, const kusto_signin_call *call,
         const kusto_signin_method *step = kusto_signin_method_named(steps[i]);
         const char *why = skipped(c, step);
         if (why) {
+            kusto_log(KUSTO_LOG_DEBUG, "sign_in \"default\": %s skipped: %s", step->name, why);
             say(&said, step->name, why);
             continue;
         }
@@ -80,6 +82,10 @@ kusto_status kusto_default_chain(kusto_client *c, const kusto_signin_call *call,
         if (status != KUSTO_OK) {
             c->signin = chain;
             say(&said, step->name, kusto_error_message(step_err));
+            kusto_log(KUSTO_LOG_INFO, "sign_in \"default\": %s failed: %.*s", step->name,
+                      (int)strcspn(kusto_error_message(step_err), "\n"), kusto_error_message(step_err));
+        } else {
+            kusto_log(KUSTO_LOG_INFO, "sign_in \"default\": signed in with %s", step->name);
         }
         if (stops_the_chain(status)) {
             kusto_buf_free(&said);

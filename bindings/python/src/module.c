@@ -46,6 +46,7 @@ static int module_exec(PyObject *module) {
     if (kusto_py_errors_init(module, st) < 0) return -1;
     st->client_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &kusto_py_client_spec, NULL);
     if (!st->client_type || PyModule_AddObjectRef(module, "Client", (PyObject *)st->client_type) < 0) return -1;
+    kusto_py_log_install();
     return PyModule_AddStringConstant(module, "__version__", kusto_version());
 }
 
@@ -74,6 +75,7 @@ static int module_clear(PyObject *module) {
 }
 
 static void module_free(void *module) {
+    kusto_py_log_uninstall();
     module_clear(module);
 }
 

@@ -112,4 +112,8 @@ void kusto_py_prompts_clear(kusto_py_prompts *p);
 /* client.c */
 extern PyType_Spec kusto_py_client_spec;
 
+/* Sends the core's log messages to logging.getLogger("kusto") (log.c), from module exec to module free. */
+void kusto_py_log_install(void);
+void kusto_py_log_uninstall(void);
+
 #endif
