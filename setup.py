@@ -62,6 +62,8 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
+        "pandas": ["pandas"],
+        "arrow": ["pyarrow"],
         "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "azure-identity"],
         "bench": ["azure-kusto-data", "requests", "pandas"],
     },

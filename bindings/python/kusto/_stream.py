@@ -66,7 +66,8 @@ def iterate_rows(run_query):
 
 def to_dataframe(table):
     """A pandas DataFrame of one result table (from query(..., columnar=True) or not), columns typed by Kusto type."""
-    import pandas
+    from ._extras import require
+    pandas = require("pandas", "to_dataframe")
 
     names = [c["name"] for c in table["columns"]]
     if "data" in table:
