@@ -64,7 +64,7 @@ setup(
         "emulator": ["cryptography"],
         "pandas": ["pandas"],
         "arrow": ["pyarrow"],
-        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "azure-identity"],
+        "test": ["pytest", "cryptography", "requests", "msal", "pandas", "azure-kusto-data", "azure-identity", "mypy"],
         "bench": ["azure-kusto-data", "requests", "pandas"],
     },
 )

@@ -3,6 +3,8 @@ import os
 from datetime import timedelta
 from typing import Any, Callable, Iterator, Literal, Mapping, NamedTuple, Protocol, Sequence, TypedDict
 
+from typing_extensions import NotRequired
+
 __version__: str
 
 OptionValue = str | bool | int | float | os.PathLike[str] | Sequence[str] | None
@@ -25,7 +27,8 @@ class Table(TypedDict):
     name: str
     kind: str
     columns: list[Column]
-    rows: list[list[Any]]
+    rows: NotRequired[list[list[Any]]]  # one list per row; absent with columnar=True
+    data: NotRequired[list[list[Any]]]  # columnar=True: one list per column
 
 class Result(TypedDict):
     tables: list[Table]
