@@ -8,6 +8,7 @@ import stat
 import pytest
 
 import kusto
+from test_env_signin import secret_env, workload_env
 
 ENV_NAMES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IMDS_ENDPOINT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
              "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST",
@@ -48,10 +49,7 @@ def token_forms(emulator):
 
 def test_the_environment_comes_first(emulator, monkeypatch):
     config = emulator.config
-    monkeypatch.setenv("AZURE_CLIENT_ID", config["client_id"])
-    monkeypatch.setenv("AZURE_TENANT_ID", config["tenant"])
-    monkeypatch.setenv("AZURE_CLIENT_SECRET", config["client_secret"])
-    monkeypatch.setenv("AZURE_AUTHORITY_HOST", config["login_endpoint"])
+    secret_env(monkeypatch, config)
     monkeypatch.setenv("IMDS_ENDPOINT", config["imds_endpoint"])  # there, but after the environment
     with client(config) as c:
         assert c.query(None, "print x=1")["primary_results"][0]["rows"] == [[1]]
@@ -63,10 +61,7 @@ def test_the_environment_comes_first(emulator, monkeypatch):
 
 def test_workload_identity_when_its_token_file_is_set(emulator, monkeypatch):
     config = emulator.config
-    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", config["federated_token_file"])
-    monkeypatch.setenv("AZURE_CLIENT_ID", config["federated_client_id"])
-    monkeypatch.setenv("AZURE_TENANT_ID", config["tenant"])
-    monkeypatch.setenv("AZURE_AUTHORITY_HOST", config["login_endpoint"])
+    workload_env(monkeypatch, config)
     with client(config) as c:
         c.acquire_token()
     [form] = token_forms(emulator)
