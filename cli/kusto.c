@@ -9,6 +9,7 @@
  *     --mgmt                         a control command (POST /v1/rest/mgmt)
  *     -o NAME=VALUE                  a client option (kusto_options_set): timeout, authority, sign_in ...
  *     -p NAME=VALUE                  a request option (properties.Options): servertimeout, notruncation ...
+ *     -v, -vv                        say on standard error what the library does (sign-in, retries; -vv: the cache)
  *
  * Rows are printed as they arrive. The table format sizes its columns from the first TABLE_SAMPLE rows.
  * Errors go to standard error; the exit status is the error class: -kusto_status (1 usage or argument,
@@ -36,6 +37,7 @@ typedef struct args {
     const char *connstr, *database, *query, *ca_file;
     enum format format;
     int mgmt;
+    int verbose; /* 1: the library's INFO messages on stderr, 2: DEBUG too */
     const char *client_options[MAX_OPTIONS], *request_options[MAX_OPTIONS];
     size_t client_option_count, request_option_count;
 } args;
@@ -308,10 +310,11 @@ static const kusto_builder printer_builder = {
 /* ---- arguments ----------------------------------------------------------------------------------- */
 
 static const char usage[] =
-    "usage: kusto [-c CONNECTION_STRING] [-d DATABASE] [--ca-file FILE] [-f table|csv|json] [--mgmt]\n"
+    "usage: kusto [-c CONNECTION_STRING] [-d DATABASE] [--ca-file FILE] [-f table|csv|json] [--mgmt] [-v|-vv]\n"
     "             [-o NAME=VALUE]... [-p NAME=VALUE]... QUERY|-\n"
     "The connection string defaults to $KUSTO_CONNECTION_STRING. -o sets a client option (timeout, authority,\n"
-    "sign_in ...), -p a request option (servertimeout, notruncation ...). Exit status: 0, or the error class\n"
+    "sign_in ...), -p a request option (servertimeout, notruncation ...). -v says what the library does (sign-in,\n"
+    "retries), -vv also the token cache. Exit status: 0, or the error class\n"
     "(1 argument, 2 connection string, 3 untrusted, 4 network, 5 timeout, 6 auth, 7 service, 8 throttled,\n"
     "9 protocol, 10 partial result, 13 unsupported).\n";
 
@@ -344,6 +347,7 @@ static int parse_args(args *a, int argc, char **argv) {
         int takes = 1, rc = 0;
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) return 1;
         if (!strcmp(arg, "--mgmt")) a->mgmt = 1, takes = 0;
+        else if (!strcmp(arg, "-v") || !strcmp(arg, "-vv")) a->verbose = (int)strlen(arg) - 1, takes = 0;
         else if (arg[0] != '-' || !strcmp(arg, "-")) {
             if (a->query) return bad_usage("more than one query", arg);
             a->query = arg;
@@ -443,6 +447,10 @@ static kusto_status run(const args *a, const char *query, printer *pr, kusto_err
     return status;
 }
 
+static void print_log(void *ud, kusto_log_level level, const char *message) {
+    fprintf(stderr, "kusto: %s\n", message);
+}
+
 int main(int argc, char **argv) {
     args a = {0};
     int parsed = parse_args(&a, argc, argv);
@@ -450,6 +458,7 @@ int main(int argc, char **argv) {
         if (parsed > 0) fputs(usage, stdout);
         return parsed > 0 ? 0 : 1;
     }
+    if (a.verbose) kusto_set_log_callback(print_log, NULL, a.verbose > 1 ? KUSTO_LOG_DEBUG : KUSTO_LOG_INFO);
     char *stdin_query = strcmp(a.query, "-") == 0 ? read_stdin() : NULL;
     printer pr = {.format = a.format};
     kusto_error *err = NULL;

@@ -1,10 +1,12 @@
 """The "kusto" logger, fed by the core's log callback: sign-ins chosen, the default chain's steps, token cache hits
 and misses, retries and their waits, throttling, redirects refused; never a secret or token."""
 import logging
+import subprocess
 
 import pytest
 
 import kusto
+from test_cli import BINARY, REPO, run
 from test_secrets import SECRET, TOKEN, failures
 
 pytestmark = pytest.mark.usefixtures("clean_emulator")
@@ -102,3 +104,20 @@ def test_a_failing_handler_does_not_break_the_call(emulator, caplog):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(logging.NOTSET)
+
+
+def test_the_cli_says_what_the_library_does_with_v_and_vv(emulator):
+    subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
+    config = emulator.config
+    authority = ["-o", "authority=" + config["authority"]]
+    quiet = run(BINARY, emulator, *authority, "print 1")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    emulator.fault(path="/v2/rest/query", status=503, headers={"Retry-After": "0"}, count=1)
+    told = run(BINARY, emulator, "-v", *authority, "print 1")
+    assert told.returncode == 0, told.stderr
+    assert told.stderr.splitlines() == [
+        "kusto: sign-in for %s: application_secret" % config["cluster"],
+        "kusto: POST %s/v2/rest/query: HTTP 503; retry 1 in 0 ms (Retry-After)" % config["cluster"]]
+    detailed = run(BINARY, emulator, "-vv", *authority, "print 1")
+    assert "kusto: token cache miss for %s/.default (application_secret)" % config["resource"] in detailed.stderr
+    assert config["client_secret"] not in told.stderr + detailed.stderr
