@@ -96,4 +96,8 @@ int klua_client_new(lua_State *L);
    pushes nil, err and returns 2. */
 int klua_client_open(lua_State *L, int cs_index, int opts_index);
 
+/* kusto.set_log(fn [, level]) (log.c) and its metatable. */
+int klua_set_log(lua_State *L);
+void klua_log_register(lua_State *L);
+
 #endif
