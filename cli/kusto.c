@@ -11,6 +11,9 @@
  *     -p NAME=VALUE                  a request option (properties.Options): servertimeout, notruncation ...
  *     -v, -vv                        say on standard error what the library does (sign-in, retries; -vv: the cache)
  *
+ * It signs in as sign_in "default": with the connection string's credentials, else by DefaultAzureCredential's
+ * chain (environment, workload identity, managed identity, the token cache, the Azure CLI, then a browser).
+ *
  * Rows are printed as they arrive. The table format sizes its columns from the first TABLE_SAMPLE rows.
  * Errors go to standard error; the exit status is the error class: -kusto_status (1 usage or argument,
  * 4 network, 6 authentication, 7 service, 10 partial result ...), 0 on success.
@@ -386,6 +389,8 @@ static char *split(const char *option, const char **value) {
 
 static kusto_status make_options(const args *a, kusto_options **out) {
     kusto_status status = kusto_options_new(out);
+    /* What the connection string gives, else DefaultAzureCredential's chain; -o sign_in=... replaces it. */
+    if (status == KUSTO_OK) status = kusto_options_set(*out, "sign_in", "default");
     if (status == KUSTO_OK && a->ca_file) status = kusto_options_set(*out, "ca_file", a->ca_file);
     for (size_t i = 0; status == KUSTO_OK && i < a->client_option_count; i++) {
         const char *value;

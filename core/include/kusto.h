@@ -134,7 +134,8 @@ void kusto_options_free(kusto_options *opts);
  *                  AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH [+ _PASSWORD,
  *                  AZURE_CLIENT_SEND_CERTIFICATE_CHAIN], AZURE_AUTHORITY_HOST) and "azure_cli" (`az account get-access-token`
  *                  from PATH, no shell, within `timeout`);
- *                  "default": DefaultAzureCredential's chain, the first that gets a token (then kept):
+ *                  "default": the connection string's credentials when it gives some (as without sign_in),
+ *                  else DefaultAzureCredential's chain, the first that gets a token (then kept):
  *                  environment, workload_identity, managed_identity (the default IMDS gets a 2 s probe),
  *                  shared_cache, azure_cli, and interactive only where a person can answer; else
  *                  KUSTO_E_AUTH listing what each step said, one line each

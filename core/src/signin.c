@@ -266,12 +266,14 @@ kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_metho
     *out = NULL;
     if (!kusto_connstr_flag(c->cs, KW_AAD_FEDERATED_SECURITY) && !c->token_callback) return KUSTO_OK;
     const char *chosen = kusto_client_option(c, "sign_in");
-    if (chosen) return choose_by_name(c, chosen, out, err);
+    /* "default": what the connection string gives, as without sign_in; only without a credential the chain. */
+    int default_chain = chosen && strcmp(chosen, "default") == 0;
+    if (chosen && !default_chain) return choose_by_name(c, chosen, out, err);
     for (size_t i = 0; i < METHOD_COUNT; i++) {
         if (!methods[i].by_name_only && methods[i].applies(c)) {
             *out = &methods[i];
             return KUSTO_OK;
         }
     }
-    return fall_back_to_a_person(c, out, err);
+    return default_chain ? choose_by_name(c, chosen, out, err) : fall_back_to_a_person(c, out, err);
 }

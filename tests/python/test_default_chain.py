@@ -4,10 +4,12 @@ lists what every step said."""
 import os
 import socket
 import stat
+import subprocess
 
 import pytest
 
 import kusto
+from test_cli import BINARY, REPO
 from test_env_signin import secret_env, workload_env
 
 ENV_NAMES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IMDS_ENDPOINT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
@@ -130,3 +132,26 @@ def test_interactive_is_the_last_step_when_a_person_can_answer(emulator):
     with pytest.raises(KeyboardInterrupt):
         client(emulator.config, browser_callback=browser).acquire_token()
     assert len(urls) == 1 and "/oauth2/v2.0/authorize?" in urls[0]
+
+
+def test_default_with_a_credential_in_the_connection_string_uses_it(emulator, monkeypatch):
+    config = emulator.config
+    monkeypatch.setenv("IMDS_ENDPOINT", config["imds_endpoint"])  # would work, but the connection string says
+    with kusto.Client(config["connection_string"], ca_file=config["ca_file"], authority=config["authority"],
+                      sign_in="default") as c:
+        c.acquire_token()
+    [form] = token_forms(emulator)
+    assert form["client_id"] == config["client_id"] and form["grant_type"] == "client_credentials"
+    assert emulator.requests("/metadata/identity") == []
+
+
+def test_the_cli_signs_in_by_the_chain_when_the_connection_string_has_no_credential(emulator, monkeypatch):
+    subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True, env=dict(os.environ, PATH=os.defpath))
+    config = emulator.config
+    monkeypatch.setenv("IMDS_ENDPOINT", config["imds_endpoint"])
+    cs = "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True" % (config["cluster"], config["database"])
+    done = subprocess.run([BINARY, "-c", cs, "--ca-file", config["ca_file"], "-v", "print 5"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "5"
+    assert 'kusto: sign_in "default": signed in with managed_identity' in done.stderr.splitlines()

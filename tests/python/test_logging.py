@@ -74,7 +74,9 @@ def test_the_default_chains_steps(emulator, logged, monkeypatch, tmp_path):
     for name in ("AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("IMDS_ENDPOINT", emulator.config["imds_endpoint"])
-    with app_client(emulator.config, sign_in="default") as client:
+    config = emulator.config
+    bare = "Data Source=%s;AAD Federated Security=True" % config["cluster"]
+    with kusto.Client(bare, ca_file=config["ca_file"], authority=config["authority"], sign_in="default") as client:
         client.acquire_token()
     messages = logged()
     assert 'sign_in "default": environment skipped: not configured' in " ".join(messages)
