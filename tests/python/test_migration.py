@@ -131,3 +131,26 @@ def test_parameters_without_a_kusto_type_are_refused_before_sending(emulator, cl
     with pytest.raises(kusto.ArgumentError, match="not a Kusto identifier"):
         client.query(None, "print 1", parameters={"a b); print 2; declare query_parameters(c": 1})
     assert emulator.requests("/v2/rest/query") == []
+
+
+def test_a_kcsb_device_callback_gets_azure_kusto_data_s_arguments(emulator):
+    import threading
+    import time
+    import requests
+    config = emulator.config
+    emulator.settings(device_code_interval=1)
+    shown = []
+
+    def approve(user_code):
+        requests.post(config["control"] + "/device/approve", json={"user_code": user_code, "user": config["user"]},
+                      verify=config["ca_file"], timeout=10).raise_for_status()
+
+    def callback(verification_uri, user_code, expires_on):
+        shown.append((verification_uri, user_code, expires_on))
+        threading.Timer(0.5, approve, (user_code,)).start()
+    kcsb = KustoConnectionStringBuilder.with_aad_device_authentication(config["cluster"], config["tenant"], callback)
+    token = kusto.acquire_token(kcsb, ca_file=config["ca_file"], authority=config["authority"])
+    [(uri, code, expires_on)] = shown
+    assert uri == config["login_endpoint"] + "/devicelogin" and code
+    assert expires_on.tzinfo is datetime.timezone.utc and abs(expires_on.timestamp() - (time.time() + 900)) < 30
+    assert token["access_token"]

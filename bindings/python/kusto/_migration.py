@@ -38,6 +38,9 @@ def from_kcsb(kcsb, options):
     for flag, sign_in in _KCSB_SIGN_INS:
         if getattr(kcsb, flag, False):
             given["sign_in"] = sign_in
+    device_callback = getattr(kcsb, "device_callback", None)
+    if device_callback:
+        given["device_code_callback"] = _device_code_prompt(device_callback)
     msi = getattr(kcsb, "msi_parameters", None) or {}
     if msi.get("client_id"):
         given["managed_identity_client_id"] = msi["client_id"]
@@ -51,6 +54,15 @@ def from_kcsb(kcsb, options):
         given["credential"] = credential
     given.update(options)
     return "", given
+
+
+def _device_code_prompt(callback):
+    """azure-kusto-data's device callback (verification_uri, user_code, expires_on as a UTC datetime) as ours."""
+    def prompt(info):
+        import datetime
+        expires_on = datetime.datetime.fromtimestamp(info["expires_on"], datetime.timezone.utc)
+        callback(info["verification_uri"], info["user_code"], expires_on)
+    return prompt
 
 
 def from_request_properties(properties, arguments):

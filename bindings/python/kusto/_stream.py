@@ -103,7 +103,8 @@ class Client(_kusto.Client):
     def __new__(cls, connection_string, /, credential=None, **options):
         if _migration.is_kcsb(connection_string):
             connection_string, options = _migration.from_kcsb(connection_string, options)
-            credential = options.pop("credential", credential)
+            from_kcsb = options.pop("credential", None)
+            credential = from_kcsb if credential is None else credential
         if credential is not None:
             if options.get("token_callback") is not None:
                 raise _kusto.ArgumentError("give credential or token_callback, not both")
