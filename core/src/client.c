@@ -230,9 +230,12 @@ typedef struct sign_in_key {
     char *assertion_hash;  /* on-behalf-of: base64url(SHA-256(user assertion)) */
 } sign_in_key;
 
+/* Under sign_in_lock: the method signing in (for sign_in "default", the chain's step). */
+static const kusto_signin_method *signing_method(const kusto_client *c) { return c->signin_step ? c->signin_step : c->signin; }
+
 /* Who the tokens are issued to, as MSAL keys them: the identity of the method, not only the app. */
 static const char *identity_of(const kusto_client *c) {
-    const char *method = c->signin->name, *mi = kusto_client_option(c, "managed_identity_client_id");
+    const char *method = signing_method(c)->name, *mi = kusto_client_option(c, "managed_identity_client_id");
     if (strcmp(method, "managed_identity") == 0) return mi ? mi : "SYSTEM_ASSIGNED_MANAGED_IDENTITY";
     if (strcmp(method, "workload_identity") == 0 || strcmp(method, "environment") == 0)
         return kusto_flow_env("AZURE_CLIENT_ID");
@@ -243,7 +246,7 @@ static const char *identity_of(const kusto_client *c) {
 /* With a User ID, a user flow only uses that user's tokens: "any account" could be someone else's. */
 static int pick_user_account(sign_in_key *k, const kusto_client *c) {
     const char *user = kusto_connstr_value(c->cs, KW_USER_ID);
-    if (!c->signin->user || !user) return 0;
+    if (!signing_method(c)->user || !user) return 0;
     kusto_account *accounts = NULL;
     size_t count = 0;
     if (kusto_cache_accounts(c->cache, k->environment, &accounts, &count, NULL) != KUSTO_OK) return -1;
@@ -262,7 +265,7 @@ static int sign_in_key_init(sign_in_key *k, const kusto_client *c, const char *r
     kusto_buf_printf(&target, "%s/.default", resource);
     k->target = kusto_buf_take(&target);
     k->environment = environment_of(c->authority.login_endpoint);
-    const char *assertion = strcmp(c->signin->name, "on_behalf_of") == 0 ? kusto_client_option(c, "user_assertion")
+    const char *assertion = strcmp(signing_method(c)->name, "on_behalf_of") == 0 ? kusto_client_option(c, "user_assertion")
                                                                           : NULL;
     if (assertion) {
         unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -270,7 +273,7 @@ static int sign_in_key_init(sign_in_key *k, const kusto_client *c, const char *r
         k->assertion_hash = kusto_b64url_encode(digest, sizeof digest);
     }
     /* On-behalf-of tokens are the user's (stored under their account) and found by the assertion's hash. */
-    kusto_cache_key key = {c->signin->user || assertion ? KUSTO_CACHE_ANY_USER : NULL, k->environment,
+    kusto_cache_key key = {signing_method(c)->user || assertion ? KUSTO_CACHE_ANY_USER : NULL, k->environment,
                            c->authority.tenant, identity_of(c), k->target, k->assertion_hash};
     k->key = key;
     if (!k->target || !k->environment || (assertion && !k->assertion_hash)) return -1;
@@ -304,16 +307,16 @@ static kusto_status refresh(kusto_client *c, sign_in_key *k, const kusto_signin_
 static kusto_status renew(kusto_client *c, sign_in_key *k, const kusto_signin_call *call, kusto_token **out,
                           kusto_error **err) {
     kusto_error *refresh_err = NULL;
-    kusto_status status = c->signin->user ? refresh(c, k, call, out, &refresh_err) : KUSTO_OK;
+    kusto_status status = signing_method(c)->user ? refresh(c, k, call, out, &refresh_err) : KUSTO_OK;
     if (status == KUSTO_OK && *out) return KUSTO_OK;
-    if (!c->signin->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
+    if (!signing_method(c)->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
         kusto_status final = status != KUSTO_OK ? kusto_error_give(err, refresh_err)
                                                 : kusto_fail(err, KUSTO_E_AUTH, "no account in the token cache can "
                                                                                 "sign in to this cluster silently");
         return final;
     }
     kusto_error_free(refresh_err);
-    return c->signin->acquire(c, call, out, err);
+    return signing_method(c)->acquire(c, call, out, err);
 }
 
 /* The key is made once per client: a cached token is then a lookup and a copy (about 1 µs from Python). */
@@ -344,7 +347,7 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, const kusto_sign
     }
     kusto_status status = kusto_cache_find_token(c->cache, &k.key, now, EXPIRY_MARGIN_SECONDS, &cached, err);
     kusto_log(KUSTO_LOG_DEBUG, "token cache %s for %s (%s)", !cached ? "miss" : cached->refresh_on && cached->refresh_on <= now
-              ? "hit past its refresh_on, renewing" : "hit", k.target, c->signin->name);
+              ? "hit past its refresh_on, renewing" : "hit", k.target, signing_method(c)->name);
     if (status == KUSTO_OK && cached && (!cached->refresh_on || cached->refresh_on > now)) {
         *out = cached;
         cached = NULL;
@@ -378,7 +381,8 @@ static kusto_status cached_sign_in(kusto_client *c, const kusto_signin_call *cal
     int64_t now = kusto_now();
     kusto_status status = KUSTO_OK;
     if (!for_cluster || !(*out = reuse_last_token(c, now))) {
-        status = kusto_signin_is_default_chain(c->signin) ? kusto_default_chain(c, call, chain_step, out, err)
+        status = kusto_signin_is_default_chain(c->signin) && !c->signin_step
+                     ? kusto_default_chain(c, call, chain_step, out, err)
                                                           : find_or_renew(c, now, call, out, err);
         if (status == KUSTO_OK && for_cluster) remember_last_token(c, *out);
     }

@@ -1,5 +1,6 @@
 /* sign_in "default": DefaultAzureCredential's order without its prompts where nobody is there. Each step is a
-   sign-in method of its own (its cache key, its flow); the first that gets a token becomes the client's. */
+   sign-in method of its own (its cache key, its flow); the first that gets a token becomes the client's step
+   (client->signin_step; client->signin stays the chain, read without the lock). */
 #include "default_chain.h"
 
 #include <stdlib.h>
@@ -63,7 +64,6 @@ static int stops_the_chain(kusto_status status) {
 
 kusto_status kusto_default_chain(kusto_client *c, const kusto_signin_call *call, kusto_chain_try sign_in,
                                  kusto_token **out, kusto_error **err) {
-    const kusto_signin_method *chain = c->signin;
     kusto_buf said = {0};
     kusto_status status = KUSTO_E_AUTH;
     for (size_t i = 0; i < sizeof steps / sizeof *steps && status != KUSTO_OK; i++) {
@@ -77,10 +77,10 @@ kusto_status kusto_default_chain(kusto_client *c, const kusto_signin_call *call,
         kusto_error *step_err = NULL;
         /* Under sign_in_lock: the step is the client's method while it runs (its cache key, its flow), and stays
            it when it works, as DefaultAzureCredential keeps the credential that worked. */
-        c->signin = step;
+        c->signin_step = step;
         status = try_step(c, step, call, sign_in, out, &step_err);
         if (status != KUSTO_OK) {
-            c->signin = chain;
+            c->signin_step = NULL;
             say(&said, step->name, kusto_error_message(step_err));
             kusto_log(KUSTO_LOG_INFO, "sign_in \"default\": %s failed: %.*s", step->name,
                       (int)strcspn(kusto_error_message(step_err), "\n"), kusto_error_message(step_err));

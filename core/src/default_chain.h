@@ -10,7 +10,7 @@ typedef kusto_status (*kusto_chain_try)(kusto_client *client, const kusto_signin
 
 /* Under sign_in_lock: tries environment, workload identity, managed identity, the shared token cache, the Azure
    CLI, then interactive only where a person can answer, each by `sign_in`; the first that works becomes
-   client->signin. Otherwise KUSTO_E_AUTH listing what each step said, one line each (a cancelled or untrusted
+   client->signin_step. Otherwise KUSTO_E_AUTH listing what each step said, one line each (a cancelled or untrusted
    step ends the chain with its own error). */
 kusto_status kusto_default_chain(kusto_client *client, const kusto_signin_call *call, kusto_chain_try sign_in,
                                  kusto_token **out, kusto_error **err);

@@ -155,3 +155,17 @@ def test_the_cli_signs_in_by_the_chain_when_the_connection_string_has_no_credent
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "5"
     assert 'kusto: sign_in "default": signed in with managed_identity' in done.stderr.splitlines()
+
+
+def test_the_step_that_worked_is_kept(emulator, monkeypatch, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG, logger="kusto")
+    config = emulator.config
+    monkeypatch.setenv("IMDS_ENDPOINT", config["imds_endpoint"])
+    with client(config) as c:
+        c.acquire_token()
+        tried = len([r for r in caplog.records if 'sign_in "default"' in r.getMessage()])
+        c.clear_cache()
+        assert c.acquire_token()["from_cache"] is False
+    assert len([r for r in caplog.records if 'sign_in "default"' in r.getMessage()]) == tried
+    assert len(emulator.requests("/metadata/identity/oauth2/token")) == 2

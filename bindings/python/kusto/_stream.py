@@ -112,6 +112,9 @@ class Client(_kusto.Client):
         return super().__new__(cls, connection_string, **options)
 
     def query(self, db, csl, properties=None, *, parameters=None, **arguments):
+        """Runs a query; see the extension's Client.query. parameters: {name: value} for `declare query_parameters`,
+        written before csl for you (int long, float real, bool, str string, datetime, timedelta timespan, UUID guid,
+        Decimal decimal, dict/list dynamic). properties may be an azure-kusto-data ClientRequestProperties."""
         properties, arguments = _migration.from_request_properties(properties, arguments)
         csl, properties = _migration.with_parameters(csl, properties, parameters)
         return super().query(db, csl, properties, **arguments)
