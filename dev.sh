@@ -5,13 +5,17 @@
 #                   (plain and under valgrind), and Python and Lua again with the bindings built with ASan+UBSan
 #   ./dev.sh bench  install the peers (azure-kusto-data, requests, pandas), run bench/run.py [its options]
 #   ./dev.sh test-sanitizers   the Python and Lua tests with the extension and module built with ASan+UBSan
+#   ./dev.sh test-lua   the busted suite on every Lua runtime (5.1, 5.2, 5.3, 5.4, LuaJIT 2.1)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
-  luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang"
+  liblua5.1-0-dev lua5.1 liblua5.2-dev lua5.2 liblua5.3-dev lua5.3 luajit2 libluajit2-5.1-dev
+  nginx libnginx-mod-http-lua luarocks lua-busted lua-cjson python3 python3-dev python3-venv valgrind ca-certificates curl clang"
 VENV=.venv
 LUA_TREE=.lua
+LUAJIT_TREE=.lua-jit   # its modules go to lib/lua/5.1, as Lua 5.1's do: a tree of its own
+LUA_RUNTIMES="lua5.1 lua5.2 lua5.3 lua5.4 luajit"
 BUILD=build
 SAN=build/san   # the ASan+UBSan builds of the bindings: venv, setuptools build, Lua objects, reports
 SAN_CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all"
@@ -39,8 +43,33 @@ install_python_package() {
 }
 
 install_lua_module() {
-    say "building and installing the Lua module into $LUA_TREE"
-    luarocks --lua-version 5.4 --tree "$LUA_TREE" make >/dev/null
+    install_lua_runtime lua5.4
+}
+
+# Builds and installs the Lua module for one runtime (an interpreter's command: lua5.1 ... lua5.4, luajit).
+install_lua_runtime() {
+    if [ "$1" = luajit ]; then
+        say "building and installing the Lua module for LuaJIT into $LUAJIT_TREE"
+        LUAROCKS_CONFIG="$PWD/bindings/lua/luarocks-luajit.lua" luarocks --tree "$LUAJIT_TREE" make >/dev/null
+    else
+        say "building and installing the Lua module for $1 into $LUA_TREE"
+        luarocks --lua-version "${1#lua}" --tree "$LUA_TREE" make >/dev/null
+    fi
+}
+
+# The LUA_CPATH that finds the installed module of one runtime first.
+lua_cpath() {
+    if [ "$1" = luajit ]; then echo "$PWD/$LUAJIT_TREE/lib/lua/5.1/?.so;;"; else echo "$PWD/$LUA_TREE/lib/lua/${1#lua}/?.so;;"; fi
+}
+
+# Debian's busted runs under any of the runtimes (lua-busted installs its modules for 5.1 to 5.4; LuaJIT
+# reads 5.1's); the emulator must be running.
+run_busted_everywhere() {
+    for lua in $LUA_RUNTIMES; do
+        install_lua_runtime "$lua"
+        say "Lua tests (busted on $lua, against the emulator)"
+        LUA_CPATH="$(lua_cpath "$lua")" "$lua" /usr/bin/busted tests/lua
+    done
 }
 
 EMULATOR_PID=""
@@ -137,9 +166,9 @@ run_suites() {
     make -s check-tsan
     build_c_example
     "$BUILD/query" "$(config connection_string)" "$(config ca_file)" "print answer=42" | grep -qx 42
-    say "Lua tests (busted, against the emulator)"
-    LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" lua5.4 /usr/bin/busted tests/lua
-    say "Lua tests (busted) under valgrind (memcheck: reads of uninitialised or freed memory; leaks are not checked)"
+    run_busted_everywhere
+    check_rockspec
+    say "Lua tests (busted on lua5.4) under valgrind (memcheck: reads of uninitialised or freed memory; leaks are not checked)"
     LUA_CPATH="$PWD/$LUA_TREE/lib/lua/5.4/?.so;;" valgrind -q --error-exitcode=99 --leak-check=no \
         lua5.4 /usr/bin/busted tests/lua
     build_sanitized_bindings
@@ -202,6 +231,34 @@ test_sanitizers() {
     stop_emulator
 }
 
+# The rockspec: luarocks lint passes; a missing -dev package is named before anything is compiled; a copy
+# pointed at this checkout (the published one names the release's repository and tag) packs into a src.rock.
+check_rockspec() {
+    say "the rockspec: luarocks lint, the message for a missing library, luarocks pack"
+    local rockspec dir="$PWD/$BUILD/rockspec"
+    rockspec=$(ls kusto-*.rockspec)
+    luarocks lint "$rockspec"
+    if luarocks --lua-version 5.4 --tree "$dir/tree" make "$rockspec" CJSON_DIR=/nonexistent >"$dir.log" 2>&1 ||
+        ! grep -q "Could not find header file for CJSON" "$dir.log"; then
+        cat "$dir.log" >&2
+        echo "luarocks make did not name the missing cJSON" >&2
+        return 1
+    fi
+    rm -rf "$dir" && mkdir -p "$dir"
+    sed -e "s|url = \".*\"|url = \"git+file://$PWD\"|" -e '/tag = /d' "$rockspec" >"$dir/$rockspec"
+    (cd "$dir" && luarocks pack "$rockspec" >/dev/null 2>&1)
+    ls "$dir"/kusto-*.src.rock >/dev/null
+}
+
+test_lua() {
+    install_system_packages
+    install_python_package # the emulator's
+    start_emulator
+    run_busted_everywhere
+    stop_emulator
+    check_rockspec
+}
+
 bench() {
     install_system_packages
     install_python_package
@@ -215,6 +272,7 @@ demo) demo ;;
 bench) shift; bench "$@" ;;
 test) run_tests ;;
 test-sanitizers) test_sanitizers ;;
+test-lua) test_lua ;;
 suites) run_suites ;;
-*) echo "usage: $0 demo|test|test-sanitizers|bench" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|test-sanitizers|test-lua|bench" >&2; exit 2 ;;
 esac

@@ -25,7 +25,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         text = body.decode("utf-8", "replace")
-        form = "fragmented" if "results_v2_fragment_primary_tables" in text else "plain"
+        # "form=plain" in the query: the plain body even to a client that asks for fragments (libkusto), as a
+        # server that does not honour the property sends it.
+        fragments = "results_v2_fragment_primary_tables" in text and "form=plain" not in text
+        form = "fragmented" if fragments else "plain"
         match = re.search(r"rows=(\d+)", text)
         path = os.path.join(self.directory, f"{match.group(1) if match else 0}.{form}.json")
         wait = re.search(r"wait=(\d+)", text)

@@ -6,7 +6,7 @@
  *     -d, --database DB              default: the connection string's Initial Catalog
  *     --ca-file FILE                 PEM CA bundle for every HTTPS call
  *     -f, --format table|csv|json    json: one object per row (JSON lines)
- *     --mgmt                         a control command (POST /v1/rest/mgmt)
+ *     --mgmt                         a control command (POST /v1/rest/mgmt); text starting with '.' is one anyway
  *     -o NAME=VALUE                  a client option (kusto_options_set): timeout, authority, sign_in ...
  *     -p NAME=VALUE                  a request option (properties.Options): servertimeout, notruncation ...
  *     -v, -vv                        say on standard error what the library does (sign-in, retries; -vv: the cache)
@@ -15,6 +15,9 @@
  * chain (environment, workload identity, managed identity, the token cache, the Azure CLI, then a browser).
  *
  * Rows are printed as they arrive. The table format sizes its columns from the first TABLE_SAMPLE rows.
+ * Cells delivered in another form than their column's type are reported on standard error ("kusto:
+ * warning: ..."); -o strict=true makes them an error. On a terminal, progressive queries show their
+ * progress on standard error.
  * Errors go to standard error; the exit status is the error class: -kusto_status (1 usage or argument,
  * 4 network, 6 authentication, 7 service, 10 partial result ...), 0 on success.
  */
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kusto.h"
 
@@ -56,6 +60,7 @@ typedef struct printer {
     size_t sampled;
     size_t *widths;
     int out_of_memory;
+    int progress_shown; /* a progress line is on the terminal, to be cleared */
 } printer;
 
 /* ---- text ---------------------------------------------------------------------------------------- */
@@ -292,6 +297,26 @@ static int on_replace_rows(void *ud) {
     return 0;
 }
 
+static void clear_progress(printer *pr) {
+    if (pr->progress_shown) fputs("\r\033[K", stderr);
+    pr->progress_shown = 0;
+}
+
+static int on_progress(void *ud, int table_id, double percent) {
+    printer *pr = ud;
+    fprintf(stderr, "\rkusto: table %d: %.0f%% done", table_id, percent);
+    fflush(stderr);
+    pr->progress_shown = 1;
+    return 0;
+}
+
+static int on_warning(void *ud, const kusto_warning *w) {
+    clear_progress(ud);
+    fprintf(stderr, "kusto: warning: table '%s', row %zu, column '%s': %s, e.g. %s (%zu cell%s, delivered as sent)\n",
+            w->table, w->row, w->column_name, w->reason, w->excerpt, w->count, w->count == 1 ? "" : "s");
+    return 0;
+}
+
 static void on_leave(void *ud) {
     fflush(stdout);
 }
@@ -308,6 +333,7 @@ static const kusto_builder printer_builder = {
     .replace_rows = on_replace_rows,
     .enter = on_enter,
     .leave = on_leave,
+    .warning = on_warning,
 };
 
 /* ---- arguments ----------------------------------------------------------------------------------- */
@@ -442,9 +468,11 @@ static kusto_status run(const args *a, const char *query, printer *pr, kusto_err
     if (status == KUSTO_OK) status = make_request(a, &req);
     if (status != KUSTO_OK) fputs("kusto: bad -o or -p option\n", stderr);
     if (status == KUSTO_OK) status = kusto_client_new(&client, a->connstr, opts, err);
+    kusto_builder builder = printer_builder;
+    if (isatty(STDERR_FILENO)) builder.progress = on_progress;
     if (status == KUSTO_OK)
-        status = (a->mgmt ? kusto_client_mgmt : kusto_client_query)(client, a->database, query, req, &printer_builder,
-                                                                    pr, err);
+        status = (a->mgmt ? kusto_client_mgmt : kusto_client_query)(client, a->database, query, req, &builder, pr, err);
+    clear_progress(pr);
     clear_table(pr);
     kusto_client_free(client);
     kusto_request_free(req);

@@ -1,5 +1,8 @@
 /* libFuzzer: v1/v2 response bodies fed to the streaming parser in chunks whose sizes come from the
-   input's first bytes, collected by the collector's builder as a real query would be. */
+   input's first bytes, collected by the collector's builder as a real query would be. The top bit of
+   the second byte makes the parse strict (a cell that does not fit fails it instead of a warning); the
+   next one makes frames hand out their rows while they arrive from their first bytes on (by default
+   only frames beyond 256 KiB do, larger than the fuzzer's inputs). */
 #include <stdint.h>
 
 #include "kusto.h"
@@ -9,6 +12,8 @@
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     if (size < 2) return 0;
     unsigned seed = data[0] | (unsigned)data[1] << 8;
+    int strict = data[1] >> 7, stream_early = data[1] >> 6 & 1;
+    size_t stream_after = 1 + data[0] % 128u;
     data += 2;
     size -= 2;
     kusto_result *res = kusto_collector_new();
@@ -17,6 +22,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         kusto_result_free(res);
         return 0;
     }
+    kusto_parser_set_strict(parser, strict);
+    if (stream_early) kusto_parser_set_stream_after(parser, stream_after);
     kusto_status status = KUSTO_OK;
     for (size_t at = 0; at < size && status == KUSTO_OK;) {
         seed = seed * 1103515245u + 12345u;

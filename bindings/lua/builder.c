@@ -26,8 +26,8 @@ typedef struct frame {
 
 typedef struct state {
     lua_State *L;
-    int tables, primary, errors; /* stack indices of the result's lists */
-    lua_Integer ntables, nprimary, nerrors;
+    int tables, primary, errors, warnings; /* stack indices of the result's lists */
+    lua_Integer ntables, nprimary, nerrors, nwarnings;
     int table, rows, row;        /* stack indices, 0 outside a table / row */
     lua_Integer nrows, ncells;
     size_t ncolumns;
@@ -39,7 +39,9 @@ typedef struct state {
     int streaming;               /* the current table's rows go to on_row */
     int cancelled;               /* the row function returned false, or raised */
     int cancel;                  /* stack index of the cancel function, 0 when none */
+    int on_progress;             /* stack index of the progress function, 0 when none */
     int raw_ticks;               /* datetime and timespan as integer ticks */
+    klua_int64 int64;            /* what integers beyond 2^53 become before Lua 5.3 */
     size_t containers;           /* containers begun in the current row */
     int size_hints[SIZE_HINTS];  /* items of the n-th container of the previous row */
 } state;
@@ -104,7 +106,7 @@ static int on_begin_table(void *ud, const kusto_table_info *info)
     lua_State *L = s->L;
     if (reserve(s, 8))
         return 1;
-    lua_settop(L, s->errors);
+    lua_settop(L, s->warnings);
     lua_createtable(L, 0, 5);
     s->table = lua_gettop(L);
     lua_pushinteger(L, info->id);
@@ -204,14 +206,14 @@ static void push_ticks(lua_State *L, int64_t ticks, size_t (*format)(int64_t, ch
     lua_pushlstring(L, buf, len);
 }
 
-static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
+static void push_value(lua_State *L, const kusto_value *v, int raw_ticks, klua_int64 int64)
 {
     switch (v->kind) {
     case KUSTO_VALUE_BOOL:
         lua_pushboolean(L, v->u.b);
         break;
     case KUSTO_VALUE_INT:
-        lua_pushinteger(L, (lua_Integer)v->u.i);
+        klua_push_int64(L, v->u.i, int64);
         break;
     case KUSTO_VALUE_REAL:
         lua_pushnumber(L, (lua_Number)v->u.r);
@@ -225,7 +227,7 @@ static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
     case KUSTO_VALUE_DATETIME:
     case KUSTO_VALUE_TIMESPAN:
         if (raw_ticks)
-            lua_pushinteger(L, (lua_Integer)v->u.ticks);
+            klua_push_int64(L, v->u.ticks, int64);
         else
             push_ticks(L, v->u.ticks, v->kind == KUSTO_VALUE_DATETIME ? kusto_datetime_format
                                                                        : kusto_timespan_format);
@@ -240,7 +242,7 @@ static void push_value(lua_State *L, const kusto_value *v, int raw_ticks)
 static int on_value(void *ud, const kusto_value *v)
 {
     state *s = ud;
-    push_value(s->L, v, s->raw_ticks);
+    push_value(s->L, v, s->raw_ticks, s->int64);
     store(s);
     return 0;
 }
@@ -316,6 +318,52 @@ static int on_partial_error(void *ud, const kusto_error *error)
     return 0;
 }
 
+/* result.warnings[i] = {table, table_id, row, column, column_name, reason, excerpt, count}; row and
+   column count from 1, as Lua lists do. */
+static int on_warning(void *ud, const kusto_warning *w)
+{
+    state *s = ud;
+    lua_State *L = s->L;
+    if (reserve(s, 4))
+        return 1;
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, w->table);
+    lua_setfield(L, -2, "table");
+    lua_pushinteger(L, w->table_id);
+    lua_setfield(L, -2, "table_id");
+    lua_pushinteger(L, (lua_Integer)w->row + 1);
+    lua_setfield(L, -2, "row");
+    lua_pushinteger(L, (lua_Integer)w->column + 1);
+    lua_setfield(L, -2, "column");
+    lua_pushstring(L, w->column_name);
+    lua_setfield(L, -2, "column_name");
+    lua_pushstring(L, w->reason);
+    lua_setfield(L, -2, "reason");
+    lua_pushstring(L, w->excerpt);
+    lua_setfield(L, -2, "excerpt");
+    lua_pushinteger(L, (lua_Integer)w->count);
+    lua_setfield(L, -2, "count");
+    lua_rawseti(L, s->warnings, ++s->nwarnings);
+    return 0;
+}
+
+/* on_progress(table_id, percent); an error it raises stops the call and is raised again. */
+static int on_progress(void *ud, int table_id, double percent)
+{
+    state *s = ud;
+    lua_State *L = s->L;
+    if (reserve(s, 3))
+        return 1;
+    lua_pushvalue(L, s->on_progress);
+    lua_pushinteger(L, table_id);
+    lua_pushnumber(L, percent);
+    if (lua_pcall(L, 2, 0, 0) != 0) {
+        lua_replace(L, s->raised);
+        return 1;
+    }
+    return 0;
+}
+
 /* Asks the cancel function while the call waits: true stops it; an error stops it and is raised again. */
 static int on_cancelled(void *ud)
 {
@@ -347,6 +395,7 @@ static const kusto_builder lua_builder = {
     .end_object = on_end_container,
     .replace_rows = on_replace_rows,
     .partial_error = on_partial_error,
+    .warning = on_warning,
     /* enter/leave: nothing to lock in Lua. */
 };
 
@@ -388,10 +437,30 @@ int klua_raw_ticks(lua_State *L, int index)
 
 int klua_is_call_field(const char *name)
 {
-    return strcmp(name, "cancel") == 0 || strcmp(name, "raw_ticks") == 0;
+    return strcmp(name, "cancel") == 0 || strcmp(name, "raw_ticks") == 0 || strcmp(name, "strict") == 0 ||
+           strcmp(name, "on_progress") == 0 || strcmp(name, "int64") == 0;
 }
 
-/* build(call, on_row or nil, cancel or nil): runs the call and returns klua_run's results. */
+void klua_call_extras(lua_State *L, int index, klua_call *call)
+{
+    if (!lua_istable(L, index))
+        return;
+    lua_getfield(L, index, "strict");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        luaL_error(L, "kusto: 'strict' must be a boolean, not %s", luaL_typename(L, -1));
+    call->strict = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, index, "on_progress");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!lua_isfunction(L, -1))
+        luaL_error(L, "kusto: 'on_progress' must be a function, not %s", luaL_typename(L, -1));
+    call->on_progress = lua_gettop(L);
+}
+
+/* build(call, on_row or nil, cancel or nil, on_progress or nil): runs the call and returns klua_run's results. */
 static int build(lua_State *L)
 {
     const klua_call *a = lua_touserdata(L, 1);
@@ -405,19 +474,25 @@ static int build(lua_State *L)
     s.L = L;
     s.on_row = lua_isnil(L, 2) ? 0 : 2;
     s.cancel = lua_isnil(L, 3) ? 0 : 3;
+    s.on_progress = lua_isnil(L, 4) ? 0 : 4;
     s.raw_ticks = a->raw_ticks;
+    builder.strict = a->strict;
+    s.int64 = a->int64;
     if (s.cancel)
         builder.cancelled = on_cancelled;
+    if (s.on_progress)
+        builder.progress = on_progress;
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");
     lua_pushnil(L);
     s.raised = lua_gettop(L);
     s.frames = (frame **)klua_box(L, free);
     frames_box = lua_gettop(L);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     result = lua_gettop(L);
     s.tables = push_list(L, result, "tables");
     s.primary = push_list(L, result, "primary_results");
     s.errors = push_list(L, result, "errors");
+    s.warnings = push_list(L, result, "warnings");
 
     st = a->mgmt ? kusto_client_mgmt(a->client, a->db, a->text, a->req, &builder, &s, &err)
                  : kusto_client_query(a->client, a->db, a->text, a->req, &builder, &s, &err);
@@ -435,7 +510,7 @@ static int build(lua_State *L)
     if (st == KUSTO_OK)
         return 1;
     klua_fail_with(L, st, &err);
-    if (st == KUSTO_E_PARTIAL) {
+    if (st == KUSTO_E_PARTIAL || st == KUSTO_E_PROTOCOL) {
         lua_pushvalue(L, result);
         lua_setfield(L, -2, "result");
     }
@@ -448,7 +523,7 @@ static int build(lua_State *L)
    returns, so a streaming call leaves the collector alone. Returns whether it was running. */
 static int pause_collector(lua_State *L, int streaming)
 {
-#if LUA_VERSION_NUM >= 502
+#ifdef LUA_GCISRUNNING /* not in Lua 5.1 (LuaJIT has it) */
     if (!streaming && lua_gc(L, LUA_GCISRUNNING, 0)) {
         lua_gc(L, LUA_GCSTOP, 0);
         return 1;
@@ -464,7 +539,7 @@ int klua_run(lua_State *L, const klua_call *call)
 {
     int base, status, paused;
 
-    luaL_checkstack(L, 4, "kusto: out of Lua stack space");
+    luaL_checkstack(L, 6, "kusto: out of Lua stack space");
     base = lua_gettop(L);
     lua_pushcfunction(L, build);
     lua_pushlightuserdata(L, (void *)call);
@@ -476,8 +551,12 @@ int klua_run(lua_State *L, const klua_call *call)
         lua_pushvalue(L, call->cancel);
     else
         lua_pushnil(L);
+    if (call->on_progress)
+        lua_pushvalue(L, call->on_progress);
+    else
+        lua_pushnil(L);
     paused = pause_collector(L, call->on_row != 0);
-    status = lua_pcall(L, 3, LUA_MULTRET, 0);
+    status = lua_pcall(L, 4, LUA_MULTRET, 0);
     if (paused)
         lua_gc(L, LUA_GCRESTART, 0);
     if (status != 0)

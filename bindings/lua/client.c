@@ -11,6 +11,7 @@ typedef struct klua_client {
     int callback_ref; /* registry reference to opts.token_callback's keeper, LUA_NOREF when none */
     lua_State *L;      /* the state of the call in progress: prompts run there */
     int device_code_ref, browser_ref; /* the prompt functions in the registry, or LUA_NOREF */
+    klua_int64 int64; /* opts.int64: the calls' default */
 } klua_client;
 
 /* The cancel function of the call in progress (the value at `index`; 0: none) is kept in the registry
@@ -132,8 +133,10 @@ int klua_client_open(lua_State *L, int cs_index, int opts_index)
     kusto_status st;
     klua_client *c;
 
+    klua_int64 int64 = klua_int64_mode(L, opts_index, KLUA_INT64_STRING);
     opts = klua_check_options(L, opts_index);
     c = lua_newuserdata(L, sizeof *c);
+    c->int64 = int64;
 
     c->client = NULL;
     c->description = NULL;
@@ -240,7 +243,9 @@ static int client_run(lua_State *L, int mgmt)
     const char *text = luaL_checkstring(L, 3);
     kusto_request *req = klua_check_request(L, 4);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .mgmt = mgmt,
-                      .cancel = klua_push_cancel(L, 4), .raw_ticks = klua_raw_ticks(L, 4)};
+                      .cancel = klua_push_cancel(L, 4), .raw_ticks = klua_raw_ticks(L, 4),
+                      .int64 = klua_int64_mode(L, 4, c->int64)};
+    klua_call_extras(L, 4, &call);
     set_call_cancel(L, c, call.cancel);
     int n = klua_run(L, &call);
     if (req)
@@ -258,7 +263,9 @@ static int client_each_row(lua_State *L)
     luaL_checktype(L, 4, LUA_TFUNCTION);
     kusto_request *req = klua_check_request(L, 5);
     klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .on_row = 4,
-                      .cancel = klua_push_cancel(L, 5), .raw_ticks = klua_raw_ticks(L, 5)};
+                      .cancel = klua_push_cancel(L, 5), .raw_ticks = klua_raw_ticks(L, 5),
+                      .int64 = klua_int64_mode(L, 5, c->int64)};
+    klua_call_extras(L, 5, &call);
     set_call_cancel(L, c, call.cancel);
     int n = klua_run(L, &call);
     if (req)

@@ -34,17 +34,6 @@ static int box_gc(lua_State *L)
     return 0;
 }
 
-#if LUA_VERSION_NUM < 503
-int klua_number_is_integral(lua_State *L, int index)
-{
-    lua_Number n;
-    if (lua_type(L, index) != LUA_TNUMBER)
-        return 0;
-    n = lua_tonumber(L, index);
-    return n == (lua_Number)(lua_Integer)n;
-}
-#endif
-
 /* ---------------------------------------------------------------------------------------------- */
 /* Errors                                                                                          */
 

@@ -1,24 +1,9 @@
-/* Internal to the Lua binding: shared helpers and the few shims that let one source build for Lua
-   5.1 (and LuaJIT) through 5.4. */
+/* Internal to the Lua binding: shared helpers. */
 #ifndef KLUA_H
 #define KLUA_H
 
-#include <lua.h>
-#include <lauxlib.h>
-
+#include "compat.h"
 #include "kusto.h"
-
-#if LUA_VERSION_NUM < 502
-#define lua_rawlen lua_objlen
-#define luaL_setfuncs(L, l, nup) luaL_register((L), NULL, (l))
-#define luaL_newlib(L, l) (lua_newtable(L), luaL_register((L), NULL, (l)))
-#define lua_absindex(L, i) ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
-#endif
-
-#if LUA_VERSION_NUM < 503
-#define lua_isinteger(L, i) klua_number_is_integral((L), (i))
-int klua_number_is_integral(lua_State *L, int index);
-#endif
 
 #define KLUA_CLIENT_MT "kusto.client"
 #define KLUA_ERROR_MT "kusto.error"
@@ -57,8 +42,21 @@ kusto_request *klua_check_request(lua_State *L, int index);
 /* Pushes the token as a table. */
 void klua_push_token(lua_State *L, const kusto_token *token);
 
+/* What a 64-bit integer (long, int, ticks) becomes on Lua 5.1, 5.2 and LuaJIT, whose numbers are doubles:
+   STRING (the default): a number up to 2^53 in magnitude, its decimal text beyond; NUMBER: always a number
+   (rounded beyond 2^53); CDATA (LuaJIT): a number up to 2^53, an int64_t cdata beyond. Lua 5.3 and later
+   always give native integers. */
+typedef enum klua_int64 { KLUA_INT64_STRING, KLUA_INT64_NUMBER, KLUA_INT64_CDATA } klua_int64;
+/* The "int64" entry of the table at `index`; `fallback` when absent or when that is not a table. Raises on
+   a value other than "string", "number", "cdata", and on "cdata" without LuaJIT's ffi (before 5.3). */
+klua_int64 klua_int64_mode(lua_State *L, int index, klua_int64 fallback);
+/* Pushes `v` as `mode` says. */
+void klua_push_int64(lua_State *L, int64_t v, klua_int64 mode);
+/* The 64-bit integer at `index`: an integral number, its decimal text, or an int64_t cdata; raises else. */
+int64_t klua_check_int64(lua_State *L, int index);
+
 /* Runs a query (`mgmt` 0) or control command (1) and returns its Lua results: the result table, or
-   nil and an error (with .result on KUSTO_E_PARTIAL). `on_row`: 0, or the stack index of a function
+   nil and an error (with .result on KUSTO_E_PARTIAL and KUSTO_E_PROTOCOL). `on_row`: 0, or the stack index of a function
    called as f(row, table) for each row of a primary table as it arrives (the row is then not kept);
    f returning false cancels the query; an error raised by f is raised again once the call has ended.
    `cancel`: 0, or the stack index of a function asked (no arguments) while the call waits for the
@@ -69,6 +67,9 @@ typedef struct klua_call {
     const kusto_request *req;
     int mgmt, on_row, cancel;
     int raw_ticks; /* datetime and timespan cells as integer ticks instead of text */
+    int strict;    /* a cell that cannot become its column's type fails the call instead of a warning */
+    int on_progress; /* 0, or the stack index of a function called as f(table_id, percent) */
+    klua_int64 int64;
 } klua_call;
 int klua_run(lua_State *L, const klua_call *call);
 /* Pushes the "cancel" entry of the table at `index` (nil when absent or not a table) and returns its
@@ -77,6 +78,9 @@ int klua_push_cancel(lua_State *L, int index);
 /* The "raw_ticks" entry of the table at `index`: 1 when true, 0 when absent, false or not a table.
    Raises when it is not a boolean. */
 int klua_raw_ticks(lua_State *L, int index);
+/* Sets call->strict and call->on_progress (pushing the function) from the table at `index`; raises when
+   they are not a boolean and a function. */
+void klua_call_extras(lua_State *L, int index, klua_call *call);
 /* Entries of an options or properties table that belong to the call (klua_run), not to the core. */
 int klua_is_call_field(const char *name);
 

@@ -31,10 +31,11 @@ static int l_acquire_token(lua_State *L)
     return call_and_close(L, "acquire_token", opts, 1);
 }
 
-/* opts.properties with opts.cancel and opts.raw_ticks added (a new table: the caller's is not changed). */
+/* opts.properties with opts.cancel, raw_ticks, strict, on_progress and int64 added (a new table: the
+   caller's is not changed). */
 static void push_call_properties(lua_State *L, int opts)
 {
-    static const char *const call_fields[] = {"cancel", "raw_ticks"};
+    static const char *const call_fields[] = {"cancel", "raw_ticks", "strict", "on_progress", "int64"};
     lua_newtable(L);
     if (!lua_istable(L, opts))
         return;
@@ -50,7 +51,7 @@ static void push_call_properties(lua_State *L, int opts)
         }
     }
     lua_pop(L, 1);
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof call_fields / sizeof *call_fields; i++) {
         lua_getfield(L, opts, call_fields[i]);
         lua_setfield(L, -2, call_fields[i]);
     }
@@ -79,7 +80,8 @@ static int l_mgmt(lua_State *L)
     return run_once(L, 1);
 }
 
-/* kusto.datetime_ticks(text) / kusto.timespan_ticks(text) → integer ticks, or nil, err */
+/* kusto.datetime_ticks(text [, {int64 = ...}]) / kusto.timespan_ticks(...) → integer ticks (before Lua 5.3: as
+   the int64 option says), or nil, err */
 static int parse_ticks(lua_State *L, kusto_status (*parse)(const char *, size_t, int64_t *), const char *what)
 {
     size_t len;
@@ -89,7 +91,7 @@ static int parse_ticks(lua_State *L, kusto_status (*parse)(const char *, size_t,
         lua_pushfstring(L, "not a Kusto %s: '%s'", what, text);
         return klua_fail(L, KUSTO_E_ARGUMENT, lua_tostring(L, -1));
     }
-    lua_pushinteger(L, (lua_Integer)ticks);
+    klua_push_int64(L, ticks, klua_int64_mode(L, 2, KLUA_INT64_STRING));
     return 1;
 }
 
@@ -106,7 +108,7 @@ static int l_timespan_ticks(lua_State *L)
 static int format_ticks(lua_State *L, size_t (*format)(int64_t, char *))
 {
     char buf[40];
-    int64_t ticks = (int64_t)luaL_checkinteger(L, 1);
+    int64_t ticks = klua_check_int64(L, 1);
     size_t len = format(ticks, buf);
     lua_pushlstring(L, buf, len);
     return 1;

@@ -161,6 +161,8 @@ void kusto_options_free(kusto_options *opts);
  *   max_retries    retries of a call that is safe to repeat (token requests, queries, ".show"
  *                  commands) after a transient failure, with backoff and jitter or the server's
  *                  Retry-After, within the call's timeout; default 3, 0 disables
+ *   strict         "true": a cell that cannot become its column's type fails the call with
+ *                  KUSTO_E_PROTOCOL instead of arriving in another form with a warning (see kusto_warning)
  *   max_response_bytes  stop with KUSTO_E_PROTOCOL once a result exceeds this many bytes;
  *                  default 0 = unlimited (error bodies are always capped at 8 MiB)
  *   cache          "memory" (default: tokens live as long as the client) or "file" (the per-user
@@ -317,14 +319,43 @@ typedef struct kusto_table_info {
 } kusto_table_info;
 
 /*
+ * A cell that could not become its column's type (a JSON object in a string column, an integer
+ * beyond 64 bits in a long one, a datetime outside 0001..9999, malformed guid or decimal text...).
+ * Unless the builder is strict, such a cell is delivered in the nearest lossless form instead and
+ * reported here, once per table, column and reason, just before the table's end_table (or before a
+ * failure is returned, for the table then open); at most KUSTO_MAX_WARNINGS per response:
+ *   - a JSON value of another kind: as a dynamic cell would be (events, or KUSTO_VALUE_JSON text;
+ *     a string as KUSTO_VALUE_STRING, a number as KUSTO_VALUE_INT or KUSTO_VALUE_REAL);
+ *   - an integer beyond 64 bits in an int/long column: KUSTO_VALUE_DECIMAL with its exact digits;
+ *   - datetime, timespan, guid or decimal text that cannot be read: KUSTO_VALUE_STRING, as sent.
+ * "" in a datetime or timespan column is null, without a warning. Strings are as sent; a binding
+ * that cannot hold one (invalid UTF-8 in Python) reports that itself. All pointers live only
+ * during the call.
+ */
+#define KUSTO_MAX_WARNINGS 100
+typedef struct kusto_warning {
+    int table_id;
+    const char *table;       /* the table's name */
+    size_t row;              /* the first row of the table it happened in, from 0 */
+    size_t column;           /* from 0 */
+    const char *column_name;
+    const char *reason;      /* e.g. "a JSON object in a string column, delivered as its JSON value" */
+    const char *excerpt;     /* the start of that first cell as sent (at most 40 bytes of JSON) */
+    size_t count;            /* how many cells of this column had this reason */
+} kusto_warning;
+
+/*
  * The builder: the parser calls these in order as bytes arrive. Pointers passed in are valid only
  * during the call. A callback returns 0 to go on, non-zero to stop the query (KUSTO_E_CANCELLED).
  * Any callback may be NULL. A dynamic cell arrives as begin_array/begin_object ... end_* with key()
  * and value() calls inside, or, when begin_array is NULL, as one KUSTO_VALUE_JSON value.
  *
- *   begin_table (begin_row value* end_row)* [replace_rows ...] end_table   ... per table
+ *   begin_table (begin_row value* end_row)* [replace_rows ...] warning* end_table   ... per table
  *   partial_error   an error reported inside the response; rows already delivered stay valid and
  *                   the query still ends with KUSTO_E_PARTIAL
+ *   progress        between tables or rows, for each TableProgress frame
+ * A v2 response must begin with DataSetHeader and end with DataSetCompletion, a v1 response must
+ * have Tables: otherwise the call ends with KUSTO_E_PROTOCOL after the rows that came.
  */
 typedef struct kusto_builder {
     int (*begin_table)(void *ud, const kusto_table_info *table);
@@ -353,6 +384,15 @@ typedef struct kusto_builder {
        Every callback still runs on the calling thread, and cancelled is asked at least every 100 ms.
        Statuses, messages, retries and timeouts are as without it. Costs a thread per call. */
     int parse_in_background;
+    /* Added in 0.2 (at the end, so a builder written for 0.1 that is zero-initialised keeps its
+       layout); any may be NULL / 0. */
+    /* A cell delivered in another form than its column's type (see kusto_warning). */
+    int (*warning)(void *ud, const kusto_warning *warning);
+    /* TableProgress of a progressive query: `percent` (0..100) of table `table_id` done. */
+    int (*progress)(void *ud, int table_id, double percent);
+    /* Non-zero: a cell that cannot become its column's type fails the call with KUSTO_E_PROTOCOL
+       instead of a warning (the client option "strict" does the same for every call). */
+    int strict;
 } kusto_builder;
 
 /* Exact conversions between Kusto's text forms and 100 ns ticks. */
@@ -432,7 +472,9 @@ kusto_status kusto_client_remove_account(kusto_client *client, const char *home_
 kusto_status kusto_client_clear_cache(kusto_client *client, kusto_error **err);
 
 /* POST /v2/rest/query. `db` NULL means the connection string's Initial Catalog (or NetDefaultDB);
-   `req` may be NULL. Returns KUSTO_OK, KUSTO_E_PARTIAL (after partial_error calls), or an error. */
+   `req` may be NULL. Returns KUSTO_OK, KUSTO_E_PARTIAL (after partial_error calls), or an error.
+   A control command (text starting with '.', after white space and // comments) goes to
+   /v1/rest/mgmt instead, as kusto_client_mgmt. */
 kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl,
                                 const kusto_request *req, const kusto_builder *builder, void *ud,
                                 kusto_error **err);
@@ -447,12 +489,13 @@ kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char 
 typedef struct kusto_result kusto_result;
 typedef struct kusto_table kusto_table;
 
-/* Runs the query and keeps every table. On KUSTO_E_PARTIAL `*out` is still set. */
+/* Runs the query and keeps every table. On KUSTO_E_PARTIAL and KUSTO_E_PROTOCOL (a response cut off
+   or malformed part-way) `*out` is still set, with the rows received before; free it. */
 kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
                                         const kusto_request *req, kusto_result **out, kusto_error **err);
 kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,
                                        const kusto_request *req, kusto_result **out, kusto_error **err);
-/* Parses a complete response body (v1 or v2) without I/O. */
+/* Parses a complete response body (v1 or v2) without I/O; `*out` as for kusto_client_query_collect. */
 kusto_status kusto_result_parse(kusto_result **out, const char *body, size_t len, kusto_error **err);
 void kusto_result_free(kusto_result *res);
 
@@ -461,6 +504,9 @@ const kusto_table *kusto_result_table(const kusto_result *res, size_t index);
 /* Partial errors reported inside the response. */
 size_t kusto_result_error_count(const kusto_result *res);
 const kusto_error *kusto_result_error(const kusto_result *res, size_t index);
+/* Cells delivered in another form than their column's type (see kusto_warning); owned by `res`. */
+size_t kusto_result_warning_count(const kusto_result *res);
+const kusto_warning *kusto_result_warning(const kusto_result *res, size_t index);
 
 const kusto_table_info *kusto_table_info_of(const kusto_table *table);
 size_t kusto_table_row_count(const kusto_table *table);

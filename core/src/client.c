@@ -72,6 +72,7 @@ static const char *const client_option_names[] = {
     "cache",
     "cache_path",
     "azure_cli_cache",
+    "strict",
     NULL,
 };
 

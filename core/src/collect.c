@@ -30,6 +30,8 @@ struct kusto_result {
     size_t table_count;
     kusto_error **errors;
     size_t error_count;
+    kusto_warning *warnings; /* their strings are owned */
+    size_t warning_count;
 };
 
 /* ---- strings ------------------------------------------------------------------------------------- */
@@ -176,6 +178,31 @@ static int on_partial_error(void *ud, const kusto_error *error) {
     return 0;
 }
 
+static void warning_free_parts(kusto_warning *w) {
+    free((char *)w->table);
+    free((char *)w->column_name);
+    free((char *)w->reason);
+    free((char *)w->excerpt);
+}
+
+static int on_warning(void *ud, const kusto_warning *w) {
+    kusto_result *res = ud;
+    kusto_warning *grown = realloc(res->warnings, (res->warning_count + 1) * sizeof *grown);
+    if (!grown) return -1;
+    res->warnings = grown;
+    kusto_warning copy = *w;
+    copy.table = kusto_strdup(w->table ? w->table : "");
+    copy.column_name = kusto_strdup(w->column_name ? w->column_name : "");
+    copy.reason = kusto_strdup(w->reason ? w->reason : "");
+    copy.excerpt = kusto_strdup(w->excerpt ? w->excerpt : "");
+    if (!copy.table || !copy.column_name || !copy.reason || !copy.excerpt) {
+        warning_free_parts(&copy);
+        return -1;
+    }
+    res->warnings[res->warning_count++] = copy;
+    return 0;
+}
+
 /* No begin_array: dynamic cells arrive as KUSTO_VALUE_JSON. */
 static const kusto_builder collector = {
     .begin_table = on_begin_table,
@@ -184,6 +211,7 @@ static const kusto_builder collector = {
     .value = on_value,
     .replace_rows = on_replace_rows,
     .partial_error = on_partial_error,
+    .warning = on_warning,
 };
 
 const kusto_builder *kusto_collector_builder(void) { return &collector; }
@@ -203,7 +231,7 @@ kusto_status kusto_result_parse(kusto_result **out, const char *body, size_t len
     kusto_parser_free(parser);
     /* The collector stops only when out of memory. */
     if (status == KUSTO_E_CANCELLED) status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory while collecting rows");
-    if (status == KUSTO_OK || status == KUSTO_E_PARTIAL) *out = res;
+    if (kusto_collected_kept(status)) *out = res;
     else kusto_result_free(res);
     return status;
 }
@@ -214,6 +242,8 @@ void kusto_result_free(kusto_result *res) {
     free(res->tables);
     for (size_t i = 0; i < res->error_count; i++) kusto_error_free(res->errors[i]);
     free(res->errors);
+    for (size_t i = 0; i < res->warning_count; i++) warning_free_parts(&res->warnings[i]);
+    free(res->warnings);
     free(res);
 }
 
@@ -229,6 +259,16 @@ size_t kusto_result_error_count(const kusto_result *res) { return res ? res->err
 
 const kusto_error *kusto_result_error(const kusto_result *res, size_t index) {
     return res && index < res->error_count ? res->errors[index] : NULL;
+}
+
+size_t kusto_result_warning_count(const kusto_result *res) { return res ? res->warning_count : 0; }
+
+const kusto_warning *kusto_result_warning(const kusto_result *res, size_t index) {
+    return res && index < res->warning_count ? &res->warnings[index] : NULL;
+}
+
+int kusto_collected_kept(kusto_status status) {
+    return status == KUSTO_OK || status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL;
 }
 
 const kusto_table_info *kusto_table_info_of(const kusto_table *table) { return table ? &table->info : NULL; }

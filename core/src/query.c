@@ -175,8 +175,15 @@ static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
     return status;
 }
 
+/* The client option "strict" makes every call strict; a builder's `strict` makes its own. */
+static int strict(const call *c) {
+    const char *value = kusto_client_option(c->client, "strict");
+    return c->builder->strict || (value && (kusto_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0));
+}
+
 static kusto_status parse_and_send(call *c, kusto_error **err) {
     kusto_status status = kusto_parser_new(&c->parser, c->builder, c->ud);
+    if (status == KUSTO_OK) kusto_parser_set_strict(c->parser, strict(c));
     return status == KUSTO_OK ? send_call(c, c->csl, err) : status;
 }
 
@@ -222,9 +229,23 @@ static kusto_status execute(kusto_client *client, const endpoint *ep, const char
     return status;
 }
 
+/* Text that begins with '.' after white space and comments is a control command, which the query
+   endpoint refuses ("do not support api_version=v2"): azure-kusto-data's execute() sends it to mgmt. */
+static int is_control_command(const char *csl) {
+    for (;;) {
+        while (*csl == ' ' || *csl == '\t' || *csl == '\r' || *csl == '\n') csl++;
+        if (csl[0] != '/' || csl[1] != '/') return *csl == '.';
+        while (*csl && *csl != '\n') csl++;
+    }
+}
+
+static const endpoint *endpoint_for(const char *csl) {
+    return csl && is_control_command(csl) ? &mgmt_endpoint : &query_endpoint;
+}
+
 kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl, const kusto_request *req,
                                 const kusto_builder *builder, void *ud, kusto_error **err) {
-    return execute(client, &query_endpoint, db, csl, req, builder, ud, err);
+    return execute(client, endpoint_for(csl), db, csl, req, builder, ud, err);
 }
 
 kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char *command, const kusto_request *req,
@@ -239,7 +260,7 @@ static kusto_status collect(kusto_client *client, const endpoint *ep, const char
     kusto_status status = execute(client, ep, db, csl, req, kusto_collector_builder(), *out, err);
     if (status == KUSTO_E_CANCELLED) /* the collector stops only when it runs out of memory */
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory while collecting the result");
-    if (status != KUSTO_OK && status != KUSTO_E_PARTIAL) {
+    if (!kusto_collected_kept(status)) {
         kusto_result_free(*out);
         *out = NULL;
     }
@@ -248,7 +269,7 @@ static kusto_status collect(kusto_client *client, const endpoint *ep, const char
 
 kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
                                         const kusto_request *req, kusto_result **out, kusto_error **err) {
-    return collect(client, &query_endpoint, db, csl, req, out, err);
+    return collect(client, endpoint_for(csl), db, csl, req, out, err);
 }
 
 kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,

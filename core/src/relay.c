@@ -21,7 +21,7 @@
 
 enum event {
     EV_BEGIN_TABLE = 1, EV_END_TABLE, EV_BEGIN_ROW, EV_END_ROW, EV_VALUE, EV_BEGIN_ARRAY, EV_END_ARRAY,
-    EV_BEGIN_OBJECT, EV_KEY, EV_END_OBJECT, EV_REPLACE_ROWS, EV_PARTIAL_ERROR
+    EV_BEGIN_OBJECT, EV_KEY, EV_END_OBJECT, EV_REPLACE_ROWS, EV_PARTIAL_ERROR, EV_WARNING, EV_PROGRESS
 };
 
 enum stop { RUNNING, STOP_ABORT, STOP_CANCEL };
@@ -240,6 +240,28 @@ static int rec_partial_error(void *ud, const kusto_error *e) {
     return 0;
 }
 
+static int rec_warning(void *ud, const kusto_warning *w) {
+    size_t n = 1 + sizeof w->table_id + sizeof w->row + sizeof w->column + sizeof w->count + text_size(w->table) +
+               text_size(w->column_name) + text_size(w->reason) + text_size(w->excerpt);
+    unsigned char *at = room_for(ud, n);
+    if (!at) return refusal(ud);
+    *at++ = EV_WARNING;
+    at = put(at, &w->table_id, sizeof w->table_id);
+    at = put(at, &w->row, sizeof w->row);
+    at = put(at, &w->column, sizeof w->column);
+    at = put(at, &w->count, sizeof w->count);
+    put_text(put_text(put_text(put_text(at, w->table), w->column_name), w->reason), w->excerpt);
+    return 0;
+}
+
+static int rec_progress(void *ud, int table_id, double percent) {
+    unsigned char *at = room_for(ud, 1 + sizeof table_id + sizeof percent);
+    if (!at) return refusal(ud);
+    *at++ = EV_PROGRESS;
+    put(put(at, &table_id, sizeof table_id), &percent, sizeof percent);
+    return 0;
+}
+
 static void rec_enter(void *ud) {}
 
 /* The end of a network chunk: hand over what it gave when the caller has nothing to do, so rows arrive
@@ -269,7 +291,10 @@ static void make_recorder(kusto_builder *rec, const kusto_builder *outer) {
     MIRROR(end_object);
     MIRROR(replace_rows);
     MIRROR(partial_error);
+    MIRROR(warning);
+    MIRROR(progress);
 #undef MIRROR
+    rec->strict = outer->strict;
     rec->enter = rec_enter;
     rec->leave = rec_leave;
     rec->cancelled = rec_cancelled;
@@ -374,6 +399,27 @@ static int replay_partial_error(relay *r, reader *rd) {
     return r->outer->partial_error(r->outer_ud, &e);
 }
 
+static int replay_warning(relay *r, reader *rd) {
+    kusto_warning w = {0};
+    get(rd, &w.table_id, sizeof w.table_id);
+    get(rd, &w.row, sizeof w.row);
+    get(rd, &w.column, sizeof w.column);
+    get(rd, &w.count, sizeof w.count);
+    w.table = get_text(rd);
+    w.column_name = get_text(rd);
+    w.reason = get_text(rd);
+    w.excerpt = get_text(rd);
+    return r->outer->warning(r->outer_ud, &w);
+}
+
+static int replay_progress(relay *r, reader *rd) {
+    int table_id;
+    double percent;
+    get(rd, &table_id, sizeof table_id);
+    get(rd, &percent, sizeof percent);
+    return r->outer->progress(r->outer_ud, table_id, percent);
+}
+
 /* One event into the caller's builder: non-zero to stop, with r->stopped_by naming the callback. */
 static int replay_event(relay *r, reader *rd) {
     const kusto_builder *o = r->outer;
@@ -391,6 +437,8 @@ static int replay_event(relay *r, reader *rd) {
     case EV_END_TABLE: return o->end_table(ud) ? (r->stopped_by = "end_table", 1) : 0;
     case EV_REPLACE_ROWS: return o->replace_rows(ud) ? (r->stopped_by = "replace_rows", 1) : 0;
     case EV_PARTIAL_ERROR: return replay_partial_error(r, rd) ? (r->stopped_by = "partial_error", 1) : 0;
+    case EV_WARNING: return replay_warning(r, rd) ? (r->stopped_by = "warning", 1) : 0;
+    case EV_PROGRESS: return replay_progress(r, rd) ? (r->stopped_by = "progress", 1) : 0;
     }
     return 1; /* not reached: the worker writes only the events above */
 }

@@ -27,6 +27,8 @@
 #define MAX_DYNAMIC_DEPTH 200
 /* A frame buffer grown beyond this is released after its frame rather than kept for the next. */
 #define KEEP_BUFFER_MAX (4u << 20)
+/* A v2 frame buffered beyond this many bytes hands out its rows while it still arrives. */
+#define STREAM_AFTER (256u << 10)
 
 enum parser_state { ST_START, ST_FRAMES, ST_FRAME, ST_OBJECT, ST_TEXT, ST_DONE, ST_FINISHED, ST_FAILED };
 
@@ -51,6 +53,15 @@ struct table {
     size_t rows; /* delivered so far, for messages */
 };
 
+#define EXCERPT_CELL 40
+
+/* A kind of tolerated cell of the current table, reported at its end (see kusto_warning). */
+struct pending_warning {
+    size_t column, row, count;
+    char reason[120];
+    char excerpt[EXCERPT_CELL + 1];
+};
+
 struct kusto_parser {
     const kusto_builder *b;
     void *ud;
@@ -65,7 +76,22 @@ struct kusto_parser {
     struct table table;
     kusto_error **partials;
     size_t partial_count;
+    int strict;         /* a cell that does not fit fails the parse */
+    size_t frames;      /* v2 frames read */
+    int v2;             /* the body is an array of frames */
+    int completed;      /* v2: DataSetCompletion read */
+    struct pending_warning warnings[KUSTO_MAX_WARNINGS];
+    size_t warning_count;   /* pending for the current table */
+    size_t warnings_given;  /* handed to the builder so far */
+    /* A big frame's rows handed out while it arrives (see "rows of a frame still arriving"). */
+    size_t stream_after;    /* buffered bytes before a frame's rows are handed out early */
+    size_t next_try;        /* pending length at which to look for the frame's Rows again */
+    int streaming;          /* 0, or the frame being streamed: STREAM_TABLE, STREAM_FRAGMENT */
+    size_t rows_at;         /* in pending: where the next row (or the end of Rows) begins */
+    size_t frame_rows;      /* rows of the streamed frame so far */
 };
+
+enum { STREAM_TABLE = 1, STREAM_FRAGMENT, STREAM_V1 };
 
 typedef struct span {
     const char *p;
@@ -75,11 +101,11 @@ typedef struct span {
 /* Keys read from a frame, a v1 table or a v1 body; any order. */
 enum frame_key {
     K_FRAME_TYPE, K_TABLE_ID, K_TABLE_NAME, K_TABLE_KIND, K_COLUMNS, K_ROWS, K_FRAGMENT_TYPE,
-    K_HAS_ERRORS, K_CANCELLED, K_ONE_API_ERRORS, K_TABLES, K_ERROR, K_COUNT
+    K_HAS_ERRORS, K_CANCELLED, K_ONE_API_ERRORS, K_TABLES, K_ERROR, K_TABLE_PROGRESS, K_COUNT
 };
 static const char *const frame_keys[K_COUNT] = {
     "FrameType", "TableId",   "TableName",    "TableKind", "Columns", "Rows", "TableFragmentType",
-    "HasErrors", "Cancelled", "OneApiErrors", "Tables",    "error",
+    "HasErrors", "Cancelled", "OneApiErrors", "Tables",    "error",   "TableProgress",
 };
 
 static const kusto_builder no_callbacks;
@@ -117,9 +143,20 @@ static int stopped(kusto_parser *p, const char *callback) {
 
 /* ---- spans of a JSON object ---------------------------------------------------------------------- */
 
+/* Names compared without regard to ASCII letter case: servers differ ("FrameType", "frameType"). */
+static int same_name(const char *a, size_t len, const char *name) {
+    if (len != strlen(name)) return 0;
+    for (size_t i = 0; i < len; i++) {
+        char x = a[i], y = name[i];
+        if (x != y && (x | 0x20) != (y | 0x20)) return 0;
+        if (x != y && !((x | 0x20) >= 'a' && (x | 0x20) <= 'z')) return 0;
+    }
+    return 1;
+}
+
 static void note_key(span keys[K_COUNT], const kusto_jr_token *key, const char *value, const char *end) {
     for (int k = 0; k < K_COUNT; k++) {
-        if (key->len == strlen(frame_keys[k]) && memcmp(key->ptr, frame_keys[k], key->len) == 0) {
+        if (same_name(key->ptr, key->len, frame_keys[k])) {
             keys[k].p = value;
             keys[k].n = (size_t)(end - value);
         }
@@ -183,21 +220,10 @@ static const char *span_string(span s, size_t *len) {
 static int span_is(span s, const char *text) {
     size_t len;
     const char *raw = span_string(s, &len);
-    return raw && len == strlen(text) && memcmp(raw, text, len) == 0;
+    return raw && same_name(raw, len, text);
 }
 
 static int span_true(span s) { return s.n == 4 && memcmp(s.p, "true", 4) == 0; }
-
-static char *span_strdup(span s) {
-    size_t len;
-    const char *raw = span_string(s, &len);
-    kusto_buf b = {0};
-    if (!raw || kusto_jr_unescape(&b, raw, len)) {
-        kusto_buf_free(&b);
-        return NULL;
-    }
-    return kusto_buf_take(&b);
-}
 
 static cJSON *span_json(span s) { return s.p ? cJSON_ParseWithLength(s.p, s.n) : NULL; }
 
@@ -249,12 +275,30 @@ static int load_columns(kusto_parser *p, span s) {
     return rc || !p->table.columns ? no_memory(p) : 0;
 }
 
+/* A name as text: a string unescaped, null or nothing as "", any other JSON value as its JSON text
+   (a TableName of 5 is "5", not a failure). NULL only when out of memory. */
+static char *name_of(span s) {
+    size_t len;
+    kusto_buf b = {0};
+    const char *raw = span_string(s, &len);
+    int failed = raw ? kusto_jr_unescape(&b, raw, len)
+               : s.p && !(s.n == 4 && memcmp(s.p, "null", 4) == 0) ? kusto_jr_compact(&b, s.p, s.n)
+                                                                 : kusto_buf_append(&b, "", 0);
+    if (failed && raw) { /* a bad escape: the raw text, as sent */
+        b.len = 0;
+        failed = kusto_buf_append(&b, raw, len);
+    }
+    char *text = failed ? NULL : kusto_buf_take(&b);
+    kusto_buf_free(&b);
+    return text ? text : failed ? NULL : kusto_strdup("");
+}
+
 static int load_table(kusto_parser *p, const span keys[K_COUNT], int id, const char *kind) {
     table_clear(&p->table);
+    p->warning_count = 0;
     p->table.info.id = id;
-    p->table.info.name = keys[K_TABLE_NAME].p ? span_strdup(keys[K_TABLE_NAME]) : kusto_strdup("");
-    p->table.info.kind = kind ? kusto_strdup(kind)
-                       : keys[K_TABLE_KIND].p ? span_strdup(keys[K_TABLE_KIND]) : kusto_strdup("");
+    p->table.info.name = name_of(keys[K_TABLE_NAME]);
+    p->table.info.kind = kind ? kusto_strdup(kind) : name_of(keys[K_TABLE_KIND]);
     if (!p->table.info.name || !p->table.info.kind) return no_memory(p);
     return load_columns(p, keys[K_COLUMNS]);
 }
@@ -462,9 +506,15 @@ static int typed_scalar(const kusto_column *col, const kusto_jr_token *t, kusto_
         v->kind = KUSTO_VALUE_TIMESPAN;
         if (is_number) return kusto_jr_int64(t->ptr, t->len, &v->u.ticks) ? 1 : 0;
         return !is_string || t->escaped || kusto_timespan_parse(t->ptr, t->len, &v->u.ticks) != KUSTO_OK;
+    case KUSTO_TYPE_STRING: return !is_string;
+    case KUSTO_TYPE_GUID: return !is_string || t->escaped || !kusto_guid_text_valid(t->ptr, t->len);
+    case KUSTO_TYPE_DECIMAL:
+        return !is_number && (!is_string || t->escaped || !kusto_decimal_text_valid(t->ptr, t->len));
     default: return 1;
     }
 }
+
+/* ---- cells that do not fit their column: delivered as sent, and reported ------------------------- */
 
 static int cell_mismatch(kusto_parser *p, const kusto_column *col, const kusto_jr_token *t, const char *end) {
     size_t len = (size_t)(end - t->start);
@@ -474,7 +524,89 @@ static int cell_mismatch(kusto_parser *p, const kusto_column *col, const kusto_j
                     col->type_name);
 }
 
-static int cell(kusto_parser *p, kusto_jr *r, const kusto_column *col) {
+static const char *what_it_is(kusto_jr_kind kind) {
+    switch (kind) {
+    case KUSTO_JR_TRUE:
+    case KUSTO_JR_FALSE: return "a bool";
+    case KUSTO_JR_NUMBER: return "a number";
+    case KUSTO_JR_STRING: return "text";
+    case KUSTO_JR_ARRAY: return "an array";
+    case KUSTO_JR_OBJECT: return "an object";
+    default: return "null";
+    }
+}
+
+/* The nearest lossless form of a cell: a bool, an int64 or else the number's exact digits as a
+   decimal, the text as a string, an array or object as a dynamic value. */
+static int as_sent(kusto_parser *p, kusto_jr *r, const kusto_jr_token *t) {
+    kusto_value v = {.kind = KUSTO_VALUE_BOOL};
+    switch (t->kind) {
+    case KUSTO_JR_TRUE:
+    case KUSTO_JR_FALSE:
+        v.u.b = t->kind == KUSTO_JR_TRUE;
+        return emit(p, &v);
+    case KUSTO_JR_NUMBER:
+        v.kind = KUSTO_VALUE_INT;
+        return kusto_jr_int64(t->ptr, t->len, &v.u.i) == 0 ? emit(p, &v) : emit_text(p, KUSTO_VALUE_DECIMAL, t);
+    case KUSTO_JR_STRING: return emit_text(p, KUSTO_VALUE_STRING, t);
+    default: return dynamic_cell(p, r, t);
+    }
+}
+
+/* Up to EXCERPT_CELL bytes of text, cut before a partial UTF-8 sequence. */
+static void copy_excerpt(char *to, const char *from, size_t len) {
+    if (len > EXCERPT_CELL) {
+        len = EXCERPT_CELL;
+        while (len && ((unsigned char)from[len] & 0xC0) == 0x80) len--;
+    }
+    memcpy(to, from, len);
+    to[len] = '\0';
+}
+
+/* Counts the cell under its column and reason; a new pair is kept while the response has room. */
+static void note_warning(kusto_parser *p, size_t column, const char *reason, const char *start, const char *end) {
+    for (size_t i = 0; i < p->warning_count; i++) {
+        if (p->warnings[i].column == column && strcmp(p->warnings[i].reason, reason) == 0) {
+            p->warnings[i].count++;
+            return;
+        }
+    }
+    if (p->warnings_given + p->warning_count >= KUSTO_MAX_WARNINGS) return;
+    struct pending_warning *w = &p->warnings[p->warning_count++];
+    w->column = column;
+    w->row = p->table.rows;
+    w->count = 1;
+    snprintf(w->reason, sizeof w->reason, "%s", reason);
+    copy_excerpt(w->excerpt, start, (size_t)(end - start));
+}
+
+/* Hands the current table's warnings to the builder (before its end_table, or before a failure). */
+static int give_warnings(kusto_parser *p) {
+    size_t count = p->warning_count;
+    p->warning_count = 0;
+    p->warnings_given += count;
+    for (size_t i = 0; i < count; i++) {
+        const struct pending_warning *pw = &p->warnings[i];
+        kusto_warning w = {p->table.info.id, p->table.info.name, pw->row,    pw->column,
+                           p->table.info.columns[pw->column].name, pw->reason, pw->excerpt, pw->count};
+        if (CALL(p, warning, &w)) return -1;
+    }
+    return 0;
+}
+
+/* A cell that does not fit its column: the old error when strict, else as sent, with a warning. */
+static int misfit(kusto_parser *p, kusto_jr *r, size_t column, const kusto_jr_token *t) {
+    const kusto_column *col = &p->table.info.columns[column];
+    if (p->strict) return cell_mismatch(p, col, t, r->p);
+    if (as_sent(p, r, t)) return -1;
+    char reason[120];
+    snprintf(reason, sizeof reason, "%s that is not a valid %s", what_it_is(t->kind), kusto_type_name(col->type));
+    note_warning(p, column, reason, t->start, r->p);
+    return 0;
+}
+
+static int cell(kusto_parser *p, kusto_jr *r, size_t column) {
+    const kusto_column *col = &p->table.info.columns[column];
     kusto_jr_token t;
     kusto_value v = {.kind = KUSTO_VALUE_NULL};
     if (kusto_jr_token_read(r, &t))
@@ -483,16 +615,17 @@ static int cell(kusto_parser *p, kusto_jr *r, const kusto_column *col) {
     switch (col->type) {
     case KUSTO_TYPE_UNKNOWN:
     case KUSTO_TYPE_DYNAMIC: return dynamic_cell(p, r, &t);
-    case KUSTO_TYPE_STRING:
-        return t.kind == KUSTO_JR_STRING ? emit_text(p, KUSTO_VALUE_STRING, &t) : cell_mismatch(p, col, &t, r->p);
+    case KUSTO_TYPE_STRING: return t.kind == KUSTO_JR_STRING ? emit_text(p, KUSTO_VALUE_STRING, &t) : misfit(p, r, column, &t);
     case KUSTO_TYPE_GUID:
-        return t.kind == KUSTO_JR_STRING ? emit_text(p, KUSTO_VALUE_GUID, &t) : cell_mismatch(p, col, &t, r->p);
+        return typed_scalar(col, &t, &v) ? misfit(p, r, column, &t) : emit_text(p, KUSTO_VALUE_GUID, &t);
     case KUSTO_TYPE_DECIMAL:
-        if (t.kind == KUSTO_JR_STRING || t.kind == KUSTO_JR_NUMBER) return emit_text(p, KUSTO_VALUE_DECIMAL, &t);
-        return cell_mismatch(p, col, &t, r->p);
+        return typed_scalar(col, &t, &v) ? misfit(p, r, column, &t) : emit_text(p, KUSTO_VALUE_DECIMAL, &t);
     default:
-        if (typed_scalar(col, &t, &v)) return cell_mismatch(p, col, &t, r->p);
-        return emit(p, &v);
+        if (typed_scalar(col, &t, &v) == 0) return emit(p, &v);
+        /* "" is how some servers write a null datetime or timespan. */
+        if (t.kind == KUSTO_JR_STRING && t.len == 0 && (col->type == KUSTO_TYPE_DATETIME || col->type == KUSTO_TYPE_TIMESPAN))
+            return emit(p, &(kusto_value){.kind = KUSTO_VALUE_NULL});
+        return misfit(p, r, column, &t);
     }
 }
 
@@ -507,7 +640,7 @@ static int row(kusto_parser *p, kusto_jr *r) {
         if (kusto_jr_next(r, ']', &count) != 1)
             return protocol(p, "table '%s', row %zu: %zu values for %zu columns", info->name, p->table.rows,
                             count, info->column_count);
-        if (cell(p, r, &info->columns[i])) return -1;
+        if (cell(p, r, i)) return -1;
     }
     if (kusto_jr_next(r, ']', &count) != 0)
         return protocol(p, "table '%s', row %zu: more values than its %zu columns", info->name, p->table.rows,
@@ -604,12 +737,17 @@ static int completion_errors(kusto_parser *p, span rows_span) {
     return rc;
 }
 
+static int end_table(kusto_parser *p) {
+    if (give_warnings(p)) return -1;
+    return CALL0(p, end_table);
+}
+
 static int data_table(kusto_parser *p, const span keys[K_COUNT]) {
     if (begin_table(p, keys) || rows(p, keys[K_ROWS])) return -1;
     if (p->table.info.kind && strcmp(p->table.info.kind, "QueryCompletionInformation") == 0 &&
         completion_errors(p, keys[K_ROWS]))
         return -1;
-    return CALL0(p, end_table);
+    return end_table(p);
 }
 
 static int table_header(kusto_parser *p, const span keys[K_COUNT]) {
@@ -626,22 +764,25 @@ static int check_open_table(kusto_parser *p, const span keys[K_COUNT], const cha
     return 0;
 }
 
-static int table_fragment(kusto_parser *p, const span keys[K_COUNT]) {
+static int fragment_begins(kusto_parser *p, const span keys[K_COUNT]) {
     if (check_open_table(p, keys, "TableFragment")) return -1;
-    if (span_is(keys[K_FRAGMENT_TYPE], "DataReplace")) {
-        p->table.rows = 0;
-        if (CALL0(p, replace_rows)) return -1;
-    }
-    return rows(p, keys[K_ROWS]);
+    if (!span_is(keys[K_FRAGMENT_TYPE], "DataReplace")) return 0;
+    p->table.rows = 0;
+    return CALL0(p, replace_rows);
+}
+
+static int table_fragment(kusto_parser *p, const span keys[K_COUNT]) {
+    return fragment_begins(p, keys) || rows(p, keys[K_ROWS]);
 }
 
 static int table_completion(kusto_parser *p, const span keys[K_COUNT]) {
     if (check_open_table(p, keys, "TableCompletion") || report_error_span(p, keys[K_ONE_API_ERRORS])) return -1;
     p->table.open = 0;
-    return CALL0(p, end_table);
+    return end_table(p);
 }
 
 static int dataset_completion(kusto_parser *p, const span keys[K_COUNT]) {
+    p->completed = 1;
     if (p->table.open) return protocol(p, "the response ended before table %d was complete", p->table.info.id);
     if (report_error_span(p, keys[K_ONE_API_ERRORS])) return -1;
     if (span_true(keys[K_HAS_ERRORS]) && p->partial_count == 0 &&
@@ -652,18 +793,37 @@ static int dataset_completion(kusto_parser *p, const span keys[K_COUNT]) {
     return 0;
 }
 
+/* {"FrameType":"TableProgress","TableId":0,"TableProgress":42.5}; a frame without a number is ignored. */
+static int table_progress(kusto_parser *p, const span keys[K_COUNT]) {
+    int64_t id;
+    double percent;
+    span s = keys[K_TABLE_PROGRESS], t = keys[K_TABLE_ID];
+    if (!s.p || !t.p || kusto_jr_double(s.p, s.n, &percent) || kusto_jr_int64(t.p, t.n, &id) || id < 0 ||
+        id > INT32_MAX)
+        return 0;
+    return CALL(p, progress, (int)id, percent);
+}
+
+/* What every frame is checked for: a FrameType, and DataSetHeader first. */
+static int frame_type(kusto_parser *p, const span keys[K_COUNT]) {
+    size_t type_len;
+    if (!span_string(keys[K_FRAME_TYPE], &type_len)) return protocol(p, "a frame has no FrameType");
+    if (p->frames++ == 0 && !span_is(keys[K_FRAME_TYPE], "DataSetHeader"))
+        return protocol(p, "the response does not begin with a DataSetHeader frame");
+    return 0;
+}
+
 static int v2_frame(kusto_parser *p, const char *text, size_t len) {
     span keys[K_COUNT];
-    if (object_spans(p, text, len, &p->scan, keys)) return -1;
+    if (object_spans(p, text, len, &p->scan, keys) || frame_type(p, keys)) return -1;
     span type = keys[K_FRAME_TYPE];
-    size_t type_len;
-    if (!span_string(type, &type_len)) return protocol(p, "a frame has no FrameType");
     if (span_is(type, "DataTable")) return data_table(p, keys);
+    if (span_is(type, "TableProgress")) return table_progress(p, keys);
     if (span_is(type, "TableHeader")) return table_header(p, keys);
     if (span_is(type, "TableFragment")) return table_fragment(p, keys);
     if (span_is(type, "TableCompletion")) return table_completion(p, keys);
     if (span_is(type, "DataSetCompletion")) return dataset_completion(p, keys);
-    return 0; /* DataSetHeader, TableProgress and frames this version does not know */
+    return 0; /* DataSetHeader and frames this version does not know */
 }
 
 /* ---- v1 ------------------------------------------------------------------------------------------ */
@@ -709,10 +869,11 @@ static int v1_table(kusto_parser *p, span table, int ordinal, const char *kind) 
     span keys[K_COUNT];
     if (object_spans(p, table.p, table.n, NULL, keys) || load_table(p, keys, ordinal, kind)) return -1;
     if (CALL(p, begin_table, &p->table.info) || rows(p, keys[K_ROWS])) return -1;
-    return CALL0(p, end_table);
+    return end_table(p);
 }
 
-static int v1_emit_tables(kusto_parser *p, const span *tables, size_t count) {
+/* Tables `first`..count-1 (those before were handed out while they arrived; their spans are unused). */
+static int v1_emit_tables(kusto_parser *p, const span *tables, size_t count, size_t first) {
     const char **kinds = calloc(count ? count : 1, sizeof *kinds);
     cJSON *toc_rows = NULL;
     if (!kinds) return no_memory(p);
@@ -724,33 +885,40 @@ static int v1_emit_tables(kusto_parser *p, const span *tables, size_t count) {
         if (count > 0) kinds[0] = "PrimaryResult";
         if (count > 1) kinds[1] = "QueryProperties";
     }
-    for (size_t i = 0; rc == 0 && i < count; i++) rc = v1_table(p, tables[i], (int)i, kinds[i]);
+    for (size_t i = first; rc == 0 && i < count; i++) rc = v1_table(p, tables[i], (int)i, kinds[i]);
     cJSON_Delete(toc_rows);
     free(kinds);
     return rc;
 }
 
-static int v1_tables(kusto_parser *p, span s) {
-    kusto_jr r = {s.p, s.p + s.n};
-    span *tables = NULL;
-    size_t count = 0;
-    int more;
-    if (kusto_jr_open(&r, '[')) return protocol(p, "Tables is not an array");
-    while ((more = kusto_jr_next(&r, ']', &count)) > 0) {
+/* The tables from the cursor to Tables' ']', after the `first` already handed out. */
+static int v1_table_list(kusto_parser *p, kusto_jr *r, size_t first) {
+    span *tables = calloc(first + 1, sizeof *tables);
+    size_t count = first;
+    int more = 0, out_of_memory = !tables;
+    while (!out_of_memory && (more = kusto_jr_next(r, ']', &count)) > 0) {
         span *grown = realloc(tables, count * sizeof *tables);
-        if (!grown) {
-            free(tables);
-            return no_memory(p);
-        }
+        if ((out_of_memory = !grown)) break;
         tables = grown;
-        kusto_jr_peek(&r);
-        tables[count - 1].p = r.p;
-        if (kusto_jr_skip(&r)) break;
-        tables[count - 1].n = (size_t)(r.p - tables[count - 1].p);
+        kusto_jr_peek(r);
+        tables[count - 1].p = r->p;
+        if (kusto_jr_skip(r)) {
+            more = -1;
+            break;
+        }
+        tables[count - 1].n = (size_t)(r->p - tables[count - 1].p);
     }
-    int rc = more == 0 ? v1_emit_tables(p, tables, count) : protocol(p, "malformed JSON in Tables");
+    int rc = out_of_memory ? no_memory(p)
+           : more == 0     ? v1_emit_tables(p, tables, count, first)
+                           : protocol(p, "malformed JSON in Tables");
     free(tables);
     return rc;
+}
+
+static int v1_tables(kusto_parser *p, span s) {
+    kusto_jr r = {s.p, s.p + s.n};
+    if (kusto_jr_open(&r, '[')) return protocol(p, "Tables is not an array");
+    return v1_table_list(p, &r, 0);
 }
 
 /* A body that is one object: {"Tables":[...]} or {"error":{...}}. */
@@ -856,17 +1024,171 @@ static size_t scan_value(struct value_scan *s, const char *d, size_t n, int *don
     return n;
 }
 
+/* ---- rows of a frame still arriving ---------------------------------------------------------------- */
+
+/* A plain DataTable (or a big TableFragment, or a v1 body's first table) can be the whole result. Once more than stream_after of
+   its bytes are buffered, the members before "Rows" are read (Kusto sends Rows last), the table is
+   begun, and from then on every complete row is handed out as soon as its bytes are in, and dropped
+   from the buffer: memory stays at about one chunk plus one row. Members after Rows are not read. */
+
+/* The members before Rows, each complete: 1 with `keys` and *rows_at (just after Rows' '['), else 0. */
+static int frame_prefix(const char *text, size_t len, span keys[K_COUNT], size_t *rows_at) {
+    kusto_jr r = {text, text + len};
+    size_t count = 0;
+    memset(keys, 0, K_COUNT * sizeof *keys);
+    if (kusto_jr_open(&r, '{')) return 0;
+    while (kusto_jr_next(&r, '}', &count) > 0) {
+        kusto_jr_token key;
+        if (kusto_jr_key(&r, &key) || kusto_jr_peek(&r) == -1) return 0;
+        if (same_name(key.ptr, key.len, "Rows")) {
+            if (*r.p != '[') return 0;
+            *rows_at = (size_t)(r.p + 1 - text);
+            return 1;
+        }
+        const char *value = r.p;
+        if (kusto_jr_skip(&r)) return 0;
+        note_key(keys, &key, value, r.p);
+    }
+    return 0;
+}
+
+/* 1 when the frame's rows are handed out from now on, 0 when it is read whole, -1 on failure. */
+static int start_streaming(kusto_parser *p) {
+    span keys[K_COUNT];
+    size_t at;
+    if (!frame_prefix(p->pending.data, p->pending.len, keys, &at)) return 0;
+    int table = span_is(keys[K_FRAME_TYPE], "DataTable"), fragment = span_is(keys[K_FRAME_TYPE], "TableFragment");
+    /* What the table's beginning needs must come before Rows; QueryCompletionInformation's rows are read
+       again for errors (small: read whole). */
+    if (table && (!keys[K_TABLE_ID].p || !keys[K_COLUMNS].p || !keys[K_TABLE_KIND].p ||
+                  span_is(keys[K_TABLE_KIND], "QueryCompletionInformation")))
+        return 0;
+    if (!table && (!fragment || !keys[K_FRAGMENT_TYPE].p)) return 0;
+    if (frame_type(p, keys) || (table ? begin_table(p, keys) : fragment_begins(p, keys))) return -1;
+    p->streaming = table ? STREAM_TABLE : STREAM_FRAGMENT;
+    p->rows_at = at;
+    p->frame_rows = 0;
+    return 1;
+}
+
+/* Hands out the rows complete in pending from rows_at, then drops their bytes. A row that is cut off
+   (or malformed: the frame's end says so) waits. */
+static int stream_rows(kusto_parser *p) {
+    kusto_jr r = {p->pending.data + p->rows_at, p->pending.data + p->pending.len};
+    for (;;) {
+        int c = kusto_jr_peek(&r);
+        if (c != -1 && p->frame_rows > 0) {
+            if (c != ',') break;
+            r.p++;
+            c = kusto_jr_peek(&r);
+        }
+        kusto_jr probe = r;
+        if ((c != '[' && c != '{') || kusto_jr_skip(&probe)) break;
+        if (c == '[' ? row(p, &r) : error_row(p, &r)) return -1;
+        p->frame_rows++;
+        p->rows_at = (size_t)(r.p - p->pending.data);
+    }
+    memmove(p->pending.data, p->pending.data + p->rows_at, p->pending.len - p->rows_at);
+    p->pending.len -= p->rows_at;
+    p->rows_at = 0;
+    return 0;
+}
+
+/* The streamed value is complete in pending: its last rows, and the cursor after Rows' ']'. */
+static int last_rows(kusto_parser *p, kusto_jr *r) {
+    p->streaming = 0;
+    if (stream_rows(p)) return -1;
+    *r = (kusto_jr){p->pending.data, p->pending.data + p->pending.len};
+    if (kusto_jr_peek(r) != ']') return protocol(p, "table '%s': malformed JSON in Rows", p->table.info.name);
+    r->p++;
+    return 0;
+}
+
+static int end_streamed_frame(kusto_parser *p) {
+    int kind = p->streaming;
+    kusto_jr r;
+    if (last_rows(p, &r)) return -1;
+    return kind == STREAM_TABLE ? end_table(p) : 0;
+}
+
+/* A v1 body whose first table was streamed: the rest of that table, then the other tables whole. Members
+   of the body after Tables are not read. */
+static int end_streamed_v1(kusto_parser *p) {
+    kusto_jr r;
+    size_t count = 1; /* Rows was a member */
+    int more;
+    if (last_rows(p, &r)) return -1;
+    while ((more = kusto_jr_next(&r, '}', &count)) > 0) {
+        kusto_jr_token key;
+        if (kusto_jr_key(&r, &key) || kusto_jr_skip(&r)) break;
+    }
+    if (more != 0) return protocol(p, "malformed JSON in Tables");
+    return end_table(p) || v1_table_list(p, &r, 1);
+}
+
+/* v1: {"Tables":[{"TableName":...,"Columns":[...],"Rows":[ ... : the first table is begun (as the
+   PrimaryResult: Kusto sends the results first) once its members before Rows are in. 1, 0 or -1. */
+static int start_streaming_v1(kusto_parser *p) {
+    const char *text = p->pending.data;
+    kusto_jr r = {text, text + p->pending.len};
+    size_t count = 0;
+    if (kusto_jr_open(&r, '{')) return 0;
+    while (kusto_jr_next(&r, '}', &count) > 0) {
+        kusto_jr_token key;
+        if (kusto_jr_key(&r, &key) || kusto_jr_peek(&r) == -1) return 0;
+        if (!same_name(key.ptr, key.len, "Tables")) {
+            if (same_name(key.ptr, key.len, "error") || kusto_jr_skip(&r)) return 0;
+            continue;
+        }
+        span keys[K_COUNT];
+        size_t at, table_at;
+        if (kusto_jr_open(&r, '[') || kusto_jr_peek(&r) != '{') return 0;
+        table_at = (size_t)(r.p - text);
+        if (!frame_prefix(r.p, p->pending.len - table_at, keys, &at) || !keys[K_COLUMNS].p) return 0;
+        if (load_table(p, keys, 0, "PrimaryResult") || CALL(p, begin_table, &p->table.info)) return -1;
+        p->streaming = STREAM_V1;
+        p->rows_at = table_at + at;
+        p->frame_rows = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* A frame still arriving: is it big enough to stream, and which of its rows are complete? */
+static int frame_growing(kusto_parser *p) {
+    if (!p->streaming) {
+        if (p->pending.len < p->next_try) return 0;
+        int rc = p->state == ST_FRAME ? start_streaming(p) : start_streaming_v1(p);
+        if (rc <= 0) {
+            /* The prefix is not complete yet, or this frame has no rows to hand out: looking again at twice
+               the length keeps the looking linear in the frame's size. */
+            p->next_try = 2 * p->pending.len;
+            return rc;
+        }
+    }
+    return stream_rows(p);
+}
+
+void kusto_parser_set_stream_after(kusto_parser *p, size_t bytes) { p->stream_after = p->next_try = bytes; }
+
+size_t kusto_parser_buffered(const kusto_parser *p) { return p->pending.cap; }
+
 static int complete_value(kusto_parser *p, const char *text, size_t len) {
+    if (p->streaming) return p->streaming == STREAM_V1 ? end_streamed_v1(p) : end_streamed_frame(p);
     return p->state == ST_FRAME ? v2_frame(p, text, len) : whole_object(p, text, len);
 }
 
 static size_t in_value(kusto_parser *p, const char *d, size_t n) {
     int done = 0;
     size_t used = scan_value(&p->scan, d, n, &done);
-    if (!done || p->pending.len) {
+    if (!done || p->pending.len || p->streaming) {
         if (kusto_buf_append(&p->pending, d, used)) return no_memory(p), n;
     }
-    if (!done) return used;
+    if (!done) {
+        frame_growing(p);
+        return used;
+    }
+    p->next_try = p->stream_after;
     int rc = p->pending.len ? complete_value(p, p->pending.data, p->pending.len) : complete_value(p, d, used);
     if (p->pending.cap > KEEP_BUFFER_MAX) kusto_buf_free(&p->pending);
     p->pending.len = 0;
@@ -885,6 +1207,7 @@ static size_t at_start(kusto_parser *p, const char *d, size_t n) {
     while (i < n && (is_space(d[i]) || memchr("\xEF\xBB\xBF", d[i], 3))) i++;
     if (i == n) return n;
     if (d[i] == '[') {
+        p->v2 = 1;
         p->state = ST_FRAMES;
         return i + 1;
     }
@@ -935,6 +1258,7 @@ static size_t after_end(kusto_parser *p, const char *d, size_t n) {
 static kusto_status outcome(kusto_parser *p, kusto_error **err) {
     if (!p->failure && !p->out_of_memory) return KUSTO_OK;
     p->state = ST_FAILED;
+    if (p->warning_count && !p->out_of_memory && p->failure->status != KUSTO_E_CANCELLED) give_warnings(p);
     if (!p->failure) return p->status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory while reading the response");
     p->status = p->failure->status;
     kusto_error_give(err, p->failure);
@@ -968,6 +1292,7 @@ kusto_status kusto_parser_finish(kusto_parser *p, kusto_error **err) {
     else if (p->state == ST_TEXT) not_json(p);
     else if (p->state != ST_DONE) protocol(p, "response ended early");
     else if (p->table.open) protocol(p, "response ended before table %d was complete", p->table.info.id);
+    else if (p->v2 && !p->completed) protocol(p, "the response ended without a DataSetCompletion frame (cut off?)");
     kusto_status status = outcome(p, err);
     if (status != KUSTO_OK) return status;
     p->state = ST_FINISHED;
@@ -981,8 +1306,12 @@ kusto_status kusto_parser_new(kusto_parser **out, const kusto_builder *builder, 
     if (!p) return KUSTO_E_NOMEM;
     p->b = builder ? builder : &no_callbacks;
     p->ud = ud;
+    p->strict = p->b->strict;
+    p->stream_after = p->next_try = STREAM_AFTER;
     return KUSTO_OK;
 }
+
+void kusto_parser_set_strict(kusto_parser *p, int strict) { p->strict = strict; }
 
 void kusto_parser_free(kusto_parser *p) {
     if (!p) return;

@@ -16,6 +16,12 @@ kusto_status kusto_parser_feed(kusto_parser *p, const char *data, size_t len, ku
    partial_error was called; `err` gets the first of them); KUSTO_E_PROTOCOL when truncated. */
 kusto_status kusto_parser_finish(kusto_parser *p, kusto_error **err);
 void kusto_parser_free(kusto_parser *p);
+/* Non-zero: a cell that does not fit its column fails the parse (default: the builder's `strict`). */
+void kusto_parser_set_strict(kusto_parser *p, int strict);
+/* A v2 frame buffered beyond `bytes` hands out its rows while it arrives (default 256 KiB; for tests). */
+void kusto_parser_set_stream_after(kusto_parser *p, size_t bytes);
+/* The bytes the parser holds for the frame being read (its buffer's capacity). */
+size_t kusto_parser_buffered(const kusto_parser *p);
 
 /* Frees the strings of a table description the parser or collector made, and its columns array. */
 void kusto_table_info_free_parts(kusto_table_info *info, kusto_column *columns);
@@ -23,8 +29,14 @@ void kusto_table_info_free_parts(kusto_table_info *info, kusto_column *columns);
 /* The builder that fills a kusto_result (collect.c). */
 const kusto_builder *kusto_collector_builder(void);
 kusto_result *kusto_collector_new(void);
+/* Whether a collected result is handed out with this status: the rows received stay readable after a
+   partial failure and after a response that was cut off or malformed part-way. */
+int kusto_collected_kept(kusto_status status);
 
 /* Type names as sent (v2 "long", v1 "Int64", aliases) to kusto_type; KUSTO_TYPE_UNKNOWN if not. */
 kusto_type kusto_type_from_name(const char *name);
+/* Canonical 8-4-4-4-12 hex GUID text; decimal number text ([+-]digits[.digits][e[+-]digits]). */
+int kusto_guid_text_valid(const char *text, size_t len);
+int kusto_decimal_text_valid(const char *text, size_t len);
 
 #endif

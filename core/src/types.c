@@ -46,6 +46,45 @@ kusto_type kusto_type_from_name(const char *name) {
     return KUSTO_TYPE_UNKNOWN;
 }
 
+/* ---- guid and decimal text ---------------------------------------------------------------------- */
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int is_hex(char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+
+int kusto_guid_text_valid(const char *text, size_t len) {
+    if (len != 36) return 0;
+    for (size_t i = 0; i < len; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? text[i] != '-' : !is_hex(text[i])) return 0;
+    }
+    return 1;
+}
+
+static size_t digits_at(const char *text, size_t len, size_t pos) {
+    size_t start = pos;
+    while (pos < len && is_digit(text[pos])) pos++;
+    return pos - start;
+}
+
+int kusto_decimal_text_valid(const char *text, size_t len) {
+    size_t pos = len && (text[0] == '-' || text[0] == '+');
+    size_t whole = digits_at(text, len, pos), fraction = 0;
+    pos += whole;
+    if (pos < len && text[pos] == '.') {
+        fraction = digits_at(text, len, pos + 1);
+        pos += 1 + fraction;
+    }
+    if (whole + fraction == 0) return 0;
+    if (pos < len && (text[pos] == 'e' || text[pos] == 'E')) {
+        pos += 1 + (pos + 1 < len && (text[pos + 1] == '-' || text[pos + 1] == '+'));
+        size_t exponent = digits_at(text, len, pos);
+        if (exponent == 0) return 0;
+        pos += exponent;
+    }
+    return pos == len;
+}
+
 /* ---- reading fixed-width digits ---------------------------------------------------------------- */
 
 /* Reads exactly `width` digits at s[*pos]; -1 when they are not all digits or the text is short. */

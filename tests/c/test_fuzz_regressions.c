@@ -37,36 +37,42 @@ static kusto_status parse_frames(const char *body, size_t len, char **message) {
     kusto_error *err = NULL;
     kusto_status status = kusto_result_parse(&res, body, len, &err);
     *message = err ? kusto_strdup(kusto_error_message(err)) : NULL;
-    CHECK(status == KUSTO_OK || res == NULL);
+    CHECK((res != NULL) == (status == KUSTO_OK || status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL));
     kusto_result_free(res);
     kusto_error_free(err);
     return status;
 }
 
-/* fuzz_frames: a long cell beyond int64 was converted from double without a range check. */
+/* fuzz_frames: a long cell beyond int64 was converted from double without a range check. Such a cell
+   now arrives as its exact digits (a decimal) with a warning; the seed's cut-off end is malformed. */
 static void test_frames_huge_integer(void) {
     size_t len = 0;
     char *input = read_whole_file(SEEDS "frames/regression-huge-integer", &len), *message = NULL;
     CHECK(input && len > 2);
     if (!input || len <= 2) return;
     CHECK_INT(parse_frames(input + 2, len - 2, &message), KUSTO_E_PROTOCOL);
-    CHECK_STR(message, "table 'PrimaryResult', row 3, column 'x': 9223372036859376389 is not a valid long");
+    CHECK_STR(message, "malformed JSON in a frame");
     free(message);
     free(input);
 
     static const char *const cells[] = {"9223372036859376389", "1e300", "-1e300"};
     for (size_t i = 0; i < 3; i++) {
-        char body[512], expected[128];
+        char body[512];
         snprintf(body, sizeof body,
                  "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":\"v2.0\"},"
                  "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\",\"TableName\":\"T\","
                  "\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"long\"}],\"Rows\":[[%s]]},"
                  "{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]",
                  cells[i]);
-        snprintf(expected, sizeof expected, "table 'T', row 0, column 'x': %s is not a valid long", cells[i]);
-        CHECK_INT(parse_frames(body, strlen(body), &message), KUSTO_E_PROTOCOL);
-        CHECK_STR(message, expected);
-        free(message);
+        kusto_result *res = NULL;
+        CHECK_INT(kusto_result_parse(&res, body, strlen(body), NULL), KUSTO_OK);
+        const kusto_value *v = kusto_table_value(kusto_result_table(res, 0), 0, 0);
+        CHECK(v && v->kind == KUSTO_VALUE_DECIMAL && v->u.text.len == strlen(cells[i]) &&
+              memcmp(v->u.text.ptr, cells[i], v->u.text.len) == 0);
+        CHECK_INT(kusto_result_warning_count(res), 1);
+        const kusto_warning *w = kusto_result_warning(res, 0);
+        CHECK_STR(w ? w->reason : NULL, "a number that is not a valid long");
+        kusto_result_free(res);
     }
 }
 

@@ -87,6 +87,14 @@ static int on_partial_error(void *ud, const kusto_error *e) {
          kusto_error_http_status(e), kusto_error_message(e));
     return verdict(ud, "partial_error");
 }
+static int on_warning(void *ud, const kusto_warning *w) {
+    note(ud, "", "warning %d %s %zu %zu %s %s %s %zu", w->table_id, w->table, w->row, w->column, w->column_name,
+         w->reason, w->excerpt, w->count);
+    return verdict(ud, "warning");
+}
+static int on_progress(void *ud, int table_id, double percent) {
+    return note(ud, "", "progress %d %g", table_id, percent), verdict(ud, "progress");
+}
 static void on_enter(void *ud) {
     caller *c = ud;
     if (c->inside || !pthread_equal(pthread_self(), main_thread)) c->misplaced++;
@@ -105,12 +113,18 @@ static int on_cancelled(void *ud) {
 
 static const kusto_builder events_builder = {
     on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, on_begin_array, on_end_array, on_begin_object,
-    on_key, on_end_object, on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0,
+    on_key, on_end_object, on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0, on_warning,
+    on_progress, 0,
+};
+static const kusto_builder strict_builder = {
+    on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, on_begin_array, on_end_array, on_begin_object,
+    on_key, on_end_object, on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0, on_warning,
+    on_progress, 1,
 };
 /* Without begin_array the parser hands dynamic values over as JSON text: the relay must keep that. */
 static const kusto_builder json_builder = {
     on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, NULL, NULL, NULL, NULL, NULL,
-    on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0,
+    on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0, on_warning, on_progress, 0,
 };
 
 /* ---- the work: a body fed to the parser in chunks, as query.c feeds what the network gives ---------- */
@@ -292,6 +306,33 @@ static void test_partial_errors_and_a_failure_after_rows(void) {
     outcome_free(&o);
 }
 
+/* Warnings, progress and the builder's strictness cross the relay like the other events. */
+static void test_warnings_progress_and_strict(void) {
+    static const char text[] =
+        "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\","
+        "\"TableKind\":\"PrimaryResult\",\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"}]},"
+        "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":12.5},"
+        "{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[[\"a\"],[{\"QueryStatus\":1}],[7]]},"
+        "{\"FrameType\":\"TableCompletion\",\"TableId\":1},{\"FrameType\":\"DataSetCompletion\"}]";
+    feed f = {.body = text, .len = sizeof text - 1, .chunk = 5};
+    check_same(&events_builder, (caller){0}, &f, "warnings");
+    check_same(&strict_builder, (caller){0}, &f, "strict");
+    outcome o = run(&events_builder, (caller){0}, &f, 1);
+    CHECK_INT(o.status, KUSTO_OK);
+    CHECK(strstr(o.log, "progress 1 12.5\n") != NULL);
+    CHECK(strstr(o.log, "warning 1 T 1 0 s an object that is not a valid string {\"QueryStatus\":1} 1\n"
+                        "warning 1 T 2 0 s a number that is not a valid string 7 1\nend table\n") != NULL);
+    outcome_free(&o);
+    o = run(&strict_builder, (caller){0}, &f, 1);
+    CHECK_INT(o.status, KUSTO_E_PROTOCOL);
+    CHECK_STR(o.message, "table 'T', row 1, column 's': { is not a valid string");
+    outcome_free(&o);
+    o = run(&events_builder, (caller){.stop_in = "warning", .stop_at = 1}, &f, 1);
+    CHECK_INT(o.status, KUSTO_E_CANCELLED);
+    CHECK_STR(o.message, "the builder's warning callback asked to stop");
+    outcome_free(&o);
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -346,6 +387,7 @@ static void test_slow_caller(void) {
 
 int main(void) {
     main_thread = pthread_self();
+    test_warnings_progress_and_strict();
     body = big_body(60000, &body_len);
     test_every_fixture_gives_the_same_events();
     test_many_blocks();

@@ -77,6 +77,28 @@ static const kusto_builder events_builder = {
     .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
     .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
 };
+static int rec_warning(void *ud, const kusto_warning *w) {
+    note(ud, "warning %d %s row %zu column %zu %s: %s (%s) x%zu", w->table_id, w->table, w->row, w->column,
+         w->column_name, w->reason, w->excerpt, w->count);
+    return 0;
+}
+static int rec_progress(void *ud, int table_id, double percent) {
+    return note(ud, "progress %d %.1f", table_id, percent), 0;
+}
+
+static const kusto_builder warning_builder = {
+    .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
+    .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
+    .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
+    .warning = rec_warning, .progress = rec_progress,
+};
+static const kusto_builder strict_builder = {
+    .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
+    .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
+    .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
+    .warning = rec_warning, .strict = 1,
+};
+
 /* Without begin_array: dynamic values arrive as JSON text. */
 static const kusto_builder json_builder = {
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
@@ -90,6 +112,9 @@ typedef struct run {
     char *code;
 } run;
 
+/* Frames buffered beyond this hand out their rows early; 0: the parser's default. */
+static size_t stream_after;
+
 /* Feeds `body` in pieces of `chunk` bytes (0: all at once) and records what happened. */
 static run parse(const kusto_builder *builder, const char *body, size_t len, size_t chunk, int stop_at_row) {
     recorder rec = {.stop_at_row = stop_at_row};
@@ -97,6 +122,7 @@ static run parse(const kusto_builder *builder, const char *body, size_t len, siz
     kusto_error *err = NULL;
     run out = {0};
     kusto_parser_new(&p, builder, &rec);
+    if (stream_after) kusto_parser_set_stream_after(p, stream_after);
     size_t step = chunk ? chunk : (len ? len : 1);
     out.status = KUSTO_OK;
     for (size_t at = 0; at < len && out.status == KUSTO_OK; at += step)
@@ -126,7 +152,8 @@ static run parse_text(const kusto_builder *builder, const char *body) {
 static void check_same_run(const run *a, const run *b, const char *name, size_t chunk) {
     int same = a->status == b->status && strcmp(a->log, b->log) == 0 && strcmp(a->message, b->message) == 0 &&
                strcmp(a->code, b->code) == 0;
-    if (!same) fprintf(stderr, "%s: chunks of %zu differ from the whole body\n", name, chunk);
+    if (!same) fprintf(stderr, "%s: chunks of %zu differ from the whole body (%d %s / %d %s)\n", name, chunk,
+                       a->status, a->message, b->status, b->message);
     CHECK(same);
 }
 
@@ -151,6 +178,11 @@ static void check_fixture_chunking(const char *name) {
             run pieces = parse(builders[b], body, len, chunks[c], 0);
             check_same_run(&whole, &pieces, name, chunks[c]);
             run_free(&pieces);
+            stream_after = 1; /* every frame (v1: the first table) hands out its rows while it arrives */
+            run streamed = parse(builders[b], body, len, chunks[c], 0);
+            stream_after = 0;
+            check_same_run(&whole, &streamed, name, chunks[c]);
+            run_free(&streamed);
         }
         run_free(&whole);
     }
@@ -565,16 +597,19 @@ static const char *long_table_prefix =
     "\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"long\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"}],"
     "\"Rows\":[";
 
-static run parse_rows(const char *rows_json) {
+static run parse_rows_with(const kusto_builder *builder, const char *rows_json) {
     kusto_buf b = {0};
     kusto_buf_puts(&b, long_table_prefix);
     kusto_buf_puts(&b, rows_json);
     kusto_buf_puts(&b, "]},{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]");
-    run r = parse(&events_builder, b.data, b.len, 0, 0);
+    run r = parse(builder, b.data, b.len, 0, 0);
     kusto_buf_free(&b);
     return r;
 }
 
+static run parse_rows(const char *rows_json) { return parse_rows_with(&strict_builder, rows_json); }
+
+/* Strict: a cell that does not fit its column fails the parse, naming it. */
 static void test_cell_errors(void) {
     run r = parse_rows("[1,2.5],[\"abc\",1]");
     CHECK_INT(r.status, KUSTO_E_PROTOCOL);
@@ -616,21 +651,22 @@ static void test_framing_errors(void) {
     r = parse_text(&events_builder, "[{\"Version\":\"v2.0\"}]");
     CHECK_STR(r.message, "a frame has no FrameType");
     run_free(&r);
-    r = parse_text(&events_builder, "[{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[]}]");
+    r = parse_text(&events_builder, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[]}]");
     CHECK_STR(r.message, "a TableFragment frame without a TableHeader");
     run_free(&r);
-    r = parse_text(&events_builder, "[{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"Columns\":[]}]");
+    r = parse_text(&events_builder, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"Columns\":[]}]");
     CHECK_STR(r.message, "response ended before table 1 was complete");
     run_free(&r);
     r = parse_text(&events_builder, "{\"Something\":1}");
     CHECK_STR(r.message, "the response is a JSON object without Tables");
     run_free(&r);
     /* An unknown frame type is skipped; a BOM and whitespace before the body are fine. */
-    r = parse_text(&events_builder, "\xEF\xBB\xBF [ {\"FrameType\":\"Future\",\"X\":[1,{\"y\":\"]\"}]} ]\n");
+    r = parse_text(&events_builder, "\xEF\xBB\xBF [ {\"FrameType\":\"DataSetHeader\"}, {\"FrameType\":\"Future\",\"X\":[1,{\"y\":\"]\"}]},"
+                                    "{\"FrameType\":\"DataSetCompletion\"} ]\n");
     CHECK_INT(r.status, KUSTO_OK);
     run_free(&r);
     /* DataSetCompletion without details still makes the query partial. */
-    r = parse_text(&events_builder, "[{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":true,\"Cancelled\":true}]");
+    r = parse_text(&events_builder, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":true,\"Cancelled\":true}]");
     CHECK_INT(r.status, KUSTO_E_PARTIAL);
     CHECK_STR(r.log, "partial -: the query reported errors without details\npartial -: the query was cancelled\n");
     CHECK_STR(r.message, "the query reported errors without details");
@@ -641,10 +677,10 @@ static void test_framing_errors(void) {
 static void test_many_keys(void) {
     for (int extra = 0; extra <= 40; extra += 40) {
         kusto_buf b = {0};
-        kusto_buf_puts(&b, "[{\"FrameType\":\"DataTable\",\"Rows\":[[\"a,b\"]],\"TableName\":\"x, \\\"y\\\"\"");
+        kusto_buf_puts(&b, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataTable\",\"Rows\":[[\"a,b\"]],\"TableName\":\"x, \\\"y\\\"\"");
         for (int i = 0; i < extra; i++) kusto_buf_printf(&b, ", \"Extra%d\" : [%d, {\"k\": \"}\"}]", i, i);
         kusto_buf_puts(&b, ",\"TableKind\":\"PrimaryResult\",\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"}]"
-                           " , \"TableId\" : 7 }]");
+                           " , \"TableId\" : 7 },{\"FrameType\":\"DataSetCompletion\"}]");
         for (size_t chunk = 0; chunk <= 1; chunk++) {
             run r = parse(&events_builder, b.data, b.len, chunk, 0);
             CHECK_INT(r.status, KUSTO_OK);
@@ -733,11 +769,12 @@ static void test_scanner_blocks_and_splits(void) {
 
 static void test_deep_dynamic(void) {
     kusto_buf b = {0};
-    kusto_buf_puts(&b, "[{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
-                       "\"Columns\":[{\"ColumnName\":\"d\",\"ColumnType\":\"dynamic\"}],\"Rows\":[[");
+    kusto_buf_puts(&b, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableName\":\"T\","
+                       "\"TableKind\":\"PrimaryResult\",\"Columns\":[{\"ColumnName\":\"d\",\"ColumnType\":\"dynamic\"}],"
+                       "\"Rows\":[[");
     for (int i = 0; i < 300; i++) kusto_buf_puts(&b, "[");
     for (int i = 0; i < 300; i++) kusto_buf_puts(&b, "]");
-    kusto_buf_puts(&b, "]]}]");
+    kusto_buf_puts(&b, "]]},{\"FrameType\":\"DataSetCompletion\"}]");
     run r = parse(&events_builder, b.data, b.len, 0, 0);
     CHECK_INT(r.status, KUSTO_E_PROTOCOL);
     CHECK_STR(r.message, "a dynamic value nests too deeply");
@@ -745,6 +782,348 @@ static void test_deep_dynamic(void) {
     r = parse(&json_builder, b.data, b.len, 0, 0);
     CHECK_INT(r.status, KUSTO_OK);
     run_free(&r);
+    kusto_buf_free(&b);
+}
+
+/* ---- tolerance: odd but real server output ------------------------------------------------------- */
+
+#define HEADER "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":\"v2.0\"},"
+#define COMPLETION ",{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]"
+
+/* One DataTable "T" (id 1) with the given Columns and Rows JSON. */
+static run parse_table(const kusto_builder *builder, const char *columns, const char *rows) {
+    kusto_buf b = {0};
+    kusto_buf_printf(&b, HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                             "\"TableName\":\"T\",\"Columns\":%s,\"Rows\":%s}" COMPLETION, columns, rows);
+    run r = parse(builder, b.data, b.len, 0, 0);
+    kusto_buf_free(&b);
+    return r;
+}
+
+static void test_cells_that_do_not_fit_arrive_as_sent(void) {
+    run r = parse_table(&warning_builder,
+                        "[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"n\",\"ColumnType\":\"long\"},"
+                        "{\"ColumnName\":\"b\",\"ColumnType\":\"bool\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"}]",
+                        "[[{\"Count\":3},1.5,1,\"fast\"],[42,\"12\",0,true],[{\"Count\":4},18446744073709551615,true,1]]");
+    CHECK_INT(r.status, KUSTO_OK);
+    CHECK_STR(r.log, "table 1 T PrimaryResult 4\n  column s string string\n  column n long long\n"
+                     "  column b bool bool\n  column r real real\n"
+                     "row\n{\nkey Count\nint 3\n}\ndecimal 1.5\nbool 1\nstring fast\nend row\n"
+                     "row\nint 42\nstring 12\nbool 0\nbool 1\nend row\n"
+                     "row\n{\nkey Count\nint 4\n}\ndecimal 18446744073709551615\nbool 1\nreal 1\nend row\n"
+                     "warning 1 T row 0 column 0 s: an object that is not a valid string ({\"Count\":3}) x2\n"
+                     "warning 1 T row 0 column 1 n: a number that is not a valid long (1.5) x2\n"
+                     "warning 1 T row 0 column 3 r: text that is not a valid real (\"fast\") x1\n"
+                     "warning 1 T row 1 column 0 s: a number that is not a valid string (42) x1\n"
+                     "warning 1 T row 1 column 1 n: text that is not a valid long (\"12\") x1\n"
+                     "warning 1 T row 1 column 3 r: a bool that is not a valid real (true) x1\n"
+                     "end table\n");
+    run_free(&r);
+    /* Without begin_array (the collector's way) the object is its JSON text. */
+    r = parse_table(&json_builder, "[{\"ColumnName\":\"s\",\"ColumnType\":\"String\"}]", "[[{\"a\": [1, 2]}]]");
+    CHECK_INT(r.status, KUSTO_OK);
+    CHECK(strstr(r.log, "row\njson {\"a\":[1,2]}\nend row\n") != NULL);
+    run_free(&r);
+}
+
+static void test_datetimes_guids_and_decimals_that_cannot_be_read(void) {
+    run r = parse_table(&warning_builder,
+                        "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"},{\"ColumnName\":\"d\",\"ColumnType\":\"timespan\"},"
+                        "{\"ColumnName\":\"g\",\"ColumnType\":\"guid\"},{\"ColumnName\":\"m\",\"ColumnType\":\"decimal\"}]",
+                        "[[\"0000-01-01T00:00:00Z\",\"\",\"not-a-guid\",\"1,5\"],"
+                        "[\"\",\"1.02:03:04\",\"0F8FAD5B-D9CB-469F-A165-70867728950E\",\"-12.5e-3\"],"
+                        "[\"9999-12-31T23:59:59.9999999Z\",36000000000,\"{0f8fad5b-d9cb-469f-a165-70867728950e}\",7]]");
+    CHECK_INT(r.status, KUSTO_OK);
+    CHECK_STR(r.log, "table 1 T PrimaryResult 4\n  column t datetime datetime\n  column d timespan timespan\n"
+                     "  column g guid guid\n  column m decimal decimal\n"
+                     "row\nstring 0000-01-01T00:00:00Z\nnull\nstring not-a-guid\nstring 1,5\nend row\n"
+                     "row\nnull\ntimespan 1.02:03:04\nguid 0F8FAD5B-D9CB-469F-A165-70867728950E\ndecimal -12.5e-3\nend row\n"
+                     "row\ndatetime 9999-12-31T23:59:59.9999999Z\ntimespan 01:00:00\n"
+                     "string {0f8fad5b-d9cb-469f-a165-70867728950e}\ndecimal 7\nend row\n"
+                     "warning 1 T row 0 column 0 t: text that is not a valid datetime (\"0000-01-01T00:00:00Z\") x1\n"
+                     "warning 1 T row 0 column 2 g: text that is not a valid guid (\"not-a-guid\") x2\n"
+                     "warning 1 T row 0 column 3 m: text that is not a valid decimal (\"1,5\") x1\n"
+                     "end table\n");
+    run_free(&r);
+}
+
+/* Strict: the same cells fail the parse as before, naming the first. */
+static void test_strict_keeps_failing(void) {
+    run r = parse_table(&strict_builder, "[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"}]", "[[\"a\"],[{\"Count\":3}]]");
+    CHECK_INT(r.status, KUSTO_E_PROTOCOL);
+    CHECK_STR(r.message, "table 'T', row 1, column 's': { is not a valid string");
+    CHECK(strstr(r.log, "string a\nend row\nrow\n") != NULL && strstr(r.log, "warning") == NULL);
+    run_free(&r);
+    r = parse_table(&strict_builder, "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]", "[[\"0000-01-01T00:00:00Z\"]]");
+    CHECK_STR(r.message, "table 'T', row 0, column 't': \"0000-01-01T00:00:00Z\" is not a valid datetime");
+    run_free(&r);
+    r = parse_table(&strict_builder, "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]", "[[\"\"]]");
+    CHECK_INT(r.status, KUSTO_OK); /* "" is a null datetime, strict or not */
+    run_free(&r);
+}
+
+/* Warnings are kept per table, column and reason; at most KUSTO_MAX_WARNINGS per response. */
+static void test_warning_limits(void) {
+    kusto_buf columns = {0}, rows = {0};
+    kusto_buf_puts(&columns, "[");
+    kusto_buf_puts(&rows, "[[");
+    for (int i = 0; i < KUSTO_MAX_WARNINGS + 20; i++) {
+        kusto_buf_printf(&columns, "%s{\"ColumnName\":\"c%d\",\"ColumnType\":\"int\"}", i ? "," : "", i);
+        kusto_buf_printf(&rows, "%s\"x\"", i ? "," : "");
+    }
+    kusto_buf_puts(&columns, "]");
+    kusto_buf_puts(&rows, "]]");
+    kusto_result *res = NULL;
+    kusto_buf body = {0};
+    kusto_buf_printf(&body, HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                                "\"TableName\":\"T\",\"Columns\":%s,\"Rows\":%s}" COMPLETION, columns.data, rows.data);
+    CHECK_INT(kusto_result_parse(&res, body.data, body.len, NULL), KUSTO_OK);
+    CHECK_INT(kusto_result_warning_count(res), KUSTO_MAX_WARNINGS);
+    const kusto_warning *last = kusto_result_warning(res, KUSTO_MAX_WARNINGS - 1);
+    CHECK(last && last->column == KUSTO_MAX_WARNINGS - 1 && strcmp(last->column_name, "c99") == 0);
+    CHECK(kusto_result_warning(res, KUSTO_MAX_WARNINGS) == NULL);
+    const kusto_value *v = kusto_table_value(kusto_result_table(res, 0), 0, KUSTO_MAX_WARNINGS + 19);
+    CHECK(v && v->kind == KUSTO_VALUE_STRING && v->u.text.len == 1); /* delivered though not reported */
+    kusto_result_free(res);
+    kusto_buf_free(&columns);
+    kusto_buf_free(&rows);
+    kusto_buf_free(&body);
+}
+
+/* v1 .NET type names, Kusto aliases, "System." names and any letter case. */
+static void test_type_names(void) {
+    static const struct {
+        const char *name;
+        kusto_type type;
+    } names[] = {
+        {"Int32", KUSTO_TYPE_INT},       {"Int64", KUSTO_TYPE_LONG},         {"DateTime", KUSTO_TYPE_DATETIME},
+        {"TimeSpan", KUSTO_TYPE_TIMESPAN}, {"Guid", KUSTO_TYPE_GUID},        {"SByte", KUSTO_TYPE_BOOL},
+        {"Boolean", KUSTO_TYPE_BOOL},    {"Double", KUSTO_TYPE_REAL},        {"Decimal", KUSTO_TYPE_DECIMAL},
+        {"Object", KUSTO_TYPE_DYNAMIC},  {"String", KUSTO_TYPE_STRING},      {"System.Int64", KUSTO_TYPE_LONG},
+        {"date", KUSTO_TYPE_DATETIME},   {"time", KUSTO_TYPE_TIMESPAN},      {"uuid", KUSTO_TYPE_GUID},
+        {"uniqueid", KUSTO_TYPE_GUID},   {"boolean", KUSTO_TYPE_BOOL},       {"double", KUSTO_TYPE_REAL},
+        {"int64", KUSTO_TYPE_LONG},      {"LONG", KUSTO_TYPE_LONG},          {"whatever", KUSTO_TYPE_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) CHECK_INT(kusto_type_from_name(names[i].name), names[i].type);
+    /* A v1 table with .NET names, a timespan in ticks, 0/1 bools. */
+    run r = parse_text(&warning_builder,
+                       "{\"Tables\":[{\"TableName\":\"Table_0\",\"Columns\":[{\"ColumnName\":\"a\",\"DataType\":\"SByte\"},"
+                       "{\"ColumnName\":\"b\",\"DataType\":\"TimeSpan\"},{\"ColumnName\":\"c\",\"DataType\":\"Object\"},"
+                       "{\"ColumnName\":\"d\",\"DataType\":\"DateTime\"}],"
+                       "\"Rows\":[[1,600000000,{\"x\":1},\"2020-01-01T00:00:00Z\"],[0,\"-00:00:01\",[],\"\"]]}]}");
+    CHECK_INT(r.status, KUSTO_OK);
+    CHECK(strstr(r.log, "row\nbool 1\ntimespan 00:01:00\n{\nkey x\nint 1\n}\ndatetime 2020-01-01T00:00:00.0000000Z\n"
+                        "end row\nrow\nbool 0\ntimespan -00:00:01\n[\n]\nnull\nend row\nend table\n") != NULL);
+    run_free(&r);
+}
+
+static void test_frame_and_table_names(void) {
+    /* FrameType and keys in another letter case; a TableName that is not a string. */
+    run r = parse_text(&warning_builder,
+                       "[{\"frameType\":\"dataSetHeader\"},{\"FRAMETYPE\":\"datatable\",\"tableId\":2,\"TableName\":5,"
+                       "\"TableKind\":null,\"columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}],\"rows\":[[1]]},"
+                       "{\"FrameType\":\"DataTable\",\"TableId\":3,\"TableName\":{\"a\": 1},\"TableKind\":\"QueryProperties\","
+                       "\"Columns\":[],\"Rows\":[]},{\"frametype\":\"DATASETCOMPLETION\"}]");
+    CHECK_INT(r.status, KUSTO_OK);
+    CHECK_STR(r.log, "table 2 5  1\n  column x int int\nrow\nint 1\nend row\nend table\n"
+                     "table 3 {\"a\":1} QueryProperties 0\nend table\n");
+    run_free(&r);
+}
+
+/* ---- strict where truncation hides --------------------------------------------------------------- */
+
+static void test_truncation_is_an_error(void) {
+    static const char *const cut[] = {
+        "[]",
+        HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
+               "\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}],\"Rows\":[[1],[2]]}]",
+        HEADER "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
+               "\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}]},"
+               "{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[[1],[2]]},"
+               "{\"FrameType\":\"TableCompletion\",\"TableId\":1}]",
+    };
+    for (size_t i = 0; i < sizeof cut / sizeof *cut; i++) {
+        run r = parse_text(&events_builder, cut[i]);
+        CHECK_INT(r.status, KUSTO_E_PROTOCOL);
+        CHECK_STR(r.message, "the response ended without a DataSetCompletion frame (cut off?)");
+        if (i > 0) CHECK(strstr(r.log, "int 1\nend row\nrow\nint 2\nend row\nend table\n") != NULL);
+        run_free(&r);
+    }
+    /* No DataSetHeader first; v1: an object without Tables, or with Tables that is not an array. */
+    static const char *const malformed[][2] = {
+        {"[{\"FrameType\":\"DataTable\",\"TableId\":1,\"Columns\":[],\"Rows\":[]}" COMPLETION,
+         "the response does not begin with a DataSetHeader frame"},
+        {"{}", "the response is a JSON object without Tables"},
+        {"{\"Tables\":null}", "Tables is not an array"},
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
+        run r = parse_text(&events_builder, malformed[i][0]);
+        CHECK_INT(r.status, KUSTO_E_PROTOCOL);
+        CHECK_STR(r.message, malformed[i][1]);
+        run_free(&r);
+    }
+    /* The collected result keeps the rows received. */
+    kusto_result *res = NULL;
+    kusto_error *err = NULL;
+    CHECK_INT(kusto_result_parse(&res, cut[1], strlen(cut[1]), &err), KUSTO_E_PROTOCOL);
+    CHECK_INT(kusto_table_row_count(kusto_result_table(res, 0)), 2);
+    kusto_result_free(res);
+    kusto_error_free(err);
+}
+
+/* Warnings of the table open when the response fails are handed over before the failure. */
+static void test_warnings_before_a_failure(void) {
+    run r = parse_text(&warning_builder,
+                       HEADER "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
+                       "\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}]},"
+                       "{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[[\"one\"]]}]");
+    CHECK_INT(r.status, KUSTO_E_PROTOCOL);
+    CHECK_STR(r.message, "response ended before table 1 was complete");
+    CHECK(strstr(r.log, "string one\nend row\nwarning 1 T row 0 column 0 x: text that is not a valid int") != NULL);
+    run_free(&r);
+}
+
+static void test_progress(void) {
+    run r = parse_text(&warning_builder,
+                       HEADER "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
+                       "\"Columns\":[]},{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":42.5},"
+                       "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":\"soon\"},"
+                       "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":100},"
+                       "{\"FrameType\":\"TableCompletion\",\"TableId\":1}" COMPLETION);
+    CHECK_INT(r.status, KUSTO_OK);
+    CHECK_STR(r.log, "table 1 T PrimaryResult 0\nprogress 1 42.5\nprogress 1 100.0\nend table\n");
+    run_free(&r);
+}
+
+/* ---- rows of a big frame while it arrives --------------------------------------------------------- */
+
+/* A plain DataTable of the tricky rows (plus odd cells and an error row), or the same rows in fragments. */
+static char *big_frames(int fragmented, int count, size_t *len) {
+    kusto_buf b = {0};
+    kusto_buf_puts(&b, HEADER);
+    const char *columns = "\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"d\","
+                          "\"ColumnType\":\"dynamic\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"},"
+                          "{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]";
+    if (fragmented)
+        kusto_buf_printf(&b, "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                             "\"TableName\":\"T\",%s},\n{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[",
+                         columns);
+    else
+        kusto_buf_printf(&b, "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                             "\"TableName\":\"T\",%s,\"Rows\":[", columns);
+    for (int i = 0; i < count; i += 8) {
+        if (i) kusto_buf_puts(&b, ",\n");
+        append_tricky_rows(&b, i % 64, 8);
+        kusto_buf_printf(&b, ",[{\"odd\":%d},1,\"x\",5]", i);
+    }
+    kusto_buf_puts(&b, ", {\"OneApiErrors\":[{\"error\":{\"code\":\"E\",\"message\":\"late\"}}]} ]}");
+    if (fragmented) kusto_buf_puts(&b, ",\n{\"FrameType\":\"TableCompletion\",\"TableId\":1}");
+    kusto_buf_puts(&b, COMPLETION);
+    *len = b.len;
+    return kusto_buf_take(&b);
+}
+
+/* Streamed or read whole, in any chunking, a big frame gives the same events. */
+static void test_streamed_rows_are_the_rows(void) {
+    for (int fragmented = 0; fragmented <= 1; fragmented++) {
+        size_t len;
+        char *body = big_frames(fragmented, 400, &len);
+        stream_after = SIZE_MAX;
+        run whole = parse(&warning_builder, body, len, 0, 0);
+        CHECK_INT(whole.status, KUSTO_E_PARTIAL);
+        CHECK(strstr(whole.log, "warning 1 T row 8 column 0 s: an object that is not a valid string") != NULL);
+        size_t afters[] = {1, 100, 5000};
+        size_t chunks[] = {1, 7, 64, 1000, 16384};
+        for (size_t a = 0; a < 3; a++) {
+            for (size_t c = 0; c < 5; c++) {
+                stream_after = afters[a];
+                run pieces = parse(&warning_builder, body, len, chunks[c], 0);
+                check_same_run(&whole, &pieces, fragmented ? "streamed fragment" : "streamed table", chunks[c]);
+                run_free(&pieces);
+            }
+        }
+        stream_after = 0;
+        run_free(&whole);
+        free(body);
+    }
+}
+
+/* Rows reach the builder before their frame ends; the buffer stays about a chunk. */
+static void test_rows_before_the_frame_ends(void) {
+    size_t len;
+    char *body = big_frames(0, 20000, &len); /* about 3 MB in one DataTable frame */
+    CHECK(len > 2500000);
+    recorder rec = {0};
+    kusto_parser *p = NULL;
+    kusto_error *err = NULL;
+    kusto_parser_new(&p, &json_builder, &rec);
+    size_t most = 0, at = 0, rows_early = 0;
+    kusto_status status = KUSTO_OK;
+    for (; at < len - 1000 && status == KUSTO_OK; at += 16384) {
+        size_t n = len - 1000 - at < 16384 ? len - 1000 - at : 16384;
+        status = kusto_parser_feed(p, body + at, n, &err);
+        if (kusto_parser_buffered(p) > most) most = kusto_parser_buffered(p);
+        if (!rows_early && rec.rows) rows_early = at + n;
+    }
+    CHECK_INT(status, KUSTO_OK);
+    CHECK(rows_early > 0 && rows_early < 600000); /* the default: streaming after 256 KiB */
+    CHECK(rec.rows > 19000);
+    CHECK(most < 1024 * 1024);
+    CHECK_INT(kusto_parser_feed(p, body + len - 1000, 1000, &err), KUSTO_OK);
+    CHECK_INT(kusto_parser_finish(p, &err), KUSTO_E_PARTIAL);
+    CHECK_INT(rec.rows, 20000 + 20000 / 8);
+    kusto_parser_free(p);
+    kusto_error_free(err);
+    kusto_buf_free(&rec.log);
+    free(body);
+}
+
+/* Malformed JSON after the first rows went out: the rows stay delivered, the parse fails. */
+static void test_streamed_frame_malformed_later(void) {
+    static const char body[] = HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                                      "\"TableName\":\"T\",\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}],"
+                                      "\"Rows\":[[1],[2],[3] x]}" COMPLETION;
+    stream_after = 1;
+    run r = parse(&events_builder, body, sizeof body - 1, 1, 0);
+    stream_after = 0;
+    CHECK_INT(r.status, KUSTO_E_PROTOCOL);
+    CHECK_STR(r.message, "table 'T': malformed JSON in Rows");
+    CHECK(strstr(r.log, "int 3\nend row\n") != NULL);
+    run_free(&r);
+}
+
+/* v1: the first table streamed, the others (a TableOfContents among them) read whole at the end. */
+static void test_streamed_v1(void) {
+    kusto_buf b = {0};
+    kusto_buf_puts(&b, "{\"Tables\":[{\"TableName\":\"Table_0\",\"Columns\":[{\"ColumnName\":\"n\",\"DataType\":\"Int64\"},"
+                       "{\"ColumnName\":\"s\",\"DataType\":\"String\"}],\"Rows\":[");
+    for (int i = 0; i < 3000; i++) kusto_buf_printf(&b, "%s[%d,\"row %d\"]", i ? "," : "", i, i);
+    kusto_buf_puts(&b, ",{\"Exceptions\":[\"late failure\"]}],\"Extra\":{\"a\":[1]}},"
+                       "{\"TableName\":\"Table_1\",\"Columns\":[{\"ColumnName\":\"Value\",\"DataType\":\"String\"}],"
+                       "\"Rows\":[[{\"Visualization\":null}]]},"
+                       "{\"TableName\":\"Table_2\",\"Columns\":[{\"ColumnName\":\"Ordinal\",\"DataType\":\"Int64\"},"
+                       "{\"ColumnName\":\"Kind\",\"DataType\":\"String\"}],\"Rows\":[[0,\"QueryResult\"],"
+                       "[1,\"QueryProperties\"],[2,\"TableOfContents\"]]}]}");
+    stream_after = SIZE_MAX;
+    run whole = parse(&warning_builder, b.data, b.len, 0, 0);
+    CHECK_INT(whole.status, KUSTO_E_PARTIAL);
+    CHECK(strstr(whole.log, "table 0 Table_0 PrimaryResult 2\n") != NULL);
+    CHECK(strstr(whole.log, "table 1 Table_1 QueryProperties 1\n") != NULL);
+    CHECK(strstr(whole.log, "warning 1 Table_1 row 0 column 0 Value: an object") != NULL);
+    size_t chunks[] = {1, 13, 4096};
+    for (size_t c = 0; c < 3; c++) {
+        stream_after = 100;
+        run pieces = parse(&warning_builder, b.data, b.len, chunks[c], 0);
+        check_same_run(&whole, &pieces, "streamed v1", chunks[c]);
+        run_free(&pieces);
+    }
+    stream_after = 100;
+    run cut = parse(&warning_builder, b.data, 2000, 100, 0); /* rows of table 0 came before the cut */
+    CHECK_INT(cut.status, KUSTO_E_PROTOCOL);
+    CHECK(strstr(cut.log, "int 50\n") != NULL);
+    run_free(&cut);
+    stream_after = 0;
+    run_free(&whole);
     kusto_buf_free(&b);
 }
 
@@ -758,7 +1137,8 @@ static void test_lifecycle(void) {
     kusto_parser *p = NULL;
     kusto_error *err = NULL;
     CHECK_INT(kusto_parser_new(&p, NULL, NULL), KUSTO_OK); /* no builder: parse and drop */
-    CHECK_INT(kusto_parser_feed(p, "[]", 2, &err), KUSTO_OK);
+    static const char minimal[] = "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataSetCompletion\"}]";
+    CHECK_INT(kusto_parser_feed(p, minimal, strlen(minimal), &err), KUSTO_OK);
     CHECK_INT(kusto_parser_finish(p, &err), KUSTO_OK);
     CHECK_INT(kusto_parser_feed(p, " ", 1, &err), KUSTO_E_ARGUMENT);
     kusto_error_free(err);
@@ -792,6 +1172,19 @@ int main(void) {
     test_many_keys();
     test_scanner_blocks_and_splits();
     test_deep_dynamic();
+    test_cells_that_do_not_fit_arrive_as_sent();
+    test_datetimes_guids_and_decimals_that_cannot_be_read();
+    test_strict_keeps_failing();
+    test_warning_limits();
+    test_type_names();
+    test_frame_and_table_names();
+    test_truncation_is_an_error();
+    test_warnings_before_a_failure();
+    test_progress();
+    test_streamed_rows_are_the_rows();
+    test_rows_before_the_frame_ends();
+    test_streamed_frame_malformed_later();
+    test_streamed_v1();
     test_lifecycle();
     CHECK_DONE();
 }

@@ -7,12 +7,12 @@ local cjson = require "cjson"
 local function temp_cache()
    local dir = os.tmpname()
    os.remove(dir)
-   assert(os.execute("mkdir -m 700 " .. dir))
+   assert(helper.execute("mkdir -m 700 " .. dir))
    return dir .. "/msal_token_cache.json", dir
 end
 
 local function write_private(path, text)
-   assert(os.execute("umask 077 && touch " .. path))
+   assert(helper.execute("umask 077 && touch " .. path))
    local f = assert(io.open(path, "w"))
    f:write(text)
    f:close()
@@ -65,7 +65,7 @@ describe("token cache", function()
    it("refuses a cache file others can read", function()
       local path, dir = temp_cache()
       write_private(path, "{}")
-      assert(os.execute("chmod 644 " .. path))
+      assert(helper.execute("chmod 644 " .. path))
       local client, err = kusto.client(helper.connection_string(), helper.opts({ cache_path = path }))
       assert.is_nil(client)
       assert.are.equal("KUSTO_E_UNTRUSTED", err.status)

@@ -16,7 +16,7 @@ end
 local function in_child(env, code)
    local parts = { "env" }
    for k, v in pairs(env) do parts[#parts + 1] = k .. "='" .. v .. "'" end
-   parts[#parts + 1] = "lua5.4 -e '" .. code .. "' 2>&1"
+   parts[#parts + 1] = helper.interpreter() .. " -e '" .. code .. "' 2>&1"
    local pipe = assert(io.popen(table.concat(parts, " ")))
    local output = pipe:read("*a")
    pipe:close()

@@ -25,6 +25,29 @@ function helper.config()
    return config
 end
 
+-- The command of the Lua running the specs (`lua5.1 /usr/bin/busted`: "lua5.1"), for child processes.
+function helper.interpreter()
+   local i = -1
+   while arg[i - 1] do i = i - 1 end
+   return arg[i] or "lua"
+end
+
+-- Runs a shell command; true when it exits with status 0 (os.execute gives a number on Lua 5.1, a boolean after).
+function helper.execute(command)
+   local ok, _, code = os.execute(command)
+   if type(ok) == "number" then return ok == 0 end
+   return ok == true and code == 0
+end
+
+-- The value a 64-bit integer (given as decimal text) has in a result under the default int64 option: a native
+-- integer on Lua 5.3+; before, a number when it is within 2^53 in magnitude, else the text itself.
+function helper.exact(text)
+   local n = tonumber(text)
+   if math.type then return math.tointeger(n) end
+   if n >= -2^53 and n <= 2^53 and string.format("%.0f", n) == text then return n end
+   return text
+end
+
 -- Options every call needs to reach the emulator: its CA and its authority URL.
 function helper.opts(extra)
    local cfg = helper.config()

@@ -57,8 +57,8 @@ describe("query", function()
       local csl = "print d=datetime(2024-01-02T03:04:05.1234567Z), t=time(-1.02:03:04.5), "
          .. "n=datetime(null), dyn=dynamic({\"d\":\"2024-01-02T03:04:05Z\"})"
       local function check(row)
-         assert.are.equal(638397614451234567, row[1])
-         assert.is_true(is_integer(row[1]))
+         assert.are.equal(helper.exact("638397614451234567"), row[1])
+         assert.is_true(is_integer(row[1]) or not math.type) -- before 5.3: the text (the int64 option)
          assert.are.equal(-937845000000, row[2])
          assert.are.equal(kusto.null, row[3])
          assert.are.equal("2024-01-02T03:04:05Z", row[4].d) -- inside dynamic it is only text

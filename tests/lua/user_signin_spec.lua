@@ -7,7 +7,7 @@ local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 local function control(path, json)
    local cfg = helper.config()
-   return os.execute("curl -sf -o /dev/null --cacert " .. shell_quote(cfg.ca_file) .. " -H 'Content-Type: application/json'"
+   return helper.execute("curl -sf -o /dev/null --cacert " .. shell_quote(cfg.ca_file) .. " -H 'Content-Type: application/json'"
       .. " -d " .. shell_quote(json) .. " " .. shell_quote(cfg.control .. path))
 end
 
@@ -21,7 +21,7 @@ end
 local function claims_of(jwt)
    local payload = jwt:match("^[^.]+%.([^.]+)%.")
    local handle = io.popen("printf %s " .. shell_quote(payload) .. " | tr '_-' '/+' | base64 -d 2>/dev/null")
-   local text = handle:read("a")
+   local text = handle:read("*a")
    handle:close()
    return text
 end

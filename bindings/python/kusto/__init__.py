@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 # Keyword arguments of Client.query/mgmt; every other keyword is a client option.
-_CALL_ARGUMENTS = ("parameters", "client_request_id", "application", "user", "raw_ticks", "columnar", "on_rows")
+_CALL_ARGUMENTS = ("parameters", "client_request_id", "application", "user", "raw_ticks", "columnar", "on_rows",
+                   "strict", "on_progress")
 
 
 def _call_arguments(options):

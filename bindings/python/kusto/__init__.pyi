@@ -30,10 +30,21 @@ class Table(TypedDict):
     rows: NotRequired[list[list[Any]]]  # one list per row; absent with columnar=True
     data: NotRequired[list[list[Any]]]  # columnar=True: one list per column
 
+class Warning(TypedDict):
+    table: str
+    table_id: int
+    row: int
+    column: int
+    column_name: str | None
+    reason: str
+    excerpt: str
+    count: int
+
 class Result(TypedDict):
     tables: list[Table]
     primary_results: list[Table]
     errors: list[Error]
+    warnings: list[Warning]
 
 class Error(Exception):
     status: str | None
@@ -51,7 +62,8 @@ class TimeoutError(Error, builtins.TimeoutError): ...
 class AuthenticationError(Error): ...
 class ServiceError(Error): ...
 class ThrottledError(ServiceError): ...
-class ProtocolError(Error): ...
+class ProtocolError(Error):
+    result: Result | None
 class PartialResultError(ServiceError):
     result: Result
 class CancelledError(Error): ...
@@ -88,7 +100,8 @@ class Client:
     def query(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | Any | None = None, *,
               parameters: Mapping[str, Any] | None = None, client_request_id: str | None = None, application: str | None = None, user: str | None = None,
               raw_ticks: bool = False, columnar: bool = False,
-              on_rows: Callable[[dict[str, Any], list[list[Any]]], object] | None = None) -> Result: ...
+              on_rows: Callable[[dict[str, Any], list[list[Any]]], object] | None = None, strict: bool = False,
+              on_progress: Callable[[int, float], object] | None = None) -> Result: ...
     def query_iter(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None,
                    **arguments: Any) -> Iterator[list[Any]]: ...
     def query_df(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None,
@@ -96,7 +109,8 @@ class Client:
     def mgmt(self, db: str | None, command: str, properties: Mapping[str, PropertyValue] | Any | None = None, *,
              client_request_id: str | None = None, application: str | None = None, user: str | None = None,
              raw_ticks: bool = False, columnar: bool = False,
-             on_rows: Callable[[dict[str, Any], list[list[Any]]], object] | None = None) -> Result: ...
+             on_rows: Callable[[dict[str, Any], list[list[Any]]], object] | None = None, strict: bool = False,
+             on_progress: Callable[[int, float], object] | None = None) -> Result: ...
     def close(self) -> None: ...
     def __enter__(self) -> Client: ...
     def __exit__(self, *exc: object) -> None: ...

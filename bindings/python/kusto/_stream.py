@@ -77,7 +77,10 @@ def to_dataframe(table):
         columns = [[row[i] for row in rows] for i in range(len(names))]
     frame = {}
     for column, name, values in zip(table["columns"], names, columns):
-        frame[name] = _series(pandas, column["type"], values)
+        try:
+            frame[name] = _series(pandas, column["type"], values)
+        except (TypeError, ValueError):  # a cell delivered as sent (see result["warnings"]) keeps the column as objects
+            frame[name] = pandas.array(values, dtype=object)
     return pandas.DataFrame(frame, columns=names)
 
 
@@ -89,6 +92,8 @@ def _series(pandas, kusto_type, values):
     if kusto_type == "bool":
         return pandas.array(values, dtype="boolean")
     if kusto_type == "string":
+        if not all(type(v) is str or v is None for v in values):  # would be made text: keep them as they came
+            return pandas.array(values, dtype=object)
         return pandas.array(values, dtype="string")
     if kusto_type == "datetime":
         return pandas.to_datetime(values, utc=True)

@@ -10,18 +10,28 @@
 #define KEY_CACHE_SIZE 64
 #define KEY_CACHE_MAX_LEN 64
 
+/* A cell this binding could not hold as its kind, counted under its table, column and reason. */
+typedef struct own_warning {
+    Py_ssize_t table, column;
+    const char *reason; /* static */
+    PyObject *dict;     /* owned by the warnings list */
+} own_warning;
+
 typedef struct py_builder {
     kusto_py_state *st;
     PyThreadState *saved; /* this thread's state while the GIL is released */
     int holding;          /* 1 while this thread holds the GIL */
     const kusto_py_shape *shape;
-    PyObject *result, *tables, *primary, *errors; /* owned */
+    PyObject *result, *tables, *primary, *errors, *warnings; /* owned */
     PyObject *table;      /* the current table, owned by tables */
     PyObject *rows;       /* the current table's rows, owned by the table (or a batch for on_rows, owned) */
     PyObject *data;       /* columnar: the current table's column lists, owned by the table */
     int streaming;        /* the current table's rows go to on_rows */
     PyObject *row;        /* owned until end_row */
     Py_ssize_t width, column;
+    Py_ssize_t row_index; /* rows of the current table so far, for warnings */
+    own_warning own[KUSTO_MAX_WARNINGS];
+    size_t own_count;
     PyObject **open;      /* dynamic containers being filled; each owned by its parent */
     size_t depth, capacity;
     PyObject *key;        /* the object key waiting for its value */
@@ -160,6 +170,7 @@ static int on_begin_table(void *ud, const kusto_table_info *info) {
     b->table = table;
     b->width = (Py_ssize_t)info->column_count;
     b->column = 0;
+    b->row_index = 0;
     if (b->shape->columnar) {
         b->data = PyDict_GetItemWithError(table, b->st->keys[K_DATA]);
     } else if (primary && b->shape->on_rows) {
@@ -183,6 +194,7 @@ static int on_end_table(void *ud) {
 
 static int on_replace_rows(void *ud) {
     py_builder *b = held(ud);
+    b->row_index = 0;
     if (b->data) {
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(b->data); i++)
             if (PyList_SetSlice(PyList_GET_ITEM(b->data, i), 0, PY_SSIZE_T_MAX, NULL) < 0) return -1;
@@ -212,6 +224,7 @@ static int end_columnar_row(py_builder *b) {
 static int on_end_row(void *ud) {
     py_builder *b = held(ud);
     if (b->depth) return out_of_order("end_row");
+    b->row_index++;
     if (b->data) return end_columnar_row(b);
     if (!b->row) return out_of_order("end_row");
     for (; b->column < b->width; b->column++) PyList_SET_ITEM(b->row, b->column, Py_NewRef(Py_None));
@@ -259,9 +272,100 @@ static int place(py_builder *b, PyObject *obj) {
     return rc;
 }
 
+/* ---- warnings: the core's, and cells this binding delivered in another form ----------------------- */
+
+static int set_item(PyObject *dict, const char *key, PyObject *value) {
+    if (!value) return -1;
+    int rc = PyDict_SetItemString(dict, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+/* {"table", "table_id", "row", "column", "column_name", "reason", "excerpt", "count"}; appended to the
+   result's warnings while it has room. Returns the dict (borrowed, NULL when there was no room) or sets
+   *failed. */
+static PyObject *add_warning(py_builder *b, PyObject *table, long table_id, Py_ssize_t row, Py_ssize_t column,
+                             PyObject *column_name, const char *reason, PyObject *excerpt, size_t count,
+                             int *failed) {
+    PyObject *dict = PyList_GET_SIZE(b->warnings) < KUSTO_MAX_WARNINGS ? PyDict_New() : NULL;
+    *failed = 0;
+    if (!dict) {
+        *failed = PyErr_Occurred() != NULL;
+        return NULL;
+    }
+    int rc = PyDict_SetItemString(dict, "table", table) < 0 || set_item(dict, "table_id", PyLong_FromLong(table_id)) < 0 ||
+             set_item(dict, "row", PyLong_FromSsize_t(row)) < 0 || set_item(dict, "column", PyLong_FromSsize_t(column)) < 0 ||
+             PyDict_SetItemString(dict, "column_name", column_name) < 0 ||
+             set_item(dict, "reason", PyUnicode_FromString(reason)) < 0 ||
+             PyDict_SetItemString(dict, "excerpt", excerpt) < 0 ||
+             set_item(dict, "count", PyLong_FromSize_t(count)) < 0 || PyList_Append(b->warnings, dict) < 0;
+    Py_DECREF(dict);
+    *failed = rc;
+    return rc ? NULL : dict;
+}
+
+static int on_warning(void *ud, const kusto_warning *w) {
+    py_builder *b = held(ud);
+    PyObject *table = kusto_py_text_lenient(w->table, strlen(w->table));
+    PyObject *column = kusto_py_text_lenient(w->column_name, strlen(w->column_name));
+    PyObject *excerpt = kusto_py_text_lenient(w->excerpt, strlen(w->excerpt));
+    int failed = !table || !column || !excerpt;
+    if (!failed)
+        add_warning(b, table, w->table_id, (Py_ssize_t)w->row, (Py_ssize_t)w->column, column, w->reason, excerpt,
+                    w->count, &failed);
+    Py_XDECREF(table);
+    Py_XDECREF(column);
+    Py_XDECREF(excerpt);
+    return failed ? -1 : 0;
+}
+
+/* The column of the cell being built: inside a dynamic value, the one its outermost container took. */
+static Py_ssize_t cell_column(const py_builder *b) { return b->depth ? b->column - 1 : b->column; }
+
+/* A cell of the current table's `column` that this binding delivered in another form. */
+static int own_warning_note(py_builder *b, Py_ssize_t column, const char *reason, const char *text, size_t len) {
+    Py_ssize_t table = PyList_GET_SIZE(b->tables) - 1;
+    for (size_t i = 0; i < b->own_count; i++) {
+        own_warning *w = &b->own[i];
+        if (w->table != table || w->column != column || w->reason != reason) continue;
+        PyObject *count = PyDict_GetItemString(w->dict, "count");
+        return set_item(w->dict, "count", PyLong_FromSsize_t(PyLong_AsSsize_t(count) + 1));
+    }
+    if (b->own_count == KUSTO_MAX_WARNINGS || !b->table) return 0;
+    PyObject *name = PyDict_GetItemWithError(b->table, b->st->keys[K_NAME]);
+    PyObject *id = PyDict_GetItemWithError(b->table, b->st->keys[K_ID]);
+    PyObject *columns = PyDict_GetItemWithError(b->table, b->st->keys[K_COLUMNS]);
+    PyObject *column_dict = columns && column < PyList_GET_SIZE(columns) ? PyList_GET_ITEM(columns, column) : NULL;
+    PyObject *column_name = column_dict ? PyDict_GetItemWithError(column_dict, b->st->keys[K_NAME]) : NULL;
+    PyObject *excerpt = kusto_py_text_lenient(text, len > 40 ? 40 : len);
+    int failed = !name || !id || !excerpt;
+    PyObject *dict = failed ? NULL
+                            : add_warning(b, name, PyLong_AsLong(id), b->row_index, column,
+                                          column_name ? column_name : Py_None, reason, excerpt, 1, &failed);
+    Py_XDECREF(excerpt);
+    if (dict) b->own[b->own_count++] = (own_warning){table, column, reason, dict};
+    return failed ? -1 : 0;
+}
+
 static int on_value(void *ud, const kusto_value *value) {
     py_builder *b = held(ud);
-    return place(b, kusto_py_value(b->st, value, b->shape->raw_ticks));
+    if (b->shape->strict) return place(b, kusto_py_value(b->st, value, b->shape->raw_ticks));
+    const char *reason;
+    Py_ssize_t column = cell_column(b);
+    PyObject *obj = kusto_py_value_tolerant(b->st, value, b->shape->raw_ticks, &reason);
+    int text = value->kind == KUSTO_VALUE_STRING || value->kind == KUSTO_VALUE_DECIMAL ||
+               value->kind == KUSTO_VALUE_GUID || value->kind == KUSTO_VALUE_JSON;
+    if (obj && reason &&
+        own_warning_note(b, column, reason, text ? value->u.text.ptr : "", text ? value->u.text.len : 0) < 0)
+        Py_CLEAR(obj);
+    return place(b, obj);
+}
+
+static int on_progress(void *ud, int table_id, double percent) {
+    py_builder *b = held(ud);
+    PyObject *rc = PyObject_CallFunction(b->shape->on_progress, "id", table_id, percent);
+    Py_XDECREF(rc);
+    return rc ? 0 : -1;
 }
 
 static int open_container(py_builder *b, PyObject *container) {
@@ -326,10 +430,15 @@ static PyObject *cached_key(py_builder *b, const char *ptr, size_t len) {
     return key;
 }
 
+/* A key that is not UTF-8 becomes bytes (with a warning), unless strict. */
 static int on_key(void *ud, const char *ptr, size_t len) {
     py_builder *b = held(ud);
     Py_XSETREF(b->key, cached_key(b, ptr, len));
-    return b->key ? 0 : -1;
+    if (b->key || b->shape->strict || !PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) return b->key ? 0 : -1;
+    PyErr_Clear();
+    b->key = PyBytes_FromStringAndSize(ptr, (Py_ssize_t)len);
+    static const char reason[] = "a dynamic key that is not valid UTF-8, delivered as bytes";
+    return b->key && own_warning_note(b, cell_column(b), reason, ptr, len) == 0 ? 0 : -1;
 }
 
 static int on_partial_error(void *ud, const kusto_error *error) {
@@ -354,6 +463,7 @@ static const kusto_builder python_builder = {
     .end_object = on_end_object,
     .replace_rows = on_replace_rows,
     .partial_error = on_partial_error,
+    .warning = on_warning,
     .enter = on_enter,
     .leave = on_leave,
     .cancelled = on_cancelled,
@@ -368,11 +478,13 @@ static int builder_init(py_builder *b) {
     b->tables = PyList_New(0);
     b->primary = PyList_New(0);
     b->errors = PyList_New(0);
+    b->warnings = PyList_New(0);
     b->result = PyDict_New();
-    if (!b->tables || !b->primary || !b->errors || !b->result) return -1;
+    if (!b->tables || !b->primary || !b->errors || !b->warnings || !b->result) return -1;
     if (PyDict_SetItem(b->result, k[K_TABLES], b->tables) < 0 ||
         PyDict_SetItem(b->result, k[K_PRIMARY_RESULTS], b->primary) < 0 ||
-        PyDict_SetItem(b->result, k[K_ERRORS], b->errors) < 0)
+        PyDict_SetItem(b->result, k[K_ERRORS], b->errors) < 0 ||
+        PyDict_SetItem(b->result, k[K_WARNINGS], b->warnings) < 0)
         return -1;
     return 0;
 }
@@ -382,6 +494,7 @@ static void builder_clear(py_builder *b) {
     Py_CLEAR(b->tables);
     Py_CLEAR(b->primary);
     Py_CLEAR(b->errors);
+    Py_CLEAR(b->warnings);
     Py_CLEAR(b->row);
     Py_CLEAR(b->key);
     for (size_t i = 0; i < KEY_CACHE_SIZE; i++) Py_CLEAR(b->keys[i]);
@@ -389,9 +502,10 @@ static void builder_clear(py_builder *b) {
     PyMem_Free(b->open);
 }
 
-/* PartialResultError carrying the rows delivered and every partial error. */
-static PyObject *raise_partial(py_builder *b, const kusto_error *err) {
-    PyObject *exc = kusto_py_error_object(b->st, err, KUSTO_E_PARTIAL);
+/* PartialResultError (or ProtocolError, for a response cut off or malformed part-way) carrying the rows
+   delivered, every partial error and the warnings. */
+static PyObject *raise_with_result(py_builder *b, kusto_status status, const kusto_error *err) {
+    PyObject *exc = kusto_py_error_object(b->st, err, status);
     if (exc && PyObject_SetAttr(exc, b->st->keys[K_RESULT], b->result) == 0)
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
     Py_XDECREF(exc);
@@ -401,7 +515,7 @@ static PyObject *raise_partial(py_builder *b, const kusto_error *err) {
 static PyObject *outcome(py_builder *b, kusto_status status, const kusto_error *err) {
     if (PyErr_Occurred()) return NULL; /* a callback failed: its exception wins over KUSTO_E_CANCELLED */
     if (status == KUSTO_OK) return Py_NewRef(b->result);
-    if (status == KUSTO_E_PARTIAL) return raise_partial(b, err);
+    if (status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL) return raise_with_result(b, status, err);
     return kusto_py_raise(b->st, status, err);
 }
 
@@ -411,8 +525,11 @@ PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *cli
     PyObject *result = NULL;
     if (builder_init(&b) == 0) {
         kusto_error *err = NULL;
+        kusto_builder builder = python_builder;
+        builder.strict = shape->strict;
+        if (shape->on_progress) builder.progress = on_progress;
         on_leave(&b);
-        kusto_status status = call(client, db, text, req, &python_builder, &b, &err);
+        kusto_status status = call(client, db, text, req, &builder, &b, &err);
         on_enter(&b);
         result = outcome(&b, status, err);
         kusto_error_free(err);

@@ -275,9 +275,13 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
     PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
     kusto_py_shape shape = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &db, &text, &properties, &request_id,
-                                     &application, &user, &shape.raw_ticks, &shape.columnar, &shape.on_rows))
+                                     &application, &user, &shape.raw_ticks, &shape.columnar, &shape.on_rows,
+                                     &shape.strict, &shape.on_progress))
         return NULL;
     if (shape.on_rows == Py_None) shape.on_rows = NULL;
+    if (shape.on_progress == Py_None) shape.on_progress = NULL;
+    if (shape.on_progress && !PyCallable_Check(shape.on_progress))
+        return PyErr_Format(PyExc_TypeError, "on_progress must be callable");
     if (shape.on_rows && !PyCallable_Check(shape.on_rows))
         return PyErr_Format(PyExc_TypeError, "on_rows must be callable");
     if (kusto_py_load_types(self->st) < 0) return NULL;
@@ -295,14 +299,14 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
 
 static PyObject *client_query(client_object *self, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks",
-                             "columnar", "on_rows", NULL};
-    return client_run(self, kusto_client_query, "zs|O$OOOppO:query", kwlist, args, kwargs);
+                             "columnar", "on_rows", "strict", "on_progress", NULL};
+    return client_run(self, kusto_client_query, "zs|O$OOOppOpO:query", kwlist, args, kwargs);
 }
 
 static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"db", "command", "properties", "client_request_id", "application", "user", "raw_ticks",
-                             "columnar", "on_rows", NULL};
-    return client_run(self, kusto_client_mgmt, "zs|O$OOOppO:mgmt", kwlist, args, kwargs);
+                             "columnar", "on_rows", "strict", "on_progress", NULL};
+    return client_run(self, kusto_client_mgmt, "zs|O$OOOppOpO:mgmt", kwlist, args, kwargs);
 }
 
 static PyObject *client_close(client_object *self, PyObject *unused) {
@@ -344,12 +348,16 @@ static PyMethodDef client_methods[] = {
      "(\"{resource}/.default\" or a resource), a token for that resource by the same sign-in."},
     {"query", (PyCFunction)(void (*)(void))client_query, METH_VARARGS | METH_KEYWORDS,
      "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False,"
-     " columnar=False, on_rows=None) -> dict\n\nRuns a query (POST /v2/rest/query); db None means the connection "
+     " columnar=False, on_rows=None, strict=False, on_progress=None) -> dict\n\nRuns a query (POST /v2/rest/query;"
+     " text starting with '.' is a control command and goes to /v1/rest/mgmt); db None means the connection "
      "string's database. columnar: each table has \"data\" (one list per column) instead of \"rows\". on_rows: "
-     "called as on_rows(table, rows) with batches of primary-table rows as they arrive; those are not kept."},
+     "called as on_rows(table, rows) with batches of primary-table rows as they arrive; those are not kept. "
+     "A cell that cannot become its column's type arrives as sent and is listed in result[\"warnings\"]; "
+     "strict=True raises ProtocolError instead. on_progress: called as on_progress(table_id, percent)."},
     {"mgmt", (PyCFunction)(void (*)(void))client_mgmt, METH_VARARGS | METH_KEYWORDS,
      "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
-     "raw_ticks=False, columnar=False, on_rows=None) -> dict\n\nRuns a control command (POST /v1/rest/mgmt)."},
+     "raw_ticks=False, columnar=False, on_rows=None, strict=False, on_progress=None) -> dict\n\nRuns a control "
+     "command (POST /v1/rest/mgmt)."},
     {"accounts", (PyCFunction)client_accounts, METH_NOARGS,
      "accounts()\n\nThe user accounts in the token cache: dicts of home_account_id, username, environment, realm."},
     {"remove_account", (PyCFunction)client_remove_account, METH_VARARGS,

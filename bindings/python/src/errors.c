@@ -55,7 +55,7 @@ static PyObject *class_attributes(kusto_py_state *st, kusto_status status) {
     }
     for (int k = K_CODE; k <= K_REQUEST_ID && !fail; k++)
         fail = PyDict_SetItem(dict, st->keys[k], Py_None) < 0;
-    if (!fail && status == KUSTO_E_PARTIAL) fail = PyDict_SetItem(dict, st->keys[K_RESULT], Py_None) < 0;
+    if (!fail && (status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL)) fail = PyDict_SetItem(dict, st->keys[K_RESULT], Py_None) < 0;
     if (fail) Py_CLEAR(dict);
     return dict;
 }

@@ -5,7 +5,7 @@ static const char *const key_names[K_COUNT] = {
     "access_token", "token_type", "expires_on", "resource", "authority", "from_cache",
     "tables", "primary_results", "errors", "id", "name", "kind", "columns", "rows", "type",
     "status", "code", "aadsts", "permanent", "http_status", "request_id", "result",
-    "int", "is_safe", "Parameters", "data",
+    "int", "is_safe", "Parameters", "data", "warnings",
 };
 
 static kusto_py_state *state_of(PyObject *module) {

@@ -30,7 +30,7 @@ enum kusto_py_key {
     K_ACCESS_TOKEN, K_TOKEN_TYPE, K_EXPIRES_ON, K_RESOURCE, K_AUTHORITY, K_FROM_CACHE,
     K_TABLES, K_PRIMARY_RESULTS, K_ERRORS, K_ID, K_NAME, K_KIND, K_COLUMNS, K_ROWS, K_TYPE,
     K_STATUS, K_CODE, K_AADSTS, K_PERMANENT, K_HTTP_STATUS, K_REQUEST_ID, K_RESULT,
-    K_INT, K_IS_SAFE, K_PARAMETERS, K_DATA,
+    K_INT, K_IS_SAFE, K_PARAMETERS, K_DATA, K_WARNINGS,
     K_COUNT
 };
 
@@ -88,6 +88,8 @@ typedef struct kusto_py_shape {
     int columnar;  /* each table gets "data": one list per column, instead of "rows" */
     PyObject *on_rows; /* borrowed; when set, called as on_rows(table, rows) with batches of primary-table
                           rows as they arrive, and those rows are not kept in the result */
+    PyObject *on_progress; /* borrowed; when set, called as on_progress(table_id, percent) */
+    int strict;        /* a cell that cannot become its column's type raises instead of a warning */
 } kusto_py_shape;
 
 /* Runs a query or command with the GIL released, building the result dict; NULL with an exception. */

@@ -136,3 +136,41 @@ PyObject *kusto_py_value(kusto_py_state *st, const kusto_value *v, int raw_ticks
     }
     return PyErr_Format(PyExc_SystemError, "libkusto: unknown value kind %d", (int)v->kind);
 }
+
+PyObject *kusto_py_text_lenient(const char *text, size_t len) {
+    return PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "backslashreplace");
+}
+
+static int has_text(kusto_value_kind kind) {
+    return kind == KUSTO_VALUE_STRING || kind == KUSTO_VALUE_DECIMAL || kind == KUSTO_VALUE_GUID ||
+           kind == KUSTO_VALUE_JSON;
+}
+
+static const char *why_not(kusto_value_kind kind) {
+    switch (kind) {
+    case KUSTO_VALUE_STRING: return "text that is not valid UTF-8, delivered as bytes";
+    case KUSTO_VALUE_DECIMAL: return "a decimal Python cannot read, delivered as its text";
+    case KUSTO_VALUE_GUID: return "a guid Python cannot read, delivered as its text";
+    case KUSTO_VALUE_JSON: return "a dynamic value Python cannot read, delivered as its text";
+    default: return "a value Python cannot hold, delivered as its ticks";
+    }
+}
+
+/* Text as str, or as bytes when it is not UTF-8. */
+static PyObject *str_or_bytes(const kusto_value *v) {
+    PyObject *text = text_of(v);
+    if (text || !PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) return text;
+    PyErr_Clear();
+    return PyBytes_FromStringAndSize(v->u.text.ptr, (Py_ssize_t)v->u.text.len);
+}
+
+PyObject *kusto_py_value_tolerant(kusto_py_state *st, const kusto_value *v, int raw_ticks, const char **reason) {
+    PyObject *obj = kusto_py_value(st, v, raw_ticks);
+    *reason = NULL;
+    /* Server data never makes a MemoryError or an interrupt: those stay what they are. */
+    if (obj || !PyErr_ExceptionMatches(PyExc_Exception) || PyErr_ExceptionMatches(PyExc_MemoryError)) return obj;
+    PyErr_Clear();
+    *reason = why_not(v->kind);
+    if (has_text(v->kind)) return str_or_bytes(v);
+    return PyLong_FromLongLong(v->kind == KUSTO_VALUE_DATETIME || v->kind == KUSTO_VALUE_TIMESPAN ? v->u.ticks : 0);
+}

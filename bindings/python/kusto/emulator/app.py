@@ -3,6 +3,7 @@
 handle() turns a Request into a Response: control requests go straight to the control API; every other request
 is routed to Azure AD or Kusto, then armed faults may replace or delay its answer, and it is logged.
 """
+import base64
 import json
 import time
 
@@ -28,6 +29,8 @@ def _redacted_headers(headers):
 
 
 def _fault_response(fault):
+    if fault.body_base64 is not None:   # any bytes, e.g. a canned body that is not valid UTF-8
+        return Response(int(fault.status), base64.b64decode(fault.body_base64), content_type="application/json")
     if isinstance(fault.body, (dict, list)):
         return json_response(int(fault.status), fault.body)
     return Response(int(fault.status), str(fault.body).encode("utf-8"), content_type="text/plain; charset=utf-8")

@@ -1,6 +1,7 @@
 """The test-control side: request log, fault injection and settings, under /_emulator (no auth, loopback only).
 
-  POST   /_emulator/faults    {"path", "status", "body", "headers", "delay", "stall", "truncate_after", "count"}
+  POST   /_emulator/faults    {"path", "status", "body" (or "body_base64": exact bytes), "headers", "delay", "stall",
+                               "truncate_after", "count"}
                               ("stall": true accepts the request and answers nothing until the faults are cleared)
   GET    /_emulator/faults    the faults still armed
   DELETE /_emulator/faults    disarm all
@@ -35,6 +36,7 @@ class Fault:
         self.path = str(spec.get("path", "/"))
         self.status = spec.get("status")
         self.body = spec.get("body", "")
+        self.body_base64 = spec.get("body_base64")
         self.headers = {str(k): str(v) for k, v in (spec.get("headers") or {}).items()}
         self.delay = float(spec.get("delay") or 0)
         self.stall = bool(spec.get("stall"))
