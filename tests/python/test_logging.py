@@ -92,7 +92,11 @@ def test_no_message_holds_a_secret_or_token(emulator, logged):
     assert "refused" in text and "retry" not in text  # max_retries=0 there: no retry said
 
 
-def test_a_failing_handler_does_not_break_the_call(emulator, caplog):
+def test_a_failing_handler_does_not_break_the_call_and_is_reported_as_unraisable(emulator, monkeypatch):
+    import sys
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+
     class Broken(logging.Handler):
         def emit(self, record):
             raise RuntimeError("handler down")
@@ -106,6 +110,7 @@ def test_a_failing_handler_does_not_break_the_call(emulator, caplog):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(logging.NOTSET)
+    assert reported and all(str(r.exc_value) == "handler down" for r in reported)
 
 
 def test_the_cli_says_what_the_library_does_with_v_and_vv(emulator):
