@@ -76,8 +76,5 @@ int klua_set_log(lua_State *L)
 
 void klua_log_register(lua_State *L)
 {
-    luaL_newmetatable(L, KLUA_LOG_MT);
-    lua_pushcfunction(L, log_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
+    klua_gc_metatable(L, KLUA_LOG_MT, log_gc);
 }
