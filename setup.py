@@ -64,8 +64,10 @@ setup(
     ext_modules=[extension()],
     extras_require={
         "emulator": ["cryptography"],
+        "pandas": ["pandas"],
+        "arrow": ["pyarrow"],
         "test": ["pytest", "cryptography", "requests", "msal", "msal-extensions[portalocker]", "pandas",
-                 "azure-kusto-data", "sqlalchemy", "pyarrow", "polars", "duckdb"],
+                 "azure-kusto-data", "azure-identity", "mypy", "sqlalchemy", "pyarrow", "polars", "duckdb"],
         "bench": ["azure-kusto-data", "requests", "pandas", "pyarrow"],
     },
 )

@@ -76,8 +76,5 @@ int klua_push_token_callback(lua_State *L, int index, kusto_options *opts)
 
 void klua_callback_register(lua_State *L)
 {
-    luaL_newmetatable(L, KLUA_CALLBACK_MT);
-    lua_pushcfunction(L, callback_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
+    klua_gc_metatable(L, KLUA_CALLBACK_MT, callback_gc);
 }

@@ -106,4 +106,17 @@ int klua_client_new(lua_State *L);
    pushes nil, err and returns 2. `shared`: the process's client for them (kusto_client_shared). */
 int klua_client_open(lua_State *L, int cs_index, int opts_index, int shared);
 
+/* Creates the metatable `name` whose __gc is `gc` (a userdata that owns registry references). */
+static inline void klua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc)
+{
+    luaL_newmetatable(L, name);
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+}
+
+/* kusto.set_log(fn [, level]) (log.c) and its metatable. */
+int klua_set_log(lua_State *L);
+void klua_log_register(lua_State *L);
+
 #endif

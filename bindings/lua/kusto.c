@@ -168,6 +168,7 @@ static const luaL_Reg functions[] = {
     {"datetime_from_ticks", l_datetime_from_ticks},
     {"timespan_from_ticks", l_timespan_from_ticks},
     {"parse_connection_string", l_parse_connection_string},
+    {"set_log", klua_set_log},
     {NULL, NULL},
 };
 
@@ -178,6 +179,7 @@ __attribute__((visibility("default"))) int luaopen_kusto(lua_State *L)
     klua_convert_register(L);
     klua_callback_register(L);
     klua_client_register(L);
+    klua_log_register(L);
     luaL_newlib(L, functions);
     klua_push_null(L);
     lua_setfield(L, -2, "null");

@@ -70,6 +70,24 @@ void kusto_error_free(kusto_error *err);
 kusto_status kusto_global_init(void);
 const char *kusto_version(void);
 
+/*
+ * Logging: what the library does that a person debugging may want to see: the sign-in chosen, each step of
+ * sign_in "default", token cache hits and misses, retries and their waits, throttling, redirects refused.
+ * One callback for the process (all clients), called on the thread doing the work with a NUL-terminated
+ * message that lives during the call; it must not call back into libkusto. Messages at `level` and above
+ * are formatted; none ever holds a token, secret, password or a URL's query. `fn` NULL: no logging (the
+ * default). A message may still reach the previous callback while it is being replaced: its `ud` must
+ * outlive the change. Levels are Python's logging levels, so a binding passes them on as they are.
+ */
+typedef enum kusto_log_level {
+    KUSTO_LOG_DEBUG = 10,
+    KUSTO_LOG_INFO = 20,
+    KUSTO_LOG_WARNING = 30,
+    KUSTO_LOG_OFF = 100
+} kusto_log_level;
+typedef void (*kusto_log_callback)(void *ud, kusto_log_level level, const char *message);
+void kusto_set_log_callback(kusto_log_callback fn, void *ud, kusto_log_level level);
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Connection strings (Kusto's format: "Data Source=https://c.kusto.windows.net;Fed=True;...")       */
 
@@ -115,7 +133,12 @@ void kusto_options_free(kusto_options *opts);
  *                  AZURE_TENANT_ID, AZURE_AUTHORITY_HOST), "environment" (AZURE_CLIENT_ID, AZURE_TENANT_ID,
  *                  AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH [+ _PASSWORD,
  *                  AZURE_CLIENT_SEND_CERTIFICATE_CHAIN], AZURE_AUTHORITY_HOST) and "azure_cli" (`az account get-access-token`
- *                  from PATH, no shell, within `timeout`)
+ *                  from PATH, no shell, within `timeout`);
+ *                  "default": the connection string's credentials when it gives some (as without sign_in),
+ *                  else DefaultAzureCredential's chain, the first that gets a token (then kept):
+ *                  environment, workload_identity, managed_identity (the default IMDS gets a 2 s probe),
+ *                  shared_cache, azure_cli, and interactive only where a person can answer; else
+ *                  KUSTO_E_AUTH listing what each step said, one line each
  *   certificate_path      application certificate: a PEM file (private key + certificate chain) or, when the
  *                         name ends .pfx/.p12, a PKCS#12 file (the connection string's Application Certificate
  *                         Blob may hold the PEM text instead). PEM assertions are RS256 with x5t, PFX ones PS256
@@ -435,6 +458,13 @@ void kusto_process_state_clear(void);
    (KUSTO_E_UNTRUSTED) and asks it for its cloud metadata (the resource). KUSTO_E_ARGUMENT when the
    connection string asks for no authentication. */
 kusto_status kusto_client_acquire_token(kusto_client *client, kusto_token **out, kusto_error **err);
+/* A token for another resource, by the client's own sign-in and through its token cache, e.g. for
+   azure-storage with the same identity: `scope` is "{resource}/.default" (as azure-core asks) or the
+   resource itself ("https://storage.azure.com", "api://{app id}"); NULL or "" is the cluster's. The token
+   is the caller's to send: the cluster's trusted check does not apply. KUSTO_E_UNSUPPORTED when the
+   client's tokens are brought along (User Token, Application Token): they are for the cluster only. */
+kusto_status kusto_client_acquire_token_for(kusto_client *client, const char *scope, kusto_token **out,
+                                            kusto_error **err);
 
 /*
  * The token cache (option "cache"): MSAL's unified JSON schema, so a file is shared with MSAL

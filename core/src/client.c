@@ -10,10 +10,12 @@
 #include "cache_file.h"
 #include "clock.h"
 #include "connstr.h"
+#include "default_chain.h"
 #include "endpoints.h"
 #include "error.h"
 #include "flows/assertion.h"
 #include "flows/flows.h"
+#include "log.h"
 #include "oidc.h"
 #include "options.h"
 #include "shared_clients.h"
@@ -152,6 +154,7 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (status == KUSTO_OK) status = kusto_resource_for_cluster(&c->resource, c->cluster, err);
     if (status == KUSTO_OK) status = open_cache(c, err); /* before the choice: a cache may answer for a person */
     if (status == KUSTO_OK) status = kusto_signin_choose(c, &c->signin, err);
+    if (status == KUSTO_OK) kusto_log(KUSTO_LOG_INFO, "sign-in for %s: %s", c->cluster, c->signin ? c->signin->name : "none");
     if (status == KUSTO_OK && c->signin)
         status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
                                          kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
@@ -229,9 +232,12 @@ typedef struct sign_in_key {
     char *assertion_hash;  /* on-behalf-of: base64url(SHA-256(user assertion)) */
 } sign_in_key;
 
+/* Under sign_in_lock: the method signing in (for sign_in "default", the chain's step). */
+static const kusto_signin_method *signing_method(const kusto_client *c) { return c->signin_step ? c->signin_step : c->signin; }
+
 /* Who the tokens are issued to, as MSAL keys them: the identity of the method, not only the app. */
 static const char *identity_of(const kusto_client *c) {
-    const char *method = c->signin->name, *mi = kusto_client_option(c, "managed_identity_client_id");
+    const char *method = signing_method(c)->name, *mi = kusto_client_option(c, "managed_identity_client_id");
     if (strcmp(method, "managed_identity") == 0) return mi ? mi : "SYSTEM_ASSIGNED_MANAGED_IDENTITY";
     if (strcmp(method, "workload_identity") == 0 || strcmp(method, "environment") == 0)
         return kusto_flow_env("AZURE_CLIENT_ID");
@@ -242,7 +248,7 @@ static const char *identity_of(const kusto_client *c) {
 /* With a User ID, a user flow only uses that user's tokens: "any account" could be someone else's. */
 static int pick_user_account(sign_in_key *k, const kusto_client *c) {
     const char *user = kusto_connstr_value(c->cs, KW_USER_ID);
-    if (!c->signin->user || !user) return 0;
+    if (!signing_method(c)->user || !user) return 0;
     kusto_account *accounts = NULL;
     size_t count = 0;
     if (kusto_cache_accounts(c->cache, k->environment, &accounts, &count, NULL) != KUSTO_OK) return -1;
@@ -255,13 +261,13 @@ static int pick_user_account(sign_in_key *k, const kusto_client *c) {
     return k->user_account ? 0 : -1;
 }
 
-static int sign_in_key_init(sign_in_key *k, const kusto_client *c) {
+static int sign_in_key_init(sign_in_key *k, const kusto_client *c, const char *resource) {
     memset(k, 0, sizeof *k);
     kusto_buf target = {0};
-    kusto_buf_printf(&target, "%s/.default", c->resource);
+    kusto_buf_printf(&target, "%s/.default", resource);
     k->target = kusto_buf_take(&target);
     k->environment = environment_of(c->authority.login_endpoint);
-    const char *assertion = strcmp(c->signin->name, "on_behalf_of") == 0 ? kusto_client_option(c, "user_assertion")
+    const char *assertion = strcmp(signing_method(c)->name, "on_behalf_of") == 0 ? kusto_client_option(c, "user_assertion")
                                                                           : NULL;
     if (assertion) {
         unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -269,7 +275,7 @@ static int sign_in_key_init(sign_in_key *k, const kusto_client *c) {
         k->assertion_hash = kusto_b64url_encode(digest, sizeof digest);
     }
     /* On-behalf-of tokens are the user's (stored under their account) and found by the assertion's hash. */
-    kusto_cache_key key = {c->signin->user || assertion ? KUSTO_CACHE_ANY_USER : NULL, k->environment,
+    kusto_cache_key key = {signing_method(c)->user || assertion ? KUSTO_CACHE_ANY_USER : NULL, k->environment,
                            c->authority.tenant, identity_of(c), k->target, k->assertion_hash};
     k->key = key;
     if (!k->target || !k->environment || (assertion && !k->assertion_hash)) return -1;
@@ -285,12 +291,13 @@ static void sign_in_key_clear(sign_in_key *k) {
 }
 
 /* Silent renewal with the account's refresh token; KUSTO_OK with *out NULL when there is none. */
-static kusto_status refresh(kusto_client *c, sign_in_key *k, int64_t deadline, kusto_token **out, kusto_error **err) {
+static kusto_status refresh(kusto_client *c, sign_in_key *k, const kusto_signin_call *call, kusto_token **out,
+                            kusto_error **err) {
     char *rt = NULL;
     *out = NULL;
     kusto_status status = kusto_cache_find_refresh_token(c->cache, &k->key, &rt, &k->home_account_id, err);
     if (status != KUSTO_OK || !rt) return status;
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     status = kusto_flow_refresh_token(&ctx, k->key.client_id, rt, kusto_connstr_value(c->cs, KW_APPLICATION_KEY),
                                       out, err);
     kusto_secret_free(rt);
@@ -299,18 +306,19 @@ static kusto_status refresh(kusto_client *c, sign_in_key *k, int64_t deadline, k
 }
 
 /* A new token: by refresh token for a user, else by the sign-in method (which may prompt). */
-static kusto_status renew(kusto_client *c, sign_in_key *k, int64_t deadline, kusto_token **out, kusto_error **err) {
+static kusto_status renew(kusto_client *c, sign_in_key *k, const kusto_signin_call *call, kusto_token **out,
+                          kusto_error **err) {
     kusto_error *refresh_err = NULL;
-    kusto_status status = c->signin->user ? refresh(c, k, deadline, out, &refresh_err) : KUSTO_OK;
+    kusto_status status = signing_method(c)->user ? refresh(c, k, call, out, &refresh_err) : KUSTO_OK;
     if (status == KUSTO_OK && *out) return KUSTO_OK;
-    if (!c->signin->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
+    if (!signing_method(c)->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
         kusto_status final = status != KUSTO_OK ? kusto_error_give(err, refresh_err)
                                                 : kusto_fail(err, KUSTO_E_AUTH, "no account in the token cache can "
                                                                                 "sign in to this cluster silently");
         return final;
     }
     kusto_error_free(refresh_err);
-    return c->signin->acquire(c, deadline, out, err);
+    return signing_method(c)->acquire(c, call, out, err);
 }
 
 /* The key is made once per client: a cached token is then a lookup and a copy (about 1 µs from Python). */
@@ -331,21 +339,23 @@ static void remember_last_token(kusto_client *c, const kusto_token *t) {
 }
 
 /* Under sign_in_lock: the cache, else renewal or sign-in. */
-static kusto_status find_or_renew(kusto_client *c, int64_t now, int64_t deadline, kusto_token **out,
+static kusto_status find_or_renew(kusto_client *c, int64_t now, const kusto_signin_call *call, kusto_token **out,
                                   kusto_error **err) {
     sign_in_key k;
     kusto_token *cached = NULL;
-    if (sign_in_key_init(&k, c) != 0) {
+    if (sign_in_key_init(&k, c, call->resource) != 0) {
         sign_in_key_clear(&k);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
     kusto_status status = kusto_cache_find_token(c->cache, &k.key, now, EXPIRY_MARGIN_SECONDS, &cached, err);
+    kusto_log(KUSTO_LOG_DEBUG, "token cache %s for %s (%s)", !cached ? "miss" : cached->refresh_on && cached->refresh_on <= now
+              ? "hit past its refresh_on, renewing" : "hit", k.target, signing_method(c)->name);
     if (status == KUSTO_OK && cached && (!cached->refresh_on || cached->refresh_on > now)) {
         *out = cached;
         cached = NULL;
     } else if (status == KUSTO_OK) {
         /* Past refresh_on the cached token is still good: renew, but fall back to it if renewal fails. */
-        status = renew(c, &k, deadline, out, cached ? NULL : err);
+        status = renew(c, &k, call, out, cached ? NULL : err);
         if (status == KUSTO_OK) status = kusto_cache_store(c->cache, &k.key, *out, err);
         else if (cached) {
             *out = cached;
@@ -356,18 +366,27 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, int64_t deadline
     sign_in_key_clear(&k);
     kusto_token_free(cached);
     if (status == KUSTO_OK && (*out)->from_cache &&
-        (kusto_token_set(&(*out)->resource, c->resource) || kusto_token_set(&(*out)->authority, c->authority.url)))
+        (kusto_token_set(&(*out)->resource, call->resource) || kusto_token_set(&(*out)->authority, c->authority.url)))
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     return status;
 }
 
-static kusto_status cached_sign_in(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
+/* find_or_renew as the default chain tries each of its steps. */
+static kusto_status chain_step(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    return find_or_renew(c, kusto_now(), call, out, err);
+}
+
+static kusto_status cached_sign_in(kusto_client *c, const kusto_signin_call *call, kusto_token **out,
+                                   kusto_error **err) {
+    int for_cluster = strcmp(call->resource, c->resource) == 0; /* the last token kept is the cluster's */
     pthread_mutex_lock(&c->sign_in_lock);
     int64_t now = kusto_now();
     kusto_status status = KUSTO_OK;
-    if (!(*out = reuse_last_token(c, now))) {
-        status = find_or_renew(c, now, deadline, out, err);
-        if (status == KUSTO_OK) remember_last_token(c, *out);
+    if (!for_cluster || !(*out = reuse_last_token(c, now))) {
+        status = kusto_signin_is_default_chain(c->signin) && !c->signin_step
+                     ? kusto_default_chain(c, call, chain_step, out, err)
+                                                          : find_or_renew(c, now, call, out, err);
+        if (status == KUSTO_OK && for_cluster) remember_last_token(c, *out);
     }
     pthread_mutex_unlock(&c->sign_in_lock);
     if (status != KUSTO_OK) {
@@ -398,7 +417,8 @@ static kusto_status adopt_login_endpoint(kusto_client *c, const char *login_endp
    Connect discovery, as MSAL does): asked once the authority is final, before any credential is sent. */
 static kusto_status discover_endpoints(kusto_client *c, int64_t deadline, kusto_error **err) {
     if (!kusto_signin_uses_authority(c->signin)) return KUSTO_OK;
-    return kusto_oidc_discover_unless_well_known(&c->authority, c->http, kusto_signin_context(c, deadline).aad_v1,
+    kusto_signin_call call = {deadline, c->resource};
+    return kusto_oidc_discover_unless_well_known(&c->authority, c->http, kusto_signin_context(c, &call).aad_v1,
                                                  deadline, err);
 }
 
@@ -435,18 +455,42 @@ static kusto_status prepare_sign_in(kusto_client *c, int64_t deadline, kusto_err
 
 int64_t kusto_client_deadline(const kusto_client *c) { return kusto_deadline_in(c->timeout_ms); }
 
-static kusto_status acquire_token(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
+/* A token for `resource` (NULL: the cluster's). */
+static kusto_status acquire_token(kusto_client *c, int64_t deadline, const char *resource, kusto_token **out,
+                                  kusto_error **err) {
     *out = NULL;
     if (!c->signin)
         return kusto_fail(err, KUSTO_E_ARGUMENT,
                           "the connection string asks for no authentication (AAD Federated Security is not true)");
-    if (!c->signin->cached) return c->signin->acquire(c, deadline, out, err);
-    kusto_status status = prepare_sign_in(c, deadline, err);
-    return status == KUSTO_OK ? cached_sign_in(c, deadline, out, err) : status;
+    kusto_status status = c->signin->cached ? prepare_sign_in(c, deadline, err) : KUSTO_OK;
+    kusto_signin_call call = {deadline, resource ? resource : c->resource};
+    if (status != KUSTO_OK) return status;
+    return c->signin->cached ? cached_sign_in(c, &call, out, err) : c->signin->acquire(c, &call, out, err);
 }
 
 kusto_status kusto_client_acquire_token(kusto_client *c, kusto_token **out, kusto_error **err) {
-    return acquire_token(c, kusto_client_deadline(c), out, err);
+    return acquire_token(c, kusto_client_deadline(c), NULL, out, err);
+}
+
+/* "https://storage.azure.com/.default" -> "https://storage.azure.com"; a resource stays as it is. */
+static char *resource_of_scope(const char *scope) {
+    static const char suffix[] = "/.default";
+    size_t len = strlen(scope), n = sizeof suffix - 1;
+    if (len > n && strcmp(scope + len - n, suffix) == 0) len -= n;
+    return strndup(scope, len);
+}
+
+kusto_status kusto_client_acquire_token_for(kusto_client *c, const char *scope, kusto_token **out, kusto_error **err) {
+    *out = NULL;
+    if (!scope || !*scope) return kusto_client_acquire_token(c, out, err);
+    if (strpbrk(scope, " \t\r\n"))
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "one scope per token: \"{resource}/.default\" or a resource, not '%s'",
+                          scope);
+    char *resource = resource_of_scope(scope);
+    if (!resource) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    kusto_status status = acquire_token(c, kusto_client_deadline(c), resource, out, err);
+    free(resource);
+    return status;
 }
 
 kusto_status kusto_client_authorization(kusto_client *c, int64_t deadline, char **out, kusto_error **err) {
@@ -454,7 +498,7 @@ kusto_status kusto_client_authorization(kusto_client *c, int64_t deadline, char 
     if (!c->signin) return KUSTO_OK;
     kusto_status status = prepare_sign_in(c, deadline, err);
     kusto_token *token = NULL;
-    if (status == KUSTO_OK) status = acquire_token(c, deadline, &token, err);
+    if (status == KUSTO_OK) status = acquire_token(c, deadline, NULL, &token, err);
     if (status != KUSTO_OK) return status;
     kusto_buf header = {0};
     if (kusto_buf_printf(&header, "Authorization: %s %s", token->token_type, token->access_token)) {

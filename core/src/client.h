@@ -23,6 +23,7 @@ struct kusto_client {
     kusto_authority authority;          /* replaced by the cloud metadata's login endpoint unless given */
     int authority_given;                /* kusto_authority_given(): metadata does not choose it */
     const kusto_signin_method *signin;  /* NULL: the connection string asks for no authentication */
+    const kusto_signin_method *signin_step; /* sign_in "default": the chain's step in use, under sign_in_lock */
     long timeout_ms;                    /* option: a whole call's; 0 = none (a query: servertimeout + 30 s) */
     kusto_prompts prompts;              /* callbacks of the flows that need a person */
     kusto_http *http;

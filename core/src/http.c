@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "platform.h"
 #include "error.h"
+#include "log.h"
 
 #define POOL_SIZE 8
 #define MAX_COLLECTED_BODY (8u << 20)
@@ -313,6 +314,7 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
 
 kusto_status kusto_http_refuse_redirect(const kusto_http_response *resp, const char *url, kusto_error **err) {
     if (resp->status < 300 || resp->status >= 400) return KUSTO_OK;
+    kusto_log(KUSTO_LOG_INFO, "HTTP %ld redirect from %.*s refused", resp->status, kusto_log_url_len(url), url);
     kusto_error *e = kusto_error_new(KUSTO_E_SERVICE, "%s answered HTTP %ld with a redirect to '%s', which is not "
                                      "followed (a token must not go to another host)", url, resp->status, resp->location);
     if (e) e->http_status = (int)resp->status;

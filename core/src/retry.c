@@ -2,11 +2,13 @@
 #include "clock.h"
 #include "retry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "error.h"
+#include "log.h"
 
 #define BASE_DELAY_MS 500L
 #define MAX_BACKOFF_MS 16000L
@@ -59,6 +61,21 @@ static int wait_until(const kusto_http_request *req, int64_t until) {
     return kusto_sleep_until_ms(until, SLEEP_SLICE_MS, req->cancelled, req->cancel_ud);
 }
 
+/* "POST https://host/path: HTTP 503; retry 1 in 1000 ms (Retry-After)": never the query of the URL. */
+static void log_retry(const kusto_http_request *req, const kusto_http_response *resp, const kusto_error *e, int retry,
+                      long delay_ms, int past_deadline) {
+    char what[64];
+    snprintf(what, sizeof what, resp->status == 429 ? "throttled (HTTP 429)" : "HTTP %ld", resp->status);
+    const char *why = resp->status == 429 || !e ? what : kusto_error_message(e);
+    const char *from_server = *resp->retry_after ? " (Retry-After)" : "";
+    if (past_deadline)
+        kusto_log(KUSTO_LOG_INFO, "%s %.*s: %s; no retry: the next, in %ld ms%s, would be past the deadline",
+                  req->method, kusto_log_url_len(req->url), req->url, why, delay_ms, from_server);
+    else
+        kusto_log(KUSTO_LOG_INFO, "%s %.*s: %s; retry %d in %ld ms%s", req->method, kusto_log_url_len(req->url),
+                  req->url, why, retry + 1, delay_ms, from_server);
+}
+
 /* The last attempt's outcome, as kusto_http_send gave it. */
 static kusto_status give_back(kusto_error **err, kusto_error *e, kusto_status status) {
     if (e) kusto_error_give(err, e);
@@ -72,7 +89,9 @@ kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request
         kusto_error *e = NULL;
         kusto_status status = kusto_http_send(http, req, resp, &e);
         if (retries >= kusto_http_max_retries(http) || !should_retry(status, resp)) return give_back(err, e, status);
-        int64_t until = kusto_now_ms() + kusto_retry_delay_ms(retries, resp->retry_after, random01());
+        long delay = kusto_retry_delay_ms(retries, resp->retry_after, random01());
+        int64_t until = kusto_now_ms() + delay;
+        log_retry(req, resp, e, retries, delay, deadline && until >= deadline);
         if (deadline && until >= deadline) return give_back(err, e, status);
         if (wait_until(req, until) != 0) {
             kusto_error_free(e);

@@ -14,9 +14,9 @@
 
 #define DEFAULT_INTERACTIVE_TIMEOUT_MS 120000L
 
-kusto_flow_context kusto_signin_context(kusto_client *c, int64_t deadline) {
+kusto_flow_context kusto_signin_context(kusto_client *c, const kusto_signin_call *call) {
     const char *v1 = kusto_client_option(c, "aad_v1");
-    kusto_flow_context ctx = {c->http, &c->authority, c->resource, deadline, v1 && kusto_strcasecmp(v1, "true") == 0,
+    kusto_flow_context ctx = {c->http, &c->authority, call->resource, call->deadline, v1 && kusto_strcasecmp(v1, "true") == 0,
                               c->prompts.cancelled, c->prompts.cancelled_ud};
     return ctx;
 }
@@ -25,7 +25,11 @@ static int has(const kusto_client *c, kusto_keyword kw) { return kusto_connstr_v
 
 /* ---- tokens the caller brings -------------------------------------------------------------------- */
 
-static kusto_status bring_your_own(kusto_client *c, kusto_keyword kw, kusto_token **out, kusto_error **err) {
+static kusto_status bring_your_own(kusto_client *c, kusto_keyword kw, const kusto_signin_call *call, kusto_token **out,
+                                   kusto_error **err) {
+    if (strcmp(call->resource, c->resource) != 0)
+        return kusto_fail(err, KUSTO_E_UNSUPPORTED, "a %s brought in the connection string is for the cluster only, not "
+                          "for %s", kw == KW_USER_TOKEN ? "User Token" : "Application Token", call->resource);
     /* The token's own expiry when it is a JWT that says (unverified: the cluster checks it); else the caller's
        business. */
     const char *token = kusto_connstr_value(c->cs, kw);
@@ -35,13 +39,13 @@ static kusto_status bring_your_own(kusto_client *c, kusto_keyword kw, kusto_toke
 }
 
 static int user_token_applies(const kusto_client *c) { return has(c, KW_USER_TOKEN); }
-static kusto_status user_token(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    return bring_your_own(c, KW_USER_TOKEN, out, err);
+static kusto_status user_token(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    return bring_your_own(c, KW_USER_TOKEN, call, out, err);
 }
 
 static int app_token_applies(const kusto_client *c) { return has(c, KW_APPLICATION_TOKEN); }
-static kusto_status app_token(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    return bring_your_own(c, KW_APPLICATION_TOKEN, out, err);
+static kusto_status app_token(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    return bring_your_own(c, KW_APPLICATION_TOKEN, call, out, err);
 }
 
 /* ---- application secret -------------------------------------------------------------------------- */
@@ -50,8 +54,8 @@ static int client_secret_applies(const kusto_client *c) {
     return has(c, KW_APPLICATION_CLIENT_ID) && has(c, KW_APPLICATION_KEY);
 }
 
-static kusto_status client_secret(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status client_secret(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     kusto_app_credential cred = {kusto_connstr_value(c->cs, KW_APPLICATION_KEY), NULL, NULL};
     return kusto_flow_client_credentials(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID), &cred, out, err);
 }
@@ -60,26 +64,26 @@ static kusto_status client_secret(kusto_client *c, int64_t deadline, kusto_token
 
 static int always(const kusto_client *c) { return 1; }
 
-static kusto_status managed_identity(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status managed_identity(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_managed_identity(&ctx, kusto_client_option(c, "managed_identity_client_id"),
                                        kusto_client_option(c, "managed_identity_endpoint"), out, err);
 }
 
 static int workload_identity_applies(const kusto_client *c) { return kusto_flow_workload_identity_configured(); }
-static kusto_status workload_identity(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status workload_identity(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_workload_identity(&ctx, out, err);
 }
 
 static int environment_applies(const kusto_client *c) { return kusto_flow_environment_configured(); }
-static kusto_status environment(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status environment(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_environment(&ctx, out, err);
 }
 
-static kusto_status azure_cli(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status azure_cli(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     const char *authority_id = kusto_connstr_value(c->cs, KW_AUTHORITY_ID);
     int plain_tenant = authority_id && !strstr(authority_id, "://");
     return kusto_flow_azure_cli(&ctx, plain_tenant ? authority_id : NULL, out, err);
@@ -112,8 +116,8 @@ static kusto_status app_credential(kusto_client *c, kusto_app_credential *cred, 
 
 static int certificate_applies(const kusto_client *c) { return has(c, KW_APPLICATION_CLIENT_ID) && has_certificate(c); }
 
-static kusto_status certificate(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status certificate(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     kusto_app_credential cred;
     kusto_status status = app_credential(c, &cred, err);
     if (status != KUSTO_OK) return status;
@@ -125,8 +129,8 @@ static int on_behalf_of_applies(const kusto_client *c) {
            (has(c, KW_APPLICATION_KEY) || has_certificate(c));
 }
 
-static kusto_status on_behalf_of(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status on_behalf_of(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     kusto_app_credential cred;
     kusto_status status = app_credential(c, &cred, err);
     if (status != KUSTO_OK) return status;
@@ -138,8 +142,8 @@ static kusto_status on_behalf_of(kusto_client *c, int64_t deadline, kusto_token 
 
 static int user_password_applies(const kusto_client *c) { return has(c, KW_USER_ID) && has(c, KW_PASSWORD); }
 
-static kusto_status user_password(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status user_password(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     const char *client_id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
     return kusto_flow_user_password(&ctx, client_id ? client_id : KUSTO_PUBLIC_CLIENT_ID,
                                     kusto_connstr_value(c->cs, KW_USER_ID), kusto_connstr_value(c->cs, KW_PASSWORD),
@@ -150,8 +154,8 @@ static kusto_status user_password(kusto_client *c, int64_t deadline, kusto_token
 
 static int token_callback_applies(const kusto_client *c) { return c->token_callback != NULL; }
 
-static kusto_status token_callback(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status token_callback(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_token_callback(&ctx, c->token_callback, c->token_callback_ud, out, err);
 }
 
@@ -162,20 +166,20 @@ static const char *public_client_id(const kusto_client *c) {
     return id ? id : KUSTO_PUBLIC_CLIENT_ID;
 }
 
-static kusto_status device_code(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+static kusto_status device_code(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_device_code(&ctx, public_client_id(c), c->prompts.device_code,
                                   c->prompts.device_code_ud, out, err);
 }
 
-static kusto_status interactive(kusto_client *c, int64_t deadline, kusto_token **out, kusto_error **err) {
+static kusto_status interactive(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
     const char *text = kusto_client_option(c, "interactive_timeout");
     char *end = NULL;
     double seconds = text ? strtod(text, &end) : DEFAULT_INTERACTIVE_TIMEOUT_MS / 1000.0;
     if (text && (end == text || *end || !(seconds > 0) || seconds > 86400))
         return kusto_fail(err, KUSTO_E_ARGUMENT, "option 'interactive_timeout' must be a number of seconds, not '%s'",
                           text);
-    kusto_flow_context ctx = kusto_signin_context(c, deadline);
+    kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_interactive(&ctx, public_client_id(c), (long)(seconds * 1000), &c->prompts, out, err);
 }
 
@@ -206,9 +210,16 @@ static const kusto_signin_method methods[] = {
     {"interactive", always, interactive, 1, 1, NULL, 1},
     {"device_code", always, device_code, 1, 1, NULL, 1},
     {"shared_cache", shared_cache_applies, NULL, 1, 1, NULL, 1},
+    {"default", always, NULL, 1, 1, NULL, 0}, /* the steps of default_chain.c, each one of the above */
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)
+
+const kusto_signin_method *kusto_signin_method_named(const char *name) {
+    for (size_t i = 0; i < METHOD_COUNT; i++)
+        if (strcmp(methods[i].name, name) == 0) return &methods[i];
+    return NULL;
+}
 
 int kusto_signin_uses_authority(const kusto_signin_method *m) {
     static const char *const elsewhere[] = {"managed_identity", "workload_identity", "environment", "azure_cli"};
@@ -258,12 +269,14 @@ kusto_status kusto_signin_choose(const kusto_client *c, const kusto_signin_metho
     *out = NULL;
     if (!kusto_connstr_flag(c->cs, KW_AAD_FEDERATED_SECURITY) && !c->token_callback) return KUSTO_OK;
     const char *chosen = kusto_client_option(c, "sign_in");
-    if (chosen) return choose_by_name(c, chosen, out, err);
+    /* "default": what the connection string gives, as without sign_in; only without a credential the chain. */
+    int default_chain = chosen && strcmp(chosen, "default") == 0;
+    if (chosen && !default_chain) return choose_by_name(c, chosen, out, err);
     for (size_t i = 0; i < METHOD_COUNT; i++) {
         if (!methods[i].by_name_only && methods[i].applies(c)) {
             *out = &methods[i];
             return KUSTO_OK;
         }
     }
-    return fall_back_to_a_person(c, out, err);
+    return default_chain ? choose_by_name(c, chosen, out, err) : fall_back_to_a_person(c, out, err);
 }

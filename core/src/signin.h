@@ -5,12 +5,19 @@
 #include "client.h"
 #include "flows/flows.h"
 
+/* One sign-in: a token for `resource` (the cluster's, or another a caller asks for), done by `deadline`
+   (clock.h; 0: none). */
+typedef struct kusto_signin_call {
+    int64_t deadline;
+    const char *resource;
+} kusto_signin_call;
+
 struct kusto_signin_method {
     const char *name; /* the value of the "sign_in" option that picks it, e.g. "application_secret" */
     /* 1 when the connection string and options ask for this method. */
     int (*applies)(const kusto_client *client);
-    /* Signs in, done by `deadline` (clock.h; 0: none). */
-    kusto_status (*acquire)(kusto_client *client, int64_t deadline, kusto_token **out, kusto_error **err);
+    /* Signs in for the call's resource, done by its deadline. */
+    kusto_status (*acquire)(kusto_client *client, const kusto_signin_call *call, kusto_token **out, kusto_error **err);
     int cached; /* tokens go through the client's cache (not for tokens the caller brings) */
     /* Not picked by default, only when the "sign_in" option names it: credentials from the environment,
        and flows that need a person ("interactive" is also the last resort, see kusto_signin_choose). */
@@ -27,12 +34,15 @@ struct kusto_signin_method {
    an unknown "sign_in" value; KUSTO_E_UNSUPPORTED when sign-in is asked for but no method applies. */
 kusto_status kusto_signin_choose(const kusto_client *client, const kusto_signin_method **out, kusto_error **err);
 
+/* The method that sign_in `name` picks, NULL when none. */
+const kusto_signin_method *kusto_signin_method_named(const char *name);
+
 /* 1 when the method sends credentials to the client's authority (not managed identity, the Azure CLI, or
    the environment flows, which have their own and discover it themselves): that authority's endpoints are then
    discovered first. */
 int kusto_signin_uses_authority(const kusto_signin_method *method);
 
-/* What a flow needs from the client, for a call that must be done by `deadline` (clock.h; 0: none). */
-kusto_flow_context kusto_signin_context(kusto_client *client, int64_t deadline);
+/* What a flow needs from the client, for one call. */
+kusto_flow_context kusto_signin_context(kusto_client *client, const kusto_signin_call *call);
 
 #endif

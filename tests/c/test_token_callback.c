@@ -52,8 +52,47 @@ static void test_a_failing_callback_is_an_auth_error_with_its_message(void) {
     kusto_error_free(err);
 }
 
+static kusto_status acquire_for(const char *connstr, const char *scope, kusto_token **token, kusto_error **err) {
+    kusto_options *opts = NULL;
+    kusto_client *client = NULL;
+    kusto_options_new(&opts);
+    kusto_options_set_token_callback(opts, give_token, "tok-456");
+    kusto_status status = kusto_client_new(&client, connstr, opts, err);
+    if (status == KUSTO_OK) status = kusto_client_acquire_token_for(client, scope, token, err);
+    kusto_client_free(client);
+    kusto_options_free(opts);
+    return status;
+}
+
+static void test_a_token_for_another_scope_asks_for_its_resource(void) {
+    kusto_token *token = NULL;
+    kusto_error *err = NULL;
+    const char *cs = "Data Source=https://help.kusto.windows.net";
+    CHECK_INT(acquire_for(cs, "https://storage.azure.com/.default", &token, &err), KUSTO_OK);
+    CHECK_STR(last_resource, "https://storage.azure.com");
+    CHECK_STR(kusto_token_access_token(token), "tok-456");
+    kusto_token_free(token);
+    CHECK_INT(acquire_for(cs, "api://1234", &token, &err), KUSTO_OK);
+    CHECK_STR(last_resource, "api://1234");
+    kusto_token_free(token);
+    CHECK_INT(acquire_for(cs, NULL, &token, &err), KUSTO_OK);
+    CHECK_STR(last_resource, "https://help.kusto.windows.net");
+    kusto_token_free(token);
+    CHECK_INT(acquire_for(cs, "https://a/.default https://b/.default", &token, &err), KUSTO_E_ARGUMENT);
+    CHECK(token == NULL);
+    CHECK(strstr(kusto_error_message(err), "one scope per token") != NULL);
+    kusto_error_free(err);
+    err = NULL;
+    CHECK_INT(acquire_for("Data Source=https://help.kusto.windows.net;Fed=True;User Token=secret-tok",
+                          "https://storage.azure.com/.default", &token, &err), KUSTO_E_UNSUPPORTED);
+    CHECK_STR(kusto_error_message(err), "a User Token brought in the connection string is for the cluster only, "
+                                        "not for https://storage.azure.com");
+    kusto_error_free(err);
+}
+
 int main(void) {
     test_the_callback_token_is_returned_uncached();
+    test_a_token_for_another_scope_asks_for_its_resource();
     test_a_failing_callback_is_an_auth_error_with_its_message();
     CHECK_DONE();
 }

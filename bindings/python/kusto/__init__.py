@@ -34,18 +34,20 @@ from ._kusto import (
     parse_connection_string,
 )
 from ._arrow import ArrowResult, ArrowTable
+from ._identity import AccessToken, AccessTokenInfo, Credential
 from ._stream import Client, to_dataframe
 
 __all__ = [
-    "ArgumentError", "ArrowResult", "ArrowTable", "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Error",
+    "AccessToken", "AccessTokenInfo", "ArgumentError", "ArrowResult", "ArrowTable", "AuthenticationError",
+    "CancelledError", "Client", "ConnectionStringError", "Credential", "Error",
     "NetworkError", "PartialResultError", "ProtocolError", "ServiceError", "ThrottledError", "TimeoutError",
     "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "clear_process_state", "mgmt",
     "parse_connection_string", "query", "to_dataframe",
 ]
 
 # Keyword arguments of Client.query/mgmt; every other keyword is a client option.
-_CALL_ARGUMENTS = ("client_request_id", "application", "user", "raw_ticks", "columnar", "on_rows", "strict",
-                   "on_progress")
+_CALL_ARGUMENTS = ("parameters", "client_request_id", "application", "user", "raw_ticks", "columnar", "on_rows",
+                   "strict", "on_progress")
 
 
 def _call_arguments(options):

@@ -1,7 +1,9 @@
 import builtins
 import os
 from datetime import timedelta
-from typing import Any, Callable, Iterator, Literal, Mapping, Sequence, TypedDict
+from typing import Any, Callable, Iterator, Literal, Mapping, NamedTuple, Protocol, Sequence, TypedDict
+
+from typing_extensions import NotRequired
 
 __version__: str
 
@@ -25,7 +27,8 @@ class Table(TypedDict):
     name: str
     kind: str
     columns: list[Column]
-    rows: list[list[Any]]
+    rows: NotRequired[list[list[Any]]]  # one list per row; absent with columnar=True
+    data: NotRequired[list[list[Any]]]  # columnar=True: one list per column
 
 class Warning(TypedDict):
     table: str
@@ -87,15 +90,36 @@ class ArrowResult(ArrowTable):
     @property
     def errors(self) -> list[PartialResultError]: ...
 
+class AccessToken(NamedTuple):
+    token: str
+    expires_on: int
+
+class AccessTokenInfo(NamedTuple):
+    token: str
+    expires_on: int
+    token_type: str = "Bearer"
+    refresh_on: int | None = None
+
+class _TokenAnswer(Protocol):
+    @property
+    def token(self) -> str: ...
+    @property
+    def expires_on(self) -> int: ...
+
+class TokenCredential(Protocol):
+    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
+                  **kwargs: Any) -> _TokenAnswer: ...
+
 class Client:
     closed: bool
-    def __init__(self, connection_string: str, /, **options: OptionValue) -> None: ...
-    def acquire_token(self) -> Token: ...
+    def __init__(self, connection_string: str | Any, /, credential: TokenCredential | None = None,
+                 **options: Any) -> None: ...
+    def acquire_token(self, scope: str | None = None) -> Token: ...
     def accounts(self) -> list[dict[str, str]]: ...
     def remove_account(self, home_account_id: str) -> None: ...
     def clear_cache(self) -> None: ...
-    def query(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None, *,
-              client_request_id: str | None = None, application: str | None = None, user: str | None = None,
+    def query(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | Any | None = None, *,
+              parameters: Mapping[str, Any] | None = None, client_request_id: str | None = None, application: str | None = None, user: str | None = None,
               raw_ticks: bool = False, columnar: bool = False,
               on_rows: Callable[[dict[str, Any], list[list[Any]]], object] | None = None, strict: bool = False,
               on_progress: Callable[[int, float], object] | None = None) -> Result: ...
@@ -106,7 +130,7 @@ class Client:
     def query_arrow(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None, *,
                     client_request_id: str | None = None, application: str | None = None, user: str | None = None,
                     batch_rows: int = 65536, strict: bool = False) -> ArrowResult: ...
-    def mgmt(self, db: str | None, command: str, properties: Mapping[str, PropertyValue] | None = None, *,
+    def mgmt(self, db: str | None, command: str, properties: Mapping[str, PropertyValue] | Any | None = None, *,
              client_request_id: str | None = None, application: str | None = None, user: str | None = None,
              raw_ticks: bool = False, columnar: bool = False,
              on_rows: Callable[[dict[str, Any], list[list[Any]]], object] | None = None, strict: bool = False,
@@ -115,11 +139,21 @@ class Client:
     def __enter__(self) -> Client: ...
     def __exit__(self, *exc: object) -> None: ...
 
+class Credential:
+    def __init__(self, connection_string: str | Client, /, **options: OptionValue) -> None: ...
+    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
+                  enable_cae: bool = False, **kwargs: Any) -> AccessToken: ...
+    def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None) -> AccessTokenInfo: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Credential: ...
+    def __exit__(self, *exc: object) -> None: ...
+
 def parse_connection_string(cs: str) -> dict[str, str]: ...
 def clear_process_state() -> None: ...
 def to_dataframe(table: Mapping[str, Any]) -> Any: ...
-def acquire_token(connection_string: str, **options: OptionValue) -> Token: ...
-def query(connection_string: str, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None,
+def acquire_token(connection_string: str | Any, credential: TokenCredential | None = None,
+                  **options: OptionValue) -> Token: ...
+def query(connection_string: str | Any, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None,
           **options: Any) -> Result: ...
-def mgmt(connection_string: str, db: str | None, command: str,
+def mgmt(connection_string: str | Any, db: str | None, command: str,
          properties: Mapping[str, PropertyValue] | None = None, **options: Any) -> Result: ...

@@ -1,6 +1,6 @@
 """Client methods written in Python on top of the C extension: query_iter (rows while they arrive) and
 query_df / to_dataframe (pandas, imported only when called)."""
-from . import _kusto
+from . import _identity, _kusto, _migration
 
 _DONE = object()
 # Batches (of up to 1000 rows) waiting for the consumer; the query pauses while the queue is full.
@@ -66,7 +66,8 @@ def iterate_rows(run_query):
 
 def to_dataframe(table):
     """A pandas DataFrame of one result table (from query(..., columnar=True) or not), columns typed by Kusto type."""
-    import pandas
+    from ._extras import require
+    pandas = require("pandas", "to_dataframe")
 
     names = [c["name"] for c in table["columns"]]
     if "data" in table:
@@ -123,6 +124,29 @@ def _floats(pandas, values):
 
 class Client(_kusto.Client):
     __doc__ = _kusto.Client.__doc__
+
+    def __new__(cls, connection_string, /, credential=None, **options):
+        if _migration.is_kcsb(connection_string):
+            connection_string, options = _migration.from_kcsb(connection_string, options)
+            from_kcsb = options.pop("credential", None)
+            credential = from_kcsb if credential is None else credential
+        if credential is not None:
+            if options.get("token_callback") is not None:
+                raise _kusto.ArgumentError("give credential or token_callback, not both")
+            options["token_callback"] = _identity.CredentialTokens(credential)
+        return super().__new__(cls, connection_string, **options)
+
+    def query(self, db, csl, properties=None, *, parameters=None, **arguments):
+        """Runs a query; see the extension's Client.query. parameters: {name: value} for `declare query_parameters`,
+        written before csl for you (int long, float real, bool, str string, datetime, timedelta timespan, UUID guid,
+        Decimal decimal, dict/list dynamic). properties may be an azure-kusto-data ClientRequestProperties."""
+        properties, arguments = _migration.from_request_properties(properties, arguments)
+        csl, properties = _migration.with_parameters(csl, properties, parameters)
+        return super().query(db, csl, properties, **arguments)
+
+    def mgmt(self, db, command, properties=None, **arguments):
+        properties, arguments = _migration.from_request_properties(properties, arguments)
+        return super().mgmt(db, command, properties, **arguments)
 
     def query_iter(self, db, csl, properties=None, **arguments):
         """Yields the rows (lists) of the primary result tables while they arrive, holding only a few batches.

@@ -184,16 +184,37 @@ static PyObject *client_token_dict(client_object *self, const kusto_token *t) {
     return dict;
 }
 
-static PyObject *client_acquire_token(client_object *self, PyObject *unused) {
-    if (client_enter(self) < 0) return NULL;
+/* The scope given as acquire_token(scope) or acquire_token(scope=...): NULL with no error when there is none. */
+static const char *scope_argument(client_object *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw == 0) return NULL;
+    if (nargs + nkw > 1 || (nkw && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "scope") != 0)) {
+        PyErr_SetString(PyExc_TypeError, "acquire_token() takes one optional argument, scope");
+        return NULL;
+    }
+    if (args[0] == Py_None) return NULL;
+    if (!PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "scope must be a str");
+        return NULL;
+    }
+    return kusto_py_utf8(self->st, args[0], KUSTO_E_ARGUMENT, "the scope");
+}
+
+static PyObject *client_acquire_token(client_object *self, PyObject *const *args, Py_ssize_t nargs,
+                                      PyObject *kwnames) {
+    const char *scope = scope_argument(self, args, nargs, kwnames);
+    if ((!scope && PyErr_Occurred()) || client_enter(self) < 0) return NULL;
     kusto_token *token = NULL;
     kusto_error *err = NULL;
     kusto_status status;
     Py_BEGIN_ALLOW_THREADS
-    status = kusto_client_acquire_token(self->client, &token, &err);
+    status = scope ? kusto_client_acquire_token_for(self->client, scope, &token, &err)
+                   : kusto_client_acquire_token(self->client, &token, &err);
     Py_END_ALLOW_THREADS
     client_exit(self);
-    PyObject *result = status == KUSTO_OK ? client_token_dict(self, token) : kusto_py_raise(self->st, status, err);
+    PyObject *result = status != KUSTO_OK ? kusto_py_raise(self->st, status, err)
+                       : scope            ? token_dict(self->st, token)
+                                          : client_token_dict(self, token);
     if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     kusto_token_free(token);
     kusto_error_free(err);
@@ -358,9 +379,10 @@ static PyObject *client_get_closed(client_object *self, void *unused) {
 }
 
 static PyMethodDef client_methods[] = {
-    {"acquire_token", (PyCFunction)client_acquire_token, METH_NOARGS,
-     "acquire_token() -> dict\n\nA token for the cluster (access_token, token_type, expires_on, resource, "
-     "authority, from_cache), from the cache while it has more than 5 minutes left."},
+    {"acquire_token", (PyCFunction)(void (*)(void))client_acquire_token, METH_FASTCALL | METH_KEYWORDS,
+     "acquire_token(scope=None) -> dict\n\nA token for the cluster (access_token, token_type, expires_on, resource, "
+     "authority, from_cache), from the cache while it has more than 5 minutes left. With a scope "
+     "(\"{resource}/.default\" or a resource), a token for that resource by the same sign-in."},
     {"query", (PyCFunction)(void (*)(void))client_query, METH_VARARGS | METH_KEYWORDS,
      "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False,"
      " columnar=False, on_rows=None, strict=False, on_progress=None) -> dict\n\nRuns a query (POST /v2/rest/query;"

@@ -58,6 +58,7 @@ static int module_exec(PyObject *module) {
     if (!st->client_type || PyModule_AddObjectRef(module, "Client", (PyObject *)st->client_type) < 0) return -1;
     st->arrow_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &kusto_py_arrow_spec, NULL);
     if (!st->arrow_type || PyModule_AddObjectRef(module, "ArrowResult", (PyObject *)st->arrow_type) < 0) return -1;
+    kusto_py_log_install();
     return PyModule_AddStringConstant(module, "__version__", kusto_version());
 }
 
@@ -88,6 +89,7 @@ static int module_clear(PyObject *module) {
 }
 
 static void module_free(void *module) {
+    kusto_py_log_uninstall();
     module_clear(module);
 }
 

@@ -121,4 +121,8 @@ extern PyType_Spec kusto_py_arrow_spec;
 /* client.c */
 extern PyType_Spec kusto_py_client_spec;
 
+/* Sends the core's log messages to logging.getLogger("kusto") (log.c), from module exec to module free. */
+void kusto_py_log_install(void);
+void kusto_py_log_uninstall(void);
+
 #endif
