@@ -24,6 +24,8 @@ static const char usage[] =
     "      --mgmt                  a control command (text starting with '.' is one anyway)\n"
     "      --no-cache              keep tokens in memory only (default: the per-user token cache file)\n"
     "      --timing                print each query's time on standard error\n"
+    "  -v, --verbose               say on standard error what the library does (sign-in, retries);\n"
+    "                              -vv also the token cache\n"
     "  -V, --version               print the versions and exit\n"
     "  -h, --help                  print this help and exit\n"
     "Exit status: 0, or the error class (1 argument, 2 connection string, 3 untrusted, 4 network,\n"
@@ -54,6 +56,7 @@ static const struct option long_options[] = {
     {"mgmt", no_argument, NULL, OPT_MGMT},
     {"no-cache", no_argument, NULL, OPT_NO_CACHE},
     {"timing", no_argument, NULL, OPT_TIMING},
+    {"verbose", no_argument, NULL, 'v'},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -96,6 +99,7 @@ static int option(args *a, int c, const char *value) {
     case 'F': return set_format(a, value);
     case 'f': return set_file(a, value);
     case 'x': a->expanded = 1; return ARGS_RUN;
+    case 'v': a->verbose++; return ARGS_RUN;
     case 'o': return add_option(a->client_options, &a->client_option_count, value);
     case 'p': return add_option(a->request_options, &a->request_option_count, value);
     case OPT_PARAM: return add_option(a->params, &a->param_count, value);
@@ -140,7 +144,7 @@ int parse_args(args *a, int argc, char **argv) {
     a->format = -1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":c:d:F:f:xo:p:Vh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:d:F:f:xvo:p:Vh", long_options, NULL)) != -1) {
         int rc = c == '?' || c == ':' ? unknown(argv, c) : option(a, c, optarg);
         if (rc != ARGS_RUN) return rc;
     }

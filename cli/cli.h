@@ -75,6 +75,7 @@ typedef struct args {
     const char *connstr, *database, *query, *ca_file, *script, *null_text;
     int format;             /* format_id, -1 until given */
     int mgmt, expanded, timing, no_cache;
+    int verbose;            /* -v: the library's INFO messages on stderr, -vv: DEBUG too */
     const char *command;    /* "login", "logout", "accounts" or NULL for a query */
     const char *command_arg;
     const char *client_options[MAX_OPTIONS], *request_options[MAX_OPTIONS], *params[MAX_OPTIONS];

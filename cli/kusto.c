@@ -43,11 +43,16 @@ static int run_once(const args *a) {
     return exit_status(status);
 }
 
+static void print_log(void *ud, kusto_log_level level, const char *message) {
+    fprintf(stderr, "kusto: %s\n", message);
+}
+
 int main(int argc, char **argv) {
     use_utf8_locale();
     args a = {0};
     int parsed = parse_args(&a, argc, argv);
     if (parsed != ARGS_RUN) return parsed == ARGS_DONE ? 0 : 1;
+    if (a.verbose) kusto_set_log_callback(print_log, NULL, a.verbose > 1 ? KUSTO_LOG_DEBUG : KUSTO_LOG_INFO);
     if (a.command) return run_account_command(&a);
     if (!a.query && !a.script) return run_interactive(&a);
     return run_once(&a);

@@ -19,8 +19,11 @@ static int interrupted(void *ud) {
  * credentials for, else interactive); a default credential chain, once the library has one, is chosen
  * here: kusto_options_set(opts, "sign_in", ...).
  */
+/* The token cache file, and the connection string's credentials, else DefaultAzureCredential's chain
+   (sign_in "default"); -o replaces either. */
 static kusto_status set_defaults(const args *a, kusto_options *opts) {
-    return a->no_cache ? KUSTO_OK : kusto_options_set(opts, "cache", "file");
+    kusto_status status = a->no_cache ? KUSTO_OK : kusto_options_set(opts, "cache", "file");
+    return status == KUSTO_OK ? kusto_options_set(opts, "sign_in", "default") : status;
 }
 
 kusto_status make_client_options(const args *a, kusto_options **out) {
