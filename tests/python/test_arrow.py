@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 import kusto
+import conftest
 
 pyarrow = pytest.importorskip("pyarrow")
 
@@ -338,7 +339,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture(scope="module")
 def cli():
     subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
-    return os.path.join(REPO, "build", "kusto")
+    return conftest.CLI
 
 
 def run_cli(cli, emulator, *args):

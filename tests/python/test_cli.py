@@ -4,9 +4,10 @@ import os
 import subprocess
 
 import pytest
+import conftest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.path.join(REPO, "build", "kusto")
+BINARY = conftest.CLI
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 import kusto
+import conftest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 QUERY = "/v2/rest/query"
@@ -231,7 +232,7 @@ def test_a_certificate_thumbprint_is_not_masked():
 @pytest.fixture(scope="module")
 def cli():
     subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
-    return os.path.join(REPO, "build", "kusto")
+    return conftest.CLI
 
 
 def run_cli(cli, emulator, *args):

@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 import kusto
+import conftest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -44,7 +45,7 @@ def test_query_iter_yields_the_rows_then_raises_the_partial_error(client):
 
 def test_cli_prints_the_rows_and_exits_with_the_partial_class(emulator):
     subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
-    out = subprocess.run([os.path.join(REPO, "build", "kusto"), "--ca-file", emulator.config["ca_file"],
+    out = subprocess.run([conftest.CLI, "--ca-file", emulator.config["ca_file"],
                           "-c", emulator.config["connection_string"], "-f", "csv", "-p", "truncationmaxrecords=3",
                           "-p", "deferpartialqueryfailures=true", "range x from 1 to 10 step 1"],
                          capture_output=True, text=True, timeout=60)

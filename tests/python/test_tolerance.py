@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 import kusto
+import conftest
 
 pytestmark = pytest.mark.usefixtures("clean_emulator")
 
@@ -214,7 +215,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture(scope="module")
 def cli():
     subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
-    return os.path.join(REPO, "build", "kusto")
+    return conftest.CLI
 
 
 def run_cli(cli, emulator, *args, stderr=subprocess.PIPE):
