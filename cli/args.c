@@ -122,6 +122,8 @@ static int is_command(const char *word) {
 /* What follows the options: a subcommand and its argument, or one query. */
 static int operands(args *a, int count, char **words) {
     if (count > 0 && is_command(words[0])) {
+        if (a->format >= 0 && format_is_binary((format_id)a->format))
+            return bad_usage("this format is for query results", words[0]);
         a->command = words[0];
         if (count > (strcmp(words[0], "logout") == 0 ? 2 : 1)) return bad_usage("too many arguments", words[1]);
         a->command_arg = count > 1 ? words[1] : NULL;
