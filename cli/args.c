@@ -13,7 +13,8 @@ static const char usage[] =
     "       kusto [OPTION]... login|logout [ACCOUNT]|accounts\n"
     "  -c, --connection-string CS  default: $KUSTO_CONNECTION_STRING\n"
     "  -d, --database DB           default: the connection string's Initial Catalog\n"
-    "  -F, --format FORMAT         table (default), csv, json (JSON lines), markdown or tsv\n"
+    "  -F, --format FORMAT         table (default), csv, json (JSON lines), markdown, tsv or arrow (the\n"
+    "                              primary result as an Arrow IPC stream: pyarrow, polars, DuckDB)\n"
     "  -f, --file FILE             a script of queries (\"-\": standard input)\n"
     "  -x, --expanded              table and markdown: one record per row, a line per column\n"
     "      --null TEXT             how table and markdown show null (on a terminal: a dimmed \"null\")\n"
@@ -39,6 +40,7 @@ static const char examples[] =
     "  kusto -d Samples --format=csv StormEvents > storms.csv\n"
     "  kusto -d Samples --param 'n=5' 'declare query_parameters(n:long); StormEvents | take n'\n"
     "  kusto -d Samples -f report.kql -F markdown\n"
+    "  kusto -d Samples -F arrow StormEvents > storms.arrows\n"
     "  kusto '.show databases'\n"
     "  kusto -d Samples                              # the prompt: \\db, \\format, \\x, \\timing, \\q\n";
 
@@ -82,7 +84,10 @@ static int add_option(const char **list, size_t *count, const char *value) {
 
 static int set_format(args *a, const char *name) {
     a->format = format_by_name(name);
-    return a->format < 0 ? bad_usage("unknown format", name) : ARGS_RUN;
+    if (a->format < 0) return bad_usage("unknown format", name);
+    if (format_is_binary((format_id)a->format) && isatty(STDOUT_FILENO))
+        return bad_usage("this format writes binary: redirect standard output", name);
+    return ARGS_RUN;
 }
 
 /* -f was the format before it was the script: "-f csv" still means the format when no file csv exists. */
@@ -121,6 +126,8 @@ static int is_command(const char *word) {
 /* What follows the options: a subcommand and its argument, or one query. */
 static int operands(args *a, int count, char **words) {
     if (count > 0 && is_command(words[0])) {
+        if (a->format >= 0 && format_is_binary((format_id)a->format))
+            return bad_usage("this format is for query results", words[0]);
         a->command = words[0];
         if (count > (strcmp(words[0], "logout") == 0 ? 2 : 1)) return bad_usage("too many arguments", words[1]);
         a->command_arg = count > 1 ? words[1] : NULL;

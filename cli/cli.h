@@ -1,8 +1,8 @@
 /*
  * The `kusto` command line, on libkusto's public API only. kusto.c: main and the one-shot run; args.c: the
  * command line; print.c: the output formats; session.c: a client kept for the queries of a run; script.c:
- * splitting text into queries; interactive.c: the prompt; lineedit.c: reading its lines (readline);
- * accounts.c: login, logout, accounts; text.c: growing strings and display widths.
+ * splitting text into queries; arrow.c: -F arrow; interactive.c: the prompt; lineedit.c: reading its lines
+ * (readline); accounts.c: login, logout, accounts; text.c: growing strings and display widths.
  */
 #ifndef KUSTO_CLI_H
 #define KUSTO_CLI_H
@@ -31,12 +31,14 @@ void use_utf8_locale(void);
 
 /* ---- output formats (print.c) -------------------------------------------------------------------- */
 
-typedef enum format_id { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_MARKDOWN, FORMAT_TSV } format_id;
+typedef enum format_id { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_MARKDOWN, FORMAT_TSV, FORMAT_ARROW } format_id;
 
 /* The format's number for a name; -1 when none is called that. */
 int format_by_name(const char *name);
 const char *format_name(format_id format);
-extern const char format_names[]; /* "table|csv|json|markdown|tsv" */
+extern const char format_names[]; /* "table|csv|json|markdown|tsv|arrow" */
+/* Binary output (arrow), which is not for a terminal; written by arrow.c, not the printer. */
+int format_is_binary(format_id format);
 
 typedef struct printer printer;
 struct printer {
@@ -67,6 +69,8 @@ extern const kusto_builder printer_builder;
 /* Writes what is held back (an unfinished sample) and forgets the current table. */
 void printer_finish(printer *pr);
 int printer_progress(void *ud, int table_id, double percent);
+/* A cell-in-another-form warning on standard error; `outcome` (e.g. "delivered as sent") may be NULL. */
+void print_warning(const kusto_warning *w, const char *outcome);
 void printer_clear_progress(printer *pr);
 
 /* ---- arguments (args.c) -------------------------------------------------------------------------- */
@@ -104,7 +108,9 @@ typedef struct session {
 extern volatile sig_atomic_t cli_interrupted;
 
 kusto_status session_open(session *s, const args *a, kusto_error **err);
-/* Runs one query or control command (text starting with '.', or --mgmt) into `pr`. */
+/* Runs one query or control command (text starting with '.', or --mgmt) into `builder` with `ud`. */
+kusto_status session_query(session *s, const char *query, const kusto_builder *builder, void *ud, kusto_error **err);
+/* Runs one query or control command into `pr` (arrow: as an Arrow IPC stream, see arrow_write). */
 kusto_status session_run(session *s, const char *query, printer *pr, kusto_error **err);
 void session_close(session *s);
 /* With --timing or \\timing: the last query's time on standard error, after its output. */
@@ -132,6 +138,13 @@ int splitter_pending(const splitter *sp);
 void splitter_reset(splitter *sp);
 /* Runs every query of a file ("-": standard input), stopping at the first that fails. */
 kusto_status run_script(session *s, const char *path, printer *pr, kusto_error **err);
+
+/* ---- -F arrow (arrow.c) ------------------------------------------------------------------------- */
+
+/* The whole result as Arrow columns, then its first primary result as an Arrow IPC stream to `out`;
+   warnings on standard error. A result that failed part-way is written up to the rows received, without
+   the end marker (a reader sees a stream cut short). */
+kusto_status arrow_write(session *s, const char *query, FILE *out, kusto_error **err);
 
 /* ---- reading lines at the prompt (lineedit.c) ----------------------------------------------------- */
 

@@ -155,6 +155,8 @@ static void set_database(prompt *p, const char *name) {
 static void set_format(prompt *p, const char *name) {
     int format = *name ? format_by_name(name) : (int)p->format;
     if (format < 0) fprintf(stderr, "kusto: unknown format %s (%s)\n", name, format_names);
+    else if (format_is_binary((format_id)format))
+        fprintf(stderr, "kusto: %s writes binary, not for the prompt: kusto -F %s QUERY > FILE\n", name, name);
     else printf("format: %s\n", format_name(p->format = (format_id)format));
 }
 

@@ -203,9 +203,14 @@ static const format_desc formats[] = {
     [FORMAT_JSON] = {"json", 0, 1, NULL, NULL, json_row},
     [FORMAT_MARKDOWN] = {"markdown", 1, 0, escape_markdown, markdown_header, markdown_row},
     [FORMAT_TSV] = {"tsv", 0, 0, escape_tsv, tsv_header, tsv_row},
+    [FORMAT_ARROW] = {"arrow", 0, 0, NULL, NULL, NULL}, /* arrow.c writes it */
 };
 
-const char format_names[] = "table|csv|json|markdown|tsv";
+const char format_names[] = "table|csv|json|markdown|tsv|arrow";
+
+int format_is_binary(format_id format) {
+    return format == FORMAT_ARROW;
+}
 
 int format_by_name(const char *name) {
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
@@ -388,10 +393,15 @@ int printer_progress(void *ud, int table_id, double percent) {
     return 0;
 }
 
+void print_warning(const kusto_warning *w, const char *outcome) {
+    fprintf(stderr, "kusto: warning: table '%s', row %zu, column '%s': %s, e.g. %s (%zu cell%s%s%s)\n", w->table,
+            w->row, w->column_name, w->reason, w->excerpt, w->count, w->count == 1 ? "" : "s", outcome ? ", " : "",
+            outcome ? outcome : "");
+}
+
 static int on_warning(void *ud, const kusto_warning *w) {
     printer_clear_progress(ud);
-    fprintf(stderr, "kusto: warning: table '%s', row %zu, column '%s': %s, e.g. %s (%zu cell%s, delivered as sent)\n",
-            w->table, w->row, w->column_name, w->reason, w->excerpt, w->count, w->count == 1 ? "" : "s");
+    print_warning(w, "delivered as sent");
     return 0;
 }
 

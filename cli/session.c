@@ -97,12 +97,17 @@ static double now_ms(void) {
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+kusto_status session_query(session *s, const char *query, const kusto_builder *builder, void *ud, kusto_error **err) {
+    return (s->a->mgmt ? kusto_client_mgmt : kusto_client_query)(s->client, s->database, query, s->req, builder, ud,
+                                                                 err);
+}
+
 kusto_status session_run(session *s, const char *query, printer *pr, kusto_error **err) {
     kusto_builder builder = printer_builder;
     if (isatty(STDERR_FILENO)) builder.progress = printer_progress;
     double start = now_ms();
-    kusto_status status = (s->a->mgmt ? kusto_client_mgmt : kusto_client_query)(s->client, s->database, query, s->req,
-                                                                   &builder, pr, err);
+    kusto_status status = pr->format == FORMAT_ARROW ? arrow_write(s, query, pr->out, err)
+                                                     : session_query(s, query, &builder, pr, err);
     printer_clear_progress(pr);
     printer_finish(pr);
     fflush(pr->out);

@@ -284,7 +284,7 @@ static int client_query_columns(lua_State *L)
     klua_client *c = check_open(L);
     lua_settop(L, 4);
     klua_call call = {.client = c->client, .db = luaL_optstring(L, 2, NULL), .text = luaL_checkstring(L, 3),
-                      .req = klua_check_request(L, 4)};
+                      .req = klua_check_request(L, 4), .int64 = klua_int64_mode(L, 4, c->int64)};
     klua_call_extras(L, 4, &call);
     return klua_run_columns(L, &call);
 }

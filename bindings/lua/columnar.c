@@ -1,5 +1,6 @@
 /* client:query_columns: the query into Arrow columns in C (the core's Arrow builder, kusto_arrow), then one Lua
-   array per column, for Lua hosts that aggregate. Datetime and timespan are integer ticks (as raw_ticks). */
+   array per column, for Lua hosts that aggregate. Datetime and timespan are integer ticks (as raw_ticks); longs
+   and ticks follow the call's int64 option before Lua 5.3, as query's rows do. */
 #include <string.h>
 
 #include "klua.h"
@@ -26,8 +27,8 @@ static void push_guid(lua_State *L, const unsigned char *b)
     lua_pushlstring(L, text, sizeof text);
 }
 
-/* Pushes cell `i` of a column of Kusto type `type`. */
-static void push_cell(lua_State *L, kusto_type type, const struct ArrowArray *a, int64_t i)
+/* Pushes cell `i` of a column of Kusto type `type`; 64-bit integers as `int64` says. */
+static void push_cell(lua_State *L, kusto_type type, const struct ArrowArray *a, int64_t i, klua_int64 int64)
 {
     if (!valid(a, i)) {
         klua_push_null(L);
@@ -35,14 +36,14 @@ static void push_cell(lua_State *L, kusto_type type, const struct ArrowArray *a,
     }
     const void *data = a->buffers[1];
     switch (type) {
-    case KUSTO_TYPE_LONG: lua_pushinteger(L, (lua_Integer)((const int64_t *)data)[i]); break;
+    case KUSTO_TYPE_LONG: klua_push_int64(L, ((const int64_t *)data)[i], int64); break;
     case KUSTO_TYPE_INT: lua_pushinteger(L, (lua_Integer)((const int32_t *)data)[i]); break;
     case KUSTO_TYPE_REAL: lua_pushnumber(L, (lua_Number)((const double *)data)[i]); break;
     case KUSTO_TYPE_BOOL: lua_pushboolean(L, ((const unsigned char *)data)[i / 8] >> (i % 8) & 1); break;
     case KUSTO_TYPE_DATETIME:
-        lua_pushinteger(L, (lua_Integer)(((const int64_t *)data)[i] / NS_PER_TICK + KUSTO_UNIX_EPOCH_TICKS));
+        klua_push_int64(L, ((const int64_t *)data)[i] / NS_PER_TICK + KUSTO_UNIX_EPOCH_TICKS, int64);
         break;
-    case KUSTO_TYPE_TIMESPAN: lua_pushinteger(L, (lua_Integer)(((const int64_t *)data)[i] / NS_PER_TICK)); break;
+    case KUSTO_TYPE_TIMESPAN: klua_push_int64(L, ((const int64_t *)data)[i] / NS_PER_TICK, int64); break;
     case KUSTO_TYPE_GUID: push_guid(L, (const unsigned char *)data + 16 * i); break;
     default: { /* utf8: string, dynamic (JSON text), decimal (exact text) */
         const int32_t *offsets = data;
@@ -53,12 +54,12 @@ static void push_cell(lua_State *L, kusto_type type, const struct ArrowArray *a,
 
 /* Appends a batch's cells to the column arrays at data[1..n] (the table at `data`), from row `first`. */
 static void append_batch(lua_State *L, int data, const kusto_table_info *info, const struct ArrowArray *batch,
-                         int64_t first)
+                         int64_t first, klua_int64 int64)
 {
     for (size_t c = 0; c < info->column_count; c++) {
         lua_rawgeti(L, data, (int)c + 1);
         for (int64_t i = 0; i < batch->length; i++) {
-            push_cell(L, info->columns[c].type, batch->children[c], i);
+            push_cell(L, info->columns[c].type, batch->children[c], i, int64);
             lua_rawseti(L, -2, (int)(first + i + 1));
         }
         lua_pop(L, 1);
@@ -66,7 +67,7 @@ static void append_batch(lua_State *L, int data, const kusto_table_info *info, c
 }
 
 /* Pushes {id, name, kind, columns = {{name, type}...}, data = {column arrays}, row_count}. */
-static void push_table(lua_State *L, kusto_arrow *arrow, size_t index)
+static void push_table(lua_State *L, kusto_arrow *arrow, size_t index, klua_int64 int64)
 {
     const kusto_table_info *info = kusto_arrow_table_info(arrow, index);
     int rows = (int)kusto_arrow_table_row_count(arrow, index);
@@ -100,7 +101,7 @@ static void push_table(lua_State *L, kusto_arrow *arrow, size_t index)
     int64_t first = 0;
     if (kusto_arrow_table_stream(arrow, index, NULL, &stream) == KUSTO_OK) {
         while (stream.get_next(&stream, &batch) == 0 && batch.release) {
-            append_batch(L, data, info, &batch, first);
+            append_batch(L, data, info, &batch, first, int64);
             first += batch.length;
             batch.release(&batch);
         }
@@ -110,7 +111,7 @@ static void push_table(lua_State *L, kusto_arrow *arrow, size_t index)
 }
 
 /* Pushes {tables = {...}, primary_results = {...}, warnings = {...}} of the collected result. */
-static void push_result(lua_State *L, kusto_arrow *arrow)
+static void push_result(lua_State *L, kusto_arrow *arrow, klua_int64 int64)
 {
     size_t count = kusto_arrow_table_count(arrow);
     int primary_count = 0;
@@ -118,7 +119,7 @@ static void push_result(lua_State *L, kusto_arrow *arrow)
     lua_createtable(L, (int)count, 0);
     lua_createtable(L, 1, 0);
     for (size_t i = 0; i < count; i++) {
-        push_table(L, arrow, i);
+        push_table(L, arrow, i, int64);
         if (strcmp(kusto_arrow_table_info(arrow, i)->kind, "PrimaryResult") == 0) {
             lua_pushvalue(L, -1);
             lua_rawseti(L, -3, ++primary_count);
@@ -156,7 +157,7 @@ int klua_run_columns(lua_State *L, const klua_call *call)
     }
     if (st != KUSTO_OK && st != KUSTO_E_PARTIAL && st != KUSTO_E_PROTOCOL)
         return klua_fail_with(L, st, &err);
-    push_result(L, *arrow);
+    push_result(L, *arrow, call->int64);
     if (st == KUSTO_OK)
         return 1;
     int result = lua_gettop(L);

@@ -117,6 +117,50 @@ describe("64-bit integers", function()
       assert.has_error(function() kusto.timespan_from_ticks(1.5) end)
    end)
 
+   it("apply to query_columns' longs and ticks as to query's rows", function()
+      local ticks = "638397614451234567"
+      local columns_csl = csl:gsub(", g=dynamic.*$", ", h=datetime(2024-01-02T03:04:05.1234567Z)")
+      local function cells(res)
+         local data = assert(res).primary_results[1].data
+         local out = {}
+         for i = 1, 7 do out[i] = data[i][1] end
+         return out
+      end
+      local by_default = cells(client:query_columns(nil, columns_csl))
+      for i, text in ipairs(texts) do assert.are.equal(helper.exact(text), by_default[i]) end
+      assert.are.equal(helper.exact(ticks), by_default[7])
+      if not native then
+         assert.are.equal("9007199254740993", by_default[1])
+         assert.are.equal("-9223372036854775808", by_default[2])
+         assert.are.equal("9223372036854775807", by_default[3])
+         assert.are.equal(ticks, by_default[7])
+      end
+      local rounded = cells(client:query_columns(nil, columns_csl, { int64 = "number" }))
+      local rows = first_row(client:query(nil, columns_csl, { int64 = "number", raw_ticks = true }))
+      for i = 1, 7 do assert.are.equal(rows[i], rounded[i], "column " .. i) end
+      if not native then
+         assert.are.equal(2^53, rounded[1])
+         assert.are.equal(-2^63, rounded[2])
+         assert.are.equal(2^63, rounded[3])
+      end
+      if has_ffi and not native then
+         local cdata = cells(client:query_columns(nil, columns_csl, { int64 = "cdata" }))
+         assert.are.equal("9007199254740993LL", tostring(cdata[1]))
+         assert.are.equal("-9223372036854775808LL", tostring(cdata[2]))
+         assert.are.equal("9223372036854775807LL", tostring(cdata[3]))
+         assert.are.equal(ticks .. "LL", tostring(cdata[7]))
+         assert.are.equal("number", type(cdata[4]))
+      elseif not native then
+         assert.has_error(function() client:query_columns(nil, columns_csl, { int64 = "cdata" }) end,
+                          "kusto: int64 = 'cdata' needs LuaJIT's ffi")
+      end
+      local by_client = assert(kusto.client(helper.connection_string(), helper.opts({ int64 = "number" })))
+      assert.are.equal(rounded[3], cells(by_client:query_columns(nil, columns_csl))[3])
+      local as_text = cells(by_client:query_columns(nil, columns_csl, { int64 = "string" }))
+      assert.are.equal(helper.exact(texts[3]), as_text[3])
+      by_client:close()
+   end)
+
    it("refuse an unknown int64 value, and int64 is not sent to Kusto", function()
       assert.has_error(function() client:query(nil, "print 1", { int64 = "double" }) end,
                        "kusto: 'int64' must be \"string\", \"number\" or \"cdata\", not double")

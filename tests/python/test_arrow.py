@@ -350,7 +350,7 @@ def run_cli(cli, emulator, *args):
 
 def test_cli_writes_an_arrow_ipc_stream(cli, client, emulator):
     serve(emulator, [HEADER, table(ALL_TYPES, GENERATED), COMPLETION], count=2)
-    out = run_cli(cli, emulator, "-f", "arrow", "T")
+    out = run_cli(cli, emulator, "-F", "arrow", "T")
     assert out.returncode == 0, out.stderr
     from_cli = pyarrow.ipc.open_stream(out.stdout).read_all()
     direct = client.query_arrow(None, "T").to_pyarrow()
@@ -364,18 +364,37 @@ def test_cli_writes_an_arrow_ipc_stream(cli, client, emulator):
 
 
 def test_cli_arrow_in_batches_and_cut_off(cli, emulator):
-    out = run_cli(cli, emulator, "-f", "arrow", "range x from 1 to 200000 step 1")
+    out = run_cli(cli, emulator, "--format=arrow", "range x from 1 to 200000 step 1")
     assert out.returncode == 0, out.stderr
     batches = list(pyarrow.ipc.open_stream(out.stdout))
     assert [b.num_rows for b in batches] == [65536, 65536, 65536, 3392]
     frames = [HEADER, table([("x", "long")], [[i] for i in range(10)])]
     serve(emulator, ("[" + ",\n".join(json.dumps(f) for f in frames)).encode())
-    out = run_cli(cli, emulator, "-f", "arrow", "T")
+    out = run_cli(cli, emulator, "-F", "arrow", "T")
     assert out.returncode == 9                                         # ProtocolError's class
     reader = pyarrow.ipc.open_stream(out.stdout)
     assert reader.read_next_batch().num_rows == 10
     with pytest.raises(Exception):                                     # no end marker: the stream was cut short
         reader.read_next_batch()
+
+
+def test_cli_arrow_as_the_old_f_and_from_a_script(cli, emulator, tmp_path):
+    out = run_cli(cli, emulator, "-f", "arrow", "range x from 1 to 3 step 1")   # -f FORMAT when no file arrow
+    assert out.returncode == 0, out.stderr
+    assert pyarrow.ipc.open_stream(out.stdout).read_all().column("x").to_pylist() == [1, 2, 3]
+    script = tmp_path / "two.kql"
+    script.write_text("print a=1;\nprint b='two';\n")
+    out = run_cli(cli, emulator, "-F", "arrow", "-f", str(script))
+    assert out.returncode == 0, out.stderr
+    stream = pyarrow.BufferReader(out.stdout)                          # a stream per query, one after the other
+    assert pyarrow.ipc.open_stream(stream).read_all().to_pydict() == {"a": [1]}
+    assert pyarrow.ipc.open_stream(stream).read_all().to_pydict() == {"b": ["two"]}
+
+
+def test_cli_arrow_service_error_writes_nothing(cli, emulator):
+    out = run_cli(cli, emulator, "-F", "arrow", "this is not kql (")
+    assert out.returncode == 7 and out.stdout == b""
+    assert out.stderr.startswith(b"kusto: KUSTO_E_SERVICE: ")
 
 
 def test_strict_makes_a_cell_in_another_form_an_error(client, emulator):

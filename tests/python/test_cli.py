@@ -113,6 +113,7 @@ def test_untrusted_ca_is_a_network_error(cli, emulator):
     (("-o", "timeout", "print 1"), "NAME=VALUE"),
     (("--bogus", "print 1"), "unknown option"),
     (("print 1", "print 2"), "more than one query"),
+    (("-F", "arrow", "accounts"), "this format is for query results: accounts"),
 ])
 def test_usage_errors_exit_1(cli, emulator, args, message):
     out = run(cli, emulator, *args)

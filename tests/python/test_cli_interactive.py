@@ -135,6 +135,8 @@ def test_each_format_and_expanded_rows(start):
     assert term.run(query) == ("|   n | s     | e   |    z |\n| --: | ----- | --- | ---: |\n"
                                "|   1 | héllo |     | %s |\n" % DIM_NULL)
     assert term.run("\\format yaml").startswith("kusto: unknown format yaml")
+    assert term.run("\\format arrow") == "kusto: arrow writes binary, not for the prompt: kusto -F arrow QUERY > FILE\n"
+    assert term.run("\\format") == "format: markdown\n"                # the format before stays
     assert term.run("\\format table") == "format: table\n"
     assert term.run("\\x") == "expanded rows: on\n"
     assert term.run(query) == "-[ RECORD 1 ]-\nn | 1\ns | héllo\ne | \nz | %s\n" % DIM_NULL
@@ -243,6 +245,14 @@ def test_a_query_on_a_terminal_shows_null_dimmed(cli, emulator, terminal_env):  
     assert term.read_to_end() == "e     n\n-  ----\n   %s\n" % DIM_NULL
     _, status = os.waitpid(term.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_arrow_to_a_terminal_is_a_usage_error(cli, emulator, terminal_env):  # noqa: F811
+    term = Terminal([BINARY, "--ca-file", emulator.config["ca_file"], "-F", "arrow", "print 1"], terminal_env)
+    assert term.read_to_end().startswith("kusto: this format writes binary: redirect standard output: arrow\n")
+    _, status = os.waitpid(term.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 1
+    assert not emulator.requests("/v2/rest/query")
 
 
 def test_an_existing_history_file_is_made_private(start, terminal_env):
