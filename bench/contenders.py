@@ -24,10 +24,20 @@ def libkusto_columnar(port, rows):
     return run
 
 
-def libkusto_iter(port, rows):
+def _iter(port, rows, form):
     import kusto
     client = kusto.Client(f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench")
-    return lambda: sum(1 for _ in client.query_iter("bench", f"rows={rows}"))
+    return lambda: sum(1 for _ in client.query_iter("bench", f"rows={rows} form={form}"))
+
+
+def libkusto_iter(port, rows):
+    """query_iter, fragmented body."""
+    return _iter(port, rows, "fragmented")
+
+
+def libkusto_iter_plain(port, rows):
+    """query_iter, the body in one DataTable frame."""
+    return _iter(port, rows, "plain")
 
 
 def libkusto_df(port, rows):
@@ -95,8 +105,9 @@ def requests_json(port, rows):
     return run
 
 
-CONTENDERS = {f.__name__: f for f in (libkusto, libkusto_columnar, libkusto_iter, libkusto_df, libkusto_arrow,
-                                      libkusto_arrow_plain, libkusto_arrow_polars, azure, azure_df, requests_json)}
+CONTENDERS = {f.__name__: f for f in (libkusto, libkusto_columnar, libkusto_iter, libkusto_iter_plain, libkusto_df,
+                                      libkusto_arrow, libkusto_arrow_plain, libkusto_arrow_polars, azure, azure_df,
+                                      requests_json)}
 
 
 def main():

@@ -2,11 +2,15 @@
 same generated v2 responses served from loopback, in the same run. Prints a table of medians, ratios and peak RSS.
 
     ./dev.sh bench                              (installs what is missing, then runs this)
-    python bench/run.py [--rows 100000,1000000] [--runs 5] [--big-runs 1] [--skip-peers] [--arrow]
+    python bench/run.py [--rows 100000,1000000] [--runs 5] [--big-runs 1] [--skip-peers] [--arrow] [--only NAMES]
 
 --arrow measures the Arrow path instead (query_arrow to pyarrow.Table / polars, query_df through Arrow) against
 azure-kusto-data's DataFrame path, requests + json.loads and the C core alone (build/parse_bench over loopback:
 a builder that keeps nothing, and the Arrow builder), in both body forms, and the 8-thread query_arrow throughput.
+
+--only query_iter,CLI runs only the contenders whose names contain one of these words (any letter case) and leaves
+out the other goals: these two give the streaming figures (query_iter's peak RSS and the CLI's time to first row,
+cold processes, both body forms).
 
 Every contender runs in a process of its own (peak RSS from wait4). Lua has no wall clock: its libkusto time is
 the wall time of one `lua` process minus that of a `lua` process that only loads the module.
@@ -119,10 +123,19 @@ def print_table(title, header, rows):
         print(fmt_row(r, widths))
 
 
+ONLY = []  # --only: words of the contender names to run; empty: all
+
+
+def selected(name):
+    return not ONLY or any(word in name.lower() for word in ONLY)
+
+
 def run_contenders(contenders):
-    """{name: (seconds, peak RSS MiB, rows)} of each (name, measure) pair that ran."""
+    """{name: (seconds, peak RSS MiB, rows)} of each selected (name, measure) pair that ran."""
     results = {}
     for name, fn in contenders:
+        if not selected(name):
+            continue
         try:
             results[name] = fn()
         except Exception as e:  # a missing peer or feature is reported, not fatal
@@ -149,6 +162,8 @@ def measure_size(port, rows, runs, peers):
 
 
 def report_size(rows, runs, results):
+    if not results:
+        return
     table = [[name, f"{t:.3f}", f"{rss:.0f}", n] for name, (t, rss, n) in results.items()]
     print_table(f"{rows} rows, median of {runs}", ["contender", "seconds", "peak RSS MiB", "rows"], table)
     ratios = [("libkusto Python (rows)", "azure-kusto-data execute + rows", "1/15"),
@@ -168,6 +183,65 @@ def report_size(rows, runs, results):
         lines.append(["peak RSS: libkusto Python / azure-kusto-data", f"{ratio:.3f}", "1/2", "yes" if ratio <= .5 else "NO"])
     if lines:
         print_table(f"{rows} rows: ratios", ["ratio", "value", "goal", "met"], lines)
+
+
+CLI = os.path.join(ROOT, "build", "kusto")
+STREAM_RSS_MIB, FIRST_ROW_MS = 60, 50  # the goals of streaming rows, at 1M rows
+
+
+def cold_iter(port, rows, runs, form):
+    """(the highest peak RSS MiB, median seconds, rows) of query_iter in `runs` cold processes."""
+    name = "libkusto_iter_plain" if form == "plain" else "libkusto_iter"
+    results = [python_contender(name, port, rows, 1) for _ in range(runs)]
+    return max(r[1] for r in results), statistics.median(r[0] for r in results), results[0][2]
+
+
+def cli_first_row(server, port, rows, form):
+    """(ms from the server's first byte to the CLI's first row on its stdout, seconds to the last row, rows) of
+    one cold `kusto -F json` (JSON lines: no header, the first line is the first row). The server logs when it
+    starts sending (CLOCK_MONOTONIC, as time.monotonic() here), so connection set-up and the process start are
+    not counted; the CLI flushes its output after each batch of rows, whatever stdout is."""
+    if not os.path.exists(CLI):
+        subprocess.run(["make", "-s", "build/kusto"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    start = time.monotonic()
+    proc = subprocess.Popen([CLI, "--no-cache", "-c", f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench",
+                             "-F", "json", f"rows={rows} form={form} mark"], stdout=subprocess.PIPE, cwd=ROOT)
+    first = proc.stdout.readline()
+    first_row = time.monotonic()
+    count = (1 if first else 0) + sum(chunk.count(b"\n") for chunk in iter(lambda: proc.stdout.read(1 << 20), b""))
+    if proc.wait() != 0:
+        raise RuntimeError(f"kusto exited with {proc.returncode}")
+    first_byte = json.loads(server.stdout.readline())["first_byte"]
+    return (first_row - first_byte) * 1000, time.monotonic() - start, count
+
+
+def cold_cli(server, port, rows, runs, form):
+    """(median ms to the first row, median seconds to the last, rows) of the CLI in `runs` cold processes."""
+    results = [cli_first_row(server, port, rows, form) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results), results[0][2]
+
+
+def measure_streaming(server, port, rows, runs):
+    """{name: (value, seconds or peak RSS, rows)}: query_iter's peak RSS and the CLI's first row, both forms."""
+    contenders = []
+    for form in ("fragmented", "plain"):
+        contenders += [(f"query_iter, {form} body", lambda form=form: cold_iter(port, rows, runs, form)),
+                       (f"CLI first row, {form} body", lambda form=form: cold_cli(server, port, rows, runs, form))]
+    return run_contenders(contenders)
+
+
+def report_streaming(rows, runs, results):
+    lines = []
+    for name, (value, other, count) in results.items():
+        if name.startswith("query_iter"):
+            lines.append([f"{name}: peak RSS MiB (run {other:.2f} s)", f"{value:.0f}", f"<= {STREAM_RSS_MIB}",
+                          "yes" if value <= STREAM_RSS_MIB else "NO", count])
+        else:
+            lines.append([f"{name}: ms after the first byte (last row {other:.2f} s)", f"{value:.1f}",
+                          f"<= {FIRST_ROW_MS}", "yes" if value <= FIRST_ROW_MS else "NO", count])
+    if lines:
+        print_table(f"{rows} rows, streaming: cold processes, median of {runs} (peak RSS: the highest)",
+                    ["measure", "value", "goal", "met", "rows"], lines)
 
 
 PARSE_BENCH = os.path.join(ROOT, "build", "parse_bench")
@@ -228,6 +302,8 @@ def arrow_main(args, sizes, port):
     for rows in sizes:
         runs = args.runs if rows < 1_000_000 else args.big_runs
         report_arrow(rows, runs, measure_arrow(port, rows, runs, not args.skip_peers))
+    if ONLY:
+        return
     th = micro("threads_arrow", port, 100_000, 2)
     print_table("Arrow threads", ["measure", "value", "goal", "met"], [
         ["8 threads / 1 thread query_arrow throughput (100000 rows, answered at once)", f"{th['speedup']:.2f}x",
@@ -241,7 +317,9 @@ def main():
     ap.add_argument("--big-runs", type=int, default=1, help="runs per contender at 1M rows and more")
     ap.add_argument("--skip-peers", action="store_true", help="libkusto only")
     ap.add_argument("--arrow", action="store_true", help="the Arrow path (see above)")
+    ap.add_argument("--only", default="", help="comma-separated words: only the contenders named so (see above)")
     args = ap.parse_args()
+    ONLY[:] = [word.strip().lower() for word in args.only.split(",") if word.strip()]
     sizes = [int(s) for s in args.rows.split(",")]
     for rows in sizes + [WAITING_ROWS] + ([100_000] if args.arrow else []):
         ensure_bodies(rows)
@@ -252,6 +330,9 @@ def main():
         for rows in sizes:
             runs = args.runs if rows < 1_000_000 else args.big_runs
             report_size(rows, runs, measure_size(port, rows, runs, not args.skip_peers))
+            report_streaming(rows, runs, measure_streaming(server, port, rows, runs))
+        if ONLY:
+            return
         small = min(sizes)
         th = micro("threads", port, small, 2)
         waiting = micro("threads", port, WAITING_ROWS, 5, WAIT_MS)

@@ -2,7 +2,9 @@
 
 The fragmented body goes to clients that ask for results_v2_fragment_primary_tables (libkusto), the plain one to
 the others (azure-kusto-data, requests). The CSL text names the size: "rows=100000", and may make the server
-think first, as a cluster runs a query before it answers: "rows=1000 wait=100" (milliseconds).
+think first, as a cluster runs a query before it answers: "rows=1000 wait=100" (milliseconds). With "mark" in
+the CSL the server prints {"first_byte": t} on its standard output, t the CLOCK_MONOTONIC time (time.monotonic(),
+the same clock in every process) just before it sends the status line: the runner's zero for time to first row.
 
     python bench/server.py DIR   (prints its port, serves DIR/{rows}.{fragmented,plain}.json until killed)
 """
@@ -39,6 +41,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if "mark" in text:
+            print(json.dumps({"first_byte": time.monotonic()}), flush=True)
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(os.path.getsize(path)))

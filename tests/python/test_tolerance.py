@@ -94,6 +94,48 @@ def test_guids_decimals_and_invalid_utf8(client, emulator):
     assert {w["row"] for w in result["warnings"]} == {1}
 
 
+def streamed_body(completion=True):
+    """One DataTable frame of 3000 rows (over 256 KiB: its rows stream while it arrives), an object in a string
+    cell of row 2000 and a byte that is not UTF-8 in another."""
+    rows = [[i, "x" * 100] for i in range(3000)]
+    rows[2000][1], rows[2500][1] = {"Count": 3}, "STRING_CELL"
+    frames = [HEADER, table([("n", "long"), ("s", "string")], rows)] + ([COMPLETION] if completion else [])
+    return json.dumps(frames).encode().replace(b"STRING_CELL", b"caf\xe9")
+
+
+STREAMED_WARNINGS = [
+    {"table": "PrimaryResult", "table_id": 1, "row": 2000, "column": 1, "column_name": "s",
+     "reason": "an object that is not a valid string", "excerpt": '{"Count": 3}', "count": 1},  # as sent
+    {"table": "PrimaryResult", "table_id": 1, "row": 2500, "column": 1, "column_name": "s",
+     "reason": "text that is not valid UTF-8, delivered as bytes", "excerpt": "caf\\xe9", "count": 1}]
+
+
+def test_query_iter_has_the_warnings_once_exhausted(client, emulator):
+    serve(emulator, streamed_body())
+    rows = client.query_iter(None, "T")
+    received = list(rows)
+    assert [r[0] for r in received] == list(range(3000))
+    assert received[2000][1] == {"Count": 3} and received[2500][1] == b"caf\xe9"
+    assert sorted(rows.warnings, key=lambda w: w["row"]) == STREAMED_WARNINGS
+
+
+def test_query_iter_cut_off_keeps_the_warnings_of_the_rows_received(client, emulator):
+    serve(emulator, streamed_body(completion=False))
+    rows = client.query_iter(None, "T")
+    with pytest.raises(kusto.ProtocolError, match="without a DataSetCompletion"):
+        for _ in rows:
+            pass
+    assert sorted(rows.warnings, key=lambda w: w["row"]) == STREAMED_WARNINGS
+
+
+def test_on_rows_callers_get_the_warnings_in_the_result(client, emulator):
+    serve(emulator, streamed_body())
+    batches = []
+    result = client.query(None, "T", on_rows=lambda table, rows: batches.append(len(rows)))
+    assert sum(batches) == 3000 and len(batches) > 1
+    assert sorted(result["warnings"], key=lambda w: w["row"]) == STREAMED_WARNINGS
+
+
 def test_strict_raises_instead(client, emulator):
     frames = [HEADER, table([("s", "string")], [["a"], [{"Count": 3}]]), COMPLETION]
     serve(emulator, frames)

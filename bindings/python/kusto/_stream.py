@@ -11,11 +11,34 @@ class _Stop(Exception):
     """Raised inside on_rows when the consumer left: cancels the query."""
 
 
+class RowIterator:
+    """query_iter's rows. `warnings`: the tolerant reader's warnings (as query()'s result["warnings"]), added when
+    the query ends, so complete once the loop is exhausted (or has raised: those the error's result carried)."""
+
+    def __init__(self, run_query):
+        self.warnings = []
+        self._rows = _stream_rows(run_query, self.warnings)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._rows)
+
+    def close(self):
+        """Leaves the query: cancels it and waits for its worker thread."""
+        self._rows.close()
+
+
 def iterate_rows(run_query):
-    """Yields the rows of the primary tables while `run_query(on_rows)` runs in a worker thread.
+    """A RowIterator over the rows `run_query(on_rows)` hands to on_rows while it runs in a worker thread.
 
     The worker holds at most _QUEUE_BATCHES batches ahead of the consumer, so memory stays bounded whatever
     the result size; leaving the loop early cancels the query."""
+    return RowIterator(run_query)
+
+
+def _stream_rows(run_query, warnings):
     import queue  # here, not at the top: `import kusto` stays fast
     import threading
 
@@ -41,12 +64,13 @@ def iterate_rows(run_query):
 
     def work():
         try:
-            run_query(on_rows)
-            outcome = _DONE
+            result, outcome = run_query(on_rows), _DONE
         except _Stop:
             return
         except BaseException as e:  # handed to the consumer's thread
-            outcome = e
+            result, outcome = getattr(e, "result", None), e
+        if isinstance(result, dict):  # before the outcome: the consumer reads them once it has it
+            warnings.extend(result.get("warnings", ()))
         hand_over(outcome)
 
     worker = threading.Thread(target=work, name="kusto-query-iter", daemon=True)
@@ -152,7 +176,8 @@ class Client(_kusto.Client):
         """Yields the rows (lists) of the primary result tables while they arrive, holding only a few batches.
 
         Same arguments as query(). The query runs in a worker thread (the GIL is released while it waits on
-        the network); breaking out of the loop cancels it. Errors are raised at the point of iteration."""
+        the network); breaking out of the loop cancels it. Errors are raised at the point of iteration. The
+        iterator's `warnings` (as query()'s result["warnings"]) are complete once the loop is exhausted."""
         return iterate_rows(lambda on_rows: self.query(db, csl, properties, on_rows=on_rows, **arguments))
 
     def query_arrow(self, db, csl, properties=None, **arguments):
