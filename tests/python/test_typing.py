@@ -36,6 +36,6 @@ def test_the_readme_type_checks_strictly(tmp_path):
     assert len(blocks) >= 2
     program = tmp_path / "readme.py"
     program.write_text(PRELUDE + "\n".join(blocks) + DESCRIBED)
-    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--ignore-missing-imports", "--cache-dir", str(tmp_path / "cache"),
                            str(program)], capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
