@@ -87,9 +87,11 @@ check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin $(BUILD)/test
 # The C unit tests and 8 threads sharing one client (against the emulator) under ThreadSanitizer.
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
-	  build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%)
+	  build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%) \
+	  build/tsan/tests/e2e_arrow
 	@TSAN_OPTIONS="halt_on_error=1" \
-	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%)
+	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%) \
+	  build/tsan/tests/e2e_arrow
 
 # libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds (dictionary: fuzz/<target>.dict); new inputs
 # go to build/fuzz/corpus, crashes to build/fuzz/crash-*. Longer: make fuzz FUZZ_SECONDS=3600.

@@ -66,6 +66,16 @@ def libkusto_arrow_plain(port, rows):
     return _arrow_table(port, rows, "plain")
 
 
+def libkusto_arrow_stream(port, rows):
+    """query_arrow(stream=True), each batch read and dropped: peak RSS is a few batches, not the result."""
+    import pyarrow
+
+    import kusto
+    client = kusto.Client(f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench")
+    return lambda: sum(b.num_rows for b in pyarrow.RecordBatchReader.from_stream(
+        client.query_arrow("bench", f"rows={rows} form=fragmented", stream=True)))
+
+
 def libkusto_arrow_polars(port, rows):
     import polars
 
@@ -106,8 +116,8 @@ def requests_json(port, rows):
 
 
 CONTENDERS = {f.__name__: f for f in (libkusto, libkusto_columnar, libkusto_iter, libkusto_iter_plain, libkusto_df,
-                                      libkusto_arrow, libkusto_arrow_plain, libkusto_arrow_polars, azure, azure_df,
-                                      requests_json)}
+                                      libkusto_arrow, libkusto_arrow_plain, libkusto_arrow_polars,
+                                      libkusto_arrow_stream, azure, azure_df, requests_json)}
 
 
 def main():

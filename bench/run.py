@@ -269,6 +269,8 @@ def measure_arrow(port, rows, runs, peers):
                   (ARROW_PLAIN, lambda: python_contender("libkusto_arrow_plain", port, rows, runs)),
                   (QUERY_DF, lambda: python_contender("libkusto_df", port, rows, runs)),
                   ("query_arrow -> polars.DataFrame", lambda: python_contender("libkusto_arrow_polars", port, rows, runs)),
+                  ("query_arrow(stream=True), batches dropped as read",
+                   lambda: python_contender("libkusto_arrow_stream", port, rows, runs)),
                   (CORE, lambda: c_core(port, rows, max(runs, 3), "fragmented", "no-op builder")),
                   (CORE_PLAIN, lambda: c_core(port, rows, max(runs, 3), "plain", "no-op builder")),
                   ("C core, Arrow builder", lambda: c_core(port, rows, max(runs, 3), "fragmented", "Arrow builder"))]

@@ -664,6 +664,24 @@ kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, cons
                                       const kusto_request *req, size_t batch_rows,
                                       struct ArrowArrayStream *stream, kusto_error **err);
 
+/*
+ * Runs a query and fills `stream` (caller releases) with its first primary result while the response still
+ * arrives: a worker thread receives, parses and builds, and get_next returns each batch of `batch_rows`
+ * rows (0: the default) as soon as it is complete, waiting for it if need be. At most a few batches wait
+ * unread (a slow reader slows the transfer), so memory is bounded by the batch size, not the result's.
+ * Returns once the primary result has begun (its schema known): an error before that (service, network,
+ * sign-in, no primary result) is returned here and the stream is not filled. An error part-way makes
+ * get_next return EIO after the batches received, with the error's message from get_last_error; so does a
+ * response with errors in it (KUSTO_E_PARTIAL) and a progressive response replacing rows already streamed.
+ * Other tables (query properties, completion information, further primary results) are parsed and
+ * dropped; warnings and the response's own error list are not kept (use kusto_client_query_arrow).
+ * `db`, `csl` and `req` are copied; `client` must outlive the stream. Releasing the stream before its end
+ * cancels the query and waits for the worker to stop. get_next and release are for one thread at a time.
+ */
+kusto_status kusto_client_query_arrow_stream(kusto_client *client, const char *db, const char *csl,
+                                             const kusto_request *req, size_t batch_rows,
+                                             struct ArrowArrayStream *stream, kusto_error **err);
+
 /* ------------------------------------------------------------------------------------------------ */
 /* One-shot helpers: a client made and freed around one call                                        */
 

@@ -31,6 +31,8 @@ struct kusto_arrow {
     size_t warning_count;
     kusto_error **errors;
     size_t error_count;
+    kusto_arrow_sink sink; /* when set, finished batches go to it instead of their table */
+    void *sink_ud;
 };
 
 arrow_layout kusto_arrow_layout(kusto_type type) {
@@ -126,7 +128,7 @@ static int finish_batch(kusto_arrow *a) {
     if (a->rows == 0) return 0;
     arrow_batch *batch = calloc(1, sizeof *batch);
     arrow_column_data *columns = calloc(n ? n : 1, sizeof *columns);
-    if (!batch || !columns || table_add_batch(t, batch) < 0) {
+    if (!batch || !columns || (!a->sink && table_add_batch(t, batch) < 0)) {
         free(batch);
         free(columns);
         return -1;
@@ -154,7 +156,7 @@ static int finish_batch(kusto_arrow *a) {
         c->data_len = c->data_cap = 0;
     }
     a->rows = a->rows_cap = 0;
-    return 0;
+    return a->sink ? a->sink(a->sink_ud, batch) : 0;
 }
 
 static void drop_batches(arrow_table *t) {
@@ -410,6 +412,15 @@ void kusto_arrow_free(kusto_arrow *a) {
     for (size_t i = 0; i < a->error_count; i++) kusto_error_free(a->errors[i]);
     free(a->errors);
     free(a);
+}
+
+void kusto_arrow_set_sink(kusto_arrow *a, kusto_arrow_sink sink, void *ud) {
+    a->sink = sink;
+    a->sink_ud = ud;
+}
+
+arrow_table *kusto_arrow_last_table(kusto_arrow *a) {
+    return a->table_count ? a->tables[a->table_count - 1] : NULL;
 }
 
 size_t kusto_arrow_table_count(const kusto_arrow *a) {

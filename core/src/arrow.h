@@ -80,6 +80,13 @@ typedef struct arrow_table {
 
 void kusto_arrow_table_unref(arrow_table *table);
 
+/* Takes each batch the builder finishes (its reference) instead of the batch's table keeping it: 0, or
+   non-zero to stop the parse. The table then holds only its description and row count. */
+typedef int (*kusto_arrow_sink)(void *ud, arrow_batch *batch);
+void kusto_arrow_set_sink(kusto_arrow *a, kusto_arrow_sink sink, void *ud);
+/* The table begun last, or NULL. Owned by `a` (take a reference to keep it). */
+arrow_table *kusto_arrow_last_table(kusto_arrow *a);
+
 /* Fills `out` with a struct array of the batch's columns, holding a reference until released. */
 int kusto_arrow_batch_export(arrow_batch *batch, struct ArrowArray *out);
 /* Fills `out` with the table's schema (a struct of its columns, Kusto metadata); 0 or -1 (no memory). */

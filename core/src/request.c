@@ -45,6 +45,33 @@ void kusto_request_free(kusto_request *req) {
     free(req);
 }
 
+/* Copies the list in its order (the request body lists them so). */
+static int copy_properties(property **to, const property *from) {
+    for (; from; from = from->next, to = &(*to)->next) {
+        property *p = calloc(1, sizeof *p);
+        if (!p) return -1;
+        *to = p;
+        if (!(p->name = kusto_strdup(from->name)) || !(p->json = kusto_strdup(from->json))) return -1;
+    }
+    return 0;
+}
+
+static int copy_text(char **to, const char *from) {
+    return !from || (*to = kusto_strdup(from)) ? 0 : -1;
+}
+
+kusto_request *kusto_request_copy(const kusto_request *req) {
+    kusto_request *copy = calloc(1, sizeof *copy);
+    if (copy && (copy_properties(&copy->options, req->options) < 0 ||
+                 copy_properties(&copy->parameters, req->parameters) < 0 ||
+                 copy_text(&copy->client_request_id, req->client_request_id) < 0 ||
+                 copy_text(&copy->application, req->application) < 0 || copy_text(&copy->user, req->user) < 0)) {
+        kusto_request_free(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 static property *find(property *list, const char *name) {
     for (; list; list = list->next)
         if (strcmp(list->name, name) == 0) return list;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow.h"
 #include "check.h"
 #include "kusto.h"
 #include "result.h"
@@ -298,6 +299,51 @@ static void test_ipc_stream(void) {
     kusto_arrow_free(a);
 }
 
+/* What a sink (arrow.h, for kusto_client_query_arrow_stream) was given. */
+typedef struct taken {
+    int64_t lengths[8];
+    size_t count, stop_at;
+} taken;
+
+static int take_batch(void *ud, arrow_batch *batch) {
+    taken *t = ud;
+    t->lengths[t->count++] = batch->length;
+    kusto_arrow_batch_unref(batch);
+    return t->count == t->stop_at;
+}
+
+static void test_a_sink_takes_each_batch_as_it_is_finished(void) {
+    kusto_arrow *a = NULL;
+    kusto_parser *p = NULL;
+    taken t = {0};
+    CHECK(kusto_arrow_new(&a, 2) == KUSTO_OK);
+    kusto_arrow_set_sink(a, take_batch, &t);
+    CHECK(kusto_parser_new(&p, kusto_arrow_builder(), a) == KUSTO_OK);
+    CHECK(kusto_parser_feed(p, ALL_TYPES, strlen(ALL_TYPES), NULL) == KUSTO_OK);
+    CHECK(kusto_parser_finish(p, NULL) == KUSTO_OK);
+    kusto_parser_free(p);
+    CHECK_INT(t.count, 3);
+    CHECK(t.lengths[0] == 2 && t.lengths[1] == 2 && t.lengths[2] == 1);
+    CHECK_INT(kusto_arrow_table_row_count(a, 0), 5); /* the table counts the rows but keeps no batch */
+    struct ArrowArrayStream stream;
+    struct ArrowArray batch;
+    CHECK(kusto_arrow_table_stream(a, 0, NULL, &stream) == KUSTO_OK);
+    CHECK(stream.get_next(&stream, &batch) == 0 && batch.release == NULL);
+    stream.release(&stream);
+    kusto_arrow_free(a);
+
+    kusto_error *err = NULL; /* a sink saying stop stops the parse */
+    t = (taken){.stop_at = 1};
+    CHECK(kusto_arrow_new(&a, 2) == KUSTO_OK);
+    kusto_arrow_set_sink(a, take_batch, &t);
+    CHECK(kusto_parser_new(&p, kusto_arrow_builder(), a) == KUSTO_OK);
+    CHECK_INT(kusto_parser_feed(p, ALL_TYPES, strlen(ALL_TYPES), &err), KUSTO_E_CANCELLED);
+    CHECK_INT(t.count, 1);
+    kusto_error_free(err);
+    kusto_parser_free(p);
+    kusto_arrow_free(a);
+}
+
 int main(void) {
     kusto_arrow *a = parse(ALL_TYPES, 2);
     test_schema(a);
@@ -308,6 +354,7 @@ int main(void) {
     test_failure_after_rows();
     test_misfits_are_null_with_warnings();
     test_ipc_stream();
+    test_a_sink_takes_each_batch_as_it_is_finished();
     kusto_arrow_free(NULL);
     CHECK_DONE();
 }

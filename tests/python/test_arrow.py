@@ -9,6 +9,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -421,3 +422,74 @@ def test_every_table_is_a_stream_of_its_own(client):
     assert result.primary_results[0].num_rows == 10 == len(result)
     assert all(pyarrow.table(t).num_rows == t.num_rows for t in result.tables)
     assert pyarrow.schema(result.tables[0]).metadata[b"kusto:table_kind"] == b"QueryProperties"
+
+
+# ---- stream=True: batches while the response arrives ---------------------------------------------------------------
+
+def test_stream_gives_the_collected_values(client, emulator):
+    serve(emulator, [HEADER, table(ALL_TYPES, GENERATED), COMPLETION], count=2)
+    collected = client.query_arrow(None, "T").to_pyarrow()
+    stream = client.query_arrow(None, "T", stream=True, batch_rows=2)
+    assert isinstance(stream, kusto.ArrowStream)
+    assert pyarrow.schema(stream).equals(collected.schema, check_metadata=True)
+    reader = pyarrow.RecordBatchReader.from_stream(stream)
+    batches = list(reader)
+    assert [b.num_rows for b in batches] == [2, 2, 2]
+    streamed = pyarrow.Table.from_batches(batches)
+    assert streamed.schema.equals(collected.schema, check_metadata=True)
+    assert repr(streamed.to_pylist()) == repr(collected.to_pylist())  # repr: NaN equals NaN
+
+
+def test_stream_skips_the_other_tables(client):
+    t = client.query_arrow(None, "range x from 1 to 10 step 1", stream=True).to_pyarrow()
+    assert t.column("x").to_pylist() == list(range(1, 11))
+    assert t.schema.metadata[b"kusto:table_kind"] == b"PrimaryResult"
+
+
+def test_stream_is_read_once(client):
+    stream = client.query_arrow(None, "print 1", stream=True)
+    assert stream.to_pyarrow().num_rows == 1
+    with pytest.raises(kusto.ArgumentError, match="read once"):
+        pyarrow.RecordBatchReader.from_stream(stream)
+
+
+def test_stream_cut_off_part_way_fails_after_its_rows(client, emulator):
+    frames = [HEADER, table([("x", "long")], [[i] for i in range(100)])]
+    serve(emulator, ("[" + ",\n".join(json.dumps(f) for f in frames)).encode(), count=2)
+    with pytest.raises(kusto.ProtocolError) as collected:
+        client.query_arrow(None, "T")
+    reader = pyarrow.RecordBatchReader.from_stream(client.query_arrow(None, "T", stream=True, batch_rows=40))
+    assert [reader.read_next_batch().num_rows for _ in range(3)] == [40, 40, 20]
+    with pytest.raises(Exception) as failure:
+        reader.read_next_batch()
+    assert str(collected.value) in str(failure.value)
+
+
+def test_stream_errors_before_the_table_raise_from_the_call(client):
+    with pytest.raises(kusto.ServiceError):
+        client.query_arrow(None, "this is not kql (", stream=True)
+    with pytest.raises(kusto.ArgumentError, match="strict"):
+        client.query_arrow(None, "print 1", stream=True, strict=True)
+
+
+def test_stream_dropped_early_cancels_the_transfer(client, emulator):
+    reader = pyarrow.RecordBatchReader.from_stream(
+        client.query_arrow(None, "range x from 1 to 3000000 step 1", stream=True, batch_rows=1000))
+    first = reader.read_next_batch()
+    assert first.num_rows == 1000 and first.column("x")[999].as_py() == 1000
+    del reader  # releases the stream: the worker stops and the connection closes before the body was sent
+    for _ in range(200):
+        if emulator.requests("/v2/rest/query")[-1].get("closed"):
+            break
+        time.sleep(0.1)
+    assert emulator.requests("/v2/rest/query")[-1].get("closed") is True
+
+
+def test_stream_outlives_a_closed_client(emulator):
+    config = emulator.config
+    with kusto.Client(config["connection_string"], ca_file=config["ca_file"]) as client:
+        stream = client.query_arrow(None, "range x from 1 to 100000 step 1", stream=True, batch_rows=7000)
+    t = stream.to_pyarrow()
+    assert t.num_rows == 100000 and t.column("x").to_pylist()[-1] == 100000
+    with pytest.raises(ValueError, match="closed"):
+        client.query_arrow(None, "print 1", stream=True)

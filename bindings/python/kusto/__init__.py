@@ -33,13 +33,13 @@ from ._kusto import (
     clear_process_state,
     parse_connection_string,
 )
-from ._arrow import ArrowResult, ArrowTable
+from ._arrow import ArrowResult, ArrowStream, ArrowTable
 from ._identity import AccessToken, AccessTokenInfo, Credential
 from ._stream import Client, to_dataframe
 
 __all__ = [
-    "AccessToken", "AccessTokenInfo", "ArgumentError", "ArrowResult", "ArrowTable", "AuthenticationError",
-    "CancelledError", "Client", "ConnectionStringError", "Credential", "Error",
+    "AccessToken", "AccessTokenInfo", "ArgumentError", "ArrowResult", "ArrowStream", "ArrowTable",
+    "AuthenticationError", "CancelledError", "Client", "ConnectionStringError", "Credential", "Error",
     "NetworkError", "PartialResultError", "ProtocolError", "ServiceError", "ThrottledError", "TimeoutError",
     "UnsupportedError", "UntrustedEndpointError", "__version__", "acquire_token", "clear_process_state", "mgmt",
     "parse_connection_string", "query", "to_dataframe",

@@ -1,7 +1,7 @@
 import builtins
 import os
 from datetime import timedelta
-from typing import Any, Callable, Iterator, Literal, Mapping, NamedTuple, Protocol, Sequence, TypedDict
+from typing import Any, Callable, Iterator, Literal, Mapping, NamedTuple, Protocol, Sequence, TypedDict, overload
 
 from typing_extensions import NotRequired
 
@@ -90,6 +90,11 @@ class ArrowResult(ArrowTable):
     @property
     def errors(self) -> list[PartialResultError]: ...
 
+class ArrowStream:
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def to_pyarrow(self) -> Any: ...
+
 class AccessToken(NamedTuple):
     token: str
     expires_on: int
@@ -132,9 +137,14 @@ class Client:
                    **arguments: Any) -> RowIterator: ...
     def query_df(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None,
                  **arguments: Any) -> Any: ...
+    @overload
     def query_arrow(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None, *,
                     client_request_id: str | None = None, application: str | None = None, user: str | None = None,
-                    batch_rows: int = 65536, strict: bool = False) -> ArrowResult: ...
+                    batch_rows: int = 65536, strict: bool = False, stream: Literal[False] = False) -> ArrowResult: ...
+    @overload
+    def query_arrow(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None, *,
+                    client_request_id: str | None = None, application: str | None = None, user: str | None = None,
+                    batch_rows: int = 65536, stream: Literal[True]) -> ArrowStream: ...
     def mgmt(self, db: str | None, command: str, properties: Mapping[str, PropertyValue] | Any | None = None, *,
              client_request_id: str | None = None, application: str | None = None, user: str | None = None,
              raw_ticks: bool = False, columnar: bool = False,

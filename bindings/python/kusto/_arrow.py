@@ -72,6 +72,42 @@ class ArrowResult(ArrowTable):
         return self._result.errors
 
 
+class ArrowStream:
+    """The first primary result of client.query_arrow(..., stream=True): its record batches while the response still
+    arrives, read once. pyarrow.RecordBatchReader.from_stream(x) (or polars, DuckDB) takes it; each batch comes as
+    soon as it is complete, with the GIL released while waiting. An error part-way is raised by the reader after the
+    batches before it. Dropping the reader before the end cancels the query. Other tables, warnings and the
+    response's error list are not kept (query_arrow() without stream has them)."""
+
+    def __init__(self, stream_capsule, schema_capsule):
+        self._stream = stream_capsule
+        self._schema = schema_capsule
+
+    def __repr__(self):
+        return f"<kusto.ArrowStream {'read' if self._stream is None else 'unread'}>"
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        if self._stream is None:
+            raise _kusto_error("ArgumentError", "the Arrow stream was already taken: it can be read once")
+        stream, self._stream = self._stream, None
+        return stream
+
+    def __arrow_c_schema__(self):
+        return self._schema
+
+    def to_pyarrow(self):
+        """Reads the rest of the stream into a pyarrow.Table."""
+        import pyarrow
+
+        return pyarrow.RecordBatchReader.from_stream(self).read_all()
+
+
+def _kusto_error(name, message):
+    from . import _kusto
+
+    return getattr(_kusto, name)(message)
+
+
 def _protocol_error(message):
     from ._kusto import ProtocolError
 

@@ -186,9 +186,14 @@ class Client(_kusto.Client):
 
         Keywords: client_request_id, application, user, strict (as query()), batch_rows (default 65536).
         PartialResultError / ProtocolError carry the ArrowResult as .result: its streams give the rows
-        received, then fail with the error."""
-        from ._arrow import ArrowResult
+        received, then fail with the error.
 
+        stream=True: a kusto.ArrowStream of the first primary result instead, whose batches come while the
+        response still arrives (memory holds a few batches); see its docstring."""
+        from ._arrow import ArrowResult, ArrowStream
+
+        if arguments.get("stream"):
+            return ArrowStream(*self._query_arrow(db, csl, properties, **arguments))
         try:
             return ArrowResult(self._query_arrow(db, csl, properties, **arguments))
         except (_kusto.PartialResultError, _kusto.ProtocolError) as e:

@@ -30,6 +30,25 @@ static void schema_capsule_free(PyObject *capsule) {
     PyMem_Free(schema);
 }
 
+/* A capsule owning `stream` (filled, from PyMem_Calloc), or NULL with it released and freed. */
+static PyObject *stream_capsule_take(struct ArrowArrayStream *stream) {
+    PyObject *capsule = PyCapsule_New(stream, "arrow_array_stream", stream_capsule_free);
+    if (!capsule) {
+        stream->release(stream);
+        PyMem_Free(stream);
+    }
+    return capsule;
+}
+
+static PyObject *schema_capsule_take(struct ArrowSchema *schema) {
+    PyObject *capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
+    if (!capsule) {
+        schema->release(schema);
+        PyMem_Free(schema);
+    }
+    return capsule;
+}
+
 static int table_index(arrow_object *self, PyObject *arg, size_t *index) {
     Py_ssize_t i = PyLong_AsSsize_t(arg);
     if (i == -1 && PyErr_Occurred()) return -1;
@@ -50,12 +69,7 @@ static PyObject *arrow_stream_capsule(arrow_object *self, PyObject *arg) {
         PyMem_Free(stream);
         return PyErr_NoMemory();
     }
-    PyObject *capsule = PyCapsule_New(stream, "arrow_array_stream", stream_capsule_free);
-    if (!capsule) {
-        stream->release(stream);
-        PyMem_Free(stream);
-    }
-    return capsule;
+    return stream_capsule_take(stream);
 }
 
 static PyObject *arrow_schema_capsule(arrow_object *self, PyObject *arg) {
@@ -67,12 +81,7 @@ static PyObject *arrow_schema_capsule(arrow_object *self, PyObject *arg) {
         PyMem_Free(schema);
         return PyErr_NoMemory();
     }
-    PyObject *capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
-    if (!capsule) {
-        schema->release(schema);
-        PyMem_Free(schema);
-    }
-    return capsule;
+    return schema_capsule_take(schema);
 }
 
 /* A list of `count` items made by `make(context, index)`; NULL with an exception. */
@@ -231,4 +240,105 @@ PyObject *kusto_py_query_arrow(kusto_py_state *st, kusto_py_call call, kusto_cli
     }
     kusto_error_free(err);
     return result;
+}
+
+/* ---- streaming: batches while the response arrives ---------------------------------------------------- */
+
+/* The core's live stream, wrapped so the client object lives until the stream is released, and so the GIL
+   is not held while waiting for a batch or for the worker to stop (it may need the GIL to sign in). */
+typedef struct live_wrap {
+    struct ArrowArrayStream inner;
+    PyObject *client; /* a reference */
+    void (*done)(PyObject *client); /* once the stream is released, with the GIL */
+} live_wrap;
+
+static int wrap_get_schema(struct ArrowArrayStream *stream, struct ArrowSchema *out) {
+    live_wrap *w = stream->private_data;
+    return w->inner.get_schema(&w->inner, out);
+}
+
+static int wrap_get_next(struct ArrowArrayStream *stream, struct ArrowArray *out) {
+    live_wrap *w = stream->private_data;
+    int rc;
+    if (!PyGILState_Check()) return w->inner.get_next(&w->inner, out);
+    Py_BEGIN_ALLOW_THREADS
+    rc = w->inner.get_next(&w->inner, out);
+    Py_END_ALLOW_THREADS
+    return rc;
+}
+
+static const char *wrap_get_last_error(struct ArrowArrayStream *stream) {
+    live_wrap *w = stream->private_data;
+    return w->inner.get_last_error(&w->inner);
+}
+
+static void wrap_release(struct ArrowArrayStream *stream) {
+    live_wrap *w = stream->private_data;
+    if (PyGILState_Check()) {
+        Py_BEGIN_ALLOW_THREADS
+        w->inner.release(&w->inner);
+        Py_END_ALLOW_THREADS
+    } else {
+        w->inner.release(&w->inner);
+    }
+    PyGILState_STATE gil = PyGILState_Ensure();
+    if (w->done) w->done(w->client);
+    Py_DECREF(w->client);
+    PyGILState_Release(gil);
+    PyMem_RawFree(w);
+    stream->release = NULL;
+}
+
+/* A new "arrow_array_stream" capsule owning `stream` (released on failure). */
+static PyObject *stream_capsule(struct ArrowArrayStream *stream) {
+    struct ArrowArrayStream *held = PyMem_Calloc(1, sizeof *held);
+    if (!held) {
+        stream->release(stream);
+        return PyErr_NoMemory();
+    }
+    *held = *stream;
+    return stream_capsule_take(held);
+}
+
+static PyObject *schema_capsule_of(struct ArrowArrayStream *stream) {
+    struct ArrowSchema *schema = PyMem_Calloc(1, sizeof *schema);
+    if (!schema) return PyErr_NoMemory();
+    if (stream->get_schema(stream, schema) != 0) {
+        PyMem_Free(schema);
+        return PyErr_NoMemory();
+    }
+    return schema_capsule_take(schema);
+}
+
+PyObject *kusto_py_query_arrow_stream(kusto_py_state *st, PyObject *owner, void (*done)(PyObject *owner),
+                                      kusto_client *client, const char *db, const char *text, const kusto_request *req,
+                                      size_t batch_rows) {
+    live_wrap *w = PyMem_RawCalloc(1, sizeof *w);
+    if (!w) return PyErr_NoMemory();
+    kusto_error *err = NULL;
+    kusto_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = kusto_client_query_arrow_stream(client, db, text, req, batch_rows, &w->inner, &err);
+    Py_END_ALLOW_THREADS
+    if (status != KUSTO_OK) {
+        PyMem_RawFree(w);
+        kusto_py_raise(st, status, err);
+        kusto_error_free(err);
+        return NULL;
+    }
+    w->client = Py_NewRef(owner);
+    struct ArrowArrayStream stream = {.get_schema = wrap_get_schema, .get_next = wrap_get_next,
+                                      .get_last_error = wrap_get_last_error, .release = wrap_release,
+                                      .private_data = w};
+    PyObject *schema = schema_capsule_of(&stream);
+    if (!schema) {
+        stream.release(&stream);
+        return NULL;
+    }
+    PyObject *capsule = stream_capsule(&stream);
+    PyObject *pair = capsule ? PyTuple_Pack(2, capsule, schema) : NULL;
+    if (pair) w->done = done; /* from here on, the capsule's release calls it */
+    Py_XDECREF(capsule);
+    Py_DECREF(schema);
+    return pair;
 }

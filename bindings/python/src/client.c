@@ -322,24 +322,35 @@ static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwar
     return client_run(self, kusto_client_mgmt, "zs|O$OOOppOpO:mgmt", kwlist, args, kwargs);
 }
 
+static void stream_done(PyObject *self) {
+    client_exit((client_object *)self);
+}
+
 static PyObject *client_query_arrow(client_object *self, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "batch_rows",
-                             "strict", NULL};
+                             "strict", "stream", NULL};
     const char *db, *text;
     PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
     Py_ssize_t batch_rows = KUSTO_ARROW_BATCH_ROWS;
-    int strict = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "zs|O$OOOnp:query_arrow", kwlist, &db, &text, &properties,
-                                     &request_id, &application, &user, &batch_rows, &strict))
+    int strict = 0, stream = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "zs|O$OOOnpp:query_arrow", kwlist, &db, &text, &properties,
+                                     &request_id, &application, &user, &batch_rows, &strict, &stream))
         return NULL;
     if (batch_rows < 1) return PyErr_Format(PyExc_ValueError, "batch_rows must be at least 1");
+    if (stream && strict) return kusto_py_raise_text(self->st, KUSTO_E_ARGUMENT, "strict does not go with stream=True");
     kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
     if (!req) return NULL;
     PyObject *result = NULL;
     if (client_enter(self) == 0) {
-        result = kusto_py_query_arrow(self->st, kusto_client_query, self->client, db, text, req, (size_t)batch_rows,
-                                      strict);
-        client_exit(self);
+        if (stream) { /* the stream stays a call in flight until released (see stream_done) */
+            result = kusto_py_query_arrow_stream(self->st, (PyObject *)self, stream_done, self->client, db, text,
+                                                 req, (size_t)batch_rows);
+            if (!result) client_exit(self);
+        } else {
+            result = kusto_py_query_arrow(self->st, kusto_client_query, self->client, db, text, req,
+                                          (size_t)batch_rows, strict);
+            client_exit(self);
+        }
         if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     }
     kusto_request_free(req);

@@ -117,6 +117,13 @@ void kusto_py_prompts_clear(kusto_py_prompts *p);
 PyObject *kusto_py_query_arrow(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
                                const char *text, const kusto_request *req, size_t batch_rows, int strict);
 extern PyType_Spec kusto_py_arrow_spec;
+/* arrow.c: the first primary result's batches while they arrive (kusto_client_query_arrow_stream), as a tuple
+   of new "arrow_array_stream" and "arrow_schema" capsules; the stream keeps `owner` (the client) alive and
+   calls done(owner) when released (not when NULL is returned). NULL with an exception when the query failed
+   before the table began. */
+PyObject *kusto_py_query_arrow_stream(kusto_py_state *st, PyObject *owner, void (*done)(PyObject *owner),
+                                      kusto_client *client, const char *db, const char *text, const kusto_request *req,
+                                      size_t batch_rows);
 
 /* client.c */
 extern PyType_Spec kusto_py_client_spec;
