@@ -22,6 +22,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # The kusto command; the sanitized pass of dev.sh names a wrapper that runs it without the sanitizer runtime
 # preloaded (the CLI is not built with it, and preloaded into it the runtime deadlocks p11-kit's exit handler).
 CLI = os.environ.get("KUSTO_TEST_CLI") or os.path.join(REPO, "build", "kusto")
+# Tests never touch the person's own token cache (the CLI keeps one by default); a test that needs a cache of
+# its own sets XDG_CACHE_HOME again.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="kusto-test-cache-")
 PACKAGE_DIR = os.path.join(REPO, "bindings", "python", "kusto")
 START_TIMEOUT = 20
 

@@ -113,7 +113,8 @@ def test_a_failing_handler_does_not_break_the_call_and_is_reported_as_unraisable
     assert reported and all(str(r.exc_value) == "handler down" for r in reported)
 
 
-def test_the_cli_says_what_the_library_does_with_v_and_vv(emulator):
+def test_the_cli_says_what_the_library_does_with_v_and_vv(emulator, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))   # the CLI's token cache file: a fresh one
     subprocess.run(["make", "-s", "-C", REPO, "build/kusto"], check=True)
     config = emulator.config
     authority = ["-o", "authority=" + config["authority"]]
@@ -125,6 +126,6 @@ def test_the_cli_says_what_the_library_does_with_v_and_vv(emulator):
     assert told.stderr.splitlines() == [
         "kusto: sign-in for %s: application_secret" % config["cluster"],
         "kusto: POST %s/v2/rest/query: HTTP 503; retry 1 in 0 ms (Retry-After)" % config["cluster"]]
-    detailed = run(BINARY, emulator, "-vv", *authority, "print 1")
+    detailed = run(BINARY, emulator, "-vv", "--no-cache", *authority, "print 1")   # memory: a miss
     assert "kusto: token cache miss for %s/.default (application_secret)" % config["resource"] in detailed.stderr
     assert config["client_secret"] not in told.stderr + detailed.stderr
