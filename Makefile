@@ -1,5 +1,6 @@
 # libkusto: C library, C tests and the whole test suite.
 #   make            libkusto.so, libkusto.a, kusto.pc in build/
+#   make check-abi  the exported symbols are kusto.h's; kusto.h compiles as C89 and C++11
 #   make check-c    C unit tests; make check-asan (ASan+UBSan), make check-valgrind
 #   make check-posix  the same built as plain POSIX (macOS, the BSDs): no _GNU_SOURCE, platform.c's fallbacks
 #   make check-e2e  C tests against a running emulator (./dev.sh test starts one)
@@ -23,13 +24,14 @@ PYTHON ?= python3
 CMAKE_FILES := $(BUILD)/cmake/kustoConfig.cmake $(BUILD)/cmake/kustoConfigVersion.cmake
 VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/kusto.h)
 
-.PHONY: all lib check-c check-posix check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
+.PHONY: all lib check-abi check-c check-posix check-asan check-valgrind check-e2e check-tsan fuzz bench-parse install clean
 all: lib $(BUILD)/kusto.pc $(BUILD)/kusto $(CMAKE_FILES)
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
+# Hidden by default: libkusto.so exports only what kusto.h marks KUSTO_EXTERN (make check-abi).
 $(BUILD)/%.o: %.c core/include/kusto.h $(wildcard core/src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
 $(BUILD)/libkusto.a: $(OBJ)
 	ar rcs $@ $^
@@ -65,6 +67,10 @@ $(BUILD)/tests/%: tests/c/%.c tests/c/check.h tests/c/e2e.h $(BUILD)/libkusto.a
 # C unit tests, run from the top so they find tests/fixtures and core/data.
 check-c: $(TEST_BINS)
 	@$(PYTHON) tests/c/run.py $(TEST_BINS)
+
+# The stable ABI: libkusto.so exports exactly kusto.h's functions; kusto.h compiles as C89 -pedantic and C++11.
+check-abi: $(BUILD)/libkusto.so
+	@$(PYTHON) tests/c/check_abi.py $(BUILD)/libkusto.so $(CC) $(CXX)
 
 check-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan \

@@ -216,6 +216,7 @@ run_suites() {
     install_system_packages
     say "C unit tests"
     make -s check-c
+    make -s check-abi
     say "C unit tests built as plain POSIX (no _GNU_SOURCE; the portable fallbacks of platform.c)"
     make -s check-posix
     say "C unit tests under AddressSanitizer and UBSan"

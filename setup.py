@@ -44,7 +44,7 @@ def extension():
         + [flag[2:] for flag in cflags if flag.startswith("-I")],
         library_dirs=[flag[2:] for flag in libs if flag.startswith("-L")],
         libraries=[flag[2:] for flag in libs if flag.startswith("-l")] + ["pthread"],
-        extra_compile_args=["-std=c11", "-D_GNU_SOURCE", "-fvisibility=hidden"]
+        extra_compile_args=["-std=c11", "-D_GNU_SOURCE", "-DKUSTO_STATIC", "-fvisibility=hidden"]
         + [flag for flag in cflags if not flag.startswith("-I")],
         extra_link_args=[flag for flag in libs if not flag.startswith(("-l", "-L"))],
     )

@@ -22,6 +22,26 @@ extern "C" {
 
 #define KUSTO_VERSION "0.1.0"
 
+/*
+ * KUSTO_EXTERN marks the public functions: the only symbols libkusto.so exports (the library is built with
+ * -fvisibility=hidden). Define KUSTO_STATIC when compiling the core into another shared object (the Python
+ * and Lua modules do) so it does not export them again. On Windows a DLL build defines KUSTO_BUILDING
+ * (dllexport) and its users get dllimport; a static library's users define KUSTO_STATIC.
+ */
+#if defined(KUSTO_STATIC)
+#define KUSTO_EXTERN
+#elif defined(_WIN32)
+#if defined(KUSTO_BUILDING)
+#define KUSTO_EXTERN __declspec(dllexport)
+#else
+#define KUSTO_EXTERN __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define KUSTO_EXTERN __attribute__((visibility("default")))
+#else
+#define KUSTO_EXTERN
+#endif
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Errors                                                                                            */
 
@@ -45,30 +65,30 @@ typedef enum kusto_status {
 typedef struct kusto_error kusto_error;
 
 /* A short fixed name for a status, e.g. "KUSTO_E_AUTH". Never NULL. */
-const char *kusto_status_name(kusto_status status);
+KUSTO_EXTERN const char *kusto_status_name(kusto_status status);
 
-kusto_status kusto_error_status(const kusto_error *err);
+KUSTO_EXTERN kusto_status kusto_error_status(const kusto_error *err);
 /* Human-readable message; never contains a token, secret or password. Never NULL. */
-const char *kusto_error_message(const kusto_error *err);
+KUSTO_EXTERN const char *kusto_error_message(const kusto_error *err);
 /* Service code: Kusto's error "code" (e.g. "General_BadRequest") or Azure AD's "error"
    (e.g. "invalid_client"); NULL when there is none. */
-const char *kusto_error_code(const kusto_error *err);
+KUSTO_EXTERN const char *kusto_error_code(const kusto_error *err);
 /* Azure AD: the first AADSTS number (e.g. 7000215), else 0. */
-long kusto_error_aadsts(const kusto_error *err);
+KUSTO_EXTERN long kusto_error_aadsts(const kusto_error *err);
 /* Kusto's "@permanent": 1 permanent, 0 transient, -1 not said. */
-int kusto_error_permanent(const kusto_error *err);
+KUSTO_EXTERN int kusto_error_permanent(const kusto_error *err);
 /* The HTTP status of the failed response, or 0. */
-int kusto_error_http_status(const kusto_error *err);
+KUSTO_EXTERN int kusto_error_http_status(const kusto_error *err);
 /* Kusto's client request id / activity id, or Azure AD's correlation id; NULL when unknown. */
-const char *kusto_error_request_id(const kusto_error *err);
-void kusto_error_free(kusto_error *err);
+KUSTO_EXTERN const char *kusto_error_request_id(const kusto_error *err);
+KUSTO_EXTERN void kusto_error_free(kusto_error *err);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Library                                                                                           */
 
 /* Idempotent and thread-safe; called by kusto_client_new(). Returns KUSTO_OK or KUSTO_E_NOMEM. */
-kusto_status kusto_global_init(void);
-const char *kusto_version(void);
+KUSTO_EXTERN kusto_status kusto_global_init(void);
+KUSTO_EXTERN const char *kusto_version(void);
 
 /*
  * Logging: what the library does that a person debugging may want to see: the sign-in chosen, each step of
@@ -86,7 +106,7 @@ typedef enum kusto_log_level {
     KUSTO_LOG_OFF = 100
 } kusto_log_level;
 typedef void (*kusto_log_callback)(void *ud, kusto_log_level level, const char *message);
-void kusto_set_log_callback(kusto_log_callback fn, void *ud, kusto_log_level level);
+KUSTO_EXTERN void kusto_set_log_callback(kusto_log_callback fn, void *ud, kusto_log_level level);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Connection strings (Kusto's format: "Data Source=https://c.kusto.windows.net;Fed=True;...")       */
@@ -95,25 +115,26 @@ typedef struct kusto_connstr kusto_connstr;
 
 /* Parses `text`. Keywords and aliases are case- and space-insensitive; values may be quoted .NET
    style ("a;b", 'x', doubled quotes inside). A first segment without '=' is the Data Source. */
-kusto_status kusto_connstr_parse(kusto_connstr **out, const char *text, kusto_error **err);
-void kusto_connstr_free(kusto_connstr *cs);
+KUSTO_EXTERN kusto_status kusto_connstr_parse(kusto_connstr **out, const char *text, kusto_error **err);
+KUSTO_EXTERN void kusto_connstr_free(kusto_connstr *cs);
 /* Sets a value by keyword, alias or snake_case option name (see kusto_options_set). */
-kusto_status kusto_connstr_set(kusto_connstr *cs, const char *name, const char *value, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_connstr_set(kusto_connstr *cs, const char *name, const char *value, kusto_error **err);
 /* The value of a keyword (canonical name or alias), NULL when unset. Owned by `cs`. */
-const char *kusto_connstr_get(const kusto_connstr *cs, const char *keyword);
+KUSTO_EXTERN const char *kusto_connstr_get(const kusto_connstr *cs, const char *keyword);
 /* The canonical form "Keyword=value;..." with secret values shown as "****". Caller frees with free(). */
-char *kusto_connstr_to_string(const kusto_connstr *cs);
+KUSTO_EXTERN char *kusto_connstr_to_string(const kusto_connstr *cs);
 /* Iterates the keywords that are set, in table order: returns 0 past the end. Secret values are
    masked unless `unmasked` is 1. Strings are owned by `cs`. */
-int kusto_connstr_entry(const kusto_connstr *cs, size_t index, const char **keyword, const char **value, int unmasked);
+KUSTO_EXTERN int kusto_connstr_entry(const kusto_connstr *cs, size_t index, const char **keyword, const char **value,
+                                     int unmasked);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Options: anything a connection string says, and more, by snake_case name                          */
 
 typedef struct kusto_options kusto_options;
 
-kusto_status kusto_options_new(kusto_options **out);
-void kusto_options_free(kusto_options *opts);
+KUSTO_EXTERN kusto_status kusto_options_new(kusto_options **out);
+KUSTO_EXTERN void kusto_options_free(kusto_options *opts);
 /*
  * Sets an option. `name` is a connection-string keyword in snake_case (data_source, initial_catalog,
  * application_client_id, application_key, authority_id, user_token, application_token, ...) or one of:
@@ -174,7 +195,7 @@ void kusto_options_free(kusto_options *opts);
  * Values are text: "true"/"false" for booleans, decimal for numbers. Unknown names fail with
  * KUSTO_E_ARGUMENT at kusto_client_new() naming the option.
  */
-kusto_status kusto_options_set(kusto_options *opts, const char *name, const char *value);
+KUSTO_EXTERN kusto_status kusto_options_set(kusto_options *opts, const char *name, const char *value);
 
 /*
  * Token callback (sign_in "token_callback"): the caller supplies tokens, e.g. from its own credential library.
@@ -189,7 +210,7 @@ kusto_status kusto_options_set(kusto_options *opts, const char *name, const char
 typedef int (*kusto_token_callback)(void *ud, const char *resource, char **token_out, int64_t *expires_on_out,
                                     char **message_out);
 /* Sets (or, with fn NULL, clears) the token callback; `ud` is passed back and must outlive the client. */
-kusto_status kusto_options_set_token_callback(kusto_options *opts, kusto_token_callback fn, void *ud);
+KUSTO_EXTERN kusto_status kusto_options_set_token_callback(kusto_options *opts, kusto_token_callback fn, void *ud);
 
 /*
  * Sign-in flows that need a person: what they show, and how.
@@ -208,7 +229,8 @@ typedef struct kusto_device_code_info {
 } kusto_device_code_info;
 typedef int (*kusto_device_code_callback)(void *ud, const kusto_device_code_info *info);
 /* `fn` NULL restores the default (print to stderr). KUSTO_E_ARGUMENT when `opts` is NULL. */
-kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_device_code_callback fn, void *ud);
+KUSTO_EXTERN kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_device_code_callback fn,
+                                                              void *ud);
 
 /*
  * Interactive (sign_in "interactive"): authorization code with PKCE over a loopback redirect.
@@ -223,7 +245,7 @@ kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_d
  * KUSTO_E_AUTH saying why.
  */
 typedef int (*kusto_browser_callback)(void *ud, const char *url);
-kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud);
+KUSTO_EXTERN kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_browser_callback fn, void *ud);
 /*
  * How the sign-in page is shown when no browser callback is set, in place of the default (the URL
  * printed to stderr, then $BROWSER or xdg-open (macOS: open) started). Called as a browser callback is (0: shown;
@@ -231,7 +253,7 @@ kusto_status kusto_options_set_browser_callback(kusto_options *opts, kusto_brows
  * still fails at once. The Python binding sets one that uses Python's webbrowser module. `fn` NULL
  * restores the default.
  */
-kusto_status kusto_options_set_browser_opener(kusto_options *opts, kusto_browser_callback fn, void *ud);
+KUSTO_EXTERN kusto_status kusto_options_set_browser_opener(kusto_options *opts, kusto_browser_callback fn, void *ud);
 
 /*
  * Cancelling a sign-in (e.g. on Ctrl-C): asked at least once a second while a sign-in waits (the
@@ -240,21 +262,21 @@ kusto_status kusto_options_set_browser_opener(kusto_options *opts, kusto_browser
  * A query's own waits ask its builder's `cancelled` instead. `fn` NULL: never cancelled.
  */
 typedef int (*kusto_cancel_callback)(void *ud);
-kusto_status kusto_options_set_cancel_callback(kusto_options *opts, kusto_cancel_callback fn, void *ud);
+KUSTO_EXTERN kusto_status kusto_options_set_cancel_callback(kusto_options *opts, kusto_cancel_callback fn, void *ud);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Tokens                                                                                            */
 
 typedef struct kusto_token kusto_token;
 
-const char *kusto_token_access_token(const kusto_token *t);  /* the secret: never log it */
-const char *kusto_token_type(const kusto_token *t);          /* "Bearer" */
-int64_t kusto_token_expires_on(const kusto_token *t);        /* Unix seconds */
-const char *kusto_token_resource(const kusto_token *t);      /* e.g. https://c.kusto.windows.net */
-const char *kusto_token_authority(const kusto_token *t);     /* authority URL used, NULL if none */
-int kusto_token_from_cache(const kusto_token *t);            /* 1 when no request was made */
+KUSTO_EXTERN const char *kusto_token_access_token(const kusto_token *t);  /* the secret: never log it */
+KUSTO_EXTERN const char *kusto_token_type(const kusto_token *t);          /* "Bearer" */
+KUSTO_EXTERN int64_t kusto_token_expires_on(const kusto_token *t);        /* Unix seconds */
+KUSTO_EXTERN const char *kusto_token_resource(const kusto_token *t);      /* e.g. https://c.kusto.windows.net */
+KUSTO_EXTERN const char *kusto_token_authority(const kusto_token *t);     /* authority URL used, NULL if none */
+KUSTO_EXTERN int kusto_token_from_cache(const kusto_token *t);            /* 1 when no request was made */
 /* Wipes the secret and frees. */
-void kusto_token_free(kusto_token *t);
+KUSTO_EXTERN void kusto_token_free(kusto_token *t);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Results: typed values handed to a builder while the response arrives                              */
@@ -274,7 +296,7 @@ typedef enum kusto_type {
 } kusto_type;
 
 /* Lower-case Kusto name ("long", "datetime"...) of a type. */
-const char *kusto_type_name(kusto_type type);
+KUSTO_EXTERN const char *kusto_type_name(kusto_type type);
 
 typedef enum kusto_value_kind {
     KUSTO_VALUE_NULL = 0,
@@ -396,12 +418,12 @@ typedef struct kusto_builder {
 } kusto_builder;
 
 /* Exact conversions between Kusto's text forms and 100 ns ticks. */
-kusto_status kusto_datetime_parse(const char *text, size_t len, int64_t *ticks);
-kusto_status kusto_timespan_parse(const char *text, size_t len, int64_t *ticks);
+KUSTO_EXTERN kusto_status kusto_datetime_parse(const char *text, size_t len, int64_t *ticks);
+KUSTO_EXTERN kusto_status kusto_timespan_parse(const char *text, size_t len, int64_t *ticks);
 /* Write "YYYY-MM-DDTHH:MM:SS.fffffffZ" / "[-][d.]hh:mm:ss[.fffffff]" with a NUL; return the length.
    `buf` must hold 40 bytes. A datetime outside 0001-01-01..9999-12-31 writes "" and returns 0. */
-size_t kusto_datetime_format(int64_t ticks, char *buf);
-size_t kusto_timespan_format(int64_t ticks, char *buf);
+KUSTO_EXTERN size_t kusto_datetime_format(int64_t ticks, char *buf);
+KUSTO_EXTERN size_t kusto_timespan_format(int64_t ticks, char *buf);
 #define KUSTO_TICKS_PER_SECOND INT64_C(10000000)
 #define KUSTO_UNIX_EPOCH_TICKS INT64_C(621355968000000000)
 
@@ -410,20 +432,20 @@ size_t kusto_timespan_format(int64_t ticks, char *buf);
 
 typedef struct kusto_request kusto_request;
 
-kusto_status kusto_request_new(kusto_request **out);
-void kusto_request_free(kusto_request *req);
+KUSTO_EXTERN kusto_status kusto_request_new(kusto_request **out);
+KUSTO_EXTERN void kusto_request_free(kusto_request *req);
 /* Options go to properties.Options (e.g. "servertimeout" = "00:02:00", "notruncation" = true). */
-kusto_status kusto_request_set_option_string(kusto_request *req, const char *name, const char *value);
-kusto_status kusto_request_set_option_bool(kusto_request *req, const char *name, int value);
-kusto_status kusto_request_set_option_int(kusto_request *req, const char *name, int64_t value);
-kusto_status kusto_request_set_option_real(kusto_request *req, const char *name, double value);
+KUSTO_EXTERN kusto_status kusto_request_set_option_string(kusto_request *req, const char *name, const char *value);
+KUSTO_EXTERN kusto_status kusto_request_set_option_bool(kusto_request *req, const char *name, int value);
+KUSTO_EXTERN kusto_status kusto_request_set_option_int(kusto_request *req, const char *name, int64_t value);
+KUSTO_EXTERN kusto_status kusto_request_set_option_real(kusto_request *req, const char *name, double value);
 /* Parameters go to properties.Parameters, for `declare query_parameters(...)`. */
-kusto_status kusto_request_set_parameter(kusto_request *req, const char *name, const char *value);
+KUSTO_EXTERN kusto_status kusto_request_set_parameter(kusto_request *req, const char *name, const char *value);
 /* x-ms-client-request-id; default "KLC.execute;<uuid>". */
-kusto_status kusto_request_set_client_request_id(kusto_request *req, const char *id);
+KUSTO_EXTERN kusto_status kusto_request_set_client_request_id(kusto_request *req, const char *id);
 /* x-ms-app and x-ms-user tracing headers. */
-kusto_status kusto_request_set_application(kusto_request *req, const char *app);
-kusto_status kusto_request_set_user(kusto_request *req, const char *user);
+KUSTO_EXTERN kusto_status kusto_request_set_application(kusto_request *req, const char *app);
+KUSTO_EXTERN kusto_status kusto_request_set_user(kusto_request *req, const char *user);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Client                                                                                            */
@@ -431,10 +453,10 @@ kusto_status kusto_request_set_user(kusto_request *req, const char *user);
 typedef struct kusto_client kusto_client;
 
 /* Parses `connstr`, applies `opts` (may be NULL) over it. Makes no request. */
-kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kusto_options *opts,
-                              kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kusto_options *opts,
+                                           kusto_error **err);
 /* kusto_client_free() frees a client of kusto_client_new(), and lets go of one of kusto_client_shared(). */
-void kusto_client_free(kusto_client *client);
+KUSTO_EXTERN void kusto_client_free(kusto_client *client);
 
 /*
  * The process's client for `connstr` and `opts` (the same text and the same options in the same order):
@@ -445,26 +467,26 @@ void kusto_client_free(kusto_client *client);
  * serve this thread's calls on the shared client, until kusto_client_free(). After fork() the child makes its
  * own (the parent's connections are not used). Thread-safe.
  */
-kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const kusto_options *opts,
-                                 kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const kusto_options *opts,
+                                              kusto_error **err);
 /* Forgets the process's shared clients (each freed once no caller holds it) and the cloud metadata and
    OpenID configurations kept for the process (see kusto_client_shared; e.g. between tests, or to
    sign in afresh). */
-void kusto_process_state_clear(void);
+KUSTO_EXTERN void kusto_process_state_clear(void);
 
 /* A token for the cluster: from the token cache while it has more than 5 minutes left (renewed in
    the background of this call after its refresh_on, the cached one kept if renewal fails), else renewed
    silently with a cached refresh token, else by signing in. The first call checks the cluster is trusted
    (KUSTO_E_UNTRUSTED) and asks it for its cloud metadata (the resource). KUSTO_E_ARGUMENT when the
    connection string asks for no authentication. */
-kusto_status kusto_client_acquire_token(kusto_client *client, kusto_token **out, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_acquire_token(kusto_client *client, kusto_token **out, kusto_error **err);
 /* A token for another resource, by the client's own sign-in and through its token cache, e.g. for
    azure-storage with the same identity: `scope` is "{resource}/.default" (as azure-core asks) or the
    resource itself ("https://storage.azure.com", "api://{app id}"); NULL or "" is the cluster's. The token
    is the caller's to send: the cluster's trusted check does not apply. KUSTO_E_UNSUPPORTED when the
    client's tokens are brought along (User Token, Application Token): they are for the cluster only. */
-kusto_status kusto_client_acquire_token_for(kusto_client *client, const char *scope, kusto_token **out,
-                                            kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_acquire_token_for(kusto_client *client, const char *scope, kusto_token **out,
+                                                         kusto_error **err);
 
 /*
  * The token cache (option "cache"): MSAL's unified JSON schema, so a file is shared with MSAL
@@ -481,24 +503,26 @@ typedef struct kusto_account {
 } kusto_account;
 
 /* The user accounts in the client's cache for its authority host (all when it signs in with nothing). */
-kusto_status kusto_client_accounts(kusto_client *client, kusto_account **out, size_t *count, kusto_error **err);
-void kusto_accounts_free(kusto_account *accounts, size_t count);
+KUSTO_EXTERN kusto_status kusto_client_accounts(kusto_client *client, kusto_account **out, size_t *count,
+                                             kusto_error **err);
+KUSTO_EXTERN void kusto_accounts_free(kusto_account *accounts, size_t count);
 /* Signs an account out of the cache: its access, refresh and id tokens and account entries go. */
-kusto_status kusto_client_remove_account(kusto_client *client, const char *home_account_id, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_remove_account(kusto_client *client, const char *home_account_id,
+                                                   kusto_error **err);
 /* Removes every token and account from the client's cache (all of them, in a shared file). */
-kusto_status kusto_client_clear_cache(kusto_client *client, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_clear_cache(kusto_client *client, kusto_error **err);
 
 /* POST /v2/rest/query. `db` NULL means the connection string's Initial Catalog (or NetDefaultDB);
    `req` may be NULL. Returns KUSTO_OK, KUSTO_E_PARTIAL (after partial_error calls), or an error.
    A control command (text starting with '.', after white space and // comments) goes to
    /v1/rest/mgmt instead, as kusto_client_mgmt. */
-kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl,
-                                const kusto_request *req, const kusto_builder *builder, void *ud,
-                                kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl,
+                                             const kusto_request *req, const kusto_builder *builder, void *ud,
+                                             kusto_error **err);
 /* POST /v1/rest/mgmt, for control commands (".show ..."). Same contract as kusto_client_query. */
-kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char *command,
-                               const kusto_request *req, const kusto_builder *builder, void *ud,
-                               kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char *command,
+                                            const kusto_request *req, const kusto_builder *builder, void *ud,
+                                            kusto_error **err);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Collected results: a convenience on top of the builder                                           */
@@ -508,27 +532,27 @@ typedef struct kusto_table kusto_table;
 
 /* Runs the query and keeps every table. On KUSTO_E_PARTIAL and KUSTO_E_PROTOCOL (a response cut off
    or malformed part-way) `*out` is still set, with the rows received before; free it. */
-kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
-                                        const kusto_request *req, kusto_result **out, kusto_error **err);
-kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,
-                                       const kusto_request *req, kusto_result **out, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
+                                                     const kusto_request *req, kusto_result **out, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,
+                                                    const kusto_request *req, kusto_result **out, kusto_error **err);
 /* Parses a complete response body (v1 or v2) without I/O; `*out` as for kusto_client_query_collect. */
-kusto_status kusto_result_parse(kusto_result **out, const char *body, size_t len, kusto_error **err);
-void kusto_result_free(kusto_result *res);
+KUSTO_EXTERN kusto_status kusto_result_parse(kusto_result **out, const char *body, size_t len, kusto_error **err);
+KUSTO_EXTERN void kusto_result_free(kusto_result *res);
 
-size_t kusto_result_table_count(const kusto_result *res);
-const kusto_table *kusto_result_table(const kusto_result *res, size_t index);
+KUSTO_EXTERN size_t kusto_result_table_count(const kusto_result *res);
+KUSTO_EXTERN const kusto_table *kusto_result_table(const kusto_result *res, size_t index);
 /* Partial errors reported inside the response. */
-size_t kusto_result_error_count(const kusto_result *res);
-const kusto_error *kusto_result_error(const kusto_result *res, size_t index);
+KUSTO_EXTERN size_t kusto_result_error_count(const kusto_result *res);
+KUSTO_EXTERN const kusto_error *kusto_result_error(const kusto_result *res, size_t index);
 /* Cells delivered in another form than their column's type (see kusto_warning); owned by `res`. */
-size_t kusto_result_warning_count(const kusto_result *res);
-const kusto_warning *kusto_result_warning(const kusto_result *res, size_t index);
+KUSTO_EXTERN size_t kusto_result_warning_count(const kusto_result *res);
+KUSTO_EXTERN const kusto_warning *kusto_result_warning(const kusto_result *res, size_t index);
 
-const kusto_table_info *kusto_table_info_of(const kusto_table *table);
-size_t kusto_table_row_count(const kusto_table *table);
+KUSTO_EXTERN const kusto_table_info *kusto_table_info_of(const kusto_table *table);
+KUSTO_EXTERN size_t kusto_table_row_count(const kusto_table *table);
 /* Dynamic cells are KUSTO_VALUE_JSON. NULL when out of range. */
-const kusto_value *kusto_table_value(const kusto_table *table, size_t row, size_t column);
+KUSTO_EXTERN const kusto_value *kusto_table_value(const kusto_table *table, size_t row, size_t column);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Arrow results: columns filled in C as rows arrive, handed out through the Arrow C Data Interface  */
@@ -614,33 +638,33 @@ struct ArrowArrayStream {
 typedef struct kusto_arrow kusto_arrow;
 
 /* A result collected as Arrow record batches of up to `batch_rows` rows (0: KUSTO_ARROW_BATCH_ROWS). */
-kusto_status kusto_arrow_new(kusto_arrow **out, size_t batch_rows);
+KUSTO_EXTERN kusto_status kusto_arrow_new(kusto_arrow **out, size_t batch_rows);
 /* The builder filling it: pass it with the kusto_arrow as `ud` to kusto_client_query or a parser.
    Its callbacks never call back into the caller, so they may run with any interpreter lock released. */
-const kusto_builder *kusto_arrow_builder(void);
+KUSTO_EXTERN const kusto_builder *kusto_arrow_builder(void);
 /* Frees the kusto_arrow; streams and arrays exported from it stay valid until released. */
-void kusto_arrow_free(kusto_arrow *arrow);
+KUSTO_EXTERN void kusto_arrow_free(kusto_arrow *arrow);
 
-size_t kusto_arrow_table_count(const kusto_arrow *arrow);
+KUSTO_EXTERN size_t kusto_arrow_table_count(const kusto_arrow *arrow);
 /* Owned by `arrow`. */
-const kusto_table_info *kusto_arrow_table_info(const kusto_arrow *arrow, size_t index);
-size_t kusto_arrow_table_row_count(const kusto_arrow *arrow, size_t index);
+KUSTO_EXTERN const kusto_table_info *kusto_arrow_table_info(const kusto_arrow *arrow, size_t index);
+KUSTO_EXTERN size_t kusto_arrow_table_row_count(const kusto_arrow *arrow, size_t index);
 /* The index of the first table of kind "PrimaryResult" (or the first table of a v1 response); -1 if none. */
-long kusto_arrow_primary_index(const kusto_arrow *arrow);
+KUSTO_EXTERN long kusto_arrow_primary_index(const kusto_arrow *arrow);
 /* Fills `out` (caller releases it with out->release) with a stream of table `index`'s batches; any
    number of streams may be made, they share the batches. When `failure` is non-NULL, get_next
    returns EIO after the last batch and get_last_error gives failure's message: for a result whose
    call failed part-way. KUSTO_E_ARGUMENT for an index out of range. */
-kusto_status kusto_arrow_table_stream(kusto_arrow *arrow, size_t index, const kusto_error *failure,
-                                      struct ArrowArrayStream *out);
+KUSTO_EXTERN kusto_status kusto_arrow_table_stream(kusto_arrow *arrow, size_t index, const kusto_error *failure,
+                                                   struct ArrowArrayStream *out);
 /* Fills `out` (caller releases) with table `index`'s schema: a struct of its columns. */
-kusto_status kusto_arrow_table_schema(const kusto_arrow *arrow, size_t index, struct ArrowSchema *out);
+KUSTO_EXTERN kusto_status kusto_arrow_table_schema(const kusto_arrow *arrow, size_t index, struct ArrowSchema *out);
 /* Warnings: the parser's (see kusto_warning) and the Arrow builder's own (a cell made null). Owned by `arrow`. */
-size_t kusto_arrow_warning_count(const kusto_arrow *arrow);
-const kusto_warning *kusto_arrow_warning(const kusto_arrow *arrow, size_t index);
+KUSTO_EXTERN size_t kusto_arrow_warning_count(const kusto_arrow *arrow);
+KUSTO_EXTERN const kusto_warning *kusto_arrow_warning(const kusto_arrow *arrow, size_t index);
 /* Errors reported inside the response (partial_error). Owned by `arrow`. */
-size_t kusto_arrow_error_count(const kusto_arrow *arrow);
-const kusto_error *kusto_arrow_error(const kusto_arrow *arrow, size_t index);
+KUSTO_EXTERN size_t kusto_arrow_error_count(const kusto_arrow *arrow);
+KUSTO_EXTERN const kusto_error *kusto_arrow_error(const kusto_arrow *arrow, size_t index);
 
 /*
  * Writes `stream` (not released) in the Arrow IPC streaming format (what pyarrow.ipc.open_stream, polars and
@@ -648,9 +672,9 @@ const kusto_error *kusto_arrow_error(const kusto_arrow *arrow, size_t index);
  * builder makes. A stream that fails part-way: KUSTO_E_PROTOCOL with its message, after the batches before
  * (no end marker then, so a reader sees a stream cut short); `write` failing: KUSTO_E_NETWORK.
  */
-kusto_status kusto_arrow_write_ipc(struct ArrowArrayStream *stream, int (*write)(void *ud, const void *data,
-                                                                                 size_t len),
-                                   void *ud, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_arrow_write_ipc(struct ArrowArrayStream *stream,
+                                                int (*write)(void *ud, const void *data, size_t len), void *ud,
+                                                kusto_error **err);
 
 /*
  * Runs a query (as kusto_client_query) into Arrow batches of `batch_rows` rows (0: the default) and
@@ -660,9 +684,9 @@ kusto_status kusto_arrow_write_ipc(struct ArrowArrayStream *stream, int (*write)
  * not filled. The whole result is held as Arrow buffers until the stream is released; for every table,
  * warnings and errors use kusto_arrow_new + kusto_client_query with kusto_arrow_builder().
  */
-kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, const char *csl,
-                                      const kusto_request *req, size_t batch_rows,
-                                      struct ArrowArrayStream *stream, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, const char *csl,
+                                                   const kusto_request *req, size_t batch_rows,
+                                                   struct ArrowArrayStream *stream, kusto_error **err);
 
 /*
  * Runs a query and fills `stream` (caller releases) with its first primary result while the response still
@@ -678,15 +702,15 @@ kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, cons
  * `db`, `csl` and `req` are copied; `client` must outlive the stream. Releasing the stream before its end
  * cancels the query and waits for the worker to stop. get_next and release are for one thread at a time.
  */
-kusto_status kusto_client_query_arrow_stream(kusto_client *client, const char *db, const char *csl,
-                                             const kusto_request *req, size_t batch_rows,
-                                             struct ArrowArrayStream *stream, kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_client_query_arrow_stream(kusto_client *client, const char *db, const char *csl,
+                                                          const kusto_request *req, size_t batch_rows,
+                                                          struct ArrowArrayStream *stream, kusto_error **err);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* One-shot helpers: a client made and freed around one call                                        */
 
-kusto_status kusto_acquire_token(kusto_token **out, const char *connstr, const kusto_options *opts,
-                                 kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_acquire_token(kusto_token **out, const char *connstr, const kusto_options *opts,
+                                              kusto_error **err);
 
 #ifdef __cplusplus
 }
