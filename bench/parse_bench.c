@@ -35,9 +35,10 @@ static int on_key(void *ud, const char *ptr, size_t len) {
     return 0;
 }
 
-static const kusto_builder no_op = {.value = on_value};
-static const kusto_builder with_events = {.value = on_value, .begin_array = on_event, .end_array = on_event,
-                                          .begin_object = on_event, .end_object = on_event, .key = on_key};
+static const kusto_builder no_op = {.size = sizeof(kusto_builder), .value = on_value};
+static const kusto_builder with_events = {.size = sizeof(kusto_builder), .value = on_value, .begin_array = on_event,
+                                          .end_array = on_event, .begin_object = on_event, .end_object = on_event,
+                                          .key = on_key};
 
 static double now(void) {
     struct timespec ts;

@@ -385,6 +385,7 @@ static int on_cancelled(void *ud)
 }
 
 static const kusto_builder lua_builder = {
+    .size = sizeof(kusto_builder),
     .begin_table = on_begin_table,
     .end_table = on_end_table,
     .begin_row = on_begin_row,

@@ -378,8 +378,15 @@ typedef struct kusto_warning {
  *   progress        between tables or rows, for each TableProgress frame
  * A v2 response must begin with DataSetHeader and end with DataSetCompletion, a v1 response must
  * have Tables: otherwise the call ends with KUSTO_E_PROTOCOL after the rows that came.
+ *
+ * `size` first: set it to sizeof(kusto_builder), e.g. `kusto_builder b = {.size = sizeof b, .value = on_value};`
+ * (or zero the struct and set it). The library reads only the fields within `size`, so a program built
+ * against an older kusto.h keeps working when later versions add fields at the end: those it did not know
+ * count as NULL / 0. A size below the first layout's (through parse_in_background) fails the call with
+ * KUSTO_E_ARGUMENT, and a newer program's fields that this version lacks, when set, with KUSTO_E_UNSUPPORTED.
  */
 typedef struct kusto_builder {
+    size_t size; /* sizeof(kusto_builder) as the caller was compiled */
     int (*begin_table)(void *ud, const kusto_table_info *table);
     int (*end_table)(void *ud);
     int (*begin_row)(void *ud);
@@ -406,8 +413,7 @@ typedef struct kusto_builder {
        Every callback still runs on the calling thread, and cancelled is asked at least every 100 ms.
        Statuses, messages, retries and timeouts are as without it. Costs a thread per call. */
     int parse_in_background;
-    /* Added in 0.2 (at the end, so a builder written for 0.1 that is zero-initialised keeps its
-       layout); any may be NULL / 0. */
+    /* Added in 0.2, after the first layout (see `size`); any may be NULL / 0. */
     /* A cell delivered in another form than its column's type (see kusto_warning). */
     int (*warning)(void *ud, const kusto_warning *warning);
     /* TableProgress of a progressive query: `percent` (0..100) of table `table_id` done. */

@@ -379,6 +379,7 @@ static int on_warning(void *ud, const kusto_warning *w) {
 }
 
 static const kusto_builder arrow_builder = {
+    .size = sizeof(kusto_builder),
     .begin_table = on_begin_table,
     .end_table = on_end_table,
     .begin_row = on_begin_row,

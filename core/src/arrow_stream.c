@@ -220,9 +220,9 @@ static live_stream *live_new(kusto_client *client, const char *db, const char *c
         return NULL;
     }
     kusto_arrow_set_sink(s->arrow, sink, s);
-    s->builder = (kusto_builder){.begin_table = on_begin_table, .end_table = on_end_table,
-                                 .begin_row = on_begin_row, .end_row = on_end_row, .value = on_value,
-                                 .replace_rows = on_replace_rows, .cancelled = on_cancelled};
+    s->builder = (kusto_builder){.size = sizeof(kusto_builder), .begin_table = on_begin_table,
+                                 .end_table = on_end_table, .begin_row = on_begin_row, .end_row = on_end_row,
+                                 .value = on_value, .replace_rows = on_replace_rows, .cancelled = on_cancelled};
     return s;
 }
 

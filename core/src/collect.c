@@ -205,6 +205,7 @@ static int on_warning(void *ud, const kusto_warning *w) {
 
 /* No begin_array: dynamic cells arrive as KUSTO_VALUE_JSON. */
 static const kusto_builder collector = {
+    .size = sizeof(kusto_builder),
     .begin_table = on_begin_table,
     .begin_row = on_begin_row,
     .end_row = on_end_row,

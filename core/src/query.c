@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "builder.h"
 #include "client.h"
 #include "clock.h"
 #include "platform.h"
@@ -212,14 +213,16 @@ static kusto_status send_relayed(call *c, kusto_error **err) {
 
 static kusto_status execute(kusto_client *client, const endpoint *ep, const char *db, const char *csl,
                             const kusto_request *req, const kusto_builder *builder, void *ud, kusto_error **err) {
-    static const kusto_builder no_builder;
     if (!csl) return kusto_fail(err, KUSTO_E_ARGUMENT, "no query text given");
-    call c = {.client = client, .ep = ep, .req = req, .builder = builder ? builder : &no_builder, .ud = ud};
+    kusto_builder given; /* the caller's, in this version's layout */
+    kusto_status status = kusto_builder_adopt(&given, builder, err);
+    if (status != KUSTO_OK) return status;
+    call c = {.client = client, .ep = ep, .req = req, .builder = &given, .ud = ud};
     const char *crid = kusto_request_client_request_id(req);
     char uuid[KUSTO_UUID_LEN + 1] = "";
     if (!crid && kusto_uuid4(uuid) != 0) return kusto_fail(err, KUSTO_E_NOMEM, "no randomness for a request id");
     snprintf(c.request_id, sizeof c.request_id, "%s%s", crid ? crid : "KLC.execute;", crid ? "" : uuid);
-    kusto_status status = call_timeout(&c, err);
+    status = call_timeout(&c, err);
     if (status == KUSTO_OK) status = build_body(&c, db ? db : client->default_db, csl, err);
     if (status == KUSTO_OK) status = kusto_client_authorization(client, c.deadline, &c.authorization, err);
     c.csl = csl;

@@ -294,6 +294,7 @@ static void make_recorder(kusto_builder *rec, const kusto_builder *outer) {
     MIRROR(warning);
     MIRROR(progress);
 #undef MIRROR
+    rec->size = sizeof *rec;
     rec->strict = outer->strict;
     rec->enter = rec_enter;
     rec->leave = rec_leave;

@@ -73,7 +73,7 @@ static double now_s(void) {
 }
 
 static outcome query(kusto_client *client, const char *csl, const kusto_request *req, int background, log_t l) {
-    kusto_builder b = {.begin_table = on_begin_table, .end_row = on_end_row, .value = on_value,
+    kusto_builder b = {.size = sizeof b, .begin_table = on_begin_table, .end_row = on_end_row, .value = on_value,
                        .partial_error = on_partial_error, .cancelled = on_cancelled,
                        .parse_in_background = background};
     kusto_error *err = NULL;
@@ -160,6 +160,86 @@ static void test_cancel_while_the_answer_is_awaited(kusto_client *client) {
     outcome_free(&o);
 }
 
+/* A program built against the first kusto_builder layout (before warning, progress and strict): its
+   struct ends where those begin, and the memory past it holds traps the library must not read. */
+typedef struct first_builder {
+    size_t size;
+    int (*begin_table)(void *, const kusto_table_info *);
+    int (*end_table)(void *);
+    int (*begin_row)(void *);
+    int (*end_row)(void *);
+    int (*value)(void *, const kusto_value *);
+    int (*begin_array)(void *);
+    int (*end_array)(void *);
+    int (*begin_object)(void *);
+    int (*key)(void *, const char *, size_t);
+    int (*end_object)(void *);
+    int (*replace_rows)(void *);
+    int (*partial_error)(void *, const kusto_error *);
+    void (*enter)(void *);
+    void (*leave)(void *);
+    int (*cancelled)(void *);
+    int parse_in_background;
+} first_builder;
+
+static int trap_warning(void *ud, const kusto_warning *w) {
+    note(ud, "warning %s", w->reason);
+    return 0;
+}
+static int trap_progress(void *ud, int table_id, double percent) {
+    note(ud, "progress %.0f", percent);
+    return 0;
+}
+
+/* A cell that does not fit its column ("x" in a long one) and a TableProgress frame. */
+static const char MISFIT_BODY[] =
+    "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":true,\"Version\":\"v2.0\"},"
+    "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\",\"TableName\":\"T\","
+    "\"Columns\":[{\"ColumnName\":\"n\",\"ColumnType\":\"long\"}]},"
+    "{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\",\"TableId\":1,\"Rows\":[[1],[\"x\"]]},"
+    "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":50.0},"
+    "{\"FrameType\":\"TableCompletion\",\"TableId\":1,\"RowCount\":2},"
+    "{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]";
+
+static kusto_status query_misfit(kusto_client *client, const kusto_builder *builder, log_t *l) {
+    cJSON *fault = cJSON_CreateObject();
+    cJSON_AddStringToObject(fault, "path", "/v2/rest/query");
+    cJSON_AddNumberToObject(fault, "status", 200);
+    cJSON_AddStringToObject(fault, "body", MISFIT_BODY);
+    cJSON_AddNumberToObject(fault, "count", 1);
+    char *json = cJSON_PrintUnformatted(fault);
+    CHECK_INT(control("POST", "/faults", json), 200);
+    free(json);
+    cJSON_Delete(fault);
+    kusto_error *err = NULL;
+    kusto_status status = kusto_client_query(client, NULL, "print 1", NULL, builder, l, &err);
+    if (err) note(l, "error %s", kusto_error_message(err));
+    kusto_error_free(err);
+    control("DELETE", "/faults", NULL);
+    return status;
+}
+
+static void test_first_layout(kusto_client *client) {
+    for (int background = 0; background <= 1; background++) {
+        kusto_builder memory = {.size = sizeof memory, .warning = trap_warning, .progress = trap_progress,
+                                .strict = 1};
+        first_builder first = {.size = sizeof first, .end_row = on_end_row, .value = on_value,
+                               .parse_in_background = background};
+        memcpy(&memory, &first, sizeof first);
+        log_t l = {0};
+        CHECK_INT(query_misfit(client, &memory, &l), KUSTO_OK);
+        CHECK_STR(l.text, "int 1\nend row\ntext 1\nend row\n");
+        free(l.text);
+        /* The same memory as today's builder: the newer fields are read. */
+        memory.size = sizeof memory;
+        memory.strict = 0;
+        l = (log_t){0};
+        CHECK_INT(query_misfit(client, &memory, &l), KUSTO_OK);
+        CHECK_STR(l.text, "int 1\nend row\ntext 1\nend row\nprogress 50\nwarning text that is not a valid long\n");
+        free(l.text);
+    }
+}
+
 int main(void) {
     if (load_config()) return 1;
     kusto_client *client = client_new();
@@ -168,6 +248,7 @@ int main(void) {
         test_same_as_without(client);
         test_retry_before_the_body(client);
         test_cancel_while_the_answer_is_awaited(client);
+        test_first_layout(client);
     }
     kusto_client_free(client);
     cJSON_Delete(config);

@@ -112,17 +112,20 @@ static int on_cancelled(void *ud) {
 }
 
 static const kusto_builder events_builder = {
+    sizeof(kusto_builder),
     on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, on_begin_array, on_end_array, on_begin_object,
     on_key, on_end_object, on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0, on_warning,
     on_progress, 0,
 };
 static const kusto_builder strict_builder = {
+    sizeof(kusto_builder),
     on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, on_begin_array, on_end_array, on_begin_object,
     on_key, on_end_object, on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0, on_warning,
     on_progress, 1,
 };
 /* Without begin_array the parser hands dynamic values over as JSON text: the relay must keep that. */
 static const kusto_builder json_builder = {
+    sizeof(kusto_builder),
     on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, NULL, NULL, NULL, NULL, NULL,
     on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0, on_warning, on_progress, 0,
 };

@@ -73,6 +73,7 @@ static int rec_partial(void *ud, const kusto_error *e) {
 }
 
 static const kusto_builder events_builder = {
+    .size = sizeof(kusto_builder),
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
     .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
     .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
@@ -87,12 +88,14 @@ static int rec_progress(void *ud, int table_id, double percent) {
 }
 
 static const kusto_builder warning_builder = {
+    .size = sizeof(kusto_builder),
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
     .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
     .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
     .warning = rec_warning, .progress = rec_progress,
 };
 static const kusto_builder strict_builder = {
+    .size = sizeof(kusto_builder),
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
     .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
     .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
@@ -101,6 +104,7 @@ static const kusto_builder strict_builder = {
 
 /* Without begin_array: dynamic values arrive as JSON text. */
 static const kusto_builder json_builder = {
+    .size = sizeof(kusto_builder),
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
     .value = rec_value, .replace_rows = rec_replace, .partial_error = rec_partial,
 };

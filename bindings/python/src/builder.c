@@ -451,6 +451,7 @@ static int on_partial_error(void *ud, const kusto_error *error) {
 }
 
 static const kusto_builder python_builder = {
+    .size = sizeof(kusto_builder),
     .begin_table = on_begin_table,
     .end_table = on_end_table,
     .begin_row = on_begin_row,
