@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "e2e.h"
+#include "first_builder.h"
 #include "kusto.h"
 
 typedef struct log {
@@ -160,28 +161,8 @@ static void test_cancel_while_the_answer_is_awaited(kusto_client *client) {
     outcome_free(&o);
 }
 
-/* A program built against the first kusto_builder layout (before warning, progress and strict): its
-   struct ends where those begin, and the memory past it holds traps the library must not read. */
-typedef struct first_builder {
-    size_t size;
-    int (*begin_table)(void *, const kusto_table_info *);
-    int (*end_table)(void *);
-    int (*begin_row)(void *);
-    int (*end_row)(void *);
-    int (*value)(void *, const kusto_value *);
-    int (*begin_array)(void *);
-    int (*end_array)(void *);
-    int (*begin_object)(void *);
-    int (*key)(void *, const char *, size_t);
-    int (*end_object)(void *);
-    int (*replace_rows)(void *);
-    int (*partial_error)(void *, const kusto_error *);
-    void (*enter)(void *);
-    void (*leave)(void *);
-    int (*cancelled)(void *);
-    int parse_in_background;
-} first_builder;
-
+/* A program built against the first kusto_builder layout (first_builder.h): the memory past its struct
+   holds traps the library must not read. */
 static int trap_warning(void *ud, const kusto_warning *w) {
     note(ud, "warning %s", w->reason);
     return 0;
@@ -190,16 +171,6 @@ static int trap_progress(void *ud, int table_id, double percent) {
     note(ud, "progress %.0f", percent);
     return 0;
 }
-
-/* A cell that does not fit its column ("x" in a long one) and a TableProgress frame. */
-static const char MISFIT_BODY[] =
-    "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":true,\"Version\":\"v2.0\"},"
-    "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\",\"TableName\":\"T\","
-    "\"Columns\":[{\"ColumnName\":\"n\",\"ColumnType\":\"long\"}]},"
-    "{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\",\"TableId\":1,\"Rows\":[[1],[\"x\"]]},"
-    "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":50.0},"
-    "{\"FrameType\":\"TableCompletion\",\"TableId\":1,\"RowCount\":2},"
-    "{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]";
 
 static kusto_status query_misfit(kusto_client *client, const kusto_builder *builder, log_t *l) {
     cJSON *fault = cJSON_CreateObject();

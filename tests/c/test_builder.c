@@ -3,29 +3,9 @@
 
 #include "builder.h"
 #include "check.h"
+#include "first_builder.h"
 #include "kusto.h"
 #include "result.h"
-
-/* kusto_builder as it was before warning, progress and strict were added at its end. */
-typedef struct first_builder {
-    size_t size;
-    int (*begin_table)(void *ud, const kusto_table_info *table);
-    int (*end_table)(void *ud);
-    int (*begin_row)(void *ud);
-    int (*end_row)(void *ud);
-    int (*value)(void *ud, const kusto_value *value);
-    int (*begin_array)(void *ud);
-    int (*end_array)(void *ud);
-    int (*begin_object)(void *ud);
-    int (*key)(void *ud, const char *ptr, size_t len);
-    int (*end_object)(void *ud);
-    int (*replace_rows)(void *ud);
-    int (*partial_error)(void *ud, const kusto_error *error);
-    void (*enter)(void *ud);
-    void (*leave)(void *ud);
-    int (*cancelled)(void *ud);
-    int parse_in_background;
-} first_builder;
 
 typedef struct counts {
     int rows, values, warnings, progress;
@@ -36,20 +16,10 @@ static int on_value(void *ud, const kusto_value *v) { return ((counts *)ud)->val
 static int trap_warning(void *ud, const kusto_warning *w) { return ((counts *)ud)->warnings++, 0; }
 static int trap_progress(void *ud, int table_id, double percent) { return ((counts *)ud)->progress++, 0; }
 
-/* A cell that does not fit its column (a warning, or a failure when strict) and a TableProgress frame. */
-static const char BODY[] =
-    "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":true,\"Version\":\"v2.0\"},"
-    "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\",\"TableName\":\"T\","
-    "\"Columns\":[{\"ColumnName\":\"n\",\"ColumnType\":\"long\"}]},"
-    "{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\",\"TableId\":1,\"Rows\":[[1],[\"x\"]]},"
-    "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":50.0},"
-    "{\"FrameType\":\"TableCompletion\",\"TableId\":1,\"RowCount\":2},"
-    "{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]";
-
 static kusto_status parse(const kusto_builder *builder, counts *c) {
     kusto_parser *p = NULL;
     kusto_status status = kusto_parser_new(&p, builder, c);
-    if (status == KUSTO_OK) status = kusto_parser_feed(p, BODY, sizeof BODY - 1, NULL);
+    if (status == KUSTO_OK) status = kusto_parser_feed(p, MISFIT_BODY, sizeof MISFIT_BODY - 1, NULL);
     if (status == KUSTO_OK) status = kusto_parser_finish(p, NULL);
     kusto_parser_free(p);
     return status;
