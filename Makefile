@@ -81,16 +81,16 @@ check-valgrind: $(TEST_BINS)
 
 # The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
 check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin $(BUILD)/tests/e2e_threads \
-  $(BUILD)/tests/e2e_signin_flows $(BUILD)/tests/e2e_relay $(BUILD)/tests/e2e_deadline $(BUILD)/tests/e2e_arrow
+  $(BUILD)/tests/e2e_signin_flows $(BUILD)/tests/e2e_parse_thread $(BUILD)/tests/e2e_deadline $(BUILD)/tests/e2e_arrow
 	@$(PYTHON) tests/c/run.py $^
 
 # The C unit tests and 8 threads sharing one client (against the emulator) under ThreadSanitizer.
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
-	  build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%) \
+	  build/tsan/tests/e2e_threads build/tsan/tests/e2e_parse_thread $(TEST_BINS:$(BUILD)/%=build/tsan/%) \
 	  build/tsan/tests/e2e_arrow
 	@TSAN_OPTIONS="halt_on_error=1" \
-	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads build/tsan/tests/e2e_relay $(TEST_BINS:$(BUILD)/%=build/tsan/%) \
+	  $(PYTHON) tests/c/run.py build/tsan/tests/e2e_threads build/tsan/tests/e2e_parse_thread $(TEST_BINS:$(BUILD)/%=build/tsan/%) \
 	  build/tsan/tests/e2e_arrow
 
 # libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds (dictionary: fuzz/<target>.dict); new inputs

@@ -11,7 +11,7 @@
 
 #include "buf.h"
 #include "error.h"
-#include "result.h"
+#include "parser.h"
 
 #define FIRST_ROWS 1024
 /* A batch ends early once a utf8 column holds this much, so its int32 offsets cannot overflow. */

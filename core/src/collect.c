@@ -4,7 +4,7 @@
 
 #include "buf.h"
 #include "error.h"
-#include "result.h"
+#include "parser.h"
 
 #define STRING_BLOCK_SIZE (64u * 1024u)
 

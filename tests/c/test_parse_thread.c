@@ -1,4 +1,4 @@
-/* core/src/relay.c: the parse on a worker thread gives the caller's builder the same events, statuses and
+/* core/src/parse_thread.c: the parse on a worker thread gives the caller's builder the same events, statuses and
    messages as the parse on the calling thread; stops, cancels and failures of the work. */
 #include <dirent.h>
 #include <pthread.h>
@@ -12,8 +12,8 @@
 #include "files.h"
 #include "error.h"
 #include "kusto.h"
-#include "relay.h"
-#include "result.h"
+#include "parse_thread.h"
+#include "parser.h"
 
 
 static pthread_t main_thread;

@@ -1,4 +1,4 @@
-/* core/src/result.c and collect.c: the push parser (v1, v2), typed values and the collector. */
+/* core/src/parser.c and collect.c: the push parser (v1, v2), typed values and the collector. */
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include "check.h"
 #include "files.h"
 #include "kusto.h"
-#include "result.h"
+#include "parser.h"
 
 
 /* ---- a builder that writes every event as text --------------------------------------------------- */

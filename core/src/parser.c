@@ -8,7 +8,7 @@
  * Small parts (Columns, OneApiErrors) go through cJSON. A body starting with '{' is a v1 result
  * {"Tables":[...]} or an error {"error":{...}}, read once it is complete.
  */
-#include "result.h"
+#include "parser.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -21,7 +21,7 @@
 #include "bytescan.h"
 #include "error.h"
 #include "jsonread.h"
-#include "oneapi.h"
+#include "error_body.h"
 
 #define EXCERPT_MAX 200
 #define MAX_DYNAMIC_DEPTH 200

@@ -5,7 +5,7 @@
  * The worker never calls the caller's callbacks: interpreter states belong to the calling thread.
  */
 #include "clock.h"
-#include "relay.h"
+#include "parse_thread.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
