@@ -27,9 +27,14 @@ VERSION := $(shell sed -n 's/^#define KUSTO_VERSION "\(.*\)"/\1/p' core/include/
 all: lib $(BUILD)/kusto.pc $(BUILD)/kusto $(CMAKE_FILES)
 lib: $(BUILD)/libkusto.so $(BUILD)/libkusto.a
 
-$(BUILD)/%.o: %.c core/include/kusto.h $(wildcard core/src/*.h)
+# Each object and test lists the headers it includes (-MMD: a .d file beside it; -MP: a removed header is no error).
+# The Makefile is a prerequisite too: its flags change what is built, and builds from before the .d files catch up.
+DEPFLAGS := -MMD -MP
+-include $(OBJ:.o=.d) $(TEST_BINS:=.d) $(wildcard $(BUILD)/tests/e2e_*.d)
+
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libkusto.a: $(OBJ)
 	ar rcs $@ $^
@@ -58,9 +63,9 @@ $(BUILD)/cmake/%.cmake: cmake/%.cmake.in core/include/kusto.h
 	@mkdir -p $(dir $@)
 	sed -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-$(BUILD)/tests/%: tests/c/%.c tests/c/check.h tests/c/e2e.h $(BUILD)/libkusto.a
+$(BUILD)/tests/%: tests/c/%.c $(BUILD)/libkusto.a Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/c $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/c $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS)
 
 # C unit tests, run from the top so they find tests/fixtures and core/data.
 check-c: $(TEST_BINS)
@@ -99,7 +104,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_TARGETS := connstr frames token_response urls numbers cache
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Icore/include -Icore/src $(DEPS_CFLAGS)
-build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC) core/include/kusto.h $(wildcard core/src/*.h)
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC) core/include/kusto.h $(wildcard core/src/*.h core/src/flows/*.h)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_FLAGS) $< $(SRC) -o $@ $(DEPS_LIBS)
 
