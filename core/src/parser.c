@@ -300,6 +300,7 @@ static int load_table(kusto_parser *p, const span keys[K_COUNT], int id, const c
     p->table.info.name = name_of(keys[K_TABLE_NAME]);
     p->table.info.kind = kind ? kusto_strdup(kind) : name_of(keys[K_TABLE_KIND]);
     if (!p->table.info.name || !p->table.info.kind) return no_memory(p);
+    p->table.info.primary = strcmp(p->table.info.kind, "PrimaryResult") == 0;
     return load_columns(p, keys[K_COLUMNS]);
 }
 

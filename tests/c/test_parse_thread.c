@@ -48,7 +48,7 @@ static int verdict(caller *c, const char *name) {
 }
 
 static int on_begin_table(void *ud, const kusto_table_info *t) {
-    note(ud, "", "table %d %s %s %zu", t->id, t->name, t->kind, t->column_count);
+    note(ud, "", "table %d %s %s%s %zu", t->id, t->name, t->kind, t->primary ? " (primary)" : "", t->column_count);
     for (size_t i = 0; i < t->column_count; i++)
         note(ud, "", "  column %s %s %d", t->columns[i].name, t->columns[i].type_name, (int)t->columns[i].type);
     return verdict(ud, "begin_table");
