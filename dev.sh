@@ -214,6 +214,7 @@ run_tests() {
 
 run_suites() {
     install_system_packages
+    make -s lint
     say "C unit tests"
     make -s check-c
     make -s check-abi

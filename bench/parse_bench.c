@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "kusto.h"
-#include "result.h"
+#include "parser.h"
 
 #define CHUNK 16384
 

@@ -34,7 +34,7 @@ static void print_accounts(const args *a, const kusto_account *accounts, size_t 
                                            {"home_account_id", KUSTO_TYPE_STRING, "string"},
                                            {"environment", KUSTO_TYPE_STRING, "string"},
                                            {"realm", KUSTO_TYPE_STRING, "string"}};
-    const kusto_table_info info = {0, "Accounts", "PrimaryResult", 4, columns};
+    const kusto_table_info info = {0, "Accounts", "PrimaryResult", 4, columns, 1};
     printer pr = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format, .out = stdout,
                   .expanded = a->expanded, .null_text = ""};
     printer_builder.begin_table(&pr, &info);

@@ -285,7 +285,7 @@ static int is_numeric(kusto_type type) {
 static int on_begin_table(void *ud, const kusto_table_info *info) {
     printer *pr = ud;
     printer_finish(pr);
-    if (!info->kind || strcmp(info->kind, "PrimaryResult") != 0) return 0;
+    if (!info->primary) return 0;
     const format_desc *f = &formats[pr->format];
     pr->in_primary = 1;
     pr->rows = 0;

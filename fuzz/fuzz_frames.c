@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "kusto.h"
-#include "result.h"
+#include "parser.h"
 
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {

@@ -123,7 +123,7 @@ static int on_begin_table(void *ud, const kusto_table_info *info)
     lua_setfield(L, -2, "columns");
     lua_pushvalue(L, s->table);
     lua_rawseti(L, s->tables, ++s->ntables);
-    if (info->kind && strcmp(info->kind, "PrimaryResult") == 0) {
+    if (info->primary) {
         lua_pushvalue(L, s->table);
         lua_rawseti(L, s->primary, ++s->nprimary);
     }
@@ -131,7 +131,7 @@ static int on_begin_table(void *ud, const kusto_table_info *info)
     s->rows = lua_gettop(L);
     s->row = 0;
     s->ncolumns = info->column_count;
-    s->streaming = s->on_row && info->kind && strcmp(info->kind, "PrimaryResult") == 0;
+    s->streaming = s->on_row && info->primary;
     return 0;
 }
 
@@ -436,12 +436,6 @@ int klua_raw_ticks(lua_State *L, int index)
     raw = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return raw;
-}
-
-int klua_is_call_field(const char *name)
-{
-    return strcmp(name, "cancel") == 0 || strcmp(name, "raw_ticks") == 0 || strcmp(name, "strict") == 0 ||
-           strcmp(name, "on_progress") == 0 || strcmp(name, "int64") == 0;
 }
 
 void klua_call_extras(lua_State *L, int index, klua_call *call)

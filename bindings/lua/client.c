@@ -52,11 +52,6 @@ static klua_client *check_open(lua_State *L)
     return c;
 }
 
-int klua_is_prompt_option(const char *name)
-{
-    return strcmp(name, "device_code_callback") == 0 || strcmp(name, "browser_callback") == 0;
-}
-
 /* Calls the prompt function with the argument on top of the stack; an error or `false` cancels. */
 static int call_prompt(lua_State *L, int ref)
 {

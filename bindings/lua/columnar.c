@@ -120,7 +120,7 @@ static void push_result(lua_State *L, kusto_arrow *arrow, klua_int64 int64)
     lua_createtable(L, 1, 0);
     for (size_t i = 0; i < count; i++) {
         push_table(L, arrow, i, int64);
-        if (strcmp(kusto_arrow_table_info(arrow, i)->kind, "PrimaryResult") == 0) {
+        if (kusto_arrow_table_info(arrow, i)->primary) {
             lua_pushvalue(L, -1);
             lua_rawseti(L, -3, ++primary_count);
         }

@@ -163,6 +163,33 @@ static const char *check_key(lua_State *L, int index, const char *what)
     return lua_tostring(L, index);
 }
 
+/* The names in an options or properties table that are the binding's own, not the core's: a call's entries
+   (klua_run, klua_call_extras) in either table; the rest only in a client's options (client.c, callback.c). */
+enum { OWN_IN_CALL = 1, OWN_IN_OPTIONS = 2 };
+static const struct {
+    const char *name;
+    int where;
+} OWN_NAMES[] = {
+    {"cancel", OWN_IN_CALL | OWN_IN_OPTIONS},
+    {"raw_ticks", OWN_IN_CALL | OWN_IN_OPTIONS},
+    {"strict", OWN_IN_CALL | OWN_IN_OPTIONS},
+    {"on_progress", OWN_IN_CALL | OWN_IN_OPTIONS},
+    {"int64", OWN_IN_CALL | OWN_IN_OPTIONS},
+    {"properties", OWN_IN_OPTIONS},
+    {"token_callback", OWN_IN_OPTIONS},
+    {"device_code_callback", OWN_IN_OPTIONS},
+    {"browser_callback", OWN_IN_OPTIONS},
+};
+
+static int is_own_name(const char *name, int where)
+{
+    size_t i;
+    for (i = 0; i < sizeof OWN_NAMES / sizeof OWN_NAMES[0]; i++)
+        if (strcmp(OWN_NAMES[i].name, name) == 0)
+            return (OWN_NAMES[i].where & where) != 0;
+    return 0;
+}
+
 static void free_options(void *p)
 {
     kusto_options_free(p);
@@ -183,8 +210,7 @@ kusto_options *klua_check_options(lua_State *L, int index)
     lua_pushnil(L);
     while (lua_next(L, index)) {
         const char *name = check_key(L, -2, "option");
-        if (strcmp(name, "properties") != 0 && strcmp(name, "token_callback") != 0 &&
-            !klua_is_call_field(name) && !klua_is_prompt_option(name)) { /* see client.c, builder.c */
+        if (!is_own_name(name, OWN_IN_OPTIONS)) {
             const char *value = push_text(L, -1, name);
             if (kusto_options_set(*opts, name, value) != KUSTO_OK)
                 luaL_error(L, "kusto: cannot set option '%s'", name);
@@ -279,7 +305,7 @@ kusto_request *klua_check_request(lua_State *L, int index)
     while (lua_next(L, index)) {
         int top = lua_gettop(L);
         const char *name = check_key(L, -2, "property");
-        if (!klua_is_call_field(name))
+        if (!is_own_name(name, OWN_IN_CALL))
             set_property(L, *req, name, top);
         lua_settop(L, top - 1);
     }

@@ -32,10 +32,8 @@ const char *klua_check_text(lua_State *L, int index, const char *what);
 int klua_fail_with(lua_State *L, kusto_status status, kusto_error **err);
 
 /* kusto_options from an options table at `index` (nil/none: empty); pushes its box. Raises on a bad
-   key or value type. The "properties" and "cancel" entries are skipped. */
+   key or value type. The binding's own entries (convert.c's OWN_NAMES) are skipped. */
 kusto_options *klua_check_options(lua_State *L, int index);
-/* 1 for "device_code_callback" and "browser_callback": functions a client keeps (client.c), not text. */
-int klua_is_prompt_option(const char *name);
 /* kusto_request from a properties table at `index` (nil/none: NULL, pushes nil); pushes its box. */
 kusto_request *klua_check_request(lua_State *L, int index);
 
@@ -87,8 +85,6 @@ int klua_raw_ticks(lua_State *L, int index);
 /* Sets call->strict and call->on_progress (pushing the function) from the table at `index`; raises when
    they are not a boolean and a function. */
 void klua_call_extras(lua_State *L, int index, klua_call *call);
-/* Entries of an options or properties table that belong to the call (klua_run), not to the core. */
-int klua_is_call_field(const char *name);
 
 /* When the options table at `index` has token_callback (a function), hands it to the core through `opts` and
    pushes the userdata that keeps it alive (the caller keeps that as long as the core may call it); returns 1.

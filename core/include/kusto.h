@@ -338,6 +338,7 @@ typedef struct kusto_table_info {
     const char *kind;     /* "PrimaryResult", "QueryProperties", "QueryCompletionInformation" ... */
     size_t column_count;
     const kusto_column *columns;
+    int primary;          /* 1 for a table of the query's own results (kind "PrimaryResult"), 0 for the others */
 } kusto_table_info;
 
 /*

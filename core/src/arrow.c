@@ -11,7 +11,7 @@
 
 #include "buf.h"
 #include "error.h"
-#include "result.h"
+#include "parser.h"
 
 #define FIRST_ROWS 1024
 /* A batch ends early once a utf8 column holds this much, so its int32 offsets cannot overflow. */
@@ -259,6 +259,7 @@ static int copy_info(arrow_table *t, const kusto_table_info *info) {
     size_t n = info->column_count;
     t->columns = calloc(n ? n : 1, sizeof *t->columns);
     t->info.id = info->id;
+    t->info.primary = info->primary;
     t->info.name = kusto_strdup(info->name ? info->name : "");
     t->info.kind = kusto_strdup(info->kind ? info->kind : "");
     t->info.columns = t->columns;
@@ -438,7 +439,7 @@ size_t kusto_arrow_table_row_count(const kusto_arrow *a, size_t index) {
 
 long kusto_arrow_primary_index(const kusto_arrow *a) {
     for (size_t i = 0; a && i < a->table_count; i++)
-        if (strcmp(a->tables[i]->info.kind, "PrimaryResult") == 0) return (long)i;
+        if (a->tables[i]->info.primary) return (long)i;
     return -1;
 }
 

@@ -60,7 +60,7 @@ static int sink(void *ud, arrow_batch *batch) {
 
 static int on_begin_table(void *ud, const kusto_table_info *info) {
     live_stream *s = ud;
-    if (s->table || strcmp(info->kind ? info->kind : "", "PrimaryResult") != 0) return 0;
+    if (s->table || !info->primary) return 0;
     if (kusto_arrow_builder()->begin_table(s->arrow, info) != 0) return -1;
     arrow_table *t = kusto_arrow_last_table(s->arrow);
     __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);

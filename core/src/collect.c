@@ -4,7 +4,7 @@
 
 #include "buf.h"
 #include "error.h"
-#include "result.h"
+#include "parser.h"
 
 #define STRING_BLOCK_SIZE (64u * 1024u)
 
@@ -83,6 +83,7 @@ static kusto_table *table_copy(const kusto_table_info *info) {
     kusto_table *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->info.id = info->id;
+    t->info.primary = info->primary;
     t->info.name = kusto_strdup(info->name ? info->name : "");
     t->info.kind = kusto_strdup(info->kind ? info->kind : "");
     t->columns = calloc(info->column_count ? info->column_count : 1, sizeof *t->columns);

@@ -30,7 +30,7 @@ kusto_error *kusto_error_copy(const kusto_error *e);
 
 /* Builds the error for a failed Kusto response (status >= 300 or an "error" body): the OneApiError
    fields of {"error":{...}} when the body is JSON, else the text itself. Never NULL unless out of
-   memory. Implemented in oneapi.c. */
+   memory. Implemented in error_body.c. */
 kusto_error *kusto_error_from_service_body(int http_status, const char *body, size_t len);
 
 #endif

@@ -12,9 +12,9 @@
 #include "platform.h"
 #include "connstr.h"
 #include "error.h"
-#include "relay.h"
+#include "parse_thread.h"
 #include "request.h"
-#include "result.h"
+#include "parser.h"
 #include "retry.h"
 #include "uuid.h"
 

@@ -7,7 +7,7 @@
 #include "arrow.h"
 #include "check.h"
 #include "kusto.h"
-#include "result.h"
+#include "parser.h"
 
 #define HEADER "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":\"v2.0\"},"
 #define COMPLETION "{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]"

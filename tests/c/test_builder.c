@@ -5,7 +5,7 @@
 #include "check.h"
 #include "first_builder.h"
 #include "kusto.h"
-#include "result.h"
+#include "parser.h"
 
 typedef struct counts {
     int rows, values, warnings, progress;

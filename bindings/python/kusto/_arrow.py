@@ -55,7 +55,7 @@ class ArrowResult(ArrowTable):
     def __init__(self, data):
         self._result = data
         self.tables = [ArrowTable(data, i, info) for i, info in enumerate(data.tables)]
-        self.primary_results = [t for t in self.tables if t.kind == "PrimaryResult"]
+        self.primary_results = [t for t, info in zip(self.tables, data.tables) if info["primary"]]
         if data.primary_index is None:
             raise _protocol_error("the response has no primary result table")
         ArrowTable.__init__(self, data, data.primary_index, data.tables[data.primary_index])

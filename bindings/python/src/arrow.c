@@ -104,15 +104,16 @@ static PyObject *table_dict(const void *context, size_t index) {
     const arrow_object *self = context;
     const kusto_table_info *info = kusto_arrow_table_info(self->arrow, index);
     PyObject *columns = list_of(info, info->column_count, column_dict);
-    PyObject *item = columns ? Py_BuildValue("{s:i,s:s,s:s,s:O,s:n}", "id", info->id, "name", info->name, "kind",
+    PyObject *item = columns ? Py_BuildValue("{s:i,s:s,s:s,s:O,s:n,s:O}", "id", info->id, "name", info->name, "kind",
                                              info->kind, "columns", columns, "rows",
-                                             (Py_ssize_t)kusto_arrow_table_row_count(self->arrow, index))
+                                             (Py_ssize_t)kusto_arrow_table_row_count(self->arrow, index), "primary",
+                                             info->primary ? Py_True : Py_False)
                              : NULL;
     Py_XDECREF(columns);
     return item;
 }
 
-/* [{"id", "name", "kind", "columns", "rows"}] for every table, in order. */
+/* [{"id", "name", "kind", "columns", "rows", "primary"}] for every table, in order. */
 static PyObject *arrow_get_tables(arrow_object *self, void *unused) {
     return list_of(self, kusto_arrow_table_count(self->arrow), table_dict);
 }
@@ -165,7 +166,7 @@ static PyMethodDef arrow_methods[] = {
 };
 
 static PyGetSetDef arrow_getset[] = {
-    {"tables", (getter)arrow_get_tables, NULL, "Every table: dicts of id, name, kind, columns, rows.", NULL},
+    {"tables", (getter)arrow_get_tables, NULL, "Every table: dicts of id, name, kind, columns, rows, primary.", NULL},
     {"warnings", (getter)arrow_get_warnings, NULL, "Cells delivered in another form or made null.", NULL},
     {"errors", (getter)arrow_get_errors, NULL, "Errors reported inside the response.", NULL},
     {"primary_index", (getter)arrow_get_primary_index, NULL, "The first primary result's table index, or None.",

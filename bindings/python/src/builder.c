@@ -163,7 +163,7 @@ static int on_begin_table(void *ud, const kusto_table_info *info) {
     py_builder *b = held(ud);
     PyObject *table = table_dict(b, info);
     if (!table) return -1;
-    int primary = info->kind && strcmp(info->kind, "PrimaryResult") == 0;
+    int primary = info->primary;
     int rc = PyList_Append(b->tables, table);
     if (rc == 0 && primary) rc = PyList_Append(b->primary, table);
     end_streaming(b);

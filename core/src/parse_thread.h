@@ -1,6 +1,6 @@
 /* Internal: a call's transfer and parse on a worker thread, its builder events replayed on the caller's. */
-#ifndef KUSTO_RELAY_H
-#define KUSTO_RELAY_H
+#ifndef KUSTO_PARSE_THREAD_H
+#define KUSTO_PARSE_THREAD_H
 
 #include "kusto.h"
 

@@ -5,7 +5,7 @@
  * The worker never calls the caller's callbacks: interpreter states belong to the calling thread.
  */
 #include "clock.h"
-#include "relay.h"
+#include "parse_thread.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -177,13 +177,14 @@ static int rec_end_object(void *ud) { return record_tag(ud, EV_END_OBJECT); }
 static int rec_replace_rows(void *ud) { return record_tag(ud, EV_REPLACE_ROWS); }
 
 static int rec_begin_table(void *ud, const kusto_table_info *t) {
-    size_t n = 1 + sizeof t->id + sizeof t->column_count + text_size(t->name) + text_size(t->kind);
+    size_t n = 1 + sizeof t->id + sizeof t->primary + sizeof t->column_count + text_size(t->name) + text_size(t->kind);
     for (size_t i = 0; i < t->column_count; i++)
         n += text_size(t->columns[i].name) + sizeof t->columns[i].type + text_size(t->columns[i].type_name);
     unsigned char *at = room_for(ud, n);
     if (!at) return refusal(ud);
     *at++ = EV_BEGIN_TABLE;
     at = put(at, &t->id, sizeof t->id);
+    at = put(at, &t->primary, sizeof t->primary);
     at = put(at, &t->column_count, sizeof t->column_count);
     at = put_text(put_text(at, t->name), t->kind);
     for (size_t i = 0; i < t->column_count; i++) {
@@ -342,6 +343,7 @@ static const char *get_text(reader *rd) {
 static int replay_table(relay *r, reader *rd) {
     kusto_table_info t = {0};
     get(rd, &t.id, sizeof t.id);
+    get(rd, &t.primary, sizeof t.primary);
     get(rd, &t.column_count, sizeof t.column_count);
     t.name = get_text(rd);
     t.kind = get_text(rd);

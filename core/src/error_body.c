@@ -1,5 +1,5 @@
 /* Kusto's error bodies: OneApiError JSON ({"error":{...}}) or plain text, as kusto_error values. */
-#include "oneapi.h"
+#include "error_body.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,9 @@
-/* core/src/types.c: type names, datetime and timespan text <-> ticks. */
+/* core/src/scalar_types.c: type names, datetime and timespan text <-> ticks. */
 #include <string.h>
 
 #include "check.h"
 #include "kusto.h"
-#include "result.h"
+#include "parser.h"
 
 #define TICKS_PER_DAY (INT64_C(864000000000))
 

@@ -1,4 +1,4 @@
-/* core/src/result.c and collect.c: the push parser (v1, v2), typed values and the collector. */
+/* core/src/parser.c and collect.c: the push parser (v1, v2), typed values and the collector. */
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include "check.h"
 #include "files.h"
 #include "kusto.h"
-#include "result.h"
+#include "parser.h"
 
 
 /* ---- a builder that writes every event as text --------------------------------------------------- */
@@ -245,6 +245,7 @@ static void test_deft(void) {
     const kusto_table_info *props = kusto_table_info_of(kusto_result_table(res, 0));
     CHECK_STR(props->name, "@ExtendedProperties");
     CHECK_STR(props->kind, "QueryProperties");
+    CHECK_INT(props->primary, 0);
     CHECK(text_is(cell(res, 0, 0, 2), KUSTO_VALUE_JSON, "\"{\\\"Visualization\\\":null,\\\"Title\\\":null,"
                                                         "\\\"XColumn\\\":null,\\\"Series\\\":null,\\\"YColumns\\\""
                                                         ":null,\\\"XTitle\\\":null,\\\"YTitle\\\":null,\\\"XAxis\\\""
@@ -257,6 +258,7 @@ static void test_deft(void) {
     CHECK_INT(info->id, 1);
     CHECK_STR(info->name, "Deft");
     CHECK_STR(info->kind, "PrimaryResult");
+    CHECK_INT(info->primary, 1);
     CHECK_INT(info->column_count, 19);
     CHECK_STR(info->columns[7].name, "xint64");
     CHECK_INT(info->columns[7].type, KUSTO_TYPE_LONG);

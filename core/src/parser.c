@@ -8,7 +8,7 @@
  * Small parts (Columns, OneApiErrors) go through cJSON. A body starting with '{' is a v1 result
  * {"Tables":[...]} or an error {"error":{...}}, read once it is complete.
  */
-#include "result.h"
+#include "parser.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -21,7 +21,7 @@
 #include "bytescan.h"
 #include "error.h"
 #include "jsonread.h"
-#include "oneapi.h"
+#include "error_body.h"
 
 #define EXCERPT_MAX 200
 #define MAX_DYNAMIC_DEPTH 200
@@ -300,6 +300,7 @@ static int load_table(kusto_parser *p, const span keys[K_COUNT], int id, const c
     p->table.info.name = name_of(keys[K_TABLE_NAME]);
     p->table.info.kind = kind ? kusto_strdup(kind) : name_of(keys[K_TABLE_KIND]);
     if (!p->table.info.name || !p->table.info.kind) return no_memory(p);
+    p->table.info.primary = strcmp(p->table.info.kind, "PrimaryResult") == 0;
     return load_columns(p, keys[K_COLUMNS]);
 }
 

@@ -1,10 +1,10 @@
-/* core/src/oneapi.c: Kusto error bodies (OneApiError JSON or text) as kusto_error. */
+/* core/src/error_body.c: Kusto error bodies (OneApiError JSON or text) as kusto_error. */
 #include <string.h>
 
 #include "check.h"
 #include "error.h"
 #include "kusto.h"
-#include "oneapi.h"
+#include "error_body.h"
 
 static const char semantic_error[] =
     "{\"error\":{\"code\":\"General_BadRequest\",\"message\":\"Request is invalid and cannot be executed.\","

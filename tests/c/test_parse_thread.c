@@ -1,4 +1,4 @@
-/* core/src/relay.c: the parse on a worker thread gives the caller's builder the same events, statuses and
+/* core/src/parse_thread.c: the parse on a worker thread gives the caller's builder the same events, statuses and
    messages as the parse on the calling thread; stops, cancels and failures of the work. */
 #include <dirent.h>
 #include <pthread.h>
@@ -12,8 +12,8 @@
 #include "files.h"
 #include "error.h"
 #include "kusto.h"
-#include "relay.h"
-#include "result.h"
+#include "parse_thread.h"
+#include "parser.h"
 
 
 static pthread_t main_thread;
@@ -48,7 +48,7 @@ static int verdict(caller *c, const char *name) {
 }
 
 static int on_begin_table(void *ud, const kusto_table_info *t) {
-    note(ud, "", "table %d %s %s %zu", t->id, t->name, t->kind, t->column_count);
+    note(ud, "", "table %d %s %s%s %zu", t->id, t->name, t->kind, t->primary ? " (primary)" : "", t->column_count);
     for (size_t i = 0; i < t->column_count; i++)
         note(ud, "", "  column %s %s %d", t->columns[i].name, t->columns[i].type_name, (int)t->columns[i].type);
     return verdict(ud, "begin_table");

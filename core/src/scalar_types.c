@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "result.h"
+#include "parser.h"
 
 #define TICKS_PER_MINUTE (60 * KUSTO_TICKS_PER_SECOND)
 #define TICKS_PER_HOUR (60 * TICKS_PER_MINUTE)

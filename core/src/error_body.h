@@ -1,7 +1,7 @@
 /* Internal: Kusto's OneApiError objects ({"error":{"code","message","@message","@permanent","@context"}})
    as kusto_error values. */
-#ifndef KUSTO_ONEAPI_H
-#define KUSTO_ONEAPI_H
+#ifndef KUSTO_ERROR_BODY_H
+#define KUSTO_ERROR_BODY_H
 
 #include <cjson/cJSON.h>
 

@@ -1,6 +1,6 @@
 /* Internal: the push parser of Kusto responses (v1 and v2), bytes in, builder calls out. */
-#ifndef KUSTO_RESULT_H
-#define KUSTO_RESULT_H
+#ifndef KUSTO_PARSER_H
+#define KUSTO_PARSER_H
 
 #include "kusto.h"
 
