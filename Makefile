@@ -39,7 +39,7 @@ $(BUILD)/%.o: %.c Makefile
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden -c $< -o $@
 
 $(BUILD)/libkusto.a: $(OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^   # afresh: a renamed source must not leave its old object inside
 
 $(BUILD)/libkusto.so: $(OBJ)
 	$(CC) -shared -Wl,-soname,libkusto.so.0 $(ALL_CFLAGS) $^ -o $@ $(DEPS_LIBS)
