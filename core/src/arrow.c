@@ -175,28 +175,12 @@ void kusto_arrow_table_unref(arrow_table *t) {
 
 /* ---- warnings ---------------------------------------------------------------------------------------- */
 
-static void warning_free_parts(kusto_warning *w) {
-    free((char *)w->table);
-    free((char *)w->column_name);
-    free((char *)w->reason);
-    free((char *)w->excerpt);
-}
-
 static int add_warning(kusto_arrow *a, const kusto_warning *w) {
     if (a->warning_count >= KUSTO_MAX_WARNINGS) return 0;
     kusto_warning *list = realloc(a->warnings, (a->warning_count + 1) * sizeof *list);
     if (!list) return -1;
     a->warnings = list;
-    kusto_warning *copy = &list[a->warning_count];
-    *copy = *w;
-    copy->table = kusto_strdup(w->table ? w->table : "");
-    copy->column_name = kusto_strdup(w->column_name ? w->column_name : "");
-    copy->reason = kusto_strdup(w->reason ? w->reason : "");
-    copy->excerpt = kusto_strdup(w->excerpt ? w->excerpt : "");
-    if (!copy->table || !copy->column_name || !copy->reason || !copy->excerpt) {
-        warning_free_parts(copy);
-        return -1;
-    }
+    if (kusto_warning_copy(&list[a->warning_count], w) < 0) return -1;
     a->warning_count++;
     return 0;
 }
@@ -255,25 +239,6 @@ static int put_cell(kusto_arrow *a, const kusto_value *v) {
 
 /* ---- the builder's callbacks -------------------------------------------------------------------------- */
 
-static int copy_info(arrow_table *t, const kusto_table_info *info) {
-    size_t n = info->column_count;
-    t->columns = calloc(n ? n : 1, sizeof *t->columns);
-    t->info.id = info->id;
-    t->info.primary = info->primary;
-    t->info.name = kusto_strdup(info->name ? info->name : "");
-    t->info.kind = kusto_strdup(info->kind ? info->kind : "");
-    t->info.columns = t->columns;
-    if (!t->columns || !t->info.name || !t->info.kind) return -1;
-    for (size_t i = 0; i < n; i++) {
-        t->columns[i].type = info->columns[i].type;
-        t->columns[i].name = kusto_strdup(info->columns[i].name ? info->columns[i].name : "");
-        t->columns[i].type_name = kusto_strdup(info->columns[i].type_name ? info->columns[i].type_name : "");
-        t->info.column_count = i + 1;
-        if (!t->columns[i].name || !t->columns[i].type_name) return -1;
-    }
-    return 0;
-}
-
 static int on_begin_table(void *ud, const kusto_table_info *info) {
     kusto_arrow *a = ud;
     if (a->table_count == a->table_cap) {
@@ -288,7 +253,7 @@ static int on_begin_table(void *ud, const kusto_table_info *info) {
     t->refs = 1;
     a->tables[a->table_count++] = t;
     column_builder *cols = calloc(info->column_count ? info->column_count : 1, sizeof *cols);
-    if (!cols || copy_info(t, info) < 0) {
+    if (!cols || kusto_table_info_copy(&t->info, &t->columns, info) < 0) {
         free(cols);
         return -1;
     }
@@ -409,7 +374,7 @@ void kusto_arrow_free(kusto_arrow *a) {
     close_builders(a);
     for (size_t i = 0; i < a->table_count; i++) kusto_arrow_table_unref(a->tables[i]);
     free(a->tables);
-    for (size_t i = 0; i < a->warning_count; i++) warning_free_parts(&a->warnings[i]);
+    for (size_t i = 0; i < a->warning_count; i++) kusto_warning_free_parts(&a->warnings[i]);
     free(a->warnings);
     for (size_t i = 0; i < a->error_count; i++) kusto_error_free(a->errors[i]);
     free(a->errors);

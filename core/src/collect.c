@@ -81,22 +81,7 @@ static void table_free(kusto_table *t) {
 
 static kusto_table *table_copy(const kusto_table_info *info) {
     kusto_table *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
-    t->info.id = info->id;
-    t->info.primary = info->primary;
-    t->info.name = kusto_strdup(info->name ? info->name : "");
-    t->info.kind = kusto_strdup(info->kind ? info->kind : "");
-    t->columns = calloc(info->column_count ? info->column_count : 1, sizeof *t->columns);
-    t->info.columns = t->columns;
-    int ok = t->info.name && t->info.kind && t->columns;
-    for (size_t i = 0; ok && i < info->column_count; i++) {
-        t->info.column_count = i + 1;
-        t->columns[i].type = info->columns[i].type;
-        t->columns[i].name = kusto_strdup(info->columns[i].name ? info->columns[i].name : "");
-        t->columns[i].type_name = kusto_strdup(info->columns[i].type_name ? info->columns[i].type_name : "");
-        ok = t->columns[i].name && t->columns[i].type_name;
-    }
-    if (ok) return t;
+    if (t && kusto_table_info_copy(&t->info, &t->columns, info) == 0) return t;
     table_free(t);
     return NULL;
 }
@@ -179,28 +164,13 @@ static int on_partial_error(void *ud, const kusto_error *error) {
     return 0;
 }
 
-static void warning_free_parts(kusto_warning *w) {
-    free((char *)w->table);
-    free((char *)w->column_name);
-    free((char *)w->reason);
-    free((char *)w->excerpt);
-}
-
 static int on_warning(void *ud, const kusto_warning *w) {
     kusto_result *res = ud;
     kusto_warning *grown = realloc(res->warnings, (res->warning_count + 1) * sizeof *grown);
     if (!grown) return -1;
     res->warnings = grown;
-    kusto_warning copy = *w;
-    copy.table = kusto_strdup(w->table ? w->table : "");
-    copy.column_name = kusto_strdup(w->column_name ? w->column_name : "");
-    copy.reason = kusto_strdup(w->reason ? w->reason : "");
-    copy.excerpt = kusto_strdup(w->excerpt ? w->excerpt : "");
-    if (!copy.table || !copy.column_name || !copy.reason || !copy.excerpt) {
-        warning_free_parts(&copy);
-        return -1;
-    }
-    res->warnings[res->warning_count++] = copy;
+    if (kusto_warning_copy(&res->warnings[res->warning_count], w) < 0) return -1;
+    res->warning_count++;
     return 0;
 }
 
@@ -244,7 +214,7 @@ void kusto_result_free(kusto_result *res) {
     free(res->tables);
     for (size_t i = 0; i < res->error_count; i++) kusto_error_free(res->errors[i]);
     free(res->errors);
-    for (size_t i = 0; i < res->warning_count; i++) warning_free_parts(&res->warnings[i]);
+    for (size_t i = 0; i < res->warning_count; i++) kusto_warning_free_parts(&res->warnings[i]);
     free(res->warnings);
     free(res);
 }

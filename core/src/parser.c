@@ -239,6 +239,46 @@ void kusto_table_info_free_parts(kusto_table_info *info, kusto_column *columns) 
     free((char *)info->kind);
 }
 
+static char *copy_text(const char *text) { return kusto_strdup(text ? text : ""); }
+
+int kusto_table_info_copy(kusto_table_info *dst, kusto_column **columns, const kusto_table_info *src) {
+    size_t n = src->column_count;
+    *columns = calloc(n ? n : 1, sizeof **columns);
+    dst->id = src->id;
+    dst->primary = src->primary;
+    dst->name = copy_text(src->name);
+    dst->kind = copy_text(src->kind);
+    dst->columns = *columns;
+    if (!*columns || !dst->name || !dst->kind) return -1;
+    for (size_t i = 0; i < n; i++) {
+        kusto_column *c = &(*columns)[i];
+        c->type = src->columns[i].type;
+        c->name = copy_text(src->columns[i].name);
+        c->type_name = copy_text(src->columns[i].type_name);
+        dst->column_count = i + 1;
+        if (!c->name || !c->type_name) return -1;
+    }
+    return 0;
+}
+
+void kusto_warning_free_parts(kusto_warning *w) {
+    free((char *)w->table);
+    free((char *)w->column_name);
+    free((char *)w->reason);
+    free((char *)w->excerpt);
+}
+
+int kusto_warning_copy(kusto_warning *dst, const kusto_warning *src) {
+    *dst = *src;
+    dst->table = copy_text(src->table);
+    dst->column_name = copy_text(src->column_name);
+    dst->reason = copy_text(src->reason);
+    dst->excerpt = copy_text(src->excerpt);
+    if (dst->table && dst->column_name && dst->reason && dst->excerpt) return 0;
+    kusto_warning_free_parts(dst);
+    return -1;
+}
+
 static void table_clear(struct table *t) {
     kusto_table_info_free_parts(&t->info, t->columns);
     memset(t, 0, sizeof *t);

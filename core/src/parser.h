@@ -25,6 +25,13 @@ size_t kusto_parser_buffered(const kusto_parser *p);
 
 /* Frees the strings of a table description the parser or collector made, and its columns array. */
 void kusto_table_info_free_parts(kusto_table_info *info, kusto_column *columns);
+/* Copies `src` into `dst` (a zeroed one), strings and columns its own, the columns array in `*columns`; -1 when out
+   of memory, and what was copied is still freed by kusto_table_info_free_parts(dst, *columns). */
+int kusto_table_info_copy(kusto_table_info *dst, kusto_column **columns, const kusto_table_info *src);
+/* Copies `src` into `dst`, its strings its own (NULL ones as ""); -1 when out of memory, with nothing left to free. */
+int kusto_warning_copy(kusto_warning *dst, const kusto_warning *src);
+/* Frees the strings of a warning kusto_warning_copy made. */
+void kusto_warning_free_parts(kusto_warning *w);
 
 /* The builder that fills a kusto_result (collect.c). */
 const kusto_builder *kusto_collector_builder(void);
