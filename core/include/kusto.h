@@ -532,6 +532,88 @@ KUSTO_EXTERN kusto_status kusto_client_mgmt(kusto_client *client, const char *db
                                             kusto_error **err);
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Without I/O: a query as a sequence of HTTP exchanges that the caller performs (event loops)       */
+
+/*
+ * A kusto_op is one query (or control command) whose requests the caller sends, e.g. over an event
+ * loop's sockets (OpenResty cosockets, asyncio, luv), so nothing blocks. The core still decides
+ * everything else, as kusto_client_query does: cloud metadata, trusted-endpoint checks, the token cache,
+ * the sign-in's token requests, retries and their pauses, the query and the streamed parse of its answer
+ * into the builder. The caller loops:
+ *
+ *     for (;;) switch (kusto_op_next(op, &r)) {
+ *     case KUSTO_OP_SEND:   connect to r.host:r.port, TLS verifying r.tls_name against the client's
+ *                           ca_file (or the system's CAs); send kusto_op_request_bytes(); then feed what
+ *                           arrives to kusto_op_receive() until it returns non-zero (at EOF: len 0).
+ *                           A connect, TLS or read failure: kusto_op_failed().
+ *     case KUSTO_OP_WAIT:   wait r.wait_ms (a retry's pause), without blocking the loop.
+ *     case KUSTO_OP_DONE:   status = kusto_op_result(op, &err); kusto_op_free(op); done.
+ *     }
+ *
+ * Builder callbacks run inside kusto_op_receive()/kusto_op_end(), on the caller's thread. Sign-in flows
+ * that need a person or a process (device code, interactive, the Azure CLI, sign_in=default) are refused
+ * with KUSTO_E_UNSUPPORTED unless the token cache already answers; client secret, certificate, managed
+ * identity, workload identity, user/password, on-behalf-of, a given token and the token callback work.
+ * A token cache file is read and written (briefly locked) in place. Freeing an op at any point cancels
+ * it: close its connection too. One op is used by one thread at a time; ops of one client may interleave.
+ */
+typedef struct kusto_op kusto_op;
+
+typedef enum { KUSTO_OP_SEND = 1, KUSTO_OP_WAIT = 2, KUSTO_OP_DONE = 3 } kusto_op_step;
+
+/* The next exchange; every pointer is owned by the op and valid until the next call on it. */
+typedef struct kusto_op_request {
+    const char *method;              /* "GET" or "POST" */
+    const char *url;                 /* https://host[:port]/path?query (http only for loopback) */
+    const char *host;                /* to connect to: a name or an IP literal (no brackets) */
+    int port;
+    const char *tls_name;            /* the name to verify: the host, or "localhost" for a loopback IP */
+    const char *const *headers;      /* "Name: value", NULL-terminated (Host and Content-Length excluded) */
+    const char *body;                /* POST body, else NULL */
+    size_t body_len;
+    long timeout_ms;                 /* time left before the call's deadline; -1: none */
+    long wait_ms;                    /* KUSTO_OP_WAIT: how long to pause */
+} kusto_op_request;
+
+/* Starts a query, routed as kusto_client_query (a '.' command goes to /v1/rest/mgmt). Sends nothing.
+   The client, `req` and the builder's `ud` must outlive the op; `db`, `csl` and `req` are copied. */
+KUSTO_EXTERN kusto_status kusto_op_query(kusto_client *client, const char *db, const char *csl,
+                                         const kusto_request *req, const kusto_builder *builder, void *ud,
+                                         kusto_op **out, kusto_error **err);
+/* The same for kusto_client_mgmt. */
+KUSTO_EXTERN kusto_status kusto_op_mgmt(kusto_client *client, const char *db, const char *command,
+                                        const kusto_request *req, const kusto_builder *builder, void *ud,
+                                        kusto_op **out, kusto_error **err);
+/* What to do next; fills `out` for SEND and WAIT. After DONE it keeps returning DONE. */
+KUSTO_EXTERN kusto_op_step kusto_op_next(kusto_op *op, kusto_op_request *out);
+
+/* For a caller that has only a socket: the current request as HTTP/1.1 bytes (Host, Content-Length and
+   "Connection: keep-alive" added), owned by the op until the next call; and the answer's bytes as they
+   arrive (len 0 at EOF). kusto_op_receive returns 0 for more bytes, 1 when the answer is whole (the
+   connection may be kept only if kusto_op_keep_alive says so), -1 when the op failed (kusto_op_next then
+   says DONE). A malformed answer is KUSTO_E_PROTOCOL. */
+KUSTO_EXTERN void kusto_op_request_bytes(kusto_op *op, const char **data, size_t *len);
+KUSTO_EXTERN int kusto_op_receive(kusto_op *op, const char *data, size_t len);
+KUSTO_EXTERN int kusto_op_keep_alive(const kusto_op *op);
+
+/* For a caller with an HTTP client of its own: the answer's status and headers ("Name: value",
+   NULL-terminated), its body as it arrives (identity encoding), its end. Each returns 0, or -1 when the
+   op failed (kusto_op_next then says DONE). */
+KUSTO_EXTERN int kusto_op_head(kusto_op *op, long status, const char *const *headers);
+KUSTO_EXTERN int kusto_op_body(kusto_op *op, const char *data, size_t len);
+KUSTO_EXTERN int kusto_op_end(kusto_op *op);
+
+/* The request could not be sent or its answer not read (connect, TLS, timeout, reset): `message` says
+   how (no secret in it). `transient`: worth another attempt, as libcurl's reset or refused connection. */
+KUSTO_EXTERN void kusto_op_failed(kusto_op *op, int transient, const char *message);
+
+/* After DONE: KUSTO_OK, KUSTO_E_PARTIAL, or the error, as kusto_client_query would have returned
+   (`*err` set on error; rows delivered before an error stay delivered). Once only. */
+KUSTO_EXTERN kusto_status kusto_op_result(kusto_op *op, kusto_error **err);
+/* Frees the op at any point (an unfinished one is abandoned: close its connection). NULL is fine. */
+KUSTO_EXTERN void kusto_op_free(kusto_op *op);
+
+/* ------------------------------------------------------------------------------------------------ */
 /* Collected results: a convenience on top of the builder                                           */
 
 typedef struct kusto_result kusto_result;
