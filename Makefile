@@ -111,7 +111,8 @@ check-valgrind: $(TEST_BINS)
 
 # The C library against a running emulator (KUSTO_EMULATOR_CONFIG / KUSTO_EMULATOR_LOG; see dev.sh).
 check-e2e: $(BUILD)/tests/e2e_client $(BUILD)/tests/e2e_env_signin $(BUILD)/tests/e2e_threads \
-  $(BUILD)/tests/e2e_signin_flows $(BUILD)/tests/e2e_parse_thread $(BUILD)/tests/e2e_deadline $(BUILD)/tests/e2e_arrow
+  $(BUILD)/tests/e2e_signin_flows $(BUILD)/tests/e2e_parse_thread $(BUILD)/tests/e2e_deadline $(BUILD)/tests/e2e_arrow \
+  $(BUILD)/tests/e2e_op
 	@$(PYTHON) tests/c/run.py $^
 
 # The C unit tests and 8 threads sharing one client (against the emulator) under ThreadSanitizer.

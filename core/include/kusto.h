@@ -576,7 +576,8 @@ typedef struct kusto_op_request {
 } kusto_op_request;
 
 /* Starts a query, routed as kusto_client_query (a '.' command goes to /v1/rest/mgmt). Sends nothing.
-   The client, `req` and the builder's `ud` must outlive the op; `db`, `csl` and `req` are copied. */
+   The client, the builder and its `ud` must outlive the op; `db`, `csl` and `req` are copied (`req` is
+   read here only). The call's deadline (the client's `timeout` option) starts now. */
 KUSTO_EXTERN kusto_status kusto_op_query(kusto_client *client, const char *db, const char *csl,
                                          const kusto_request *req, const kusto_builder *builder, void *ud,
                                          kusto_op **out, kusto_error **err);
@@ -590,8 +591,9 @@ KUSTO_EXTERN kusto_op_step kusto_op_next(kusto_op *op, kusto_op_request *out);
 /* For a caller that has only a socket: the current request as HTTP/1.1 bytes (Host, Content-Length and
    "Connection: keep-alive" added), owned by the op until the next call; and the answer's bytes as they
    arrive (len 0 at EOF). kusto_op_receive returns 0 for more bytes, 1 when the answer is whole (the
-   connection may be kept only if kusto_op_keep_alive says so), -1 when the op failed (kusto_op_next then
-   says DONE). A malformed answer is KUSTO_E_PROTOCOL. */
+   connection may be kept only if kusto_op_keep_alive says so), -1 when the answer stopped short (close
+   the connection; kusto_op_next says DONE when the op failed, or what comes next). A malformed answer
+   is KUSTO_E_PROTOCOL. */
 KUSTO_EXTERN void kusto_op_request_bytes(kusto_op *op, const char **data, size_t *len);
 KUSTO_EXTERN int kusto_op_receive(kusto_op *op, const char *data, size_t len);
 KUSTO_EXTERN int kusto_op_keep_alive(const kusto_op *op);

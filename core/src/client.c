@@ -17,6 +17,7 @@
 #include "flows/flows.h"
 #include "log.h"
 #include "oidc.h"
+#include "seam.h"
 #include "options.h"
 #include "shared_clients.h"
 #include "signin.h"
@@ -311,6 +312,7 @@ static kusto_status renew(kusto_client *c, sign_in_key *k, const kusto_signin_ca
     kusto_error *refresh_err = NULL;
     kusto_status status = signing_method(c)->user ? refresh(c, k, call, out, &refresh_err) : KUSTO_OK;
     if (status == KUSTO_OK && *out) return KUSTO_OK;
+    if (status == KUSTO_E_WOULDBLOCK) return kusto_error_give(err, refresh_err);
     if (!signing_method(c)->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
         kusto_status final = status != KUSTO_OK ? kusto_error_give(err, refresh_err)
                                                 : kusto_fail(err, KUSTO_E_AUTH, "no account in the token cache can "
@@ -318,7 +320,7 @@ static kusto_status renew(kusto_client *c, sign_in_key *k, const kusto_signin_ca
         return final;
     }
     kusto_error_free(refresh_err);
-    return signing_method(c)->acquire(c, call, out, err);
+    return kusto_signin_acquire(c, signing_method(c), call, out, err);
 }
 
 /* The key is made once per client: a cached token is then a lookup and a copy (about 1 µs from Python). */
@@ -357,7 +359,7 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, const kusto_sign
         /* Past refresh_on the cached token is still good: renew, but fall back to it if renewal fails. */
         status = renew(c, &k, call, out, cached ? NULL : err);
         if (status == KUSTO_OK) status = kusto_cache_store(c->cache, &k.key, *out, err);
-        else if (cached) {
+        else if (cached && status != KUSTO_E_WOULDBLOCK) { /* an op: the renewal's request goes out first */
             *out = cached;
             cached = NULL;
             status = KUSTO_OK;
@@ -465,7 +467,7 @@ static kusto_status acquire_token(kusto_client *c, int64_t deadline, const char 
     kusto_status status = c->signin->cached ? prepare_sign_in(c, deadline, err) : KUSTO_OK;
     kusto_signin_call call = {deadline, resource ? resource : c->resource};
     if (status != KUSTO_OK) return status;
-    return c->signin->cached ? cached_sign_in(c, &call, out, err) : c->signin->acquire(c, &call, out, err);
+    return c->signin->cached ? cached_sign_in(c, &call, out, err) : kusto_signin_acquire(c, c->signin, &call, out, err);
 }
 
 kusto_status kusto_client_acquire_token(kusto_client *c, kusto_token **out, kusto_error **err) {

@@ -11,6 +11,7 @@
 #include "endpoints.h"
 #include "error.h"
 #include "log.h"
+#include "seam.h"
 
 /* A machine without IMDS leaves its connection hanging: as azure-identity, the default endpoint gets a short
    probe, not the whole call's time. */
@@ -66,6 +67,7 @@ kusto_status kusto_default_chain(kusto_client *c, const kusto_signin_call *call,
                                  kusto_token **out, kusto_error **err) {
     kusto_buf said = {0};
     kusto_status status = KUSTO_E_AUTH;
+    int refused = 0;
     for (size_t i = 0; i < sizeof steps / sizeof *steps && status != KUSTO_OK; i++) {
         const kusto_signin_method *step = kusto_signin_method_named(steps[i]);
         const char *why = skipped(c, step);
@@ -79,6 +81,13 @@ kusto_status kusto_default_chain(kusto_client *c, const kusto_signin_call *call,
            it when it works, as DefaultAzureCredential keeps the credential that worked. */
         c->signin_step = step;
         status = try_step(c, step, call, sign_in, out, &step_err);
+        if (status == KUSTO_E_WOULDBLOCK) { /* a kusto_op sends the step's request; the chain runs again then */
+            c->signin_step = NULL;
+            kusto_buf_free(&said);
+            if (step_err) kusto_error_give(err, step_err);
+            return status;
+        }
+        refused = refused || status == KUSTO_E_UNSUPPORTED;
         if (status != KUSTO_OK) {
             c->signin_step = NULL;
             say(&said, step->name, kusto_error_message(step_err));
@@ -93,9 +102,11 @@ kusto_status kusto_default_chain(kusto_client *c, const kusto_signin_call *call,
         }
         kusto_error_free(step_err);
     }
+    /* Inside a kusto_op the steps that need a person or a process are refused: say so by the status too. */
     if (status != KUSTO_OK)
-        status = kusto_fail(err, KUSTO_E_AUTH, "sign_in \"default\" found no credential that works:%s",
-                            said.data ? said.data : "");
+        status = kusto_fail(err, refused ? KUSTO_E_UNSUPPORTED : KUSTO_E_AUTH,
+                            "sign_in \"default\" found no credential that works%s:%s",
+                            refused ? " without blocking" : "", said.data ? said.data : "");
     kusto_buf_free(&said);
     return status;
 }

@@ -15,6 +15,7 @@
 #include "platform.h"
 #include "error.h"
 #include "log.h"
+#include "seam.h"
 
 #define POOL_SIZE 8
 #define MAX_COLLECTED_BODY (8u << 20)
@@ -98,6 +99,8 @@ kusto_status kusto_http_configure(kusto_http *http, const char *proxy, const cha
 
 int kusto_http_max_retries(const kusto_http *http) { return http->max_retries; }
 
+unsigned long long kusto_http_max_response_bytes(const kusto_http *http) { return http->max_response_bytes; }
+
 void kusto_http_free(kusto_http *http) {
     if (!http) return;
     for (int i = 0; i < http->idle_count; i++) curl_easy_cleanup(http->idle[i]);
@@ -131,31 +134,27 @@ static void return_handle(kusto_http *http, CURL *curl) {
 
 static int is_success(long status) { return status >= 200 && status < 300; }
 
+kusto_status kusto_http_take_body(const kusto_http_request *req, kusto_http_response *resp, unsigned long long max_bytes,
+                                  const char *data, size_t len, kusto_error **err) {
+    if (req->sink && is_success(resp->status)) {
+        if (max_bytes && resp->delivered + len > max_bytes)
+            return kusto_fail(err, KUSTO_E_PROTOCOL, "the response is larger than max_response_bytes (%llu bytes); "
+                              "the rest was not read", max_bytes);
+        resp->delivered += len;
+        return req->sink(req->sink_ud, data, len, err);
+    }
+    if (resp->body.len + len > MAX_COLLECTED_BODY)
+        return kusto_fail(err, KUSTO_E_PROTOCOL, "response body larger than %u bytes", MAX_COLLECTED_BODY);
+    if (kusto_buf_append(&resp->body, data, len)) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    return KUSTO_OK;
+}
+
 static size_t on_write(char *data, size_t size, size_t count, void *ud) {
     transfer *t = ud;
     size_t len = size * count;
-    long status = 0;
-    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (t->req->sink && is_success(status)) {
-        if (t->max_bytes && t->resp->delivered + len > t->max_bytes) {
-            t->sink_status = kusto_fail(t->err, KUSTO_E_PROTOCOL, "the response is larger than max_response_bytes "
-                                        "(%llu bytes); the rest was not read", t->max_bytes);
-            return 0;
-        }
-        t->resp->delivered += len;
-        t->sink_status = t->req->sink(t->req->sink_ud, data, len, t->err);
-        return t->sink_status == KUSTO_OK ? len : 0;
-    }
-    if (t->resp->body.len + len > MAX_COLLECTED_BODY) {
-        t->sink_status = kusto_fail(t->err, KUSTO_E_PROTOCOL, "response body larger than %u bytes",
-                                    MAX_COLLECTED_BODY);
-        return 0;
-    }
-    if (kusto_buf_append(&t->resp->body, data, len)) {
-        t->sink_status = kusto_fail(t->err, KUSTO_E_NOMEM, "out of memory");
-        return 0;
-    }
-    return len;
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->resp->status);
+    t->sink_status = kusto_http_take_body(t->req, t->resp, t->max_bytes, data, len, t->err);
+    return t->sink_status == KUSTO_OK ? len : 0;
 }
 
 /* Copies the value of header `name` from `line` into `dst` when it is that header. */
@@ -171,13 +170,16 @@ static void capture_header(const char *line, size_t len, const char *name, char 
     dst[n] = '\0';
 }
 
+void kusto_http_take_header(kusto_http_response *resp, const char *line, size_t len) {
+    capture_header(line, len, "x-ms-activity-id", resp->activity_id, sizeof resp->activity_id);
+    capture_header(line, len, "location", resp->location, sizeof resp->location);
+    capture_header(line, len, "retry-after", resp->retry_after, sizeof resp->retry_after);
+}
+
 static size_t on_header(char *line, size_t size, size_t count, void *ud) {
     transfer *t = ud;
-    size_t len = size * count;
-    capture_header(line, len, "x-ms-activity-id", t->resp->activity_id, sizeof t->resp->activity_id);
-    capture_header(line, len, "location", t->resp->location, sizeof t->resp->location);
-    capture_header(line, len, "retry-after", t->resp->retry_after, sizeof t->resp->retry_after);
-    return len;
+    kusto_http_take_header(t->resp, line, size * count);
+    return size * count;
 }
 
 /* libcurl copies headers as they are, Authorization included: wipe the copies before freeing them. */
@@ -280,10 +282,12 @@ static kusto_status transport_error(const kusto_http *http, CURLcode rc, const c
 
 kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                              kusto_error **err) {
+    kusto_status diverted;
+    if (kusto_op_seam_send(req, 0, resp, &diverted, err)) return diverted;
     memset(resp, 0, sizeof *resp);
     int64_t left_ms = req->deadline_ms ? req->deadline_ms - kusto_now_ms() : 0;
     if (req->deadline_ms && left_ms <= 0)
-        return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s not sent: the call's timeout ran out before it", req->url);
+        return kusto_http_not_sent(req->url, err);
     int failed = 0;
     struct curl_slist *headers = build_headers(req->headers, &failed);
     CURL *curl = failed ? NULL : take_handle(http);
@@ -310,6 +314,10 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
         return transport_error(http, rc, req->url, errbuf, err);
     }
     return KUSTO_OK;
+}
+
+kusto_status kusto_http_not_sent(const char *url, kusto_error **err) {
+    return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s not sent: the call's timeout ran out before it", url);
 }
 
 kusto_status kusto_http_refuse_redirect(const kusto_http_response *resp, const char *url, kusto_error **err) {

@@ -19,6 +19,7 @@ void kusto_http_free(kusto_http *http);
 kusto_status kusto_http_configure(kusto_http *http, const char *proxy, const char *max_retries,
                                   const char *max_response_bytes, kusto_error **err);
 int kusto_http_max_retries(const kusto_http *http);
+unsigned long long kusto_http_max_response_bytes(const kusto_http *http);
 
 /* Receives a 2xx body as it arrives; returns KUSTO_OK to go on, anything else stops the transfer
    and becomes kusto_http_send's result (the sink has set *err itself). */
@@ -54,6 +55,16 @@ typedef struct kusto_http_response {
 kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                              kusto_error **err);
 void kusto_http_response_clear(kusto_http_response *resp);
+
+/* The answer's bytes as they arrive, resp->status set: a 2xx body to req->sink when there is one (at most
+   `max_bytes` in all, 0 = unlimited; KUSTO_E_PROTOCOL past it), any other body into resp->body (bounded:
+   KUSTO_E_PROTOCOL past 8 MiB). Else the sink's status. For libcurl's transfer and kusto_op alike. */
+kusto_status kusto_http_take_body(const kusto_http_request *req, kusto_http_response *resp, unsigned long long max_bytes,
+                                  const char *data, size_t len, kusto_error **err);
+/* Keeps what resp holds of a header line ("Name: value", CRLF or not): activity id, Location, Retry-After. */
+void kusto_http_take_header(kusto_http_response *resp, const char *line, size_t len);
+/* KUSTO_E_TIMEOUT for a request whose call's deadline passed before it was sent. */
+kusto_status kusto_http_not_sent(const char *url, kusto_error **err);
 
 /* KUSTO_E_SERVICE, naming `url` and where it pointed, for a redirect (3xx): never followed, by any request
    (the cluster's, Azure AD's, the metadata's), since a token or secret must not go to another host. KUSTO_OK

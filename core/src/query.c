@@ -13,6 +13,7 @@
 #include "connstr.h"
 #include "error.h"
 #include "parse_thread.h"
+#include "query.h"
 #include "request.h"
 #include "parser.h"
 #include "retry.h"
@@ -20,11 +21,13 @@
 
 #define CLIENT_GRACE_MS 30000L
 
-typedef struct endpoint {
+struct kusto_query_endpoint {
     const char *path;
     const char *default_servertimeout;
     const char *const *default_options; /* name, JSON text pairs */
-} endpoint;
+};
+typedef kusto_query_endpoint endpoint;
+typedef kusto_query_call call;
 
 /* One frame per line and the primary table in fragments: the parser then holds one small frame at
    a time, and errors come at the end of the table they concern. */
@@ -34,22 +37,6 @@ static const char *const v2_options[] = {
 };
 static const endpoint query_endpoint = {"/v2/rest/query", "\"00:04:00\"", v2_options};
 static const endpoint mgmt_endpoint = {"/v1/rest/mgmt", "\"00:10:00\"", NULL};
-
-typedef struct call {
-    kusto_client *client;
-    const endpoint *ep;
-    const kusto_request *req;
-    const kusto_builder *builder;
-    void *ud;
-    kusto_parser *parser;
-    const char *csl;
-    long http_status; /* of the answer, once it came */
-    char request_id[96];
-    kusto_buf url, body;
-    char *authorization;
-    long timeout_ms;   /* without a call deadline: the query's own, from when it is sent */
-    int64_t deadline;  /* the call's (the client's timeout option), shared with the sign-in; 0 = none */
-} call;
 
 /* The call's deadline, else the server's and ours a little after it. */
 static kusto_status call_timeout(call *c, kusto_error **err) {
@@ -94,8 +81,9 @@ static const char *first_of(const char *a, const char *b, const char *fallback) 
     return a ? a : b ? b : fallback;
 }
 
-static kusto_status build_headers(call *c, kusto_buf *block, const char *headers[8], kusto_error **err) {
+static kusto_status build_headers(call *c, kusto_error **err) {
     const kusto_connstr *cs = c->client->cs;
+    kusto_buf *block = &c->header_block;
     const char *app = first_of(kusto_request_application(c->req),
                                kusto_connstr_value(cs, KW_APPLICATION_NAME_FOR_TRACING), kusto_program_name());
     const char *user = first_of(kusto_request_user(c->req), kusto_connstr_value(cs, KW_USER_NAME_FOR_TRACING), "[none]");
@@ -103,18 +91,18 @@ static kusto_status build_headers(call *c, kusto_buf *block, const char *headers
                  add_header(block, "x-ms-user", user);
     if (failed) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     const char *p = block->data;
-    headers[0] = p;
-    headers[1] = p += strlen(p) + 1;
-    headers[2] = p += strlen(p) + 1;
-    headers[3] = "Accept: application/json";
-    headers[4] = "Content-Type: application/json; charset=utf-8";
-    headers[5] = "x-ms-version: 2024-12-12";
-    headers[6] = "x-ms-client-version: libkusto:{" KUSTO_VERSION "}";
-    headers[7] = c->authorization;
+    c->headers[0] = p;
+    c->headers[1] = p += strlen(p) + 1;
+    c->headers[2] = p += strlen(p) + 1;
+    c->headers[3] = "Accept: application/json";
+    c->headers[4] = "Content-Type: application/json; charset=utf-8";
+    c->headers[5] = "x-ms-version: 2024-12-12";
+    c->headers[6] = "x-ms-client-version: libkusto:{" KUSTO_VERSION "}";
+    c->headers[7] = NULL; /* the Authorization, once signed in */
     return KUSTO_OK;
 }
 
-static kusto_status feed(void *ud, const char *data, size_t len, kusto_error **err) {
+kusto_status kusto_query_feed(void *ud, const char *data, size_t len, kusto_error **err) {
     call *c = ud;
     if (c->builder->enter) c->builder->enter(c->ud);
     kusto_status status = kusto_parser_feed(c->parser, data, len, err);
@@ -145,9 +133,9 @@ static int cancelled(void *ud) {
     return c->builder->cancelled(c->ud);
 }
 
-/* Reads may be repeated; of control commands only ".show" ones, which change nothing. */
-static int safe_to_repeat(const call *c, const char *csl) {
+int kusto_query_safe_to_repeat(const call *c) {
     if (c->ep == &query_endpoint) return 1;
+    const char *csl = c->csl;
     while (*csl == ' ' || *csl == '\t' || *csl == '\r' || *csl == '\n') csl++;
     return strncasecmp(csl, ".show", 5) == 0 && (csl[5] == ' ' || csl[5] == '\t' || csl[5] == '\n' || csl[5] == '\r');
 }
@@ -159,22 +147,31 @@ static void note_origin(const call *c, kusto_status status, kusto_error **err) {
     if (!(*err)->request_id) kusto_error_set_request_id(*err, c->request_id);
 }
 
-static kusto_status send_call(call *c, const char *csl, kusto_error **err) {
-    kusto_buf header_block = {0};
-    const char *headers[9] = {0};
-    kusto_http_response resp = {0};
-    kusto_status status = build_headers(c, &header_block, headers, err);
-    int64_t deadline = c->deadline ? c->deadline : kusto_deadline_in(c->timeout_ms);
-    kusto_http_request hreq = {"POST", c->url.data, headers, c->body.data, c->body.len, deadline, feed, c,
-                               c->builder->cancelled ? cancelled : NULL, c};
-    if (status == KUSTO_OK)
-        status = safe_to_repeat(c, csl) ? kusto_http_send_retrying(c->client->http, &hreq, &resp, err)
-                                        : kusto_http_send(c->client->http, &hreq, &resp, err);
-    if (status == KUSTO_OK) status = resp.status == 200 ? finish(c, err) : failed_response(c, &resp, err);
-    c->http_status = resp.status;
+int64_t kusto_query_request_deadline(const call *c) {
+    return c->deadline ? c->deadline : kusto_deadline_in(c->timeout_ms);
+}
+
+kusto_http_request kusto_query_http_request(call *c, int64_t deadline) {
+    kusto_http_request hreq = {"POST", c->url.data, c->headers, c->body.data, c->body.len, deadline, kusto_query_feed,
+                               c, c->builder->cancelled ? cancelled : NULL, c};
+    return hreq;
+}
+
+kusto_status kusto_query_answer(call *c, kusto_status sent, const kusto_http_response *resp, kusto_error **err) {
+    kusto_status status = sent;
+    if (status == KUSTO_OK) status = resp->status == 200 ? finish(c, err) : failed_response(c, resp, err);
+    c->http_status = resp->status;
     note_origin(c, status, err);
+    return status;
+}
+
+static kusto_status send_call(call *c, kusto_error **err) {
+    kusto_http_response resp = {0};
+    kusto_http_request hreq = kusto_query_http_request(c, kusto_query_request_deadline(c));
+    kusto_status status = kusto_query_safe_to_repeat(c) ? kusto_http_send_retrying(c->client->http, &hreq, &resp, err)
+                                                        : kusto_http_send(c->client->http, &hreq, &resp, err);
+    status = kusto_query_answer(c, status, &resp, err);
     kusto_http_response_clear(&resp);
-    kusto_buf_free(&header_block);
     return status;
 }
 
@@ -184,10 +181,15 @@ static int strict(const call *c) {
     return c->builder->strict || (value && (kusto_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0));
 }
 
-static kusto_status parse_and_send(call *c, kusto_error **err) {
+kusto_status kusto_query_parser(call *c, kusto_error **err) {
     kusto_status status = kusto_parser_new(&c->parser, c->builder, c->ud);
     if (status == KUSTO_OK) kusto_parser_set_strict(c->parser, strict(c));
-    return status == KUSTO_OK ? send_call(c, c->csl, err) : status;
+    return status == KUSTO_OK ? KUSTO_OK : kusto_fail(err, status, "out of memory");
+}
+
+static kusto_status parse_and_send(call *c, kusto_error **err) {
+    kusto_status status = kusto_query_parser(c, err);
+    return status == KUSTO_OK ? send_call(c, err) : status;
 }
 
 /* The worker thread's part of a call in the background: the same, into the relay's recording builder. */
@@ -211,26 +213,55 @@ static kusto_status send_relayed(call *c, kusto_error **err) {
     return status;
 }
 
-static kusto_status execute(kusto_client *client, const endpoint *ep, const char *db, const char *csl,
-                            const kusto_request *req, const kusto_builder *builder, void *ud, kusto_error **err) {
+static const endpoint *endpoint_for(const char *csl);
+
+kusto_status kusto_query_begin(call *c, kusto_client *client, int mgmt, const char *db, const char *csl,
+                               const kusto_request *req, const kusto_builder *builder, void *ud, kusto_error **err) {
+    memset(c, 0, sizeof *c);
+    c->client = client;
+    c->ep = mgmt ? &mgmt_endpoint : endpoint_for(csl);
+    c->req = req;
+    c->builder = &c->given;
+    c->ud = ud;
+    c->csl = csl;
     if (!csl) return kusto_fail(err, KUSTO_E_ARGUMENT, "no query text given");
-    kusto_builder given; /* the caller's, in this version's layout */
-    kusto_status status = kusto_builder_adopt(&given, builder, err);
+    kusto_status status = kusto_builder_adopt(&c->given, builder, err);
     if (status != KUSTO_OK) return status;
-    call c = {.client = client, .ep = ep, .req = req, .builder = &given, .ud = ud};
     const char *crid = kusto_request_client_request_id(req);
     char uuid[KUSTO_UUID_LEN + 1] = "";
     if (!crid && kusto_uuid4(uuid) != 0) return kusto_fail(err, KUSTO_E_NOMEM, "no randomness for a request id");
-    snprintf(c.request_id, sizeof c.request_id, "%s%s", crid ? crid : "KLC.execute;", crid ? "" : uuid);
-    status = call_timeout(&c, err);
-    if (status == KUSTO_OK) status = build_body(&c, db ? db : client->default_db, csl, err);
-    if (status == KUSTO_OK) status = kusto_client_authorization(client, c.deadline, &c.authorization, err);
-    c.csl = csl;
+    snprintf(c->request_id, sizeof c->request_id, "%s%s", crid ? crid : "KLC.execute;", crid ? "" : uuid);
+    status = call_timeout(c, err);
+    if (status == KUSTO_OK) status = build_body(c, db ? db : client->default_db, csl, err);
+    if (status == KUSTO_OK) status = build_headers(c, err);
+    c->req = NULL;
+    return status;
+}
+
+kusto_status kusto_query_authorize(call *c, kusto_error **err) {
+    kusto_secret_free(c->authorization);
+    c->authorization = NULL;
+    kusto_status status = kusto_client_authorization(c->client, c->deadline, &c->authorization, err);
+    c->headers[7] = c->authorization;
+    return status;
+}
+
+void kusto_query_end(call *c) {
+    kusto_parser_free(c->parser);
+    kusto_secret_free(c->authorization);
+    kusto_buf_free(&c->url);
+    kusto_buf_free(&c->body);
+    kusto_buf_free(&c->header_block);
+    memset(c, 0, sizeof *c);
+}
+
+static kusto_status execute(kusto_client *client, int mgmt, const char *db, const char *csl,
+                            const kusto_request *req, const kusto_builder *builder, void *ud, kusto_error **err) {
+    call c;
+    kusto_status status = kusto_query_begin(&c, client, mgmt, db, csl, req, builder, ud, err);
+    if (status == KUSTO_OK) status = kusto_query_authorize(&c, err);
     if (status == KUSTO_OK) status = c.builder->parse_in_background ? send_relayed(&c, err) : parse_and_send(&c, err);
-    kusto_parser_free(c.parser);
-    kusto_secret_free(c.authorization);
-    kusto_buf_free(&c.url);
-    kusto_buf_free(&c.body);
+    kusto_query_end(&c);
     return status;
 }
 
@@ -250,19 +281,19 @@ static const endpoint *endpoint_for(const char *csl) {
 
 kusto_status kusto_client_query(kusto_client *client, const char *db, const char *csl, const kusto_request *req,
                                 const kusto_builder *builder, void *ud, kusto_error **err) {
-    return execute(client, endpoint_for(csl), db, csl, req, builder, ud, err);
+    return execute(client, 0, db, csl, req, builder, ud, err);
 }
 
 kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char *command, const kusto_request *req,
                                const kusto_builder *builder, void *ud, kusto_error **err) {
-    return execute(client, &mgmt_endpoint, db, command, req, builder, ud, err);
+    return execute(client, 1, db, command, req, builder, ud, err);
 }
 
-static kusto_status collect(kusto_client *client, const endpoint *ep, const char *db, const char *csl,
+static kusto_status collect(kusto_client *client, int mgmt, const char *db, const char *csl,
                             const kusto_request *req, kusto_result **out, kusto_error **err) {
     *out = kusto_collector_new();
     if (!*out) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    kusto_status status = execute(client, ep, db, csl, req, kusto_collector_builder(), *out, err);
+    kusto_status status = execute(client, mgmt, db, csl, req, kusto_collector_builder(), *out, err);
     if (status == KUSTO_E_CANCELLED) /* the collector stops only when it runs out of memory */
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory while collecting the result");
     if (!kusto_collected_kept(status)) {
@@ -274,10 +305,10 @@ static kusto_status collect(kusto_client *client, const endpoint *ep, const char
 
 kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
                                         const kusto_request *req, kusto_result **out, kusto_error **err) {
-    return collect(client, endpoint_for(csl), db, csl, req, out, err);
+    return collect(client, 0, db, csl, req, out, err);
 }
 
 kusto_status kusto_client_mgmt_collect(kusto_client *client, const char *db, const char *command,
                                        const kusto_request *req, kusto_result **out, kusto_error **err) {
-    return collect(client, &mgmt_endpoint, db, command, req, out, err);
+    return collect(client, 1, db, command, req, out, err);
 }

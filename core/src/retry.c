@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "seam.h"
 
 #define BASE_DELAY_MS 500L
 #define MAX_BACKOFF_MS 16000L
@@ -76,6 +77,15 @@ static void log_retry(const kusto_http_request *req, const kusto_http_response *
                   req->url, why, retry + 1, delay_ms, from_server);
 }
 
+int kusto_retry_decide(const kusto_http_request *req, int retries, int max_retries, kusto_status status,
+                       const kusto_http_response *resp, const kusto_error *e, long *delay_ms) {
+    if (retries >= max_retries || !should_retry(status, resp)) return 0;
+    *delay_ms = kusto_retry_delay_ms(retries, resp->retry_after, random01());
+    int past_deadline = req->deadline_ms && kusto_now_ms() + *delay_ms >= req->deadline_ms;
+    log_retry(req, resp, e, retries, *delay_ms, past_deadline);
+    return !past_deadline;
+}
+
 /* The last attempt's outcome, as kusto_http_send gave it. */
 static kusto_status give_back(kusto_error **err, kusto_error *e, kusto_status status) {
     if (e) kusto_error_give(err, e);
@@ -84,16 +94,15 @@ static kusto_status give_back(kusto_error **err, kusto_error *e, kusto_status st
 
 kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                                       kusto_error **err) {
-    int64_t deadline = req->deadline_ms;
+    kusto_status diverted;
+    if (kusto_op_seam_send(req, 1, resp, &diverted, err)) return diverted;
     for (int retries = 0;; retries++) {
         kusto_error *e = NULL;
+        long delay = 0;
         kusto_status status = kusto_http_send(http, req, resp, &e);
-        if (retries >= kusto_http_max_retries(http) || !should_retry(status, resp)) return give_back(err, e, status);
-        long delay = kusto_retry_delay_ms(retries, resp->retry_after, random01());
-        int64_t until = kusto_now_ms() + delay;
-        log_retry(req, resp, e, retries, delay, deadline && until >= deadline);
-        if (deadline && until >= deadline) return give_back(err, e, status);
-        if (wait_until(req, until) != 0) {
+        if (!kusto_retry_decide(req, retries, kusto_http_max_retries(http), status, resp, e, &delay))
+            return give_back(err, e, status);
+        if (wait_until(req, kusto_now_ms() + delay) != 0) {
             kusto_error_free(e);
             kusto_http_response_clear(resp);
             return kusto_fail(err, KUSTO_E_CANCELLED, "request to %s cancelled while waiting to retry", req->url);

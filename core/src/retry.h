@@ -14,6 +14,13 @@
 kusto_status kusto_http_send_retrying(kusto_http *http, const kusto_http_request *req, kusto_http_response *resp,
                                       kusto_error **err);
 
+/* The decision after attempt `retries` (0-based) of `req`, whose outcome is `status` (as kusto_http_send
+   returned it, with `resp` and the error `e`): 1 to send again after *delay_ms, 0 to keep this outcome (no
+   retries left, not worth repeating, or the pause would end past req->deadline_ms). Logs it; never sleeps.
+   Shared by kusto_http_send_retrying and kusto_op, which waits by returning KUSTO_OP_WAIT. */
+int kusto_retry_decide(const kusto_http_request *req, int retries, int max_retries, kusto_status status,
+                       const kusto_http_response *resp, const kusto_error *e, long *delay_ms);
+
 /* The wait before attempt `attempt` + 1 (0-based retries), in ms: Retry-After when the server sent
    one in seconds (at most 60 s), else 500 ms doubling up to 16 s, each with random jitter of up to
    half of it off. `random01` is in [0, 1). Exposed for the unit tests. */

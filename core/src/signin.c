@@ -10,6 +10,7 @@
 #include "connstr.h"
 #include "error.h"
 #include "flows/assertion.h"
+#include "seam.h"
 #include "token.h"
 
 #define DEFAULT_INTERACTIVE_TIMEOUT_MS 120000L
@@ -196,21 +197,21 @@ static int shared_cache_applies(const kusto_client *c) {
 
 /* First match wins, as in the official SDKs: what the user said most specifically comes first. */
 static const kusto_signin_method methods[] = {
-    {"user_token", user_token_applies, user_token, 0, 0, NULL, 0},
-    {"application_token", app_token_applies, app_token, 0, 0, NULL, 0},
-    {"token_callback", token_callback_applies, token_callback, 0, 0, NULL, 0}, /* the caller's tokens: not cached */
-    {"on_behalf_of", on_behalf_of_applies, on_behalf_of, 1, 0, NULL, 0},
-    {"application_certificate", certificate_applies, certificate, 1, 0, NULL, 0},
-    {"application_secret", client_secret_applies, client_secret, 1, 0, NULL, 0},
-    {"user_password", user_password_applies, user_password, 1, 0, NULL, 1},
-    {"managed_identity", always, managed_identity, 1, 1, NULL, 0},
-    {"workload_identity", workload_identity_applies, workload_identity, 1, 1, kusto_flow_env_login_endpoint, 0},
-    {"environment", environment_applies, environment, 1, 1, kusto_flow_env_login_endpoint, 0},
-    {"azure_cli", always, azure_cli, 1, 1, NULL, 0},
-    {"interactive", always, interactive, 1, 1, NULL, 1},
-    {"device_code", always, device_code, 1, 1, NULL, 1},
-    {"shared_cache", shared_cache_applies, NULL, 1, 1, NULL, 1},
-    {"default", always, NULL, 1, 1, NULL, 0}, /* the steps of default_chain.c, each one of the above */
+    {"user_token", user_token_applies, user_token, 0, 0, NULL, 0, 0},
+    {"application_token", app_token_applies, app_token, 0, 0, NULL, 0, 0},
+    {"token_callback", token_callback_applies, token_callback, 0, 0, NULL, 0, 0}, /* the caller's tokens: not cached */
+    {"on_behalf_of", on_behalf_of_applies, on_behalf_of, 1, 0, NULL, 0, 0},
+    {"application_certificate", certificate_applies, certificate, 1, 0, NULL, 0, 0},
+    {"application_secret", client_secret_applies, client_secret, 1, 0, NULL, 0, 0},
+    {"user_password", user_password_applies, user_password, 1, 0, NULL, 1, 0},
+    {"managed_identity", always, managed_identity, 1, 1, NULL, 0, 0},
+    {"workload_identity", workload_identity_applies, workload_identity, 1, 1, kusto_flow_env_login_endpoint, 0, 0},
+    {"environment", environment_applies, environment, 1, 1, kusto_flow_env_login_endpoint, 0, 0},
+    {"azure_cli", always, azure_cli, 1, 1, NULL, 0, 1},
+    {"interactive", always, interactive, 1, 1, NULL, 1, 1},
+    {"device_code", always, device_code, 1, 1, NULL, 1, 1},
+    {"shared_cache", shared_cache_applies, NULL, 1, 1, NULL, 1, 0},
+    {"default", always, NULL, 1, 1, NULL, 0, 0}, /* the steps of default_chain.c, each one of the above */
 };
 
 #define METHOD_COUNT (sizeof methods / sizeof *methods)
@@ -219,6 +220,15 @@ const kusto_signin_method *kusto_signin_method_named(const char *name) {
     for (size_t i = 0; i < METHOD_COUNT; i++)
         if (strcmp(methods[i].name, name) == 0) return &methods[i];
     return NULL;
+}
+
+kusto_status kusto_signin_acquire(kusto_client *c, const kusto_signin_method *m, const kusto_signin_call *call,
+                                  kusto_token **out, kusto_error **err) {
+    if (m->blocks && kusto_op_seam_active())
+        return kusto_fail(err, KUSTO_E_UNSUPPORTED, "sign_in '%s' cannot sign in without blocking: sign in beforehand "
+                          "(the token cache answers), or use client secret, certificate, managed identity or a "
+                          "token_callback", m->name);
+    return m->acquire(c, call, out, err);
 }
 
 int kusto_signin_uses_authority(const kusto_signin_method *m) {

@@ -26,6 +26,7 @@ struct kusto_signin_method {
        flows: AZURE_AUTHORITY_HOST); NULL: the client's. The trusted check uses it. */
     const char *(*login_endpoint)(void);
     int user;   /* a user's tokens: found in the cache by account, renewed with the refresh token */
+    int blocks; /* waits for a person or a process: refused inside a kusto_op (see kusto_signin_acquire) */
 };
 
 /* The method named by the "sign_in" option, else the first that applies, else "interactive" when a
@@ -41,6 +42,11 @@ const kusto_signin_method *kusto_signin_method_named(const char *name);
    the environment flows, which have their own and discover it themselves): that authority's endpoints are then
    discovered first. */
 int kusto_signin_uses_authority(const kusto_signin_method *method);
+
+/* Signs in with `method`'s flow (method->acquire). Inside a kusto_op a flow that blocks is refused with
+   KUSTO_E_UNSUPPORTED: it is only started when the token cache could not answer. */
+kusto_status kusto_signin_acquire(kusto_client *client, const kusto_signin_method *method, const kusto_signin_call *call,
+                                  kusto_token **out, kusto_error **err);
 
 /* What a flow needs from the client, for one call. */
 kusto_flow_context kusto_signin_context(kusto_client *client, const kusto_signin_call *call);

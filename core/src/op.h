@@ -1,0 +1,9 @@
+/* Internal: what op.c (kusto_op, kusto.h's "Without I/O") exposes for its unit tests. */
+#ifndef KUSTO_OP_H
+#define KUSTO_OP_H
+
+/* The name a TLS peer at `host` is verified as: "localhost" for a loopback IP literal (127.0.0.0/8, ::1),
+   whose certificate (the emulator's, a local proxy's) names no IP; else `host` itself. */
+const char *kusto_op_tls_name(const char *host);
+
+#endif

@@ -1,0 +1,330 @@
+/* kusto_op end to end against the emulator, driven as an event loop would drive it: each request the op
+   asks for is performed by a libcurl easy handle of the test's own (header callback -> kusto_op_head, write
+   callback -> kusto_op_body), and a WAIT is a sleep here. The rows must be the blocking API's. */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "clock.h"
+#include "e2e.h"
+#include "kusto.h"
+#include "parser.h"
+
+#define MAX_HEADERS 64
+#define MAX_STEPS 32
+
+/* What the driver saw: one letter per step (S send, W wait), and the URLs sent. */
+typedef struct trace {
+    char steps[MAX_STEPS + 1];
+    char *urls[MAX_STEPS];
+    int count;
+} trace;
+
+static void trace_clear(trace *t) {
+    for (int i = 0; i < t->count; i++) free(t->urls[i]);
+    memset(t, 0, sizeof *t);
+}
+
+static void trace_add(trace *t, char step, const char *url) {
+    if (t->count >= MAX_STEPS) return;
+    t->steps[t->count] = step;
+    t->urls[t->count++] = url ? strdup(url) : NULL;
+}
+
+typedef struct transfer {
+    kusto_op **op;         /* NULL'd when the test frees the op mid-body */
+    long status;
+    char *headers[MAX_HEADERS + 1];
+    int header_count;
+    size_t body_bytes;
+    size_t free_after;     /* > 0: free the op once this many body bytes were given */
+} transfer;
+
+static void headers_clear(transfer *t) {
+    for (int i = 0; i < t->header_count; i++) free(t->headers[i]);
+    t->header_count = 0;
+    t->headers[0] = NULL;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud) {
+    transfer *t = ud;
+    size_t len = size * n, end = len;
+    while (end && (line[end - 1] == '\r' || line[end - 1] == '\n')) end--;
+    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        headers_clear(t);
+        const char *space = memchr(line, ' ', len);
+        t->status = space ? strtol(space + 1, NULL, 10) : 0;
+    } else if (end == 0 && t->status >= 200) {
+        t->headers[t->header_count] = NULL;
+        if (kusto_op_head(*t->op, t->status, (const char *const *)t->headers) != 0) return 0;
+    } else if (end && t->header_count < MAX_HEADERS) {
+        t->headers[t->header_count++] = strndup(line, end);
+        t->headers[t->header_count] = NULL;
+    }
+    return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud) {
+    transfer *t = ud;
+    if (!*t->op) return 0;
+    if (kusto_op_body(*t->op, data, size * n) != 0) return 0;
+    t->body_bytes += size * n;
+    if (t->free_after && t->body_bytes >= t->free_after) {
+        kusto_op_free(*t->op); /* cancelled mid-body: the connection is dropped below */
+        *t->op = NULL;
+        return 0;
+    }
+    return size * n;
+}
+
+/* Performs the request the op asked for, and tells the op how it went. */
+static void perform(kusto_op **op, const kusto_op_request *r, size_t free_after) {
+    CURL *curl = curl_easy_init();
+    struct curl_slist *list = curl_slist_append(NULL, "Expect:");
+    for (size_t i = 0; r->headers[i]; i++) list = curl_slist_append(list, r->headers[i]);
+    transfer t = {op, 0, {NULL}, 0, 0, free_after};
+    curl_easy_setopt(curl, CURLOPT_URL, r->url);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, cfg("ca_file"));
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+    if (r->timeout_ms >= 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 1L);
+    if (strcmp(r->method, "POST") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, r->body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    if (*op && rc == CURLE_OK) kusto_op_end(*op);
+    else if (*op) kusto_op_failed(*op, rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR, curl_easy_strerror(rc));
+    headers_clear(&t);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+}
+
+/* The event loop: until DONE (or the op freed mid-body), recording each step; the op's result. */
+static kusto_status drive(kusto_op **op, trace *t, size_t free_after, kusto_error **err) {
+    kusto_op_request r;
+    for (int steps = 0; *op && steps < 100; steps++) {
+        switch (kusto_op_next(*op, &r)) {
+        case KUSTO_OP_SEND:
+            trace_add(t, 'S', r.url);
+            perform(op, &r, free_after);
+            break;
+        case KUSTO_OP_WAIT: {
+            trace_add(t, 'W', NULL);
+            struct timespec pause = {r.wait_ms / 1000, (r.wait_ms % 1000) * 1000000L};
+            nanosleep(&pause, NULL);
+            break;
+        }
+        case KUSTO_OP_DONE:
+            return kusto_op_result(*op, err);
+        }
+    }
+    return KUSTO_E_CANCELLED;
+}
+
+static kusto_client *client_with(const char *connstr, const char *name, const char *value) {
+    kusto_options *opts = NULL;
+    kusto_client *client = NULL;
+    kusto_error *err = NULL;
+    kusto_options_new(&opts);
+    kusto_options_set(opts, "ca_file", cfg("ca_file"));
+    if (name) kusto_options_set(opts, name, value);
+    if (kusto_client_new(&client, connstr, opts, &err) != KUSTO_OK) fprintf(stderr, "client: %s\n", kusto_error_message(err));
+    kusto_options_free(opts);
+    kusto_error_free(err);
+    return client;
+}
+
+static kusto_status op_collect(kusto_client *client, const char *csl, kusto_result **res, trace *t, kusto_error **err) {
+    kusto_op *op = NULL;
+    *res = kusto_collector_new();
+    kusto_status status = kusto_op_query(client, NULL, csl, NULL, kusto_collector_builder(), *res, &op, err);
+    if (status == KUSTO_OK) status = drive(&op, t, 0, err);
+    kusto_op_free(op);
+    return status;
+}
+
+static const kusto_table *primary(const kusto_result *res) {
+    for (size_t i = 0; res && i < kusto_result_table_count(res); i++)
+        if (strcmp(kusto_table_info_of(kusto_result_table(res, i))->kind, "PrimaryResult") == 0)
+            return kusto_result_table(res, i);
+    return NULL;
+}
+
+static int same_rows(const kusto_table *a, const kusto_table *b) {
+    size_t columns = a && b ? kusto_table_info_of(a)->column_count : 0;
+    if (!a || !b || kusto_table_row_count(a) != kusto_table_row_count(b) || columns != kusto_table_info_of(b)->column_count)
+        return 0;
+    for (size_t row = 0; row < kusto_table_row_count(a); row++)
+        for (size_t col = 0; col < columns; col++) {
+            const kusto_value *x = kusto_table_value(a, row, col), *y = kusto_table_value(b, row, col);
+            if (x->kind != y->kind || x->u.i != y->u.i) return 0;
+        }
+    return 1;
+}
+
+static char *path_of(const char *fmt) {
+    static char paths[4][200];
+    static int next;
+    char *path = paths[next++ % 4];
+    snprintf(path, sizeof paths[0], fmt, cfg("tenant"));
+    return path;
+}
+
+/* A fresh process and client: cloud metadata, the authority's OpenID configuration, the token, the query;
+   one request each, in that order, and the rows the blocking API gives. */
+static void test_query_from_nothing(void) {
+    const char *metadata = "/v1/rest/auth/metadata", *discovery = path_of("/%s/v2.0/.well-known/openid-configuration");
+    const char *token = path_of("/%s/oauth2/v2.0/token"), *query = "/v2/rest/query";
+    int before[4] = {requests_to(metadata), requests_to(discovery), requests_to(token), requests_to(query)};
+    kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
+    const char *csl = "range x from 1 to 2000 step 1 | extend y = x * 2";
+    kusto_result *res = NULL, *blocking = NULL;
+    kusto_error *err = NULL;
+    trace t = {0};
+    CHECK_INT(op_collect(client, csl, &res, &t, &err), KUSTO_OK);
+    if (err) fprintf(stderr, "op: %s\n", kusto_error_message(err));
+    CHECK_STR(t.steps, "SSSS");
+    CHECK(t.count == 4 && strstr(t.urls[0], metadata) && strstr(t.urls[1], discovery) && strstr(t.urls[2], token) &&
+          strstr(t.urls[3], query));
+    CHECK_INT(requests_to(metadata) - before[0], 1);
+    CHECK_INT(requests_to(discovery) - before[1], 1);
+    CHECK_INT(requests_to(token) - before[2], 1);
+    CHECK_INT(requests_to(query) - before[3], 1);
+    CHECK_INT(kusto_client_query_collect(client, NULL, csl, NULL, &blocking, NULL), KUSTO_OK);
+    CHECK(primary(res) && kusto_table_row_count(primary(res)) == 2000);
+    CHECK(same_rows(primary(res), primary(blocking)));
+    CHECK_INT(requests_to(token) - before[2], 1); /* the blocking call found the op's token in the cache */
+    trace_clear(&t);
+    kusto_result_free(res);
+    kusto_result_free(blocking);
+    kusto_error_free(err);
+    kusto_client_free(client);
+}
+
+static void arm(const char *json) { CHECK_INT(control("POST", "/faults", json), 200); }
+
+/* A 503 with Retry-After: the op says WAIT, then sends the query again; the rows come. */
+static void test_retry_waits(void) {
+    kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
+    kusto_result *res = NULL;
+    trace t = {0};
+    CHECK_INT(op_collect(client, "print 1", &res, &t, NULL), KUSTO_OK); /* signed in */
+    trace_clear(&t);
+    kusto_result_free(res);
+    int queries = requests_to("/v2/rest/query");
+    arm("{\"path\": \"/v2/rest/query\", \"status\": 503, \"headers\": {\"Retry-After\": \"0.2\"}}");
+    int64_t started = kusto_now_ms();
+    CHECK_INT(op_collect(client, "print x = 7", &res, &t, NULL), KUSTO_OK);
+    CHECK(kusto_now_ms() - started >= 200);
+    CHECK_STR(t.steps, "SWS");
+    CHECK_INT(requests_to("/v2/rest/query") - queries, 2);
+    const kusto_value *v = primary(res) ? kusto_table_value(primary(res), 0, 0) : NULL;
+    CHECK(v && v->u.i == 7);
+    trace_clear(&t);
+    kusto_result_free(res);
+    kusto_client_free(client);
+}
+
+/* A control command that changes things is never sent twice: its 503 is the result. */
+static void test_no_retry_of_a_change(void) {
+    kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
+    kusto_op *op = NULL;
+    kusto_error *err = NULL;
+    trace t = {0};
+    arm("{\"path\": \"/v1/rest/mgmt\", \"status\": 503, \"headers\": {\"Retry-After\": \"0\"}}");
+    CHECK_INT(kusto_op_mgmt(client, NULL, ".drop table T", NULL, NULL, NULL, &op, &err), KUSTO_OK);
+    kusto_status status = drive(&op, &t, 0, &err);
+    CHECK(status != KUSTO_OK && strchr(t.steps, 'W') == NULL);
+    CHECK_INT(kusto_error_http_status(err), 503);
+    kusto_op_free(op);
+    kusto_error_free(err);
+    trace_clear(&t);
+    kusto_client_free(client);
+    control("DELETE", "/faults", NULL);
+}
+
+/* Flows that wait for a person or a process are refused when they would run, with what to do instead. */
+static void test_blocking_flows_refused(void) {
+    static const char *const methods[] = {"device_code", "azure_cli", "interactive"};
+    char connstr[600];
+    snprintf(connstr, sizeof connstr, "Data Source=%s;AAD Federated Security=True;Authority Id=%s", cfg("cluster"),
+             cfg("authority"));
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+        kusto_client *client = client_with(connstr, "sign_in", methods[i]);
+        kusto_op *op = NULL;
+        kusto_error *err = NULL;
+        trace t = {0};
+        CHECK_INT(kusto_op_query(client, NULL, "print 1", NULL, NULL, NULL, &op, &err), KUSTO_OK);
+        CHECK_INT(drive(&op, &t, 0, &err), KUSTO_E_UNSUPPORTED);
+        CHECK(err && strstr(kusto_error_message(err), "cannot sign in without blocking"));
+        CHECK(err && strstr(kusto_error_message(err), methods[i]));
+        CHECK(strchr(t.steps, 'S') == NULL || strstr(t.urls[t.count - 1], "/oauth2/") == NULL); /* no token request */
+        kusto_op_free(op);
+        kusto_error_free(err);
+        trace_clear(&t);
+        kusto_client_free(client);
+    }
+}
+
+/* Freed while the body streams in: nothing leaks (ASan, valgrind), the client goes on working. */
+static void test_free_mid_body(void) {
+    kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
+    kusto_result *res = kusto_collector_new();
+    kusto_op *op = NULL;
+    trace t = {0};
+    CHECK_INT(kusto_op_query(client, NULL, "range x from 1 to 300000 step 1", NULL, kusto_collector_builder(), res, &op,
+                             NULL), KUSTO_OK);
+    drive(&op, &t, 4096, NULL);
+    CHECK(op == NULL);
+    kusto_result_free(res);
+    trace_clear(&t);
+    CHECK_INT(op_collect(client, "print 2", &res, &t, NULL), KUSTO_OK);
+    trace_clear(&t);
+    kusto_result_free(res);
+    kusto_client_free(client);
+}
+
+/* The client's timeout is the op's deadline: a query the server holds past it ends in KUSTO_E_TIMEOUT. */
+static void test_deadline(void) {
+    kusto_client *client = client_with(cfg("connection_string"), "timeout", "1");
+    kusto_result *res = NULL;
+    kusto_error *err = NULL;
+    trace t = {0};
+    CHECK_INT(op_collect(client, "print 1", &res, &t, NULL), KUSTO_OK);
+    kusto_result_free(res);
+    trace_clear(&t);
+    arm("{\"path\": \"/v2/rest/query\", \"delay\": 2}");
+    int64_t started = kusto_now_ms();
+    CHECK_INT(op_collect(client, "print 1", &res, &t, &err), KUSTO_E_TIMEOUT);
+    int64_t elapsed = kusto_now_ms() - started;
+    CHECK(elapsed >= 900 && elapsed < 1800);
+    CHECK(err && strstr(kusto_error_message(err), "timed out"));
+    kusto_result_free(res);
+    kusto_error_free(err);
+    trace_clear(&t);
+    kusto_client_free(client);
+    control("DELETE", "/faults", NULL);
+}
+
+int main(void) {
+    if (load_config()) return 1;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    control("DELETE", "/faults", NULL);
+    test_query_from_nothing(); /* first: the process has no cloud metadata yet */
+    test_retry_waits();
+    test_no_retry_of_a_change();
+    test_blocking_flows_refused();
+    test_free_mid_body();
+    test_deadline();
+    curl_global_cleanup();
+    cJSON_Delete(config);
+    CHECK_DONE();
+}
