@@ -11,7 +11,8 @@ description = {
    summary = "Sign in to Azure AD and query Azure Data Explorer (Kusto)",
    detailed = [[
       A Lua binding of libkusto: Azure AD (Entra ID) sign-in flows, Kusto queries and control
-      commands, with typed results built straight into Lua tables while the response arrives.
+      commands, with typed results built straight into Lua tables while the response arrives;
+      kusto.resty runs them from OpenResty without blocking the worker.
       Lua 5.1 to 5.4 and LuaJIT 2.1.
    ]],
    homepage = "https://github.com/OWNER/libkusto",
@@ -42,6 +43,7 @@ build = {
    },
    install_variables = {
       INST_LIBDIR = "$(LIBDIR)",
+      INST_LUADIR = "$(LUADIR)", -- kusto/resty.lua, the OpenResty driver
       LUA_INCDIR = "$(LUA_INCDIR)", -- names the build directory of this Lua version
    },
 }

@@ -457,11 +457,73 @@ void klua_call_extras(lua_State *L, int index, klua_call *call)
     call->on_progress = lua_gettop(L);
 }
 
+/* Pushes the value at `index`, or nil when `index` is 0. */
+static void push_optional(lua_State *L, int index)
+{
+    if (index)
+        lua_pushvalue(L, index);
+    else
+        lua_pushnil(L);
+}
+
+/* Pushes the slots every result begins with: the row function's error (nil), the result and its lists. */
+static int push_result(lua_State *L, state *s)
+{
+    int result;
+    lua_pushnil(L);
+    s->raised = lua_gettop(L);
+    lua_createtable(L, 0, 4);
+    result = lua_gettop(L);
+    s->tables = push_list(L, result, "tables");
+    s->primary = push_list(L, result, "primary_results");
+    s->errors = push_list(L, result, "errors");
+    s->warnings = push_list(L, result, "warnings");
+    return result;
+}
+
+/* The builder for `s`, with the callbacks its call asks for. */
+static kusto_builder builder_for(const state *s, int strict)
+{
+    kusto_builder builder = lua_builder;
+    builder.strict = strict;
+    if (s->cancel)
+        builder.cancelled = on_cancelled;
+    if (s->on_progress)
+        builder.progress = on_progress;
+    return builder;
+}
+
+/* What a call that ended with `st` returns: the result (at `result`), or nil and the error (with .result on
+   KUSTO_E_PARTIAL and KUSTO_E_PROTOCOL); raises the row function's error again. */
+static int finish(lua_State *L, state *s, int result, kusto_status st, kusto_error **err)
+{
+    lua_settop(L, result);
+    if (!lua_isnil(L, s->raised)) {
+        kusto_error_free(*err);
+        *err = NULL;
+        lua_pushvalue(L, s->raised);
+        return lua_error(L);
+    }
+    if (s->failure) {
+        kusto_error_free(*err);
+        *err = NULL;
+        return klua_fail(L, KUSTO_E_NOMEM, s->failure);
+    }
+    if (st == KUSTO_OK)
+        return 1;
+    klua_fail_with(L, st, err);
+    if (st == KUSTO_E_PARTIAL || st == KUSTO_E_PROTOCOL) {
+        lua_pushvalue(L, result);
+        lua_setfield(L, -2, "result");
+    }
+    return 2;
+}
+
 /* build(call, on_row or nil, cancel or nil, on_progress or nil): runs the call and returns klua_run's results. */
 static int build(lua_State *L)
 {
     const klua_call *a = lua_touserdata(L, 1);
-    kusto_builder builder = lua_builder;
+    kusto_builder builder;
     state s;
     kusto_error *err = NULL;
     kusto_status st;
@@ -473,45 +535,18 @@ static int build(lua_State *L)
     s.cancel = lua_isnil(L, 3) ? 0 : 3;
     s.on_progress = lua_isnil(L, 4) ? 0 : 4;
     s.raw_ticks = a->raw_ticks;
-    builder.strict = a->strict;
     s.int64 = a->int64;
-    if (s.cancel)
-        builder.cancelled = on_cancelled;
-    if (s.on_progress)
-        builder.progress = on_progress;
+    builder = builder_for(&s, a->strict);
     luaL_checkstack(L, 10, "kusto: out of Lua stack space");
-    lua_pushnil(L);
-    s.raised = lua_gettop(L);
     s.frames = (frame **)klua_box(L, free);
     frames_box = lua_gettop(L);
-    lua_createtable(L, 0, 4);
-    result = lua_gettop(L);
-    s.tables = push_list(L, result, "tables");
-    s.primary = push_list(L, result, "primary_results");
-    s.errors = push_list(L, result, "errors");
-    s.warnings = push_list(L, result, "warnings");
+    result = push_result(L, &s);
 
     st = a->mgmt ? kusto_client_mgmt(a->client, a->db, a->text, a->req, &builder, &s, &err)
                  : kusto_client_query(a->client, a->db, a->text, a->req, &builder, &s, &err);
     lua_settop(L, result);
     klua_box_free(L, frames_box);
-    if (!lua_isnil(L, s.raised)) {
-        kusto_error_free(err);
-        lua_pushvalue(L, s.raised);
-        return lua_error(L);
-    }
-    if (s.failure) {
-        kusto_error_free(err);
-        return klua_fail(L, KUSTO_E_NOMEM, s.failure);
-    }
-    if (st == KUSTO_OK)
-        return 1;
-    klua_fail_with(L, st, &err);
-    if (st == KUSTO_E_PARTIAL || st == KUSTO_E_PROTOCOL) {
-        lua_pushvalue(L, result);
-        lua_setfield(L, -2, "result");
-    }
-    return 2;
+    return finish(L, &s, result, st, &err);
 }
 
 /* The collector is paused while a result is built: every object the builder makes stays reachable
@@ -540,18 +575,9 @@ int klua_run(lua_State *L, const klua_call *call)
     base = lua_gettop(L);
     lua_pushcfunction(L, build);
     lua_pushlightuserdata(L, (void *)call);
-    if (call->on_row)
-        lua_pushvalue(L, call->on_row);
-    else
-        lua_pushnil(L);
-    if (call->cancel)
-        lua_pushvalue(L, call->cancel);
-    else
-        lua_pushnil(L);
-    if (call->on_progress)
-        lua_pushvalue(L, call->on_progress);
-    else
-        lua_pushnil(L);
+    push_optional(L, call->on_row);
+    push_optional(L, call->cancel);
+    push_optional(L, call->on_progress);
     paused = pause_collector(L, call->on_row != 0);
     status = lua_pcall(L, 4, LUA_MULTRET, 0);
     if (paused)
@@ -559,4 +585,122 @@ int klua_run(lua_State *L, const klua_call *call)
     if (status != 0)
         return lua_error(L); /* after the collector is restored: a row function's error, out of memory */
     return lua_gettop(L) - base;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* A result built across calls (op.c)                                                               */
+
+/* The state lives here; what it has on the Lua stack (the slots from `base`: row function, cancel (nil),
+   progress function, the row function's error, the result and its lists, then the open table, row and
+   dynamic values) is put back on the stack of each call that may run the callbacks (enter) and kept in
+   a table between them (leave): a C function's stack does not outlive it, and each call may come from
+   another coroutine. The stack indices in the state move with the slots. */
+struct klua_build {
+    state s;
+    kusto_builder builder;
+    frame *frames;
+    int base;      /* the stack index of the first slot while entered, or where it was */
+    int count;     /* slots kept */
+    int kept_ref;  /* registry: the table that keeps them between calls */
+    int entered;   /* between enter and leave: a Lua error there (out of memory) left the state unusable */
+};
+
+#define BUILD_RESULT_SLOT 4 /* the result's slot, from base */
+
+static void shift(state *s, int delta)
+{
+    int *slots[] = {&s->tables, &s->primary, &s->errors, &s->warnings, &s->table, &s->rows,
+                    &s->row, &s->on_row, &s->raised, &s->cancel, &s->on_progress};
+    size_t i;
+    for (i = 0; i < sizeof slots / sizeof slots[0]; i++)
+        if (*slots[i])
+            *slots[i] += delta;
+    for (i = 0; i < s->depth; i++)
+        (*s->frames)[i].index += delta;
+}
+
+void klua_build_enter(lua_State *L, klua_build *b)
+{
+    int i, base;
+    if (b->entered)
+        luaL_error(L, "kusto: the op's result was lost to an earlier error (out of memory)");
+    luaL_checkstack(L, b->count + 2, "kusto: out of Lua stack space");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->kept_ref);
+    base = lua_gettop(L);
+    for (i = 1; i <= b->count; i++)
+        lua_rawgeti(L, base, i);
+    lua_remove(L, base);
+    shift(&b->s, base - b->base);
+    b->base = base;
+    b->s.L = L;
+    b->entered = 1;
+}
+
+void klua_build_leave(lua_State *L, klua_build *b)
+{
+    int i, kept, top = lua_gettop(L), count = top - b->base + 1;
+    luaL_checkstack(L, 2, "kusto: out of Lua stack space");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->kept_ref);
+    kept = lua_gettop(L);
+    for (i = 1; i <= count || i <= b->count; i++) {
+        if (i <= count)
+            lua_pushvalue(L, b->base + i - 1);
+        else
+            lua_pushnil(L);
+        lua_rawseti(L, kept, i);
+    }
+    b->count = count;
+    lua_settop(L, b->base - 1);
+    b->entered = 0;
+}
+
+klua_build *klua_build_new(lua_State *L, const klua_call *call, klua_build **out)
+{
+    klua_build *b = *out = calloc(1, sizeof *b);
+    if (!b)
+        luaL_error(L, "kusto: out of memory");
+    b->kept_ref = LUA_NOREF;
+    b->s.frames = &b->frames;
+    b->s.raw_ticks = call->raw_ticks;
+    b->s.int64 = call->int64;
+    luaL_checkstack(L, 12, "kusto: out of Lua stack space");
+    lua_newtable(L);
+    b->kept_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    b->base = lua_gettop(L) + 1;
+    push_optional(L, call->on_row);
+    lua_pushnil(L);
+    push_optional(L, call->on_progress);
+    b->s.on_row = call->on_row ? b->base : 0;
+    b->s.on_progress = call->on_progress ? b->base + 2 : 0;
+    push_result(L, &b->s);
+    b->builder = builder_for(&b->s, call->strict);
+    b->entered = 1;
+    klua_build_leave(L, b);
+    return b;
+}
+
+const kusto_builder *klua_build_builder(klua_build *b)
+{
+    return &b->builder;
+}
+
+void *klua_build_ud(klua_build *b)
+{
+    return &b->s;
+}
+
+int klua_build_result(lua_State *L, klua_build *b, kusto_status st, kusto_error **err)
+{
+    klua_build_enter(L, b);
+    b->entered = 0; /* finish leaves the slots: the build is over */
+    return finish(L, &b->s, b->base + BUILD_RESULT_SLOT, st, err);
+}
+
+void klua_build_free(lua_State *L, klua_build *b)
+{
+    if (!b)
+        return;
+    luaL_unref(L, LUA_REGISTRYINDEX, b->kept_ref);
+    free(b->frames);
+    free(b);
 }

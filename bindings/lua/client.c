@@ -5,14 +5,16 @@
 
 #include "klua.h"
 
-typedef struct klua_client {
+struct klua_client {
     kusto_client *client;
+    int closed;        /* :close() was called; the core client waits for its ops */
+    int ops;           /* unfinished ops holding the client */
     char *description; /* the connection string with secrets masked, for __tostring */
     int callback_ref; /* registry reference to opts.token_callback's keeper, LUA_NOREF when none */
     lua_State *L;      /* the state of the call in progress: prompts run there */
     int device_code_ref, browser_ref; /* the prompt functions in the registry, or LUA_NOREF */
     klua_int64 int64; /* opts.int64: the calls' default */
-} klua_client;
+};
 
 /* The cancel function of the call in progress (the value at `index`; 0: none) is kept in the registry
    under the client's address, for the sign-in that call may make. */
@@ -45,7 +47,7 @@ static int signin_cancelled(void *ud)
 static klua_client *check_open(lua_State *L)
 {
     klua_client *c = luaL_checkudata(L, 1, KLUA_CLIENT_MT);
-    if (!c->client)
+    if (c->closed || !c->client)
         luaL_error(L, "kusto: the client is closed");
     c->L = L;
     set_call_cancel(L, c, 0); /* a call sets its own */
@@ -134,6 +136,7 @@ int klua_client_open(lua_State *L, int cs_index, int opts_index, int shared)
     c->int64 = int64;
 
     c->client = NULL;
+    c->closed = c->ops = 0;
     c->description = NULL;
     c->callback_ref = LUA_NOREF;
     c->L = L;
@@ -289,11 +292,45 @@ static int client_mgmt(lua_State *L)
     return client_run(L, 1);
 }
 
+/* client:op(db, csl [, properties [, on_row]]): a query whose HTTP exchanges the caller performs (op.c). */
+static int client_op(lua_State *L)
+{
+    klua_client *c = check_open(L);
+    lua_settop(L, 5);
+    if (!lua_isnil(L, 5))
+        luaL_checktype(L, 5, LUA_TFUNCTION);
+    if (klua_push_cancel(L, 4))
+        return luaL_error(L, "kusto: 'cancel' is for blocking calls: an op is cancelled by closing it");
+    lua_pop(L, 1);
+    kusto_request *req = klua_check_request(L, 4);
+    klua_call call = {.client = c->client, .db = luaL_optstring(L, 2, NULL), .text = luaL_checkstring(L, 3),
+                      .req = req, .on_row = lua_isnil(L, 5) ? 0 : 5, .raw_ticks = klua_raw_ticks(L, 4),
+                      .int64 = klua_int64_mode(L, 4, c->int64)};
+    klua_call_extras(L, 4, &call);
+    return klua_op_new(L, c, &call, req ? 6 : 0);
+}
+
+void klua_client_hold(klua_client *c)
+{
+    c->ops++;
+}
+
+void klua_client_release(klua_client *c)
+{
+    if (--c->ops == 0 && c->closed) {
+        kusto_client_free(c->client);
+        c->client = NULL;
+    }
+}
+
 static int client_close(lua_State *L)
 {
     klua_client *c = luaL_checkudata(L, 1, KLUA_CLIENT_MT);
-    kusto_client_free(c->client);
-    c->client = NULL;
+    c->closed = 1;
+    if (c->ops == 0) {
+        kusto_client_free(c->client);
+        c->client = NULL;
+    }
     return 0;
 }
 
@@ -315,7 +352,7 @@ static int client_gc(lua_State *L)
 static int client_tostring(lua_State *L)
 {
     klua_client *c = luaL_checkudata(L, 1, KLUA_CLIENT_MT);
-    if (!c->client)
+    if (c->closed || !c->client)
         lua_pushliteral(L, "kusto.client (closed)");
     else
         lua_pushfstring(L, "kusto.client (%s)", c->description ? c->description : "?");
@@ -331,6 +368,7 @@ static const luaL_Reg client_methods[] = {
     {"mgmt", client_mgmt},
     {"each_row", client_each_row},
     {"query_columns", client_query_columns},
+    {"op", client_op},
     {"close", client_close},
     {NULL, NULL},
 };

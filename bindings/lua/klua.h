@@ -70,6 +70,22 @@ typedef struct klua_call {
     klua_int64 int64;
 } klua_call;
 int klua_run(lua_State *L, const klua_call *call);
+/* A result built across calls, for an op (op.c): the state of klua_run's builder, kept between the calls
+   that feed the op. Every call that may run the builder's callbacks (the op's next, receive, failed) is
+   bracketed by enter and leave, on the stack of the calling function (any coroutine); nothing may be
+   pushed or popped in between. The row function is called as in klua_run. */
+typedef struct klua_build klua_build;
+/* Made from call's on_row, on_progress, raw_ticks, strict and int64 (cancel is not used); `*out` is set
+   first, so the owner frees it even when this raises. */
+klua_build *klua_build_new(lua_State *L, const klua_call *call, klua_build **out);
+const kusto_builder *klua_build_builder(klua_build *b);
+void *klua_build_ud(klua_build *b); /* the builder's ud */
+void klua_build_enter(lua_State *L, klua_build *b);
+void klua_build_leave(lua_State *L, klua_build *b);
+/* Once, after the op is done with `st`: pushes what klua_run would return (or raises the same error). */
+int klua_build_result(lua_State *L, klua_build *b, kusto_status st, kusto_error **err);
+void klua_build_free(lua_State *L, klua_build *b);
+
 /* Pushes result.warnings' entry for `w`: {table, table_id, row, column, column_name, reason, excerpt, count}; row
    and column count from 1, as Lua lists do. */
 void klua_push_warning(lua_State *L, const kusto_warning *w);
@@ -92,6 +108,18 @@ void klua_call_extras(lua_State *L, int index, klua_call *call);
 int klua_push_token_callback(lua_State *L, int index, kusto_options *opts);
 /* Registers the token callback metatable. */
 void klua_callback_register(lua_State *L);
+
+/* A client's userdata (client.c). An op holds the client: a client closed while ops are unfinished frees
+   its core client when the last of them is freed. */
+typedef struct klua_client klua_client;
+void klua_client_hold(klua_client *c);
+void klua_client_release(klua_client *c);
+
+/* client:op(...) (op.c): pushes an op of `call` on client `c` (the userdata at stack index 1); `req_box`:
+   the stack index of the request's box, 0 when none: the op keeps it. */
+int klua_op_new(lua_State *L, klua_client *c, const klua_call *call, int req_box);
+/* Registers the op metatable. */
+void klua_op_register(lua_State *L);
 
 /* Registers the client metatable. */
 void klua_client_register(lua_State *L);

@@ -179,6 +179,7 @@ __attribute__((visibility("default"))) int luaopen_kusto(lua_State *L)
     klua_convert_register(L);
     klua_callback_register(L);
     klua_client_register(L);
+    klua_op_register(L);
     klua_log_register(L);
     luaL_newlib(L, functions);
     klua_push_null(L);
