@@ -97,6 +97,18 @@ describe("client:op", function()
       assert.are.equal(tostring(blocking), tostring(err))
    end)
 
+   it("fails an answer cut off part-way as client:query does", function()
+      local csl = "range x from 1 to 200 step 1 | extend s = strcat('row ', x)"
+      helper.fault({ path = "/v2/rest/query", truncate_after = 3000, count = require("cjson").null })
+      local c = client()
+      local _, blocking = c:query(nil, csl)
+      local res, err = drive(c:op(nil, csl))
+      assert.is_nil(res)
+      assert.are.equal("KUSTO_E_NETWORK", blocking.status)
+      assert.are.equal(blocking.status, err.status)
+      assert.matches("^kusto: request to https://.*/v2/rest/query failed: ", tostring(err)) -- how: the driver's words
+   end)
+
    it("gives its result once, after done", function()
       local op = client():op(nil, "print 1")
       assert.has_error(function() op:result() end, 'kusto: the op is not done: call next() until it says "done"')

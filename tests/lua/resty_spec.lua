@@ -2,7 +2,7 @@
 -- init_worker_by_lua_block, locations that query the emulator over cosockets. The answers equal the blocking
 -- module's; 50 concurrent queries, each held 200 ms by the emulator, all finish on the one worker in far less than
 -- the 10 s a blocking worker would need; sign-ins that need a person are refused; a 503 is retried after the pause
--- the core asks for (ngx.sleep).
+-- the core asks for (ngx.sleep); a cluster given by an address nginx cannot verify is refused by name.
 local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
 package.path = here .. "?.lua;" .. package.path
 local helper = require "helper"
@@ -31,14 +31,16 @@ local function http_lines()
       end
       kusto_app = assert(resty.client(%q, opts()))
       kusto_person = assert(resty.client(%q, opts({ sign_in = "interactive" })))
-   }]], cfg.ca_file, cfg.ca_file, cfg.ca_file, cfg.authority, helper.connection_string(), user_cs)
+      kusto_address = assert(resty.client(%q, opts({ trusted_hosts = "192.0.2.1" })))
+   }]], cfg.ca_file, cfg.ca_file, cfg.ca_file, cfg.authority, helper.connection_string(), user_cs,
+      helper.connection_string({ ["Data Source"] = "https://192.0.2.1:443" }))
 end
 
--- /query?csl=...[&who=person]: the primary rows as JSON, or status 500 and "<status> <message>".
+-- /query?csl=...[&who=person|address]: the primary rows as JSON, or status 500 and "<status> <message>".
 -- /stream?csl=...: each row as it arrives (on_row), then how many rows the result kept.
 local SERVER_LINES = [[
       location /query { content_by_lua_block {
-         local client = ngx.var.arg_who == "person" and kusto_person or kusto_app
+         local client = ({ person = kusto_person, address = kusto_address })[ngx.var.arg_who] or kusto_app
          local res, err = client:query(nil, ngx.unescape_uri(ngx.var.arg_csl))
          if not res then
             ngx.status = 500
@@ -137,6 +139,13 @@ describe("kusto.resty inside nginx (LuaJIT, cosockets)", function()
    nginx_it("refuses a sign-in that needs a person, with a clear error", function()
       local answer = server:get(query_path("print v = 1", "&who=person"))
       assert.matches("^KUSTO_E_UNSUPPORTED kusto: .*sign in beforehand", answer)
+   end)
+
+   nginx_it("refuses a cluster given by an address other than loopback, which nginx cannot verify", function()
+      local answer = server:get(query_path("print v = 1", "&who=address"))
+      assert.are.equal("KUSTO_E_NETWORK kusto: request to https://192.0.2.1:443/v1/rest/auth/metadata failed: nginx "
+                       .. "verifies a certificate by host name only: use the cluster's name (and a resolver "
+                       .. "directive), not the address 192.0.2.1\n", answer)
    end)
 end)
 
