@@ -285,7 +285,10 @@ static int step(kusto_http1_parser *p, const char *data, size_t len, size_t *use
 }
 
 int kusto_http1_feed(kusto_http1_parser *p, const char *data, size_t len, kusto_error **err) {
-    if (p->state == FAILED) return -1;
+    if (p->state == FAILED) {
+        if (err && !*err) kusto_fail(err, KUSTO_E_PROTOCOL, "HTTP/1.1 answer: fed after it failed");
+        return -1;
+    }
     if (len == 0) {
         if (p->state == BODY_EOF) {
             p->state = DONE;
