@@ -317,6 +317,22 @@ static void test_token_refused(void) {
     kusto_client_free(client);
 }
 
+/* Plain http (loopback only): no TLS to set up, so no name to verify. */
+static void test_plain_http_loopback(void) {
+    kusto_client *client = NULL;
+    CHECK_INT(kusto_client_new(&client, "Data Source=http://127.0.0.1:40011;AAD Federated Security=True;"
+                               "Application Client Id=app;Application Key=s3cret;Authority Id=contoso.com", NULL, NULL),
+              KUSTO_OK);
+    kusto_op *op = op_on(client, "print 1", NULL);
+    kusto_op_request r;
+    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
+    CHECK_STR(r.url, "http://127.0.0.1:40011/v1/rest/auth/metadata");
+    CHECK_INT(r.port, 40011);
+    CHECK(r.tls_name == NULL);
+    kusto_op_free(op);
+    kusto_client_free(client);
+}
+
 static void test_misuse(void) {
     kusto_client *client = client_on(40010, NULL, NULL, NULL, NULL);
     kusto_op *op = NULL;
@@ -348,6 +364,7 @@ int main(void) {
     test_deadline_passed();
     test_device_code_refused();
     test_token_refused();
+    test_plain_http_loopback();
     test_misuse();
     CHECK_DONE();
 }
