@@ -49,8 +49,9 @@ static int ends_with(const char *text, const char *suffix) {
     return n >= m && strcmp(text + n - m, suffix) == 0;
 }
 
-/* Metadata, discovery and token, answered; the op then asks for the query (in *r). */
-static void sign_in(kusto_op *op, kusto_op_request *r) {
+/* The cloud metadata and the authority's OpenID configuration, asked for and answered; what the last
+   kusto_op_end returned (-1: the op failed as that answer came in). */
+static int answer_cloud(kusto_op *op, kusto_op_request *r) {
     char body[400];
     CHECK_INT(kusto_op_next(op, r), KUSTO_OP_SEND);
     CHECK(ends_with(r->url, "/v1/rest/auth/metadata") && strcmp(r->method, "GET") == 0);
@@ -61,7 +62,12 @@ static void sign_in(kusto_op *op, kusto_op_request *r) {
     CHECK(ends_with(r->url, "/tenant/v2.0/.well-known/openid-configuration"));
     snprintf(body, sizeof body, "{\"token_endpoint\": \"%s/oauth2/v2.0/token\", \"authorization_endpoint\": "
              "\"%s/oauth2/v2.0/authorize\"}", tenant_url, tenant_url);
-    CHECK_INT(answer(op, 200, NULL, body), 0);
+    return answer(op, 200, NULL, body);
+}
+
+/* Metadata, discovery and token, answered; the op then asks for the query (in *r). */
+static void sign_in(kusto_op *op, kusto_op_request *r) {
+    CHECK_INT(answer_cloud(op, r), 0);
     CHECK_INT(kusto_op_next(op, r), KUSTO_OP_SEND);
     CHECK(ends_with(r->url, "/tenant/oauth2/v2.0/token") && strcmp(r->method, "POST") == 0);
     CHECK(r->body && strstr(r->body, "client_secret=s3cret") && strstr(r->body, "scope=https%3A%2F%2F127.0.0.1"));
@@ -272,15 +278,7 @@ static void test_device_code_refused(void) {
     kusto_op *op = op_on(client, "print 1", NULL);
     kusto_op_request r;
     kusto_error *err = NULL;
-    char body[300];
-    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
-    snprintf(body, sizeof body, "{\"AzureAD\": {\"LoginEndpoint\": \"%s\", \"LoginMfaRequired\": false, "
-             "\"KustoServiceResourceId\": \"https://127.0.0.1\"}}", cluster);
-    answer(op, 200, NULL, body);
-    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
-    snprintf(body, sizeof body, "{\"token_endpoint\": \"%s/oauth2/v2.0/token\", \"authorization_endpoint\": "
-             "\"%s/oauth2/v2.0/authorize\"}", tenant_url, tenant_url);
-    answer(op, 200, NULL, body);
+    CHECK_INT(answer_cloud(op, &r), -1); /* refused as soon as the cloud is known */
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_DONE);
     CHECK_INT(kusto_op_result(op, &err), KUSTO_E_UNSUPPORTED);
     CHECK(err && strstr(kusto_error_message(err), "sign_in 'device_code' cannot sign in without blocking"));
@@ -296,15 +294,7 @@ static void test_token_refused(void) {
     kusto_op *op = op_on(client, "print 1", NULL);
     kusto_op_request r;
     kusto_error *err = NULL;
-    char body[400];
-    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
-    snprintf(body, sizeof body, "{\"AzureAD\": {\"LoginEndpoint\": \"%s\", \"LoginMfaRequired\": false, "
-             "\"KustoServiceResourceId\": \"https://127.0.0.1\"}}", cluster);
-    answer(op, 200, NULL, body);
-    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
-    snprintf(body, sizeof body, "{\"token_endpoint\": \"%s/oauth2/v2.0/token\", \"authorization_endpoint\": "
-             "\"%s/oauth2/v2.0/authorize\"}", tenant_url, tenant_url);
-    answer(op, 200, NULL, body);
+    CHECK_INT(answer_cloud(op, &r), 0);
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
     CHECK_INT(answer(op, 401, NULL, "{\"error\": \"invalid_client\", \"error_description\": \"AADSTS7000215: Invalid "
                      "client secret provided.\", \"error_codes\": [7000215]}"), -1);
