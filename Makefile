@@ -126,7 +126,7 @@ check-tsan:
 # libFuzzer targets (clang): FUZZ_SECONDS each, seeded from fuzz/seeds (dictionary: fuzz/<target>.dict); new inputs
 # go to build/fuzz/corpus, crashes to build/fuzz/crash-*. Longer: make fuzz FUZZ_SECONDS=3600.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := connstr frames token_response urls numbers cache
+FUZZ_TARGETS := connstr frames token_response urls numbers cache http1
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Icore/include -Icore/src $(DEPS_CFLAGS)
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC) core/include/kusto.h $(wildcard core/src/*.h core/src/flows/*.h)

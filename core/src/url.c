@@ -57,6 +57,7 @@ kusto_status kusto_url_parse(kusto_url *out, const char *text, const char *what,
     out->scheme = url_part(handle, CURLUPART_SCHEME);
     out->host = url_part(handle, CURLUPART_HOST);
     out->path = url_part(handle, CURLUPART_PATH);
+    out->query = url_part(handle, CURLUPART_QUERY);
     out->port = read_port(handle);
     curl_url_cleanup(handle);
     lower_in_place(out->scheme);
@@ -75,5 +76,6 @@ void kusto_url_clear(kusto_url *u) {
     free(u->scheme);
     free(u->host);
     free(u->path);
+    free(u->query);
     memset(u, 0, sizeof *u);
 }

@@ -9,6 +9,7 @@ typedef struct kusto_url {
     char *host;   /* lower case, IPv6 without brackets */
     int port;     /* 0 when not given */
     char *path;   /* "/" at least */
+    char *query;  /* without the '?'; NULL when none */
 } kusto_url;
 
 /* Parses an absolute http(s) URL; KUSTO_E_ARGUMENT naming `what` when it is not one. */
