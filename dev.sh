@@ -18,6 +18,7 @@ APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libss
 DEMO_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4 luarocks
   lua-cjson python3 python3-dev python3-venv ca-certificates"
 VENV=.venv
+EMULATOR_VENV=.venv-emulator   # the emulator alone (pip install ./emulator): no kusto extension in it
 LUA_TREE=.lua
 LUAJIT_TREE=.lua-jit   # its modules go to lib/lua/5.1, as Lua 5.1's do: a tree of its own
 LUA_RUNTIMES="lua5.1 lua5.2 lua5.3 lua5.4 luajit"
@@ -45,6 +46,14 @@ install_python_package() {   # [extra]: default test
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q ".[${1:-test}]"
+}
+
+# The emulator as C and Lua developers install it, without the Python extension; the C end-to-end tests and busted
+# run against it.
+install_emulator() {
+    say "installing the emulator alone (pip install ./emulator) into $EMULATOR_VENV"
+    [ -x "$EMULATOR_VENV/bin/python" ] || python3 -m venv "$EMULATOR_VENV"
+    "$EMULATOR_VENV/bin/python" -m pip install -q ./emulator
 }
 
 install_lua_module() {
@@ -82,7 +91,7 @@ start_emulator() {
     mkdir -p "$BUILD"
     export KUSTO_EMULATOR_CONFIG="$PWD/$BUILD/emulator.json" KUSTO_EMULATOR_LOG="$PWD/$BUILD/emulator.log"
     rm -f "$KUSTO_EMULATOR_CONFIG" "$KUSTO_EMULATOR_LOG"
-    (cd /tmp && exec "$OLDPWD/$VENV/bin/python" -m kusto.emulator --print-config \
+    (cd /tmp && exec "$OLDPWD/$EMULATOR_VENV/bin/kusto-emulator" --print-config \
         --request-log "$KUSTO_EMULATOR_LOG" >"$KUSTO_EMULATOR_CONFIG") &
     EMULATOR_PID=$!
     trap stop_emulator EXIT
@@ -100,7 +109,7 @@ stop_emulator() {
     EMULATOR_PID=""
 }
 
-config() { "$VENV/bin/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$KUSTO_EMULATOR_CONFIG" "$1"; }
+config() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$KUSTO_EMULATOR_CONFIG" "$1"; }
 
 DEMO_LOG=$BUILD/demo.log
 DEMO_QUERY="range x from 1 to 5 step 1 | extend y = x * 2"
@@ -133,6 +142,7 @@ demo() {
     echo "setup (its output: $DEMO_LOG)"
     demo_step "Debian packages" install_system_packages "$DEMO_PACKAGES"
     demo_step "Python package into $VENV" install_python_package emulator
+    demo_step "Emulator into $EMULATOR_VENV" install_emulator
     demo_step "Lua module into $LUA_TREE" install_lua_module
     demo_step "C library into $BUILD/prefix" build_c_example
     start_emulator
@@ -231,6 +241,9 @@ run_suites() {
     install_lua_module   # before pytest: tests/python/test_examples.py runs the Lua examples too
     say "Python tests (pytest, against the emulator)"
     (cd tests/python && "$OLDPWD/$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
+    say "the emulator from a venv holding only kusto-emulator and cryptography: a token and a query"
+    tests/install/check_emulator_alone.sh
+    install_emulator
     start_emulator
     say "C end-to-end tests against the emulator, and the example linked through pkg-config"
     make -s check-e2e
@@ -301,7 +314,7 @@ run_sanitized_suites() {
 
 test_sanitizers() {
     install_system_packages
-    install_python_package # the emulator's
+    install_emulator
     build_sanitized_bindings
     start_emulator
     run_sanitized_suites
@@ -329,7 +342,7 @@ check_rockspec() {
 
 test_lua() {
     install_system_packages
-    install_python_package # the emulator's
+    install_emulator
     start_emulator
     run_busted_everywhere
     stop_emulator

@@ -1,5 +1,6 @@
 """Builds the kusto package: the pure-Python part and the C extension kusto._kusto, which compiles
-the whole libkusto core into itself (so the wheel needs only the system's libcurl, cJSON and OpenSSL)."""
+the whole libkusto core into itself (so the wheel needs only the system's libcurl, cJSON and OpenSSL); and beside
+it the emulator, kusto_emulator from emulator/ (which `pip install ./emulator` installs alone)."""
 import glob
 import re
 import shutil
@@ -57,11 +58,12 @@ setup(
     license="MIT",
     license_files=["LICENSE"],
     python_requires=">=3.10",
-    package_dir={"": "bindings/python"},
-    packages=find_packages(where="bindings/python"),
+    package_dir={"": "bindings/python", "kusto_emulator": "emulator/kusto_emulator"},
+    packages=find_packages(where="bindings/python") + ["kusto_emulator"],
     package_data={"kusto": ["py.typed", "*.pyi"]},
     include_package_data=True,
     ext_modules=[extension()],
+    entry_points={"console_scripts": ["kusto-emulator = kusto_emulator.__main__:main"]},
     extras_require={
         "emulator": ["cryptography"],
         "pandas": ["pandas"],

@@ -46,6 +46,13 @@ def libkusto_df(port, rows):
     return lambda: len(client.query_df("bench", f"rows={rows}"))
 
 
+def libkusto_df_pyarrow(port, rows):
+    """query_df with pandas.ArrowDtype columns (dtype_backend="pyarrow")."""
+    import kusto
+    client = kusto.Client(f"Data Source=http://127.0.0.1:{port};Initial Catalog=bench")
+    return lambda: len(client.query_df("bench", f"rows={rows}", dtype_backend="pyarrow"))
+
+
 def _arrow_table(port, rows, form):
     import pyarrow
 
@@ -116,6 +123,7 @@ def requests_json(port, rows):
 
 
 CONTENDERS = {f.__name__: f for f in (libkusto, libkusto_columnar, libkusto_iter, libkusto_iter_plain, libkusto_df,
+                                      libkusto_df_pyarrow,
                                       libkusto_arrow, libkusto_arrow_plain, libkusto_arrow_polars,
                                       libkusto_arrow_stream, azure, azure_df, requests_json)}
 

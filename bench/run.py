@@ -262,12 +262,14 @@ AZURE_DF = "azure-kusto-data dataframe_from_result_table"
 REQUESTS = "requests.post + json.loads"
 CORE, CORE_PLAIN = "C core alone, no-op builder", "C core alone, no-op builder (plain body)"
 QUERY_DF = "query_df via Arrow (pandas)"
+QUERY_DF_ARROW = "query_df(dtype_backend=\"pyarrow\")"
 
 
 def measure_arrow(port, rows, runs, peers):
     contenders = [(ARROW, lambda: python_contender("libkusto_arrow", port, rows, runs)),
                   (ARROW_PLAIN, lambda: python_contender("libkusto_arrow_plain", port, rows, runs)),
                   (QUERY_DF, lambda: python_contender("libkusto_df", port, rows, runs)),
+                  (QUERY_DF_ARROW, lambda: python_contender("libkusto_df_pyarrow", port, rows, runs)),
                   ("query_arrow -> polars.DataFrame", lambda: python_contender("libkusto_arrow_polars", port, rows, runs)),
                   ("query_arrow(stream=True), batches dropped as read",
                    lambda: python_contender("libkusto_arrow_stream", port, rows, runs)),
@@ -287,7 +289,8 @@ def report_arrow(rows, runs, results):
                                                                              "peak RSS MiB", "rows"], table)
     ratios = [(ARROW, AZURE_DF, 1 / 20, "1/20"), (ARROW_PLAIN, AZURE_DF, 1 / 20, "1/20"),
               (ARROW, REQUESTS, 1 / 6, "1/6"), (ARROW_PLAIN, REQUESTS, 1 / 6, "1/6"),
-              (ARROW, CORE, 1.5, "1.5"), (ARROW_PLAIN, CORE_PLAIN, 1.5, "1.5"), (QUERY_DF, AZURE_DF, 1 / 10, "1/10")]
+              (ARROW, CORE, 1.5, "1.5"), (ARROW_PLAIN, CORE_PLAIN, 1.5, "1.5"), (QUERY_DF, AZURE_DF, 1 / 10, "1/10"),
+              (QUERY_DF_ARROW, AZURE_DF, 1 / 10, "1/10")]
     lines = []
     for ours, theirs, goal, text in ratios:
         if ours in results and theirs in results:

@@ -567,7 +567,8 @@ typedef struct kusto_op_request {
     const char *url;                 /* https://host[:port]/path?query (http only for loopback) */
     const char *host;                /* to connect to: a name or an IP literal (no brackets) */
     int port;
-    const char *tls_name;            /* the name to verify: the host, or "localhost" for a loopback IP */
+    const char *tls_name;            /* the name to verify: the host, or "localhost" for a loopback IP;
+                                        NULL for plain http (loopback, the link-local identity endpoint) */
     const char *const *headers;      /* "Name: value", NULL-terminated (Host and Content-Length excluded) */
     const char *body;                /* POST body, else NULL */
     size_t body_len;

@@ -60,14 +60,15 @@ kusto_status kusto_http1_request(kusto_buf *out, const char *method, const char 
 
 /* ------------------------------------------------------------------------------------------------ */
 
-typedef enum { STATUS_LINE, HEADER, BODY_LENGTH, BODY_EOF, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILER, DONE, FAILED }
-    state;
+typedef enum {
+    STATUS_LINE, HEADER, BODY_LENGTH, BODY_EOF, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILER, DONE, FAILED
+} parse_state;
 
 struct kusto_http1_parser {
     kusto_http1_callbacks cb;
     void *ud;
     int head_request;
-    state state;
+    parse_state state;
     kusto_buf line;        /* the line being read, without its CR LF */
     size_t line_bytes;     /* of the head (or the trailers) so far: at most HEAD_MAX */
     char *headers[HEADERS_MAX + 1];
@@ -233,12 +234,17 @@ static int end_head(kusto_http1_parser *p, kusto_error **err) {
     return 0;
 }
 
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = (char)(c | 32);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "1a; extension": the extension is ignored. */
 static int parse_chunk_size(kusto_http1_parser *p, const char *s, kusto_error **err) {
     uint64_t n = 0;
     size_t digits = 0;
-    for (; *s; s++, digits++) {
-        int d = *s >= '0' && *s <= '9' ? *s - '0' : (*s | 32) >= 'a' && (*s | 32) <= 'f' ? (*s | 32) - 'a' + 10 : -1;
-        if (d < 0) break;
+    for (int d; (d = hex_digit(*s)) >= 0; s++, digits++) {
         if (n > LENGTH_MAX >> 4) return fail(p, err, "a chunk size too large");
         n = n * 16 + (uint64_t)d;
     }
@@ -246,6 +252,7 @@ static int parse_chunk_size(kusto_http1_parser *p, const char *s, kusto_error **
     if (!digits || (*s && *s != ';')) return fail(p, err, "a chunk size that is not hexadecimal");
     p->remaining = n;
     p->state = n ? CHUNK_DATA : TRAILER;
+    p->line_bytes = 0; /* the trailers' bound starts here */
     return 0;
 }
 
@@ -253,17 +260,20 @@ static int parse_chunk_size(kusto_http1_parser *p, const char *s, kusto_error **
 static int take_line(kusto_http1_parser *p, kusto_error **err) {
     char *line = p->line.data ? p->line.data : "";
     if (strlen(line) != p->line.len) return fail(p, err, "a NUL byte in a line");
-    int r = 0;
+    p->line.len = 0; /* `line` stays readable until the next append */
     switch (p->state) {
-    case STATUS_LINE: r = parse_status(p, line, err); break;
-    case HEADER: r = *line ? parse_header(p, line, err) : end_head(p, err); break;
-    case CHUNK_SIZE: p->line_bytes = 0, r = parse_chunk_size(p, line, err); break;
-    case CHUNK_END: r = *line ? fail(p, err, "chunk data longer than its size") : (p->state = CHUNK_SIZE, 0); break;
-    case TRAILER: if (!*line) p->state = DONE; break;
-    default: break;
+    case STATUS_LINE: return parse_status(p, line, err);
+    case HEADER: return *line ? parse_header(p, line, err) : end_head(p, err);
+    case CHUNK_SIZE: return parse_chunk_size(p, line, err);
+    case CHUNK_END:
+        if (*line) return fail(p, err, "chunk data longer than its size");
+        p->state = CHUNK_SIZE;
+        return 0;
+    case TRAILER:
+        if (!*line) p->state = DONE;
+        return 0;
+    default: return 0;
     }
-    p->line.len = 0;
-    return r;
 }
 
 static int take_body(kusto_http1_parser *p, const char *data, size_t len, size_t *used, kusto_error **err) {
@@ -285,7 +295,10 @@ static int step(kusto_http1_parser *p, const char *data, size_t len, size_t *use
 }
 
 int kusto_http1_feed(kusto_http1_parser *p, const char *data, size_t len, kusto_error **err) {
-    if (p->state == FAILED) return -1;
+    if (p->state == FAILED) {
+        if (err && !*err) kusto_fail(err, KUSTO_E_PROTOCOL, "HTTP/1.1 answer: fed after it failed");
+        return -1;
+    }
     if (len == 0) {
         if (p->state == BODY_EOF) {
             p->state = DONE;

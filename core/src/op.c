@@ -294,7 +294,7 @@ static int send_exchange(kusto_op *op, kusto_op_request *out) {
     out->url = req.url;
     out->host = op->ex.target.host;
     out->port = op->ex.target.port ? op->ex.target.port : strcmp(op->ex.target.scheme, "https") == 0 ? 443 : 80;
-    out->tls_name = kusto_op_tls_name(op->ex.target.host);
+    out->tls_name = strcmp(op->ex.target.scheme, "https") == 0 ? kusto_op_tls_name(op->ex.target.host) : NULL;
     out->headers = req.headers;
     out->body = req.body;
     out->body_len = req.body_len;

@@ -1,8 +1,16 @@
-/* kusto_op end to end against the emulator, driven as an event loop would drive it: each request the op
-   asks for is performed by a libcurl easy handle of the test's own (header callback -> kusto_op_head, write
-   callback -> kusto_op_body), and a WAIT is a sleep here. The rows must be the blocking API's. */
+/* kusto_op end to end against the emulator, driven as an event loop would drive it, by two drivers of the
+   test's own: a libcurl easy handle per request (header callback -> kusto_op_head, write callback ->
+   kusto_op_body), and a plain TCP socket with OpenSSL (kusto_op_request_bytes out, kusto_op_receive in: the
+   op speaks HTTP/1.1 itself). A WAIT is a sleep here. The rows must be the blocking API's. */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +115,66 @@ static void perform(kusto_op **op, const kusto_op_request *r, size_t free_after)
     curl_easy_cleanup(curl);
 }
 
+static int answers_whole, answers_kept_alive; /* of the socket driver */
+
+static int connect_to(const char *host, int port) {
+    struct addrinfo hints = {0}, *found = NULL;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, service, &hints, &found) != 0) return -1;
+    int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+    if (fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(found);
+    return fd;
+}
+
+/* Connect, TLS verifying r->tls_name against the emulator's CA, the op's bytes out, the answer's bytes in. */
+static void perform_on_socket(kusto_op *op, const kusto_op_request *r) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_load_verify_locations(ctx, cfg("ca_file"), NULL);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set1_host(ssl, r->tls_name);
+    SSL_set_tlsext_host_name(ssl, r->tls_name);
+    int fd = connect_to(r->host, r->port);
+    const char *data = NULL;
+    size_t len = 0;
+    if (fd >= 0 && r->timeout_ms >= 0) {
+        struct timeval limit = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000 + 1};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    }
+    errno = 0;
+    if (fd < 0 || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1) {
+        kusto_op_failed(op, fd < 0, fd < 0 ? "connect failed" : "TLS handshake failed");
+    } else {
+        kusto_op_request_bytes(op, &data, &len);
+        int sent = data && SSL_write(ssl, data, (int)len) == (int)len;
+        char buf[16384];
+        int state = sent ? 0 : -1;
+        if (!sent) kusto_op_failed(op, 1, "send failed");
+        while (state == 0) {
+            errno = 0;
+            int n = SSL_read(ssl, buf, sizeof buf);
+            if (n <= 0 && SSL_get_error(ssl, n) != SSL_ERROR_ZERO_RETURN && errno) { /* SO_RCVTIMEO: r->timeout_ms */
+                kusto_op_failed(op, 1, errno == EAGAIN ? "read timed out" : strerror(errno));
+                break;
+            }
+            state = kusto_op_receive(op, buf, n > 0 ? (size_t)n : 0); /* n <= 0: the peer closed */
+        }
+        if (state == 1) answers_whole++, answers_kept_alive += kusto_op_keep_alive(op);
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0) close(fd);
+}
+
+static int use_socket; /* which driver performs the requests */
+
 /* The event loop: until DONE (or the op freed mid-body), recording each step; the op's result. */
 static kusto_status drive(kusto_op **op, trace *t, size_t free_after, kusto_error **err) {
     kusto_op_request r;
@@ -114,7 +182,8 @@ static kusto_status drive(kusto_op **op, trace *t, size_t free_after, kusto_erro
         switch (kusto_op_next(*op, &r)) {
         case KUSTO_OP_SEND:
             trace_add(t, 'S', r.url);
-            perform(op, &r, free_after);
+            if (use_socket) perform_on_socket(*op, &r);
+            else perform(op, &r, free_after);
             break;
         case KUSTO_OP_WAIT: {
             trace_add(t, 'W', NULL);
@@ -202,6 +271,31 @@ static void test_query_from_nothing(void) {
     CHECK(primary(res) && kusto_table_row_count(primary(res)) == 2000);
     CHECK(same_rows(primary(res), primary(blocking)));
     CHECK_INT(requests_to(token) - before[2], 1); /* the blocking call found the op's token in the cache */
+    trace_clear(&t);
+    kusto_result_free(res);
+    kusto_result_free(blocking);
+    kusto_error_free(err);
+    kusto_client_free(client);
+}
+
+/* The same rows as the blocking API, through the socket driver; a token request sent on it too. */
+static void test_socket_driver(void) {
+    const char *token = path_of("/%s/oauth2/v2.0/token");
+    int tokens = requests_to(token);
+    kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
+    const char *csl = "range x from 1 to 5000 step 1 | extend y = x * 3";
+    kusto_result *res = NULL, *blocking = NULL;
+    kusto_error *err = NULL;
+    trace t = {0};
+    CHECK_INT(op_collect(client, csl, &res, &t, &err), KUSTO_OK);
+    if (err) fprintf(stderr, "op over a socket: %s\n", kusto_error_message(err));
+    CHECK_STR(t.steps, "SS"); /* the token, the query: the process knows the cloud already */
+    CHECK_INT(answers_whole, 2);
+    CHECK_INT(answers_kept_alive, 2); /* HTTP/1.1 answers with a length: the connection could be kept */
+    CHECK_INT(requests_to(token) - tokens, 1);
+    CHECK_INT(kusto_client_query_collect(client, NULL, csl, NULL, &blocking, NULL), KUSTO_OK);
+    CHECK(primary(res) && kusto_table_row_count(primary(res)) == 5000);
+    CHECK(same_rows(primary(res), primary(blocking)));
     trace_clear(&t);
     kusto_result_free(res);
     kusto_result_free(blocking);
@@ -323,6 +417,12 @@ int main(void) {
     test_no_retry_of_a_change();
     test_blocking_flows_refused();
     test_free_mid_body();
+    test_deadline();
+    /* Again over a plain socket, the op speaking HTTP/1.1: a new client, its token asked for afresh. */
+    use_socket = 1;
+    test_socket_driver();
+    test_retry_waits();
+    test_blocking_flows_refused();
     test_deadline();
     curl_global_cleanup();
     cJSON_Delete(config);

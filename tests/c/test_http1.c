@@ -232,7 +232,10 @@ static char *failure(const char *answer, size_t len, int eof, kusto_status *stat
     int rc = kusto_http1_feed(p, answer, len, &err);
     if (rc == 0 && eof) rc = kusto_http1_feed(p, "", 0, &err);
     CHECK_INT(rc, -1);
-    CHECK_INT(kusto_http1_feed(p, "x", 1, NULL), -1); /* and it stays failed */
+    kusto_error *again = NULL; /* and it stays failed */
+    CHECK_INT(kusto_http1_feed(p, "x", 1, &again), -1);
+    CHECK_STR(kusto_error_message(again), "HTTP/1.1 answer: fed after it failed");
+    kusto_error_free(again);
     *status = err ? kusto_error_status(err) : KUSTO_OK;
     char *message = kusto_strdup(err ? kusto_error_message(err) : "(none)");
     kusto_error_free(err);

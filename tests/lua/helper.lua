@@ -1,5 +1,5 @@
 -- Shared by the busted specs: the emulator's configuration and request log.
--- The test runner starts `python -m kusto.emulator --print-config --request-log FILE` and exports
+-- The test runner starts `kusto-emulator --print-config --request-log FILE` and exports
 -- KUSTO_EMULATOR_CONFIG (a file holding the printed JSON line) and KUSTO_EMULATOR_LOG (FILE: one JSON
 -- record per request the emulator received).
 local cjson = require "cjson"
@@ -117,7 +117,7 @@ function helper.query_body(record)
    return type(record.body) == "table" and record.body or nil
 end
 
--- Calls the emulator's control API (see bindings/python/kusto/emulator/control.py) with curl, as Lua has no
+-- Calls the emulator's control API (see emulator/kusto_emulator/control.py) with curl, as Lua has no
 -- HTTPS client of its own; returns the decoded answer, raises when curl fails or the emulator answers an error.
 local function control(method, path, body)
    local cfg = helper.config()

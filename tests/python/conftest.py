@@ -25,13 +25,10 @@ CLI = os.environ.get("KUSTO_TEST_CLI") or os.path.join(REPO, "build", "kusto")
 # Tests never touch the person's own token cache (the CLI keeps one by default); a test that needs a cache of
 # its own sets XDG_CACHE_HOME again.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="kusto-test-cache-")
-PACKAGE_DIR = os.path.join(REPO, "bindings", "python", "kusto")
+# The emulator from the source tree (the package kusto_emulator, which never imports kusto): it starts whether or
+# not (and wherever) the extension was built, and an edit to it needs no reinstall.
+EMULATOR_DIR = os.path.join(REPO, "emulator")
 START_TIMEOUT = 20
-
-# Runs the emulator from the source tree without executing kusto/__init__.py, which loads the C extension: the
-# emulator is pure Python and must start whether or not (and wherever) the extension was built.
-BOOTSTRAP = ("import runpy, sys, types; kusto = types.ModuleType('kusto'); kusto.__path__ = [sys.argv.pop(1)]; "
-             "sys.modules['kusto'] = kusto; runpy.run_module('kusto.emulator', run_name='__main__', alter_sys=True)")
 
 
 class Emulator:
@@ -85,10 +82,10 @@ def _read_config_line(process, stderr_file):
 def emulator():
     workdir = tempfile.mkdtemp(prefix="kusto-emulator-test-")
     request_log_path = os.path.join(workdir, "requests.jsonl")
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(PACKAGE_DIR), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONPATH=EMULATOR_DIR, PYTHONUNBUFFERED="1")
     with tempfile.TemporaryFile() as stderr_file:
         process = subprocess.Popen(
-            [sys.executable, "-c", BOOTSTRAP, PACKAGE_DIR, "--print-config", "--request-log", request_log_path],
+            [sys.executable, "-m", "kusto_emulator", "--print-config", "--request-log", request_log_path],
             stdout=subprocess.PIPE, stderr=stderr_file, stdin=subprocess.DEVNULL, env=env, cwd=workdir)
         try:
             yield Emulator(process, _read_config_line(process, stderr_file), request_log_path)

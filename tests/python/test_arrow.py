@@ -493,3 +493,27 @@ def test_stream_outlives_a_closed_client(emulator):
     assert t.num_rows == 100000 and t.column("x").to_pylist()[-1] == 100000
     with pytest.raises(ValueError, match="closed"):
         client.query_arrow(None, "print 1", stream=True)
+
+
+def test_query_df_with_the_pyarrow_backend_keeps_arrow_columns(client, emulator):
+    pandas = pytest.importorskip("pandas")
+    serve(emulator, [HEADER, table([("r", "real"), ("d", "datetime"), ("l", "long"), ("s", "string"),
+                                    ("g", "guid"), ("y", "dynamic")],
+                                   [["NaN", "2024-01-02T03:04:05.1234567Z", 9223372036854775807, "é",
+                                     "01234567-89ab-cdef-0123-456789abcdef", {"a": 1}],
+                                    [None, None, None, None, None, None]]), COMPLETION])
+    frame = client.query_df(None, "T", dtype_backend="pyarrow")
+    assert all(isinstance(t, pandas.ArrowDtype) for t in frame.dtypes)
+    assert str(frame["l"].dtype) == "int64[pyarrow]" and frame["l"][0] == 9223372036854775807
+    assert math.isnan(frame["r"][0]) and frame["r"][1] is pandas.NA
+    assert frame["d"][0] == pandas.Timestamp("2024-01-02T03:04:05.1234567Z") and frame["d"][0].nanosecond == 700
+    assert frame["s"][0] == "é" and frame["s"][1] is pandas.NA
+    assert frame["g"][0] == uuid.UUID("01234567-89ab-cdef-0123-456789abcdef")  # pyarrow reads arrow.uuid so
+    assert json.loads(frame["y"][0]) == {"a": 1} and frame["y"][1] is pandas.NA
+
+
+def test_query_df_refuses_an_unknown_dtype_backend_before_querying(client, emulator):
+    before = len(emulator.requests())
+    with pytest.raises(kusto.ArgumentError, match="dtype_backend must be 'numpy_nullable' or 'pyarrow', not 'numpy'"):
+        client.query_df(None, "print 1", dtype_backend="numpy")
+    assert len(emulator.requests()) == before

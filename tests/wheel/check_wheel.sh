@@ -27,10 +27,8 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q --no-index --no-deps "$wheel"
 site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-# The emulator, from the source tree without the package's __init__ (which would load a C extension).
-bootstrap="import runpy, sys, types; kusto = types.ModuleType('kusto'); kusto.__path__ = [sys.argv.pop(1)]; \
-sys.modules['kusto'] = kusto; runpy.run_module('kusto.emulator', run_name='__main__', alter_sys=True)"
-(cd "$work" && exec "$emulator_python" -c "$bootstrap" "$repo/bindings/python/kusto" --print-config \
+# The emulator, from the source tree (kusto_emulator never imports kusto, whose C extension would load).
+(cd "$work" && PYTHONPATH="$repo/emulator" exec "$emulator_python" -m kusto_emulator --print-config \
     >"$work/emulator.json" 2>"$work/emulator.log") &
 emulator=$!
 trap 'kill $emulator 2>/dev/null; wait $emulator 2>/dev/null || true' EXIT

@@ -42,9 +42,18 @@ class ArrowTable:
 
         return polars.DataFrame(self)
 
-    def to_pandas(self):
+    def to_pandas(self, dtype_backend="numpy_nullable"):
         """A pandas DataFrame: nullable Int64/Float64/boolean/string columns (NaN and null stay distinct),
-        datetime64[ns, UTC], timedelta64[ns]; guid as uuid.UUID, decimal as decimal.Decimal, dynamic parsed."""
+        datetime64[ns, UTC], timedelta64[ns]; guid as uuid.UUID, decimal as decimal.Decimal, dynamic parsed.
+        dtype_backend="pyarrow": every column a pandas.ArrowDtype over the Arrow data as it is (a guid cell reads
+        as uuid.UUID, dynamic is JSON text, decimal its exact text)."""
+        if dtype_backend == "pyarrow":
+            import pandas
+
+            return self.to_pyarrow().to_pandas(types_mapper=pandas.ArrowDtype)
+        if dtype_backend != "numpy_nullable":
+            raise _kusto_error("ArgumentError", f"dtype_backend must be 'numpy_nullable' or 'pyarrow', "
+                                                f"not {dtype_backend!r}")
         return to_pandas(self.to_pyarrow(), self.columns)
 
 

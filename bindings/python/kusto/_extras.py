@@ -2,7 +2,7 @@
 import importlib
 
 # The extras of setup.py, by the module each brings.
-EXTRAS = {"cryptography": "emulator", "pandas": "pandas", "pyarrow": "arrow"}
+EXTRAS = {"pandas": "pandas", "pyarrow": "arrow"}
 
 
 def require(module, needed_for):
