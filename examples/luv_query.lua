@@ -70,7 +70,7 @@ local function connect(r)
       ok = ok or err == "already connected"
    end
    if not ok then return nil, err end
-   if r.url:sub(1, 8) ~= "https://" then return sock end
+   if not r.tls_name then return sock end -- plain http (loopback only)
    local conn = assert(ssl.wrap(sock, { mode = "client", protocol = "any", cafile = CA_FILE, verify = "peer",
                                         options = "all" }))
    conn:sni(r.tls_name)

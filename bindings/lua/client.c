@@ -384,9 +384,5 @@ static const luaL_Reg client_meta[] = {
 
 void klua_client_register(lua_State *L)
 {
-    luaL_newmetatable(L, KLUA_CLIENT_MT);
-    luaL_setfuncs(L, client_meta, 0);
-    luaL_newlib(L, client_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    klua_class_metatable(L, KLUA_CLIENT_MT, client_meta, client_methods);
 }

@@ -37,7 +37,7 @@ static int box_gc(lua_State *L)
 /* ---------------------------------------------------------------------------------------------- */
 /* Errors                                                                                          */
 
-static void set_string(lua_State *L, const char *field, const char *value)
+void klua_set_string(lua_State *L, const char *field, const char *value)
 {
     if (!value)
         return;
@@ -45,7 +45,7 @@ static void set_string(lua_State *L, const char *field, const char *value)
     lua_setfield(L, -2, field);
 }
 
-static void set_integer(lua_State *L, const char *field, lua_Integer value)
+void klua_set_integer(lua_State *L, const char *field, lua_Integer value)
 {
     lua_pushinteger(L, value);
     lua_setfield(L, -2, field);
@@ -55,14 +55,14 @@ void klua_push_error(lua_State *L, const kusto_error *err)
 {
     int permanent = kusto_error_permanent(err);
     lua_createtable(L, 0, 8);
-    set_string(L, "status", kusto_status_name(kusto_error_status(err)));
-    set_string(L, "message", kusto_error_message(err));
-    set_string(L, "code", kusto_error_code(err));
-    set_string(L, "request_id", kusto_error_request_id(err));
+    klua_set_string(L, "status", kusto_status_name(kusto_error_status(err)));
+    klua_set_string(L, "message", kusto_error_message(err));
+    klua_set_string(L, "code", kusto_error_code(err));
+    klua_set_string(L, "request_id", kusto_error_request_id(err));
     if (kusto_error_aadsts(err))
-        set_integer(L, "aadsts", kusto_error_aadsts(err));
+        klua_set_integer(L, "aadsts", kusto_error_aadsts(err));
     if (kusto_error_http_status(err))
-        set_integer(L, "http_status", kusto_error_http_status(err));
+        klua_set_integer(L, "http_status", kusto_error_http_status(err));
     if (permanent >= 0) {
         lua_pushboolean(L, permanent);
         lua_setfield(L, -2, "permanent");
@@ -75,8 +75,8 @@ int klua_fail(lua_State *L, kusto_status status, const char *message)
 {
     lua_pushnil(L);
     lua_createtable(L, 0, 2);
-    set_string(L, "status", kusto_status_name(status));
-    set_string(L, "message", message);
+    klua_set_string(L, "status", kusto_status_name(status));
+    klua_set_string(L, "message", message);
     luaL_getmetatable(L, KLUA_ERROR_MT);
     lua_setmetatable(L, -2);
     return 2;
@@ -318,11 +318,11 @@ kusto_request *klua_check_request(lua_State *L, int index)
 void klua_push_token(lua_State *L, const kusto_token *token)
 {
     lua_createtable(L, 0, 6);
-    set_string(L, "access_token", kusto_token_access_token(token));
-    set_string(L, "token_type", kusto_token_type(token));
-    set_integer(L, "expires_on", (lua_Integer)kusto_token_expires_on(token));
-    set_string(L, "resource", kusto_token_resource(token));
-    set_string(L, "authority", kusto_token_authority(token));
+    klua_set_string(L, "access_token", kusto_token_access_token(token));
+    klua_set_string(L, "token_type", kusto_token_type(token));
+    klua_set_integer(L, "expires_on", (lua_Integer)kusto_token_expires_on(token));
+    klua_set_string(L, "resource", kusto_token_resource(token));
+    klua_set_string(L, "authority", kusto_token_authority(token));
     lua_pushboolean(L, kusto_token_from_cache(token));
     lua_setfield(L, -2, "from_cache");
 }

@@ -139,6 +139,21 @@ static inline void klua_gc_metatable(lua_State *L, const char *name, lua_CFuncti
     lua_pop(L, 1);
 }
 
+/* Creates the metatable `name` with the metamethods `meta` and an __index table of `methods`. */
+static inline void klua_class_metatable(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+/* Sets field `field` of the table on top of the stack (nothing for a NULL string). */
+void klua_set_string(lua_State *L, const char *field, const char *value);
+void klua_set_integer(lua_State *L, const char *field, lua_Integer value);
+
 /* kusto.set_log(fn [, level]) (log.c) and its metatable. */
 int klua_set_log(lua_State *L);
 void klua_log_register(lua_State *L);

@@ -74,20 +74,6 @@ int klua_op_new(lua_State *L, klua_client *c, const klua_call *call, int req_box
     return 1;
 }
 
-static void set_string(lua_State *L, const char *name, const char *value)
-{
-    if (!value)
-        return;
-    lua_pushstring(L, value);
-    lua_setfield(L, -2, name);
-}
-
-static void set_integer(lua_State *L, const char *name, lua_Integer value)
-{
-    lua_pushinteger(L, value);
-    lua_setfield(L, -2, name);
-}
-
 /* op:next() -> "send", {method, url, host, port, tls_name, timeout_ms} | "wait", ms | "done" */
 static int op_next(lua_State *L)
 {
@@ -106,12 +92,12 @@ static int op_next(lua_State *L)
     if (step == KUSTO_OP_SEND) {
         lua_pushliteral(L, "send");
         lua_createtable(L, 0, 6);
-        set_string(L, "method", r.method);
-        set_string(L, "url", r.url);
-        set_string(L, "host", r.host);
-        set_integer(L, "port", r.port);
-        set_string(L, "tls_name", r.tls_name);
-        set_integer(L, "timeout_ms", (lua_Integer)r.timeout_ms);
+        klua_set_string(L, "method", r.method);
+        klua_set_string(L, "url", r.url);
+        klua_set_string(L, "host", r.host);
+        klua_set_integer(L, "port", r.port);
+        klua_set_string(L, "tls_name", r.tls_name);
+        klua_set_integer(L, "timeout_ms", (lua_Integer)r.timeout_ms);
         return 2;
     }
     if (step == KUSTO_OP_WAIT) {
@@ -212,9 +198,5 @@ static const luaL_Reg op_meta[] = {
 
 void klua_op_register(lua_State *L)
 {
-    luaL_newmetatable(L, KLUA_OP_MT);
-    luaL_setfuncs(L, op_meta, 0);
-    luaL_newlib(L, op_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    klua_class_metatable(L, KLUA_OP_MT, op_meta, op_methods);
 }

@@ -32,42 +32,49 @@ local function transport_failure(op, sock, r, what, err)
    op:failed(TRANSIENT[err] == true, string.format("%s %s:%d: %s", what, r.host, r.port, tostring(err)))
 end
 
--- Connects (or takes a pooled connection), with TLS unless the URL is plain http (loopback only: the core
--- refuses it elsewhere); returns true, or nil and the step that failed and why.
+-- Connects (or takes a pooled connection), with TLS unless there is no tls_name (plain http: loopback only, the
+-- core refuses it elsewhere); returns true, or nil and the step that failed and why.
 local function open(sock, r)
    if r.timeout_ms and r.timeout_ms >= 0 then
       local ms = math.max(r.timeout_ms, 1)
       sock:settimeouts(ms, ms, ms)
    end
-   local tls = r.url:sub(1, 8) == "https://"
    local ok, err = sock:connect(r.host, r.port, { pool = string.format("kusto:%s:%d:%s", r.host, r.port,
-                                                                          tls and r.tls_name or "") })
+                                                                          r.tls_name or "") })
    if not ok then return nil, "connect to", err end
-   if tls and sock:getreusedtimes() == 0 then
+   if r.tls_name and sock:getreusedtimes() == 0 then
       ok, err = sock:sslhandshake(nil, r.tls_name, true)
       if not ok then return nil, "TLS with", err end
    end
    return true
 end
 
--- One exchange: the request out, the answer into the op until it is whole (or the op failed).
-local function exchange(op, r)
+-- One attempt on one connection: the request out, the answer into the op until it is whole (or the op failed).
+-- "stale" when a pooled connection turned out closed before the answer's first byte (the server let it go while
+-- it was idle): nothing reached the op, and the request goes out again on another connection.
+local function attempt(op, r)
    local sock = ngx.socket.tcp()
-   if r.url:sub(1, 8) == "https://" and is_address(r.host) and r.tls_name == r.host then
-      return op:failed(false, "nginx verifies a certificate by host name only: use the cluster's name (and a "
-                       .. "resolver directive), not the address " .. r.host)
-   end
    local ok, what, err = open(sock, r)
+   local reused = ok and sock:getreusedtimes() > 0
    if ok then
       ok, err = sock:send(op:request_bytes())
       what = "send to"
    end
+   if not ok and reused and TRANSIENT[err] then
+      sock:close()
+      return "stale"
+   end
    if not ok then return transport_failure(op, sock, r, what, err) end
-   local answered = 0
+   local answered, received = 0, false
    while answered == 0 do
       local data
       data, err = sock:receiveany(READ_SIZE)
+      if not data and reused and not received and TRANSIENT[err] then
+         sock:close()
+         return "stale"
+      end
       if not data and err ~= "closed" then return transport_failure(op, sock, r, "read from", err) end
+      received = true
       answered = op:receive(data) -- rows reach on_row from here; nil: the end of the connection
       if not data and answered == 0 then return transport_failure(op, sock, r, "read from", "closed") end
    end
@@ -76,6 +83,14 @@ local function exchange(op, r)
    else
       sock:close()
    end
+end
+
+local function exchange(op, r)
+   if r.tls_name and is_address(r.tls_name) then
+      return op:failed(false, "nginx verifies a certificate by host name only: use the cluster's name (and a "
+                       .. "resolver directive), not the address " .. r.host)
+   end
+   repeat until attempt(op, r) ~= "stale" -- each stale connection leaves the pool
 end
 
 -- Drives an op (client:op) to its end with cosockets; returns op:result().

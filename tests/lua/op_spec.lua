@@ -15,7 +15,7 @@ local function exchange(op, r)
    local sock = socket.tcp()
    sock:settimeout(30)
    local ok, err = sock:connect(r.host, r.port)
-   if ok and r.url:sub(1, 8) == "https://" then
+   if ok and r.tls_name then
       sock = assert(ssl.wrap(sock, { mode = "client", protocol = "any", cafile = helper.config().ca_file,
                                      verify = "peer", options = "all" }))
       sock:sni(r.tls_name)
