@@ -198,17 +198,23 @@ static kusto_status drive(kusto_op **op, trace *t, size_t free_after, kusto_erro
     return KUSTO_E_CANCELLED;
 }
 
-static kusto_client *client_with(const char *connstr, const char *name, const char *value) {
+static kusto_client *client_with2(const char *connstr, const char *name, const char *value, const char *name2,
+                                  const char *value2) {
     kusto_options *opts = NULL;
     kusto_client *client = NULL;
     kusto_error *err = NULL;
     kusto_options_new(&opts);
     kusto_options_set(opts, "ca_file", cfg("ca_file"));
     if (name) kusto_options_set(opts, name, value);
+    if (name2) kusto_options_set(opts, name2, value2);
     if (kusto_client_new(&client, connstr, opts, &err) != KUSTO_OK) fprintf(stderr, "client: %s\n", kusto_error_message(err));
     kusto_options_free(opts);
     kusto_error_free(err);
     return client;
+}
+
+static kusto_client *client_with(const char *connstr, const char *name, const char *value) {
+    return client_with2(connstr, name, value, NULL, NULL);
 }
 
 static kusto_status op_collect(kusto_client *client, const char *csl, kusto_result **res, trace *t, kusto_error **err) {
@@ -368,6 +374,40 @@ static void test_blocking_flows_refused(void) {
     }
 }
 
+/* A person's flow is refused only when it would run: signed in before (user and password, blocking) into a
+   token cache file, a device-code client finds the token there and its op needs nobody. */
+static void test_cached_token_serves_a_refused_flow(void) {
+    char dir[] = "/tmp/kusto-op-cache-XXXXXX", path[64], lock[80], connstr[800];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/cache.json", dir);
+    snprintf(lock, sizeof lock, "%s.lockfile", path);
+    snprintf(connstr, sizeof connstr, "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;User ID=%s;"
+             "Password=%s;Authority Id=%s", cfg("cluster"), cfg("database"), cfg("user"), cfg("password"),
+             cfg("authority"));
+    kusto_client *before = client_with2(connstr, "cache_path", path, NULL, NULL);
+    kusto_client *client = client_with2(connstr, "cache_path", path, "sign_in", "device_code");
+    kusto_result *res = NULL;
+    kusto_error *err = NULL;
+    trace t = {0};
+    CHECK_INT(kusto_client_query_collect(before, NULL, "print 1", NULL, &res, NULL), KUSTO_OK);
+    kusto_result_free(res);
+    int tokens = requests_to(path_of("/%s/oauth2/v2.0/token"));
+    CHECK_INT(op_collect(client, "print x = 5", &res, &t, &err), KUSTO_OK);
+    if (err) fprintf(stderr, "device code from the cache: %s\n", kusto_error_message(err));
+    CHECK_STR(t.steps, "S"); /* the query only */
+    CHECK_INT(requests_to(path_of("/%s/oauth2/v2.0/token")) - tokens, 0);
+    const kusto_value *v = primary(res) ? kusto_table_value(primary(res), 0, 0) : NULL;
+    CHECK(v && v->u.i == 5);
+    kusto_result_free(res);
+    kusto_error_free(err);
+    trace_clear(&t);
+    kusto_client_free(client);
+    kusto_client_free(before);
+    unlink(path);
+    unlink(lock);
+    rmdir(dir);
+}
+
 /* Freed while the body streams in: nothing leaks (ASan, valgrind), the client goes on working. */
 static void test_free_mid_body(void) {
     kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
@@ -416,6 +456,7 @@ int main(void) {
     test_retry_waits();
     test_no_retry_of_a_change();
     test_blocking_flows_refused();
+    test_cached_token_serves_a_refused_flow();
     test_free_mid_body();
     test_deadline();
     /* Again over a plain socket, the op speaking HTTP/1.1: a new client, its token asked for afresh. */

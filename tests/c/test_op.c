@@ -323,6 +323,65 @@ static void test_plain_http_loopback(void) {
     kusto_client_free(client);
 }
 
+static kusto_client *default_chain_client(int port) {
+    static const char *const env[] = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET",
+                                      "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT",
+                                      "IDENTITY_HEADER", "IMDS_ENDPOINT"};
+    for (size_t i = 0; i < sizeof env / sizeof *env; i++) unsetenv(env[i]);
+    char connstr[300], identity[100];
+    snprintf(cluster, sizeof cluster, "https://127.0.0.1:%d", port);
+    snprintf(tenant_url, sizeof tenant_url, "%s/tenant", cluster);
+    snprintf(connstr, sizeof connstr, "Data Source=%s;AAD Federated Security=True;Authority Id=%s", cluster, tenant_url);
+    snprintf(identity, sizeof identity, "http://127.0.0.1:%d/msi/token", port);
+    kusto_options *opts = NULL;
+    kusto_client *client = NULL;
+    kusto_options_new(&opts);
+    kusto_options_set(opts, "sign_in", "default");
+    kusto_options_set(opts, "managed_identity_endpoint", identity);
+    CHECK_INT(kusto_client_new(&client, connstr, opts, NULL), KUSTO_OK);
+    kusto_options_free(opts);
+    return client;
+}
+
+/* sign_in "default" inside an op: the managed identity step's request goes out (the chain stops for it and runs
+   again with its answer); a token from it serves the query. */
+static void test_default_chain_managed_identity(void) {
+    kusto_client *client = default_chain_client(40012);
+    kusto_op *op = op_on(client, "print 1", NULL);
+    kusto_op_request r;
+    CHECK_INT(answer_cloud(op, &r), 0);
+    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
+    CHECK(strncmp(r.url, "http://127.0.0.1:40012/msi/token?api-version=", 45) == 0 && r.tls_name == NULL);
+    CHECK(has_header(&r, "Metadata: true"));
+    CHECK_INT(answer(op, 200, NULL, "{\"access_token\": \"mi-tok\", \"expires_in\": \"3600\", \"token_type\": "
+                     "\"Bearer\", \"resource\": \"https://127.0.0.1\"}"), 0);
+    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
+    CHECK(ends_with(r.url, "/v2/rest/query") && has_header(&r, "Authorization: Bearer mi-tok"));
+    kusto_op_free(op);
+    kusto_client_free(client);
+}
+
+/* The steps that would need a person or a process are refused; with every other step failed, the chain says
+   KUSTO_E_UNSUPPORTED and why each step did not serve. */
+static void test_default_chain_refused(void) {
+    kusto_client *client = default_chain_client(40013);
+    kusto_op *op = op_on(client, "print 1", NULL);
+    kusto_op_request r;
+    kusto_error *err = NULL;
+    CHECK_INT(answer_cloud(op, &r), 0);
+    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
+    CHECK_INT(answer(op, 400, NULL, "{\"error\": \"invalid_request\", \"error_description\": \"Identity not found\"}"),
+              -1);
+    CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_DONE);
+    CHECK_INT(kusto_op_result(op, &err), KUSTO_E_UNSUPPORTED);
+    const char *message = kusto_error_message(err);
+    CHECK(strstr(message, "found no credential that works without blocking") && strstr(message, "Identity not found"));
+    CHECK(strstr(message, "azure_cli: sign_in 'azure_cli' cannot sign in without blocking"));
+    kusto_error_free(err);
+    kusto_op_free(op);
+    kusto_client_free(client);
+}
+
 static void test_misuse(void) {
     kusto_client *client = client_on(40010, NULL, NULL, NULL, NULL);
     kusto_op *op = NULL;
@@ -355,6 +414,8 @@ int main(void) {
     test_device_code_refused();
     test_token_refused();
     test_plain_http_loopback();
+    test_default_chain_managed_identity();
+    test_default_chain_refused();
     test_misuse();
     CHECK_DONE();
 }
