@@ -1,8 +1,9 @@
 -- kusto.resty inside nginx (LuaJIT pass): Debian's nginx with libnginx-mod-http-lua, one worker, a client made in
 -- init_worker_by_lua_block, locations that query the emulator over cosockets. The answers equal the blocking
 -- module's; 50 concurrent queries, each held 200 ms by the emulator, all finish on the one worker in far less than
--- the 10 s a blocking worker would need; sign-ins that need a person are refused; a 503 is retried after the pause
--- the core asks for (ngx.sleep); a cluster given by an address nginx cannot verify is refused by name.
+-- the 10 s a blocking worker would need; client secret, managed identity, certificate and token callback sign in
+-- there, a sign-in that needs a person is refused; a 503 is retried after the pause the core asks for (ngx.sleep);
+-- a cluster given by an address nginx cannot verify is refused by name.
 local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
 package.path = here .. "?.lua;" .. package.path
 local helper = require "helper"
@@ -19,6 +20,8 @@ local HELD_S = 0.2
 local function http_lines()
    local cfg = helper.config()
    local user_cs = helper.connection_string({ ["Application Client Id"] = false, ["Application Key"] = false })
+   local plain_cs = helper.connection_string({ ["Application Client Id"] = false, ["Application Key"] = false,
+                                               ["Authority Id"] = false })
    return string.format([[
    lua_ssl_trusted_certificate %s;
    lua_ssl_verify_depth 3;
@@ -32,15 +35,22 @@ local function http_lines()
       kusto_app = assert(resty.client(%q, opts()))
       kusto_person = assert(resty.client(%q, opts({ sign_in = "interactive" })))
       kusto_address = assert(resty.client(%q, opts({ trusted_hosts = "192.0.2.1" })))
+      kusto_identity = assert(resty.client(%q, opts({ sign_in = "managed_identity", managed_identity_endpoint = %q })))
+      kusto_certificate = assert(resty.client(%q, opts({ certificate_path = %q })))
+      kusto_callback = assert(resty.client(%q, opts({ token_callback = function() return %q end })))
    }]], cfg.ca_file, cfg.ca_file, cfg.ca_file, cfg.authority, helper.connection_string(), user_cs,
-      helper.connection_string({ ["Data Source"] = "https://192.0.2.1:443" }))
+      helper.connection_string({ ["Data Source"] = "https://192.0.2.1:443" }),
+      plain_cs, cfg.imds_endpoint .. "/metadata/identity/oauth2/token",
+      plain_cs .. ";Application Client Id=" .. cfg.cert_client_id, cfg.cert_pem_file,
+      plain_cs, assert(kusto.acquire_token(helper.connection_string(), helper.opts())).access_token)
 end
 
--- /query?csl=...[&who=person|address]: the primary rows as JSON, or status 500 and "<status> <message>".
+-- /query?csl=...[&who=person|address|identity|certificate|callback]: the primary rows as JSON, or status 500 and "<status> <message>".
 -- /stream?csl=...: each row as it arrives (on_row), then how many rows the result kept.
 local SERVER_LINES = [[
       location /query { content_by_lua_block {
-         local client = ({ person = kusto_person, address = kusto_address })[ngx.var.arg_who] or kusto_app
+         local client = ({ person = kusto_person, address = kusto_address, identity = kusto_identity,
+                           certificate = kusto_certificate, callback = kusto_callback })[ngx.var.arg_who] or kusto_app
          local res, err = client:query(nil, ngx.unescape_uri(ngx.var.arg_csl))
          if not res then
             ngx.status = 500
@@ -134,6 +144,21 @@ describe("kusto.resty inside nginx (LuaJIT, cosockets)", function()
       assert.are.equal("[[7]]\n", body)
       assert.are.equal(2, count_queries() - before)
       assert.is_true(tonumber(seconds) >= 0.9, seconds) -- the Retry-After pause was taken (ngx.sleep)
+   end)
+
+   nginx_it("signs in without blocking with a managed identity, a certificate and a token callback", function()
+      local cfg = helper.config()
+      local imds = function(r) return r.path == "/metadata/identity/oauth2/token" end
+      local before = helper.count(imds)
+      assert.are.equal("[[3]]\n", server:get(query_path("print v = 3", "&who=identity")))
+      assert.are.equal(before + 1, helper.count(imds))
+      assert.are.equal("[[4]]\n", server:get(query_path("print v = 4", "&who=certificate")))
+      local record = helper.last(helper.is_token_request)
+      assert.are.equal(cfg.cert_client_id, record.form.client_id)
+      assert.are.equal("RS256", record.client_assertion.header.alg)
+      local tokens = helper.token_requests()
+      assert.are.equal("[[5]]\n", server:get(query_path("print v = 5", "&who=callback")))
+      assert.are.equal(tokens, helper.token_requests()) -- the callback's token, no request for one
    end)
 
    nginx_it("refuses a sign-in that needs a person, with a clear error", function()
