@@ -6,6 +6,7 @@
  * is reserved with lua_checkstack before each level, so the only Lua error a callback can raise is
  * out of memory; that one unwinds through the core's frames and leaks the request (see
  * bindings/lua/README.md). Everything the binding itself allocates lives in boxes the collector frees.
+ * An op's result is built across many calls (klua_build, at the end): its slots are kept between them.
  */
 #include <stdlib.h>
 #include <string.h>
