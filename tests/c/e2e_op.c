@@ -447,6 +447,27 @@ static void test_deadline(void) {
     kusto_client_free(client);
     control("DELETE", "/faults", NULL);
 }
+/* An answer cut off after its head, before any body byte: a transient failure, sent again (as libcurl's path). */
+static void test_cut_off_before_the_body(void) {
+    kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
+    kusto_result *res = NULL;
+    trace t = {0};
+    CHECK_INT(op_collect(client, "print 1", &res, &t, NULL), KUSTO_OK); /* signed in */
+    trace_clear(&t);
+    kusto_result_free(res);
+    int queries = requests_to("/v2/rest/query");
+    arm("{\"path\": \"/v2/rest/query\", \"truncate_after\": 0, \"count\": 1}");
+    CHECK_INT(op_collect(client, "print x = 8", &res, &t, NULL), KUSTO_OK);
+    CHECK_STR(t.steps, "SWS");
+    CHECK_INT(requests_to("/v2/rest/query") - queries, 2);
+    const kusto_value *v = primary(res) ? kusto_table_value(primary(res), 0, 0) : NULL;
+    CHECK(v && v->u.i == 8);
+    trace_clear(&t);
+    kusto_result_free(res);
+    kusto_client_free(client);
+    control("DELETE", "/faults", NULL);
+}
+
 
 int main(void) {
     if (load_config()) return 1;
@@ -463,6 +484,7 @@ int main(void) {
     use_socket = 1;
     test_socket_driver();
     test_retry_waits();
+    test_cut_off_before_the_body();
     test_blocking_flows_refused();
     test_deadline();
     curl_global_cleanup();
