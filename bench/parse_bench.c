@@ -2,8 +2,11 @@
    16 KiB chunks, or fetched over loopback from bench/server.py, into a builder that does nothing
    (dynamic cells as JSON text) and one that takes dynamic events (as Python and Lua do); over loopback also
    the Arrow builder (kusto_arrow: every cell into Arrow columns, as query_arrow). Prints MB/s.
+   `arrow-only` runs the Arrow builder from memory and nothing else, `no-op-only` the no-op builder (for perf
+   and callgrind, to compare what the Arrow builder adds).
 
-     parse_bench BODY.json [RUNS] [PORT ROWS [loopback-only [plain]]]     (make bench-parse) */
+     parse_bench BODY.json [RUNS] [PORT ROWS [loopback-only [plain]]]     (make bench-parse)
+     parse_bench BODY.json RUNS arrow-only|no-op-only */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +64,7 @@ static char *read_all(const char *path, size_t *len) {
     return data;
 }
 
-static double from_memory(const char *body, size_t len, const kusto_builder *b, struct counts *c) {
+static double from_memory(const char *body, size_t len, const kusto_builder *b, void *c) {
     kusto_parser *p;
     kusto_error *err = NULL;
     double start = now();
@@ -102,6 +105,16 @@ static double over_loopback(const char *port, const char *rows, const char *form
     return took;
 }
 
+/* Memory into the Arrow builder; the primary table's row count goes to c->values. */
+static double arrow_from_memory(const char *body, size_t len, struct counts *c) {
+    kusto_arrow *arrow = NULL;
+    if (kusto_arrow_new(&arrow, 0) != KUSTO_OK) exit(1);
+    double took = from_memory(body, len, kusto_arrow_builder(), arrow);
+    c->values = kusto_arrow_table_row_count(arrow, (size_t)kusto_arrow_primary_index(arrow));
+    kusto_arrow_free(arrow);
+    return took;
+}
+
 static void report(const char *what, const double *times, int runs, size_t len, const struct counts *c) {
     double best = times[0];
     for (int i = 1; i < runs; i++)
@@ -126,6 +139,17 @@ int main(int argc, char **argv) {
     double times[100];
     const kusto_builder *builders[] = {&no_op, &with_events};
     const char *names[] = {"no-op builder", "dynamic events"};
+    int arrow_only = argc == 4 && strcmp(argv[3], "arrow-only") == 0;
+    if (arrow_only || (argc == 4 && strcmp(argv[3], "no-op-only") == 0)) {
+        struct counts c = {0};
+        for (int i = 0; i < runs; i++) {
+            c = (struct counts){0};
+            times[i] = arrow_only ? arrow_from_memory(body, len, &c) : from_memory(body, len, &no_op, &c);
+        }
+        report(arrow_only ? "memory, Arrow builder" : "memory, no-op builder", times, runs, len, &c);
+        free(body);
+        return 0;
+    }
     for (int b = 0; b < 2 && argc <= 5; b++) {
         struct counts c = {0};
         for (int i = 0; i < runs; i++) {

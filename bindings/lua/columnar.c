@@ -149,6 +149,9 @@ int klua_run_columns(lua_State *L, const klua_call *call)
         return klua_fail(L, KUSTO_E_NOMEM, "out of memory");
     kusto_builder builder = *kusto_arrow_builder();
     builder.strict = call->strict;
+    /* The Arrow builder never calls into Lua: the transfer and the parse can run on a second core while this
+       thread fills the columns (as query_arrow does in Python). */
+    builder.parse_in_background = 1;
     kusto_status st = call->mgmt ? kusto_client_mgmt(call->client, call->db, call->text, call->req, &builder, *arrow, &err)
                                  : kusto_client_query(call->client, call->db, call->text, call->req, &builder, *arrow, &err);
     if (st == KUSTO_E_CANCELLED) { /* the Arrow builder stops only when memory runs out */

@@ -27,6 +27,7 @@ struct kusto_arrow {
     size_t rows, rows_cap; /* rows in the open batch, rows it has room for */
     size_t cell;          /* the next column of the current row */
     size_t table_row;     /* rows of the table so far, for warnings */
+    int utf8_full;        /* a utf8 column of the open batch reached UTF8_BATCH_LIMIT */
     kusto_warning *warnings;
     size_t warning_count;
     kusto_error **errors;
@@ -153,9 +154,11 @@ static int finish_batch(kusto_arrow *a) {
         c->offsets = NULL;
         c->data = NULL;
         c->null_count = 0;
+        c->next_cap = c->data_len;
         c->data_len = c->data_cap = 0;
     }
     a->rows = a->rows_cap = 0;
+    a->utf8_full = 0;
     return a->sink ? a->sink(a->sink_ud, batch) : 0;
 }
 
@@ -204,37 +207,42 @@ static int null_warning(kusto_arrow *a, const char *reason, const char *excerpt)
 
 /* ---- cells ------------------------------------------------------------------------------------------ */
 
+/* A cell its column cannot hold: null, and counted in a warning. Apart from put_cell, which stays small. */
+static __attribute__((noinline)) int cell_made_null(kusto_arrow *a, column_builder *c, const kusto_value *v,
+                                                    const char *reason) {
+    char excerpt[48];
+    kusto_arrow_excerpt(v, excerpt, sizeof excerpt);
+    c->null_count++;
+    return null_warning(a, reason, excerpt);
+}
+
 static int put_cell(kusto_arrow *a, const kusto_value *v) {
     column_builder *c = &a->cols[a->cell];
     size_t row = a->rows;
-    int rc = 0;
-    if (v->kind != KUSTO_VALUE_NULL && c->layout == LAYOUT_UTF8) {
+    if (c->layout == LAYOUT_UTF8) {
         size_t start = c->data_len;
-        rc = kusto_arrow_utf8_cell(c, v);
-        if (rc == 0 && !kusto_arrow_utf8_valid(c->data + start, c->data_len - start)) {
-            char excerpt[48];
-            kusto_arrow_excerpt(v, excerpt, sizeof excerpt);
+        int rc = 0;
+        if (v->kind == KUSTO_VALUE_NULL) {
+            c->null_count++;
+        } else if ((rc = kusto_arrow_utf8_cell(c, v)) == 0 &&
+                   !kusto_arrow_utf8_valid(c->data + start, c->data_len - start)) {
             c->data_len = start;
-            c->null_count++;
-            rc = null_warning(a, KUSTO_ARROW_NOT_UTF8, excerpt);
-        } else {
+            rc = cell_made_null(a, c, v, KUSTO_ARROW_NOT_UTF8);
+        } else if (rc == 0) {
             kusto_arrow_set_bit(c->validity, row);
+            a->utf8_full |= c->data_len >= UTF8_BATCH_LIMIT;
         }
-    } else if (v->kind != KUSTO_VALUE_NULL) {
-        const char *reason;
-        if (kusto_arrow_fixed_cell(c, row, v, &reason) == 0) {
-            kusto_arrow_set_bit(c->validity, row);
-        } else {
-            char excerpt[48];
-            kusto_arrow_excerpt(v, excerpt, sizeof excerpt);
-            c->null_count++;
-            rc = null_warning(a, reason, excerpt);
-        }
-    } else {
-        c->null_count++;
+        c->offsets[row + 1] = (int32_t)c->data_len;
+        return rc;
     }
-    if (c->layout == LAYOUT_UTF8) c->offsets[row + 1] = (int32_t)c->data_len;
-    return rc;
+    if (v->kind == KUSTO_VALUE_NULL) {
+        c->null_count++;
+        return 0;
+    }
+    const char *reason;
+    if (kusto_arrow_fixed_cell(c, row, v, &reason) != 0) return cell_made_null(a, c, v, reason);
+    kusto_arrow_set_bit(c->validity, row);
+    return 0;
 }
 
 /* ---- the builder's callbacks -------------------------------------------------------------------------- */
@@ -264,6 +272,7 @@ static int on_begin_table(void *ud, const kusto_table_info *info) {
     a->table = t;
     a->cols = cols;
     a->rows = a->rows_cap = a->table_row = 0;
+    a->utf8_full = 0;
     return 0;
 }
 
@@ -287,14 +296,9 @@ static int on_begin_row(void *ud) {
     kusto_arrow *a = ud;
     a->cell = 0;
     if (a->rows < a->rows_cap) return 0;
-    size_t cap = a->rows_cap ? 2 * a->rows_cap : FIRST_ROWS;
+    /* A table that filled a batch likely fills the next: room for all of it at once, no copies as it grows. */
+    size_t cap = a->rows_cap ? 2 * a->rows_cap : a->table_row ? a->batch_rows : FIRST_ROWS;
     return grow_rows(a, cap < a->batch_rows ? cap : a->batch_rows);
-}
-
-static int utf8_full(const kusto_arrow *a) {
-    for (size_t i = 0; i < a->table->info.column_count; i++)
-        if (a->cols[i].layout == LAYOUT_UTF8 && a->cols[i].data_len >= UTF8_BATCH_LIMIT) return 1;
-    return 0;
 }
 
 static int on_end_row(void *ud) {
@@ -306,7 +310,7 @@ static int on_end_row(void *ud) {
     a->rows++;
     a->table_row++;
     a->table->rows++;
-    return a->rows == a->batch_rows || utf8_full(a) ? finish_batch(a) : 0;
+    return a->rows == a->batch_rows || a->utf8_full ? finish_batch(a) : 0;
 }
 
 static int on_value(void *ud, const kusto_value *v) {
@@ -328,6 +332,7 @@ static int on_replace_rows(void *ud) {
         c->layout = kusto_arrow_layout(c->type);
     }
     a->rows = a->rows_cap = a->table_row = 0;
+    a->utf8_full = 0;
     return 0;
 }
 

@@ -47,6 +47,7 @@ typedef struct column_builder {
     int32_t *offsets;
     uint8_t *data;
     size_t data_len, data_cap; /* utf8 bytes */
+    size_t next_cap;           /* utf8 bytes the last batch held: the next one starts with room for about as many */
 } column_builder;
 
 static inline void kusto_arrow_set_bit(uint8_t *bits, size_t i) {

@@ -6,13 +6,14 @@
 
 #include "arrow.h"
 #include "buf.h"
+#include "parser.h"
 
 #define NS_PER_TICK 100
 
 static int utf8_append(column_builder *c, const char *ptr, size_t len) {
     if (len > (size_t)INT32_MAX - c->data_len) return -1; /* cannot happen: a batch ends at 1 GiB (arrow.c) */
     if (c->data_len + len > c->data_cap) {
-        size_t cap = c->data_cap ? c->data_cap : 4096;
+        size_t cap = c->data_cap ? c->data_cap : c->next_cap > 4096 ? c->next_cap + c->next_cap / 8 : 4096;
         while (cap < c->data_len + len) cap *= 2;
         uint8_t *data = realloc(c->data, cap);
         if (!data) return -1;
@@ -63,29 +64,23 @@ int kusto_arrow_utf8_cell(column_builder *c, const kusto_value *v) {
     return utf8_append(c, buf, len);
 }
 
-/* Hex digit values plus one; 0 for any other byte. */
-static const uint8_t HEX1[256] = {
-    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-/* Where the 16 bytes' digit pairs start in 8-4-4-4-12 text. */
-static const uint8_t UUID_PAIRS[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
-
-/* 8-4-4-4-12 hex text to the 16 bytes in text order (RFC 4122, as arrow.uuid stores them); 0 or -1. */
-static int uuid_bytes(const char *text, size_t len, uint8_t *out) {
-    const uint8_t *s = (const uint8_t *)text;
-    if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return -1;
-    int bad = 0;
-    for (int i = 0; i < 16; i++) {
-        int hi = HEX1[s[UUID_PAIRS[i]]], lo = HEX1[s[UUID_PAIRS[i] + 1]];
-        bad |= !hi | !lo;
-        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+/* Whether every byte is ASCII: a word at a time, the last word overlapping the one before. */
+static int all_ascii(const uint8_t *s, size_t n) {
+    uint64_t any = 0, word;
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++) any |= s[i];
+        return !(any & 0x80);
     }
-    return bad ? -1 : 0;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        memcpy(&word, s + i, 8);
+        any |= word;
+    }
+    memcpy(&word, s + n - 8, 8);
+    return !((any | word) & UINT64_C(0x8080808080808080));
 }
 
 int kusto_arrow_utf8_valid(const uint8_t *s, size_t n) {
+    if (all_ascii(s, n)) return 1;
     size_t i = 0;
     while (i < n) {
         uint64_t word;
@@ -139,7 +134,7 @@ int kusto_arrow_fixed_cell(column_builder *c, size_t row, const kusto_value *v, 
         if (v->u.b) kusto_arrow_set_bit(c->data, row);
         return 0;
     case KUSTO_TYPE_GUID:
-        return v->kind != KUSTO_VALUE_GUID || uuid_bytes(v->u.text.ptr, v->u.text.len, c->data + 16 * row);
+        return v->kind != KUSTO_VALUE_GUID || !kusto_guid_bytes(v->u.text.ptr, v->u.text.len, c->data + 16 * row);
     case KUSTO_TYPE_DATETIME:
     case KUSTO_TYPE_TIMESPAN: {
         kusto_value_kind kind = c->type == KUSTO_TYPE_DATETIME ? KUSTO_VALUE_DATETIME : KUSTO_VALUE_TIMESPAN;

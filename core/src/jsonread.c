@@ -84,6 +84,51 @@ static int skip_container(kusto_jr *r, int *spaced) {
     return -1;
 }
 
+/* One byte of skip_to_close's walk: 1 when it closed the container. */
+static int bracket_step(char c, size_t *depth, int *in_string, int *escape) {
+    if (*in_string) {
+        if (*escape) *escape = 0;
+        else if (c == '\\') *escape = 1;
+        else if (c == '"') *in_string = 0;
+    } else if (c == '"') {
+        *in_string = 1;
+    } else if (c == '[' || c == '{') {
+        ++*depth;
+    } else if ((c == ']' || c == '}') && --*depth == 0) {
+        return 1;
+    }
+    return 0;
+}
+
+int kusto_jr_skip_to_close(kusto_jr *r) {
+    size_t depth = 1;
+    int in_string = 0, escape = 0;
+    const char *p = r->p;
+    while (p < r->end) {
+        struct kusto_block_masks m;
+        if (r->end - p >= 64 && !escape && (kusto_block_masks(p, &m), !m.backslash)) {
+            uint64_t strings = kusto_prefix_xor(m.quote) ^ (in_string ? ~UINT64_C(0) : 0);
+            uint64_t open = m.open & ~strings, close = m.close & ~strings;
+            if (depth <= kusto_popcount64(close)) { /* it may close here: follow the brackets in order */
+                for (uint64_t brackets = open | close; brackets; brackets &= brackets - 1) {
+                    int at = __builtin_ctzll(brackets);
+                    if (open >> at & 1) depth++;
+                    else if (--depth == 0) return r->p = p + at + 1, 0;
+                }
+            } else {
+                depth = depth + kusto_popcount64(open) - kusto_popcount64(close);
+            }
+            in_string = (int)(strings >> 63);
+            p += 64;
+            continue;
+        }
+        /* A backslash in the next 64 bytes, or fewer are left: those bytes one by one. */
+        for (const char *stop = r->end - p > 64 ? p + 64 : r->end; p < stop;)
+            if (bracket_step(*p++, &depth, &in_string, &escape)) return r->p = p, 0;
+    }
+    return -1;
+}
+
 int kusto_jr_skip_noting_space(kusto_jr *r, int *spaced) {
     kusto_jr_token t;
     *spaced = 0;

@@ -43,6 +43,10 @@ int kusto_jr_token_read(kusto_jr *r, kusto_jr_token *t);
 int kusto_jr_skip(kusto_jr *r);
 /* The same, and *spaced = 1 when there is space (or another byte below '!') between its tokens. */
 int kusto_jr_skip_noting_space(kusto_jr *r, int *spaced);
+/* Just after an opening '[' or '{': moves past its closing bracket, 0; -1 when it does not close before the end.
+   Counts brackets outside strings 64 bytes at a time and checks nothing else: for knowing a value is complete
+   before reading it. */
+int kusto_jr_skip_to_close(kusto_jr *r);
 /* Consumes the opening '[' or '{'. 0 or -1. */
 int kusto_jr_open(kusto_jr *r, char open);
 /* In an array or object: 1 when another member follows (its separator consumed), 0 when the

@@ -1123,8 +1123,8 @@ static int stream_rows(kusto_parser *p) {
             r.p++;
             c = kusto_jr_peek(&r);
         }
-        kusto_jr probe = r;
-        if ((c != '[' && c != '{') || kusto_jr_skip(&probe)) break;
+        kusto_jr probe = {r.p + 1, r.end}; /* the row's bytes are checked as it is read */
+        if ((c != '[' && c != '{') || kusto_jr_skip_to_close(&probe)) break;
         if (c == '[' ? row(p, &r) : error_row(p, &r)) return -1;
         p->frame_rows++;
         p->rows_at = (size_t)(r.p - p->pending.data);

@@ -44,6 +44,8 @@ int kusto_collected_kept(kusto_status status);
 kusto_type kusto_type_from_name(const char *name);
 /* Canonical 8-4-4-4-12 hex GUID text; decimal number text ([+-]digits[.digits][e[+-]digits]). */
 int kusto_guid_text_valid(const char *text, size_t len);
+/* Valid GUID text to its 16 bytes in text order (RFC 4122, as arrow.uuid stores them): 1, or 0 (out untouched). */
+int kusto_guid_bytes(const char *text, size_t len, uint8_t out[16]);
 int kusto_decimal_text_valid(const char *text, size_t len);
 
 #endif

@@ -50,15 +50,65 @@ kusto_type kusto_type_from_name(const char *name) {
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int is_hex(char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+#define EACH_BYTE(x) (UINT64_C(0x0101010101010101) * (x))
+
+/* Eight bytes of text as a word whose lowest byte is the first (on any host). */
+static uint64_t text_word(const char *text) {
+    uint64_t w;
+    memcpy(&w, text, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static uint64_t text_halves(const char *low, const char *high) {
+    uint32_t a, b;
+    memcpy(&a, low, 4);
+    memcpy(&b, high, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    a = __builtin_bswap32(a);
+    b = __builtin_bswap32(b);
+#endif
+    return (uint64_t)b << 32 | a;
+}
+
+/* Eight hex digits (a text_word) to the four bytes they spell, all eight at once; any other byte sets bits in
+   *bad. The sums cannot carry from one byte into the next while every byte is below 0x80. */
+static inline uint32_t hex8(uint64_t w, uint64_t *bad) {
+    uint64_t lower = w | EACH_BYTE(0x20);
+    uint64_t digit = (w + EACH_BYTE(0x80 - '0')) & ~(w + EACH_BYTE(0x7F - '9'));
+    uint64_t letter = (lower + EACH_BYTE(0x80 - 'a')) & ~(lower + EACH_BYTE(0x7F - 'f'));
+    *bad |= (w & EACH_BYTE(0x80)) | (~(digit | letter) & EACH_BYTE(0x80));
+    uint64_t v = (w & EACH_BYTE(0x0F)) + ((w & EACH_BYTE(0x40)) >> 6) * 9; /* 'a'..'f' and 'A'..'F' have 0x40 */
+    uint64_t pairs = (v & UINT64_C(0x000F000F000F000F)) << 4 | (v >> 8 & UINT64_C(0x000F000F000F000F));
+    uint64_t quads = (pairs | pairs >> 8) & UINT64_C(0x0000FFFF0000FFFF);
+    return (uint32_t)(quads | quads >> 16);
+}
+
+static void put_bytes(uint8_t *out, uint32_t bytes) {
+    out[0] = (uint8_t)bytes;
+    out[1] = (uint8_t)(bytes >> 8);
+    out[2] = (uint8_t)(bytes >> 16);
+    out[3] = (uint8_t)(bytes >> 24);
+}
+
+int kusto_guid_bytes(const char *text, size_t len, uint8_t out[16]) {
+    if (len != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return 0;
+    uint64_t bad = 0;
+    uint32_t a = hex8(text_word(text), &bad), b = hex8(text_halves(text + 9, text + 14), &bad);
+    uint32_t c = hex8(text_halves(text + 19, text + 24), &bad), d = hex8(text_word(text + 28), &bad);
+    if (bad) return 0;
+    put_bytes(out, a);
+    put_bytes(out + 4, b);
+    put_bytes(out + 8, c);
+    put_bytes(out + 12, d);
+    return 1;
+}
 
 int kusto_guid_text_valid(const char *text, size_t len) {
-    if (len != 36) return 0;
-    for (size_t i = 0; i < len; i++) {
-        int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? text[i] != '-' : !is_hex(text[i])) return 0;
-    }
-    return 1;
+    uint8_t bytes[16];
+    return kusto_guid_bytes(text, len, bytes);
 }
 
 static size_t digits_at(const char *text, size_t len, size_t pos) {

@@ -1,6 +1,7 @@
 /* core/src/jsonread.c and eisel_lemire.c: numbers exactly as strtod reads them, int64 limits, strings. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,34 @@ static void test_compact(void) {
     kusto_buf_free(&b);
 }
 
+/* skip_to_close ends where kusto_jr_skip does, at every padding that moves its brackets across the 64-byte blocks,
+   and says -1 for every cut-off prefix. */
+static void test_skip_to_close(void) {
+    static const char *const values[] = {
+        "[1,\"a]b\",{\"k\":[true,null]},\"x\"]",
+        "{\"s\":\"quote \\\" ] } [ {\",\"t\":[[[]]],\"u\":\"\\\\\"}",
+        "[\"2024-01-01T00:00:00Z\",{\"n\":0,\"tags\":[\"a\",\"b\"],\"ok\":true},\"0F8FAD5B-D9CB-469F-A165-70867728950E\"]",
+        "[\"\\\\\",\"]\\\"]\",[\"{\\\\\"]]",
+    };
+    size_t wrong = 0;
+    for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
+        for (size_t pad = 0; pad < 130; pad++) {
+            char text[512];
+            size_t len = (size_t)snprintf(text, sizeof text, "[\"%*s\",%s]", (int)pad, "", values[v]);
+            const char *value = text + pad + 4;
+            kusto_jr skip = {value, text + len}, fast = {value + 1, text + len};
+            wrong += kusto_jr_skip(&skip) != 0 || kusto_jr_skip_to_close(&fast) != 0 || fast.p != skip.p;
+            kusto_jr whole = {text + 1, text + len};
+            wrong += kusto_jr_skip_to_close(&whole) != 0 || whole.p != text + len;
+            for (const char *cut = text + 1; cut < text + len; cut++) {
+                kusto_jr part = {text + 1, cut};
+                wrong += kusto_jr_skip_to_close(&part) != -1;
+            }
+        }
+    }
+    CHECK_INT(wrong, 0);
+}
+
 int main(void) {
     test_double_edges();
     test_double_random();
@@ -181,5 +210,6 @@ int main(void) {
     test_int64();
     test_strings();
     test_compact();
+    test_skip_to_close();
     CHECK_DONE();
 }

@@ -191,6 +191,35 @@ static void test_timespan_format(void) {
     check_timespan_format(INT64_MIN, "-10675199.02:48:05.4775808");
 }
 
+/* Every byte at every place of a GUID: accepted exactly when it is a hex digit (or the dash where one belongs). */
+static void test_guid_bytes(void) {
+    static const uint8_t want[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
+                                     0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
+    const char *text = "0F8FAD5B-d9cb-469F-a165-70867728950E";
+    uint8_t out[16];
+    CHECK(kusto_guid_bytes(text, 36, out) && memcmp(out, want, 16) == 0);
+    CHECK(!kusto_guid_bytes(text, 35, out) && !kusto_guid_text_valid("0F8FAD5B-d9cb-469F-a165-70867728950E0", 37));
+    size_t wrong = 0;
+    for (int at = 0; at < 36; at++) {
+        for (int byte = 0; byte < 256; byte++) {
+            char copy[37];
+            memcpy(copy, text, 37);
+            copy[at] = (char)byte;
+            int dash = at == 8 || at == 13 || at == 18 || at == 23;
+            int hex = (byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'f') || (byte >= 'A' && byte <= 'F');
+            int valid = dash ? byte == '-' : hex;
+            memset(out, 0xAA, sizeof out);
+            int got = kusto_guid_bytes(copy, 36, out);
+            int value = dash ? 0 : hex ? (byte <= '9' ? byte - '0' : (byte | 0x20) - 'a' + 10) : 0;
+            int place = at - (at > 8) - (at > 13) - (at > 18) - (at > 23);
+            int nibble = dash || !hex ? 0 : (place % 2 ? out[place / 2] & 15 : out[place / 2] >> 4);
+            wrong += got != valid || got != kusto_guid_text_valid(copy, 36) || (got && !dash && nibble != value) ||
+                     (!got && out[0] != 0xAA);
+        }
+    }
+    CHECK_INT(wrong, 0);
+}
+
 int main(void) {
     test_type_names();
     test_datetime_parse();
@@ -198,5 +227,6 @@ int main(void) {
     test_datetime_format();
     test_timespan_parse();
     test_timespan_format();
+    test_guid_bytes();
     CHECK_DONE();
 }
