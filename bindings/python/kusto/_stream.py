@@ -172,6 +172,16 @@ class Client(_kusto.Client):
         properties, arguments = _migration.from_request_properties(properties, arguments)
         return super().mgmt(db, command, properties, **arguments)
 
+    def _query_op(self, db, csl, properties=None, *, parameters=None, **arguments):
+        """The query as a kusto._kusto.Op whose exchanges an event loop performs (kusto.aio)."""
+        properties, arguments = _migration.from_request_properties(properties, arguments)
+        csl, properties = _migration.with_parameters(csl, properties, parameters)
+        return self._op(db, csl, properties, **arguments)
+
+    def _mgmt_op(self, db, command, properties=None, **arguments):
+        properties, arguments = _migration.from_request_properties(properties, arguments)
+        return self._op(db, command, properties, mgmt=True, **arguments)
+
     def query_iter(self, db, csl, properties=None, **arguments):
         """Yields the rows (lists) of the primary result tables while they arrive, holding only a few batches.
 

@@ -520,15 +520,20 @@ static PyObject *outcome(py_builder *b, kusto_status status, const kusto_error *
     return kusto_py_raise(b->st, status, err);
 }
 
+static kusto_builder callbacks_for(const kusto_py_shape *shape) {
+    kusto_builder builder = python_builder;
+    builder.strict = shape->strict;
+    if (shape->on_progress) builder.progress = on_progress;
+    return builder;
+}
+
 PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
                        const char *text, const kusto_request *req, const kusto_py_shape *shape) {
     py_builder b = {.st = st, .shape = shape, .holding = 1};
     PyObject *result = NULL;
     if (builder_init(&b) == 0) {
         kusto_error *err = NULL;
-        kusto_builder builder = python_builder;
-        builder.strict = shape->strict;
-        if (shape->on_progress) builder.progress = on_progress;
+        kusto_builder builder = callbacks_for(shape);
         on_leave(&b);
         kusto_status status = call(client, db, text, req, &builder, &b, &err);
         on_enter(&b);
@@ -537,4 +542,34 @@ PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *cli
     }
     builder_clear(&b);
     return result;
+}
+
+/* ---- a builder for a caller that drives the core itself, GIL held (op.c) ------------------------- */
+
+kusto_py_builder *kusto_py_builder_new(kusto_py_state *st, const kusto_py_shape *shape, kusto_builder *callbacks) {
+    py_builder *b = PyMem_Calloc(1, sizeof *b);
+    if (!b) return (kusto_py_builder *)PyErr_NoMemory();
+    *b = (py_builder){.st = st, .shape = shape, .holding = 1};
+    if (builder_init(b) < 0) {
+        kusto_py_builder_free(b);
+        return NULL;
+    }
+    *callbacks = callbacks_for(shape);
+    /* The caller holds the GIL around every call into the core and drives the I/O itself: no lock to
+       take and give back, no Ctrl-C poll, no worker thread. */
+    callbacks->enter = NULL;
+    callbacks->leave = NULL;
+    callbacks->cancelled = NULL;
+    callbacks->parse_in_background = 0;
+    return b;
+}
+
+PyObject *kusto_py_builder_outcome(kusto_py_builder *b, kusto_status status, const kusto_error *err) {
+    return outcome(b, status, err);
+}
+
+void kusto_py_builder_free(kusto_py_builder *b) {
+    if (!b) return;
+    builder_clear(b);
+    PyMem_Free(b);
 }

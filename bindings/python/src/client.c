@@ -278,36 +278,78 @@ static PyObject *client_clear_cache(client_object *self, PyObject *unused) {
     return cache_call_result(self, status, err);
 }
 
+/* The arguments of query, mgmt and _op. */
+typedef struct call_args {
+    const char *db, *text;
+    PyObject *properties, *request_id, *application, *user;
+    kusto_py_shape shape;
+    int mgmt;
+} call_args;
+
+/* -1 with an exception for callables that are not, or that do not go together. */
+static int shape_check(client_object *self, kusto_py_shape *shape) {
+    if (shape->on_rows == Py_None) shape->on_rows = NULL;
+    if (shape->on_progress == Py_None) shape->on_progress = NULL;
+    const char *wrong = shape->on_progress && !PyCallable_Check(shape->on_progress) ? "on_progress must be callable"
+                        : shape->on_rows && !PyCallable_Check(shape->on_rows)       ? "on_rows must be callable"
+                                                                                    : NULL;
+    if (wrong) {
+        PyErr_SetString(PyExc_TypeError, wrong);
+        return -1;
+    }
+    if (shape->on_rows && shape->columnar) { /* on_rows hands rows over and keeps none: nothing to make columns of */
+        PyErr_SetString(self->st->errors[-KUSTO_E_ARGUMENT],
+                        "on_rows and columnar=True cannot be combined (query_iter gives rows; for columns use "
+                        "query(columnar=True) or query_arrow)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses the arguments (`format` and `kwlist` as query's, _op's with mgmt last) and makes the request;
+   NULL with an exception. */
+static kusto_request *call_parse(client_object *self, call_args *a, const char *format, char **kwlist, PyObject *args,
+                                 PyObject *kwargs) {
+    kusto_py_shape *shape = &a->shape;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &a->db, &a->text, &a->properties, &a->request_id,
+                                     &a->application, &a->user, &shape->raw_ticks, &shape->columnar, &shape->on_rows,
+                                     &shape->strict, &shape->on_progress, &a->mgmt) ||
+        shape_check(self, shape) < 0 || kusto_py_load_types(self->st) < 0)
+        return NULL;
+    return kusto_py_request_from(self->st, a->properties, a->request_id, a->application, a->user);
+}
+
 static PyObject *client_run(client_object *self, kusto_py_call call, const char *format, char **kwlist,
                             PyObject *args, PyObject *kwargs) {
-    const char *db, *text;
-    PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
-    kusto_py_shape shape = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &db, &text, &properties, &request_id,
-                                     &application, &user, &shape.raw_ticks, &shape.columnar, &shape.on_rows,
-                                     &shape.strict, &shape.on_progress))
-        return NULL;
-    if (shape.on_rows == Py_None) shape.on_rows = NULL;
-    if (shape.on_progress == Py_None) shape.on_progress = NULL;
-    if (shape.on_progress && !PyCallable_Check(shape.on_progress))
-        return PyErr_Format(PyExc_TypeError, "on_progress must be callable");
-    if (shape.on_rows && !PyCallable_Check(shape.on_rows))
-        return PyErr_Format(PyExc_TypeError, "on_rows must be callable");
-    if (shape.on_rows && shape.columnar) /* on_rows hands rows over and keeps none: nothing to make columns of */
-        return PyErr_Format(self->st->errors[-KUSTO_E_ARGUMENT],
-                            "on_rows and columnar=True cannot be combined (query_iter gives rows; for columns use "
-                            "query(columnar=True) or query_arrow)");
-    if (kusto_py_load_types(self->st) < 0) return NULL;
-    kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
+    call_args a = {0};
+    kusto_request *req = call_parse(self, &a, format, kwlist, args, kwargs);
     if (!req) return NULL;
     PyObject *result = NULL;
     if (client_enter(self) == 0) {
-        result = kusto_py_run(self->st, call, self->client, db, text, req, &shape);
+        result = kusto_py_run(self->st, call, self->client, a.db, a.text, req, &a.shape);
         client_exit(self);
         if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     }
     kusto_request_free(req);
     return result;
+}
+
+/* An Op, or an Arrow stream, stays a call in flight until it is freed, so close() waits for it. */
+static void call_done(PyObject *self) {
+    client_exit((client_object *)self);
+}
+
+static PyObject *client_op(client_object *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks",
+                             "columnar", "on_rows", "strict", "on_progress", "mgmt", NULL};
+    call_args a = {0};
+    kusto_request *req = call_parse(self, &a, "zs|O$OOOppOpOp:_op", kwlist, args, kwargs);
+    if (!req) return NULL;
+    if (client_enter(self) < 0) {
+        kusto_request_free(req);
+        return NULL;
+    }
+    return kusto_py_op_new(self->st, (PyObject *)self, call_done, self->client, a.mgmt, a.db, a.text, req, &a.shape);
 }
 
 static PyObject *client_query(client_object *self, PyObject *args, PyObject *kwargs) {
@@ -320,10 +362,6 @@ static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwar
     static char *kwlist[] = {"db", "command", "properties", "client_request_id", "application", "user", "raw_ticks",
                              "columnar", "on_rows", "strict", "on_progress", NULL};
     return client_run(self, kusto_client_mgmt, "zs|O$OOOppOpO:mgmt", kwlist, args, kwargs);
-}
-
-static void stream_done(PyObject *self) {
-    client_exit((client_object *)self);
 }
 
 static PyObject *client_query_arrow(client_object *self, PyObject *args, PyObject *kwargs) {
@@ -342,8 +380,8 @@ static PyObject *client_query_arrow(client_object *self, PyObject *args, PyObjec
     if (!req) return NULL;
     PyObject *result = NULL;
     if (client_enter(self) == 0) {
-        if (stream) { /* the stream stays a call in flight until released (see stream_done) */
-            result = kusto_py_query_arrow_stream(self->st, (PyObject *)self, stream_done, self->client, db, text,
+        if (stream) { /* the stream stays a call in flight until released (see call_done) */
+            result = kusto_py_query_arrow_stream(self->st, (PyObject *)self, call_done, self->client, db, text,
                                                  req, (size_t)batch_rows);
             if (!result) client_exit(self);
         } else {
@@ -406,6 +444,10 @@ static PyMethodDef client_methods[] = {
      "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
      "raw_ticks=False, columnar=False, on_rows=None, strict=False, on_progress=None) -> dict\n\nRuns a control "
      "command (POST /v1/rest/mgmt)."},
+    {"_op", (PyCFunction)(void (*)(void))client_op, METH_VARARGS | METH_KEYWORDS,
+     "_op(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False, "
+     "columnar=False, on_rows=None, strict=False, on_progress=None, mgmt=False) -> kusto._kusto.Op\n\nThe query (or "
+     "with mgmt=True the command) as HTTP exchanges for an event loop to perform; see kusto.aio."},
     {"_query_arrow", (PyCFunction)(void (*)(void))client_query_arrow, METH_VARARGS | METH_KEYWORDS,
      "_query_arrow(db, csl, properties=None, *, client_request_id=None, application=None, user=None, "
      "batch_rows=65536, strict=False) -> kusto._kusto.ArrowResult\n\nRuns a query into Arrow record batches; "

@@ -58,6 +58,8 @@ static int module_exec(PyObject *module) {
     if (!st->client_type || PyModule_AddObjectRef(module, "Client", (PyObject *)st->client_type) < 0) return -1;
     st->arrow_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &kusto_py_arrow_spec, NULL);
     if (!st->arrow_type || PyModule_AddObjectRef(module, "ArrowResult", (PyObject *)st->arrow_type) < 0) return -1;
+    st->op_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &kusto_py_op_spec, NULL);
+    if (!st->op_type || PyModule_AddObjectRef(module, "Op", (PyObject *)st->op_type) < 0) return -1;
     kusto_py_log_install();
     return PyModule_AddStringConstant(module, "__version__", kusto_version());
 }
@@ -67,6 +69,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     for (int i = 0; i < KUSTO_PY_STATUS_COUNT; i++) Py_VISIT(st->errors[i]);
     Py_VISIT(st->client_type);
     Py_VISIT(st->arrow_type);
+    Py_VISIT(st->op_type);
     Py_VISIT(st->uuid_type);
     Py_VISIT(st->uuid_unknown);
     Py_VISIT(st->decimal_type);
@@ -80,6 +83,7 @@ static int module_clear(PyObject *module) {
     for (int k = 0; k < K_COUNT; k++) Py_CLEAR(st->keys[k]);
     Py_CLEAR(st->client_type);
     Py_CLEAR(st->arrow_type);
+    Py_CLEAR(st->op_type);
     Py_CLEAR(st->uuid_type);
     Py_CLEAR(st->uuid_unknown);
     Py_CLEAR(st->decimal_type);

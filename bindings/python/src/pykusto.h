@@ -41,6 +41,7 @@ typedef struct kusto_py_state {
     PyObject *errors[KUSTO_PY_STATUS_COUNT];
     PyTypeObject *client_type;
     PyTypeObject *arrow_type; /* kusto._kusto.ArrowResult */
+    PyTypeObject *op_type;    /* kusto._kusto.Op */
     PyObject *keys[K_COUNT];
     /* Loaded on first query (kusto_py_load_types), so `import kusto` stays fast. */
     PyDateTime_CAPI *datetime_api;
@@ -97,6 +98,15 @@ typedef struct kusto_py_shape {
 PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
                        const char *text, const kusto_request *req, const kusto_py_shape *shape);
 
+/* The same builder for a caller that holds the GIL throughout and drives the core itself (op.c): fills
+   `callbacks` (ud: the builder) and returns a new builder of a result shaped by `shape`, which must outlive
+   it; NULL with an exception. */
+typedef struct py_builder kusto_py_builder;
+kusto_py_builder *kusto_py_builder_new(kusto_py_state *st, const kusto_py_shape *shape, kusto_builder *callbacks);
+/* The call's result dict for `status`/`err`, as kusto_py_run returns it; NULL with the exception set. */
+PyObject *kusto_py_builder_outcome(kusto_py_builder *b, kusto_status status, const kusto_error *err);
+void kusto_py_builder_free(kusto_py_builder *b);
+
 /* prompts.c: the callables of device_code_callback / browser_callback, kept by a client, and the signal
    check that lets Ctrl-C stop a sign-in */
 typedef struct kusto_py_prompts {
@@ -124,6 +134,12 @@ extern PyType_Spec kusto_py_arrow_spec;
 PyObject *kusto_py_query_arrow_stream(kusto_py_state *st, PyObject *owner, void (*done)(PyObject *owner),
                                       kusto_client *client, const char *db, const char *text, const kusto_request *req,
                                       size_t batch_rows);
+
+/* op.c: a new kusto._kusto.Op for a query or (mgmt) a command, which takes `req` and keeps `owner` alive,
+   calling done(owner) once when the op is freed (also when NULL is returned, with an exception). */
+PyObject *kusto_py_op_new(kusto_py_state *st, PyObject *owner, void (*done)(PyObject *owner), kusto_client *client,
+                          int mgmt, const char *db, const char *text, kusto_request *req, const kusto_py_shape *shape);
+extern PyType_Spec kusto_py_op_spec;
 
 /* client.c */
 extern PyType_Spec kusto_py_client_spec;
