@@ -434,8 +434,8 @@ int kusto_op_receive(kusto_op *op, const char *data, size_t len) {
         kusto_error_free(e);
         return -1;
     }
-    if (whole < 0 && len == 0 && !op->resp.delivered) { /* cut off before any byte reached the parser: as libcurl's */
-        kusto_error_free(e);                                  /* receive error, a transient failure worth a retry */
+    if (whole < 0 && len == 0) { /* cut off: as libcurl's receive error, a transport failure, sent again only */
+        kusto_error_free(e);      /* while no byte of it reached the parser (retry.c decides) */
         kusto_op_failed(op, 1, "the connection closed before the answer was whole");
         return failed_op(op) ? -1 : 1;
     }

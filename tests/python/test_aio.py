@@ -339,17 +339,21 @@ def test_faults_raise_what_the_blocking_client_raises(emulator, fault):
                  serve_twice=lambda: emulator.fault(path="/v2/rest/query", **fault))
 
 
-def test_a_cut_off_answer_is_an_error_not_a_short_result(emulator):
-    config = emulator.config
+def test_a_cut_off_answer_is_the_network_error_the_blocking_client_raises(emulator):
+    blocking, aio = clients(emulator)
+    with blocking:
+        blocking.query(None, "print 1")
+        emulator.fault(path="/v2/rest/query", truncate_after=200, count=1)
+        with pytest.raises(kusto.NetworkError):
+            blocking.query(None, "range x from 1 to 1000 step 1")
 
     async def main():
-        async with kusto.aio.Client(config["connection_string"], **options(config)) as client:
-            await client.query(None, "print 1")
+        async with aio:
+            await aio.query(None, "print 1")
             emulator.fault(path="/v2/rest/query", truncate_after=200, count=1)
-            await client.query(None, "range x from 1 to 1000 step 1")
+            await aio.query(None, "range x from 1 to 1000 step 1")
 
-    # libcurl calls the cut a network error, the core's HTTP/1.1 reader a protocol error: either is an error
-    with pytest.raises((kusto.ProtocolError, kusto.NetworkError)):
+    with pytest.raises(kusto.NetworkError, match="the connection closed before the answer was whole"):
         run(main())
 
 
