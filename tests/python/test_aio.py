@@ -426,3 +426,8 @@ def test_a_closed_client_is_a_value_error(emulator):
     run(aio.close())
     with pytest.raises(ValueError, match="closed"):
         run(aio.query(None, "print 1"))
+
+
+def test_a_proxy_is_refused_not_ignored(emulator):
+    with pytest.raises(kusto.ArgumentError, match="kusto.aio connects directly and does not support the proxy option"):
+        kusto.aio.Client(emulator.config["connection_string"], proxy="http://127.0.0.1:9")

@@ -15,6 +15,7 @@ import os
 import ssl
 import sys
 
+from . import _kusto
 from ._stream import Client as _BlockingClient
 
 _CHUNK = 65536          # bytes read, and parsed, at a time
@@ -28,6 +29,9 @@ class Client:
     blocking kusto.Client first, sharing cache_path. Not for use from several event loops at once."""
 
     def __init__(self, connection_string, /, credential=None, **options):
+        if options.get("proxy"):  # its sockets are asyncio's own: a proxy given and not used would be a silent leak
+            raise _kusto.ArgumentError("kusto.aio connects directly and does not support the proxy option; "
+                                       "use kusto.Client for a proxy")
         self._client = _BlockingClient(connection_string, credential=credential, **options)
         ca_file = options.get("ca_file")
         self._pool = _Pool(os.fspath(ca_file) if ca_file is not None else None)
