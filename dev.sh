@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4
   liblua5.1-0-dev lua5.1 liblua5.2-dev lua5.2 liblua5.3-dev lua5.3 luajit2 libluajit2-5.1-dev
-  nginx libnginx-mod-http-lua luarocks lua-busted lua-cjson lua-sec lua-luv python3 python3-dev python3-venv valgrind ca-certificates curl clang
+  nginx libnginx-mod-http-lua luarocks lua-busted lua-cjson lua-sec lua-luv python3 python3-dev python3-venv valgrind ca-certificates curl clang clang-format
   libreadline-dev cmake"
 # What ./dev.sh demo needs (the test toolchain is the rest).
 DEMO_PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev liblua5.4-dev lua5.4 luarocks

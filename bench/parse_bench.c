@@ -39,9 +39,11 @@ static int on_key(void *ud, const char *ptr, size_t len) {
 }
 
 static const kusto_builder no_op = {.size = sizeof(kusto_builder), .value = on_value};
+/* clang-format off */
 static const kusto_builder with_events = {.size = sizeof(kusto_builder), .value = on_value, .begin_array = on_event,
                                           .end_array = on_event, .begin_object = on_event, .end_object = on_event,
                                           .key = on_key};
+/* clang-format on */
 
 static double now(void) {
     struct timespec ts;

@@ -110,8 +110,10 @@ static size_t fb_pairs(fb *f, size_t n, const int64_t *pairs) {
 
 /* ---- Schema ------------------------------------------------------------------------------------------- */
 
+/* clang-format off */
 enum { TYPE_INT = 2, TYPE_FLOAT = 3, TYPE_UTF8 = 5, TYPE_BOOL = 6, TYPE_TIMESTAMP = 10, TYPE_FIXED_BINARY = 15,
        TYPE_DURATION = 18 };
+/* clang-format on */
 enum { HEADER_SCHEMA = 1, HEADER_RECORD_BATCH = 3 };
 #define METADATA_V5 4
 #define NANOSECOND 3

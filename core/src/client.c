@@ -38,11 +38,13 @@ kusto_status kusto_global_init(void) {
 const char *kusto_version(void) { return KUSTO_VERSION; }
 
 /* Keywords libkusto knows but does not act on: refusing them beats ignoring what the user asked. */
+/* clang-format off */
 static const kusto_keyword unsupported_keywords[] = {
     KW_DSTS_FEDERATED_SECURITY, KW_STREAMING,  KW_UNCOMPRESSED, KW_ENFORCE_MFA, KW_ACCEPT, KW_QUERY_CONSISTENCY,
     KW_DATA_SOURCE_URI,         KW_AZURE_REGION, KW_NAMESPACE,  KW_APPLICATION_CERTIFICATE_ISSUER,
     KW_APPLICATION_CERTIFICATE_SUBJECT,
 };
+/* clang-format on */
 
 static kusto_status refuse_unsupported(const kusto_connstr *cs, kusto_error **err) {
     for (size_t i = 0; i < sizeof unsupported_keywords / sizeof *unsupported_keywords; i++) {

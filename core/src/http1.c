@@ -60,9 +60,11 @@ kusto_status kusto_http1_request(kusto_buf *out, const char *method, const char 
 
 /* ------------------------------------------------------------------------------------------------ */
 
+/* clang-format off */
 typedef enum {
     STATUS_LINE, HEADER, BODY_LENGTH, BODY_EOF, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILER, DONE, FAILED
 } parse_state;
+/* clang-format on */
 
 struct kusto_http1_parser {
     kusto_http1_callbacks cb;

@@ -19,10 +19,12 @@
 #define MAX_QUEUED 4          /* full blocks waiting: bounds memory, and a slow caller slows the transfer */
 #define CANCEL_CHECK_MS 100L
 
+/* clang-format off */
 enum event {
     EV_BEGIN_TABLE = 1, EV_END_TABLE, EV_BEGIN_ROW, EV_END_ROW, EV_VALUE, EV_BEGIN_ARRAY, EV_END_ARRAY,
     EV_BEGIN_OBJECT, EV_KEY, EV_END_OBJECT, EV_REPLACE_ROWS, EV_PARTIAL_ERROR, EV_WARNING, EV_PROGRESS
 };
+/* clang-format on */
 
 enum stop { RUNNING, STOP_ABORT, STOP_CANCEL };
 

@@ -99,6 +99,7 @@ typedef struct span {
 } span;
 
 /* Keys read from a frame, a v1 table or a v1 body; any order. */
+/* clang-format off */
 enum frame_key {
     K_FRAME_TYPE, K_TABLE_ID, K_TABLE_NAME, K_TABLE_KIND, K_COLUMNS, K_ROWS, K_FRAGMENT_TYPE,
     K_HAS_ERRORS, K_CANCELLED, K_ONE_API_ERRORS, K_TABLES, K_ERROR, K_TABLE_PROGRESS, K_COUNT
@@ -107,6 +108,7 @@ static const char *const frame_keys[K_COUNT] = {
     "FrameType", "TableId",   "TableName",    "TableKind", "Columns", "Rows", "TableFragmentType",
     "HasErrors", "Cancelled", "OneApiErrors", "Tables",    "error",   "TableProgress",
 };
+/* clang-format on */
 
 static const kusto_builder no_callbacks;
 

@@ -119,10 +119,12 @@ double kusto_strtod_l(const char *text, char **end, locale_t locale) {
 }
 
 /* Debian/Ubuntu/Arch, Fedora/RHEL, openSUSE, RHEL 7, Alpine/macOS/BSD (Go's crypto/x509 looks in the same). */
+/* clang-format off */
 static const char *const ca_files[] = {
     "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem",
 };
+/* clang-format on */
 
 const char *kusto_system_ca_file(const char *compiled_in) {
     if (compiled_in && access(compiled_in, R_OK) == 0) return NULL;

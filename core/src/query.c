@@ -31,10 +31,12 @@ typedef kusto_query_call call;
 
 /* One frame per line and the primary table in fragments: the parser then holds one small frame at
    a time, and errors come at the end of the table they concern. */
+/* clang-format off */
 static const char *const v2_options[] = {
     "results_v2_newlines_between_frames", "true", "results_v2_fragment_primary_tables", "true",
     "results_error_reporting_placement", "\"end_of_table\"", NULL,
 };
+/* clang-format on */
 static const endpoint query_endpoint = {"/v2/rest/query", "\"00:04:00\"", v2_options};
 static const endpoint mgmt_endpoint = {"/v1/rest/mgmt", "\"00:10:00\"", NULL};
 

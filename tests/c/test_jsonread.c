@@ -32,6 +32,7 @@ static void check_like_strtod(const char *text) {
 }
 
 static void test_double_edges(void) {
+    /* clang-format off */
     const char *texts[] = {
         "0", "-0", "0.0", "-0.0", "0e5", "-0e-400", "1", "-1", "0.1", "0.2", "0.3", "1e22", "1e23", "1e-22",
         "123456789012345", "1234567890123456", "12345678901234567", "1234567890123456789",
@@ -47,6 +48,7 @@ static void test_double_edges(void) {
         "0.000000000000000000000000000000000000001", "100000000000000000000000", "2.5", "0.5e1",
         "1e0000001", "1.0000000000000000000000000000001",
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) check_like_strtod(texts[i]);
     CHECK_INT(mismatches, 0);
 }

@@ -111,6 +111,7 @@ static int on_cancelled(void *ud) {
     return c->cancel_after && ++c->cancel_calls >= c->cancel_after;
 }
 
+/* clang-format off */
 static const kusto_builder events_builder = {
     sizeof(kusto_builder),
     on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, on_begin_array, on_end_array, on_begin_object,
@@ -129,6 +130,7 @@ static const kusto_builder json_builder = {
     on_begin_table, on_end_table, on_begin_row, on_end_row, on_value, NULL, NULL, NULL, NULL, NULL,
     on_replace_rows, on_partial_error, on_enter, on_leave, on_cancelled, 0, on_warning, on_progress, 0,
 };
+/* clang-format on */
 
 /* ---- the work: a body fed to the parser in chunks, as query.c feeds what the network gives ---------- */
 

@@ -72,12 +72,14 @@ static int rec_partial(void *ud, const kusto_error *e) {
     return 0;
 }
 
+/* clang-format off */
 static const kusto_builder events_builder = {
     .size = sizeof(kusto_builder),
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
     .value = rec_value, .begin_array = rec_begin_array, .end_array = rec_end_array, .begin_object = rec_begin_object,
     .key = rec_key, .end_object = rec_end_object, .replace_rows = rec_replace, .partial_error = rec_partial,
 };
+/* clang-format on */
 static int rec_warning(void *ud, const kusto_warning *w) {
     note(ud, "warning %d %s row %zu column %zu %s: %s (%s) x%zu", w->table_id, w->table, w->row, w->column,
          w->column_name, w->reason, w->excerpt, w->count);
@@ -87,6 +89,7 @@ static int rec_progress(void *ud, int table_id, double percent) {
     return note(ud, "progress %d %.1f", table_id, percent), 0;
 }
 
+/* clang-format off */
 static const kusto_builder warning_builder = {
     .size = sizeof(kusto_builder),
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
@@ -108,6 +111,7 @@ static const kusto_builder json_builder = {
     .begin_table = rec_begin_table, .end_table = rec_end_table, .begin_row = rec_begin_row, .end_row = rec_end_row,
     .value = rec_value, .replace_rows = rec_replace, .partial_error = rec_partial,
 };
+/* clang-format on */
 
 typedef struct run {
     kusto_status status;

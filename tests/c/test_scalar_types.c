@@ -59,11 +59,13 @@ static void test_datetime_parse(void) {
     /* 2021-12-22T11:43:00Z is Unix 1640173380. */
     CHECK_INT(datetime("2021-12-22T11:43:00Z"), KUSTO_UNIX_EPOCH_TICKS + INT64_C(1640173380) * 10000000);
 
+    /* clang-format off */
     const char *bad[] = {"", "2021", "0000-01-01T00:00:00Z", "2021-13-01T00:00:00Z", "2021-00-01T00:00:00Z",
                          "2021-04-31T00:00:00Z", "2021-01-01 00:00:00Z", "2021-01-01T24:00:00Z",
                          "2021-01-01T00:60:00Z", "2021-01-01T00:00:60Z", "2021-01-01T00:00:00.Z",
                          "2021-01-01T00:00:00.12345678Z", "2021-01-01T00:00:00ZZ", "2021-01-01T00:00:00+01:00",
                          "21-01-01T00:00:00Z", "2021-1-01T00:00:00Z", "2021-01-01T0:00:00Z"};
+    /* clang-format on */
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int64_t ticks = 7;
         CHECK_INT(kusto_datetime_parse(bad[i], strlen(bad[i]), &ticks), KUSTO_E_ARGUMENT);
@@ -161,9 +163,11 @@ static void test_timespan_parse(void) {
     CHECK_INT(timespan("12.01:02:03.1234567"), 12 * TICKS_PER_DAY + INT64_C(37231234567));
     CHECK_INT(timespan("00:00:0a"), -42424242);
     CHECK_INT(timespan("0a:00:00"), -42424242);
+    /* clang-format off */
     const char *bad[] = {"", "foo", "00", "00:00", "03.00:00:00.", "03.00:00:00.111a", "1x00:00:01",
                          "24:00:00", "00:60:00", "00:00:60", "0:00:00", ".00:00:00", "--00:00:00",
                          "00:00:00.12345678", "1.2.00:00:00", " 00:00:00", "00:00:00 "};
+    /* clang-format on */
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int64_t ticks = 7;
         CHECK_INT(kusto_timespan_parse(bad[i], strlen(bad[i]), &ticks), KUSTO_E_ARGUMENT);

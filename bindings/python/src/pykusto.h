@@ -26,6 +26,7 @@ static inline PyObject *kusto_py_take_exception(void) {
 }
 
 /* Dictionary keys made once per module (interned), in the order of kusto_py_key_names. */
+/* clang-format off */
 enum kusto_py_key {
     K_ACCESS_TOKEN, K_TOKEN_TYPE, K_EXPIRES_ON, K_RESOURCE, K_AUTHORITY, K_FROM_CACHE,
     K_TABLES, K_PRIMARY_RESULTS, K_ERRORS, K_ID, K_NAME, K_KIND, K_COLUMNS, K_ROWS, K_TYPE,
@@ -33,6 +34,7 @@ enum kusto_py_key {
     K_INT, K_IS_SAFE, K_PARAMETERS, K_DATA, K_WARNINGS,
     K_COUNT
 };
+/* clang-format on */
 
 /* One exception class per kusto_status (index -status); [0] is kusto.Error itself. */
 #define KUSTO_PY_STATUS_COUNT 14
