@@ -121,8 +121,8 @@ static void report(const char *what, const double *times, int runs, size_t len, 
     double best = times[0];
     for (int i = 1; i < runs; i++)
         if (times[i] < best) best = times[i];
-    printf("%-28s best %.3f s  %7.0f MB/s  (%zu values, %zu events)\n", what, best, (double)len / best / 1e6,
-           c->values, c->events);
+    printf("%-28s best %.3f s  %7.0f MB/s  (%zu values, %zu events)\n", what, best, (double)len / best / 1e6, c->values,
+           c->events);
 }
 
 int main(int argc, char **argv) {

@@ -35,8 +35,10 @@ static void print_accounts(const args *a, const kusto_account *accounts, size_t 
                                            {"environment", KUSTO_TYPE_STRING, "string"},
                                            {"realm", KUSTO_TYPE_STRING, "string"}};
     const kusto_table_info info = {0, "Accounts", "PrimaryResult", 4, columns, 1};
-    printer pr = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format, .out = stdout,
-                  .expanded = a->expanded, .null_text = ""};
+    printer pr = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format,
+                  .out = stdout,
+                  .expanded = a->expanded,
+                  .null_text = ""};
     printer_builder.begin_table(&pr, &info);
     for (size_t i = 0; i < count; i++) {
         const char *cells[] = {accounts[i].username, accounts[i].home_account_id, accounts[i].environment,
@@ -63,8 +65,8 @@ static kusto_status logout(kusto_client *client, const char *name, kusto_account
     for (size_t i = 0; status == KUSTO_OK && i < count; i++) {
         if (!matches(&accounts[i], name)) continue;
         status = kusto_client_remove_account(client, accounts[i].home_account_id, err);
-        if (status == KUSTO_OK) printf("signed out %s\n", *accounts[i].username ? accounts[i].username
-                                                                                : accounts[i].home_account_id);
+        if (status == KUSTO_OK)
+            printf("signed out %s\n", *accounts[i].username ? accounts[i].username : accounts[i].home_account_id);
         removed += status == KUSTO_OK;
     }
     if (status == KUSTO_OK && name && !removed) {

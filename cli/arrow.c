@@ -1,9 +1,7 @@
 /* -F arrow: the primary result as an Arrow IPC stream (pyarrow.ipc.open_stream, polars, DuckDB read it). */
 #include "cli.h"
 
-static int write_out(void *ud, const void *data, size_t len) {
-    return fwrite(data, 1, len, ud) != len;
-}
+static int write_out(void *ud, const void *data, size_t len) { return fwrite(data, 1, len, ud) != len; }
 
 /* A failed call keeps its rows when the response was cut off or malformed part-way. */
 static int keeps_rows(kusto_status status) {

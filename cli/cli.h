@@ -44,9 +44,9 @@ typedef struct printer printer;
 struct printer {
     format_id format;
     FILE *out;
-    int expanded;           /* table and markdown: one record per row, a line per column */
-    const char *null_text;  /* how table and markdown show null: "" unless set */
-    int dim_null;           /* null_text dimmed (a terminal) */
+    int expanded;          /* table and markdown: one record per row, a line per column */
+    const char *null_text; /* how table and markdown show null: "" unless set */
+    int dim_null;          /* null_text dimmed (a terminal) */
     /* Called after each row is written (e.g. to start a pager once the output is taller than the screen). */
     void (*row_written)(printer *pr, void *ud);
     void *row_written_ud;
@@ -54,15 +54,15 @@ struct printer {
     int in_primary, tables_printed;
     size_t width, column, rows;
     char **names;
-    int *numeric;           /* right-aligned columns */
+    int *numeric; /* right-aligned columns */
     text *cells;
     unsigned char *nulls;
-    char **sample;          /* aligned formats: the first rows (NULL: a null cell) until the widths are known */
+    char **sample; /* aligned formats: the first rows (NULL: a null cell) until the widths are known */
     size_t sampled;
     size_t *widths;
     int out_of_memory;
     int progress_shown;
-    int stopped;            /* the reader went away (a pager quit): the query stops */
+    int stopped; /* the reader went away (a pager quit): the query stops */
 };
 
 extern const kusto_builder printer_builder;
@@ -77,10 +77,10 @@ void printer_clear_progress(printer *pr);
 
 typedef struct args {
     const char *connstr, *database, *query, *ca_file, *script, *null_text;
-    int format;             /* format_id, -1 until given */
+    int format; /* format_id, -1 until given */
     int mgmt, expanded, timing, no_cache;
-    int verbose;            /* -v: the library's INFO messages on stderr, -vv: DEBUG too */
-    const char *command;    /* "login", "logout", "accounts" or NULL for a query */
+    int verbose;         /* -v: the library's INFO messages on stderr, -vv: DEBUG too */
+    const char *command; /* "login", "logout", "accounts" or NULL for a query */
     const char *command_arg;
     const char *client_options[MAX_OPTIONS], *request_options[MAX_OPTIONS], *params[MAX_OPTIONS];
     size_t client_option_count, request_option_count, param_count;
@@ -99,9 +99,9 @@ typedef struct session {
     const args *a;
     kusto_client *client;
     kusto_request *req;
-    char *database;         /* \db changes it; NULL: the connection string's */
+    char *database; /* \db changes it; NULL: the connection string's */
     int timing;
-    double elapsed_ms;      /* of the last query */
+    double elapsed_ms; /* of the last query */
 } session;
 
 /* Set by Ctrl-C at the prompt: the running sign-in or query stops with KUSTO_E_CANCELLED. */

@@ -12,29 +12,26 @@
 
 #include "cli.h"
 
-static const char help[] =
-    "Type a query or a .command; a blank line or a ';' at the end of a line runs it.\n"
-    "  \\db [NAME]         show or set the database\n"
-    "  \\format [FORMAT]   show or set the output format: %s\n"
-    "  \\x                 expanded rows (one record per row) on or off\n"
-    "  \\timing            each query's time on or off\n"
-    "  \\q                 quit (or Ctrl-D)\n"
-    "Ctrl-C cancels the running query, or drops what is typed.\n";
+static const char help[] = "Type a query or a .command; a blank line or a ';' at the end of a line runs it.\n"
+                           "  \\db [NAME]         show or set the database\n"
+                           "  \\format [FORMAT]   show or set the output format: %s\n"
+                           "  \\x                 expanded rows (one record per row) on or off\n"
+                           "  \\timing            each query's time on or off\n"
+                           "  \\q                 quit (or Ctrl-D)\n"
+                           "Ctrl-C cancels the running query, or drops what is typed.\n";
 
 typedef struct prompt {
     session s;
     format_id format;
     int expanded;
     const char *null_text;
-    char *history;          /* the history file, NULL when there is none */
+    char *history; /* the history file, NULL when there is none */
     int quit;
 } prompt;
 
 /* ---- signals ------------------------------------------------------------------------------------- */
 
-static void on_sigint(int sig) {
-    cli_interrupted = 1;
-}
+static void on_sigint(int sig) { cli_interrupted = 1; }
 
 static void catch_sigint(void) {
     struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: the wait for input wakes up */
@@ -127,8 +124,13 @@ static void pager_end(pager *pg, printer *pr) {
 static void run_query(prompt *p, const char *query) {
     pager pg = {0};
     if (!(pg.mem = open_memstream(&pg.buf, &pg.len))) return;
-    printer pr = {.format = p->format, .out = pg.mem, .expanded = p->expanded, .null_text = p->null_text,
-                  .dim_null = !!isatty(STDOUT_FILENO), .row_written = page_if_tall, .row_written_ud = &pg};
+    printer pr = {.format = p->format,
+                  .out = pg.mem,
+                  .expanded = p->expanded,
+                  .null_text = p->null_text,
+                  .dim_null = !!isatty(STDOUT_FILENO),
+                  .row_written = page_if_tall,
+                  .row_written_ud = &pg};
     kusto_error *err = NULL;
     cli_interrupted = 0;
     kusto_status status = session_run(&p->s, query, &pr, &err);
@@ -217,7 +219,8 @@ static void loop(prompt *p) {
 }
 
 int run_interactive(const args *a) {
-    prompt p = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format, .expanded = a->expanded,
+    prompt p = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format,
+                .expanded = a->expanded,
                 .null_text = a->null_text ? a->null_text : "null"};
     kusto_error *err = NULL;
     catch_sigint();

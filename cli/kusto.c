@@ -26,8 +26,12 @@ static char *read_stdin(void) {
 static int run_once(const args *a) {
     session s = {0};
     int terminal = isatty(STDOUT_FILENO);
-    printer pr = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format, .out = stdout,
-                  .expanded = a->expanded, .null_text = a->null_text ? a->null_text : terminal ? "null" : "",
+    printer pr = {.format = a->format < 0 ? FORMAT_TABLE : (format_id)a->format,
+                  .out = stdout,
+                  .expanded = a->expanded,
+                  .null_text = a->null_text ? a->null_text
+                             : terminal     ? "null"
+                                            : "",
                   .dim_null = terminal && !a->null_text};
     kusto_error *err = NULL;
     char *stdin_query = a->query && strcmp(a->query, "-") == 0 ? read_stdin() : NULL;
@@ -43,9 +47,7 @@ static int run_once(const args *a) {
     return exit_status(status);
 }
 
-static void print_log(void *ud, kusto_log_level level, const char *message) {
-    fprintf(stderr, "kusto: %s\n", message);
-}
+static void print_log(void *ud, kusto_log_level level, const char *message) { fprintf(stderr, "kusto: %s\n", message); }
 
 int main(int argc, char **argv) {
     use_utf8_locale();

@@ -94,17 +94,14 @@ static char *read_edited(const char *prompt, const sigset_t *waiting) {
     return line;
 }
 
-void lineedit_start(const char *file) {
-    history_file = file;
-}
+void lineedit_start(const char *file) { history_file = file; }
 
 void lineedit_remember(const char *line) {
     FILE *f = history_file ? fopen(history_file, "a") : NULL;
     if (f) fprintf(f, "%s\n", line), fclose(f);
 }
 
-void lineedit_end(void) {
-}
+void lineedit_end(void) {}
 
 #endif
 

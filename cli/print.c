@@ -20,14 +20,17 @@ typedef struct format_desc {
     int json;                                          /* cells as JSON values */
     int (*escape)(text *out, const char *p, size_t n); /* a cell's text as the format writes it */
     void (*header)(printer *pr);
-    void (*row)(printer *pr, char *const *cells);      /* NULL cell: null */
+    void (*row)(printer *pr, char *const *cells); /* NULL cell: null */
 } format_desc;
 
 /* ---- cells --------------------------------------------------------------------------------------- */
 
 static int is_quoted_in_json(const kusto_value *v) {
     switch (v->kind) {
-    case KUSTO_VALUE_NULL: case KUSTO_VALUE_BOOL: case KUSTO_VALUE_INT: case KUSTO_VALUE_JSON: return 0;
+    case KUSTO_VALUE_NULL:
+    case KUSTO_VALUE_BOOL:
+    case KUSTO_VALUE_INT:
+    case KUSTO_VALUE_JSON: return 0;
     case KUSTO_VALUE_REAL: return !isfinite(v->u.r);
     default: return 1;
     }
@@ -57,20 +60,19 @@ static int value_text(text *t, const kusto_value *v) {
 static int escape_controls(text *out, const char *p, size_t n, int reversible) {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *esc = p[i] == '\t' ? "\\t" : p[i] == '\n' ? "\\n" : p[i] == '\r' ? "\\r"
-                        : p[i] == '\\' && reversible ? "\\\\" : NULL;
+        const char *esc = p[i] == '\t'               ? "\\t"
+                        : p[i] == '\n'               ? "\\n"
+                        : p[i] == '\r'               ? "\\r"
+                        : p[i] == '\\' && reversible ? "\\\\"
+                                                     : NULL;
         rc = esc ? text_add(out, esc, 2) : text_add(out, p + i, 1);
     }
     return rc;
 }
 
-static int escape_table(text *out, const char *p, size_t n) {
-    return escape_controls(out, p, n, 0);
-}
+static int escape_table(text *out, const char *p, size_t n) { return escape_controls(out, p, n, 0); }
 
-static int escape_tsv(text *out, const char *p, size_t n) {
-    return escape_controls(out, p, n, 1);
-}
+static int escape_tsv(text *out, const char *p, size_t n) { return escape_controls(out, p, n, 1); }
 
 static int escape_markdown(text *out, const char *p, size_t n) {
     int rc = 0;
@@ -102,9 +104,7 @@ static void put_spaces(FILE *out, size_t n) {
     while (n--) putc(' ', out);
 }
 
-static void put_null(printer *pr) {
-    fprintf(pr->out, pr->dim_null ? DIM "%s" UNDIM : "%s", pr->null_text);
-}
+static void put_null(printer *pr) { fprintf(pr->out, pr->dim_null ? DIM "%s" UNDIM : "%s", pr->null_text); }
 
 static size_t cell_width(const printer *pr, const char *cell) {
     return cell ? display_width(cell) : display_width(pr->null_text);
@@ -174,13 +174,9 @@ static void tsv_row(printer *pr, char *const *cells) {
     putc('\n', pr->out);
 }
 
-static void csv_header(printer *pr) {
-    csv_row(pr, pr->names);
-}
+static void csv_header(printer *pr) { csv_row(pr, pr->names); }
 
-static void tsv_header(printer *pr) {
-    tsv_row(pr, pr->names);
-}
+static void tsv_header(printer *pr) { tsv_row(pr, pr->names); }
 
 static void json_row(printer *pr, char *const *cells) {
     text line = {0};
@@ -208,9 +204,7 @@ static const format_desc formats[] = {
 
 const char format_names[] = "table|csv|json|markdown|tsv|arrow";
 
-int format_is_binary(format_id format) {
-    return format == FORMAT_ARROW;
-}
+int format_is_binary(format_id format) { return format == FORMAT_ARROW; }
 
 int format_by_name(const char *name) {
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
@@ -218,9 +212,7 @@ int format_by_name(const char *name) {
     return -1;
 }
 
-const char *format_name(format_id format) {
-    return formats[format].name;
-}
+const char *format_name(format_id format) { return formats[format].name; }
 
 /* One record per row: "-[ RECORD n ]-" and a "name | value" line per column. */
 static void record_row(printer *pr, char *const *cells) {
@@ -329,8 +321,10 @@ static int cell_of(const format_desc *f, text *cell, const kusto_value *v) {
     text plain = {0};
     int rc = value_text(&plain, v);
     const char *p = plain.p ? plain.p : "";
-    if (rc == 0) rc = f->json ? text_json_string(cell, p, plain.len)
-                      : f->escape ? f->escape(cell, p, plain.len) : text_add(cell, p, plain.len);
+    if (rc == 0)
+        rc = f->json   ? text_json_string(cell, p, plain.len)
+           : f->escape ? f->escape(cell, p, plain.len)
+                       : text_add(cell, p, plain.len);
     free(plain.p);
     return rc;
 }
@@ -410,8 +404,7 @@ static void on_leave(void *ud) {
     fflush(pr->out);
 }
 
-static void on_enter(void *ud) {
-}
+static void on_enter(void *ud) {}
 
 static int on_cancelled(void *ud) {
     const printer *pr = ud;

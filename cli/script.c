@@ -23,8 +23,7 @@ static int is_declaration(const char *statement) {
     while (isspace((unsigned char)*statement)) statement++;
     for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
         size_t n = strlen(words[i]);
-        if (strncmp(statement, words[i], n) == 0 && (isspace((unsigned char)statement[n]) || !statement[n]))
-            return 1;
+        if (strncmp(statement, words[i], n) == 0 && (isspace((unsigned char)statement[n]) || !statement[n])) return 1;
     }
     return 0;
 }
@@ -64,13 +63,9 @@ char *splitter_line(splitter *sp, const char *line, int *oom) {
     return semicolon_ends_query(sp, end - 1) ? take(sp, end - 1) : NULL;
 }
 
-char *splitter_end(splitter *sp) {
-    return splitter_pending(sp) ? take(sp, sp->pending.len) : NULL;
-}
+char *splitter_end(splitter *sp) { return splitter_pending(sp) ? take(sp, sp->pending.len) : NULL; }
 
-int splitter_pending(const splitter *sp) {
-    return sp->pending.len && !is_blank(sp->pending.p);
-}
+int splitter_pending(const splitter *sp) { return sp->pending.len && !is_blank(sp->pending.p); }
 
 void splitter_reset(splitter *sp) {
     free(sp->pending.p);

@@ -8,9 +8,7 @@
 
 volatile sig_atomic_t cli_interrupted;
 
-static int interrupted(void *ud) {
-    return cli_interrupted;
-}
+static int interrupted(void *ud) { return cli_interrupted; }
 
 /*
  * The CLI's default sign-in and token cache, before -o (which wins). A person signs in once a day: tokens
@@ -132,6 +130,4 @@ void report(kusto_status status, const kusto_error *err) {
         fputs("kusto: --no-cache keeps tokens in memory instead\n", stderr);
 }
 
-int exit_status(kusto_status status) {
-    return status == KUSTO_OK ? 0 : -(int)status;
-}
+int exit_status(kusto_status status) { return status == KUSTO_OK ? 0 : -(int)status; }

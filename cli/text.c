@@ -26,9 +26,7 @@ int text_add(text *t, const char *p, size_t len) {
     return 0;
 }
 
-int text_str(text *t, const char *s) {
-    return text_add(t, s, strlen(s));
-}
+int text_str(text *t, const char *s) { return text_add(t, s, strlen(s)); }
 
 int text_json_string(text *t, const char *p, size_t len) {
     int rc = text_add(t, "\"", 1);

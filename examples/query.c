@@ -36,7 +36,7 @@ static void print_table(const kusto_table *table) {
     size_t n = info->column_count, rows = kusto_table_row_count(table);
     int *widths = calloc(n, 3 * sizeof(int)), *lens = widths + n, *dash_lens = widths + 2 * n;
     const char **texts = calloc(n, 2 * sizeof(char *)), **dashes = texts + n;
-    char (*bufs)[64] = calloc(n, 64);
+    char(*bufs)[64] = calloc(n, 64);
     static const char dash_line[] = "----------------------------------------------------------------";
     if (!widths || !texts || !bufs) goto done;
     for (size_t c = 0; c < n; c++) widths[c] = (int)strlen(info->columns[c].name);

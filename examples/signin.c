@@ -55,8 +55,10 @@ static void flow_options(const char *flow, char *cs, size_t size, kusto_options 
     kusto_options_set(opts, "ca_file", cfg("ca_file"));
 }
 
-static const char *const FLOWS[] = {"application_secret", "application_certificate", "user_password",
-                                    "managed_identity", "workload_identity", "environment", "azure_cli", NULL};
+static const char *const FLOWS[] = {"application_secret", "application_certificate",
+                                    "user_password",      "managed_identity",
+                                    "workload_identity",  "environment",
+                                    "azure_cli",          NULL};
 
 static int known(const char *flow) {
     for (int i = 0; flow && FLOWS[i]; i++)
@@ -77,8 +79,10 @@ int main(int argc, char **argv) {
     const char *flow = argc > 1 ? argv[1] : NULL;
     cJSON *json = read_config(argc > 2 ? argv[2] : getenv("KUSTO_EMULATOR_CONFIG"));
     if (!known(flow) || !json) {
-        fprintf(stderr, "usage: %s {application_secret,application_certificate,user_password,managed_identity,"
-                        "workload_identity,environment,azure_cli} [CONFIG.json]\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s {application_secret,application_certificate,user_password,managed_identity,"
+                "workload_identity,environment,azure_cli} [CONFIG.json]\n",
+                argv[0]);
         return 2;
     }
     config = json;

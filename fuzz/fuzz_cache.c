@@ -42,12 +42,17 @@ static void write_file(const char *path, const unsigned char *data, size_t size)
 }
 
 /* Keys as libkusto asks for an application token and for a user's (uid.utid) tokens. */
-static const kusto_cache_key app_key = {NULL, "login.microsoftonline.com", "contoso", "my_client_id",
-                                        "https://c.kusto.windows.net/.default", NULL};
-static const kusto_cache_key user_key = {"uid.utid", "login.microsoftonline.com", "contoso", "my_client_id",
-                                         "https://c.kusto.windows.net/.default openid", NULL};
-static const kusto_cache_key any_user_key = {KUSTO_CACHE_ANY_USER, "login.microsoftonline.com", "contoso",
-                                             "my_client_id", "https://c.kusto.windows.net/.default", NULL};
+static const kusto_cache_key app_key = {
+    NULL, "login.microsoftonline.com", "contoso", "my_client_id", "https://c.kusto.windows.net/.default", NULL};
+static const kusto_cache_key user_key = {
+    "uid.utid", "login.microsoftonline.com", "contoso", "my_client_id", "https://c.kusto.windows.net/.default openid",
+    NULL};
+static const kusto_cache_key any_user_key = {KUSTO_CACHE_ANY_USER,
+                                             "login.microsoftonline.com",
+                                             "contoso",
+                                             "my_client_id",
+                                             "https://c.kusto.windows.net/.default",
+                                             NULL};
 
 static void read_everything(kusto_cache *cache) {
     const kusto_cache_key *keys[] = {&app_key, &user_key, &any_user_key};

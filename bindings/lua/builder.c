@@ -14,10 +14,10 @@
 #include "klua.h"
 
 typedef struct frame {
-    int index;        /* stack index of the container */
+    int index;         /* stack index of the container */
     lua_Integer count; /* items stored so far */
     int is_object;
-    size_t nth;       /* which container of its row it is, from 0 */
+    size_t nth; /* which container of its row it is, from 0 */
 } frame;
 
 /* Dynamic values of a column tend to share their shape from row to row, so the n-th container of a
@@ -29,22 +29,22 @@ typedef struct state {
     lua_State *L;
     int tables, primary, errors, warnings; /* stack indices of the result's lists */
     lua_Integer ntables, nprimary, nerrors, nwarnings;
-    int table, rows, row;        /* stack indices, 0 outside a table / row */
+    int table, rows, row; /* stack indices, 0 outside a table / row */
     lua_Integer nrows, ncells;
     size_t ncolumns;
-    frame **frames;              /* boxed, grows with the nesting of dynamic values */
+    frame **frames; /* boxed, grows with the nesting of dynamic values */
     size_t depth, capacity;
-    const char *failure;         /* why a callback stopped the query */
-    int on_row;                  /* stack index of the row function, 0 when rows are kept */
-    int raised;                  /* stack index where the row function's error is kept */
-    int streaming;               /* the current table's rows go to on_row */
-    int cancelled;               /* the row function returned false, or raised */
-    int cancel;                  /* stack index of the cancel function, 0 when none */
-    int on_progress;             /* stack index of the progress function, 0 when none */
-    int raw_ticks;               /* datetime and timespan as integer ticks */
-    klua_int64 int64;            /* what integers beyond 2^53 become before Lua 5.3 */
-    size_t containers;           /* containers begun in the current row */
-    int size_hints[SIZE_HINTS];  /* items of the n-th container of the previous row */
+    const char *failure;        /* why a callback stopped the query */
+    int on_row;                 /* stack index of the row function, 0 when rows are kept */
+    int raised;                 /* stack index where the row function's error is kept */
+    int streaming;              /* the current table's rows go to on_row */
+    int cancelled;              /* the row function returned false, or raised */
+    int cancel;                 /* stack index of the cancel function, 0 when none */
+    int on_progress;            /* stack index of the progress function, 0 when none */
+    int raw_ticks;              /* datetime and timespan as integer ticks */
+    klua_int64 int64;           /* what integers beyond 2^53 become before Lua 5.3 */
+    size_t containers;          /* containers begun in the current row */
+    int size_hints[SIZE_HINTS]; /* items of the n-th container of the previous row */
 } state;
 
 static int stop(state *s, const char *why)
@@ -230,8 +230,7 @@ static void push_value(lua_State *L, const kusto_value *v, int raw_ticks, klua_i
         if (raw_ticks)
             klua_push_int64(L, v->u.ticks, int64);
         else
-            push_ticks(L, v->u.ticks, v->kind == KUSTO_VALUE_DATETIME ? kusto_datetime_format
-                                                                       : kusto_timespan_format);
+            push_ticks(L, v->u.ticks, v->kind == KUSTO_VALUE_DATETIME ? kusto_datetime_format : kusto_timespan_format);
         break;
     case KUSTO_VALUE_NULL:
     default:
@@ -600,18 +599,18 @@ struct klua_build {
     state s;
     kusto_builder builder;
     frame *frames;
-    int base;      /* the stack index of the first slot while entered, or where it was */
-    int count;     /* slots kept */
-    int kept_ref;  /* registry: the table that keeps them between calls */
-    int entered;   /* between enter and leave: a Lua error there (out of memory) left the state unusable */
+    int base;     /* the stack index of the first slot while entered, or where it was */
+    int count;    /* slots kept */
+    int kept_ref; /* registry: the table that keeps them between calls */
+    int entered;  /* between enter and leave: a Lua error there (out of memory) left the state unusable */
 };
 
 #define BUILD_RESULT_SLOT 4 /* the result's slot, from base */
 
 static void shift(state *s, int delta)
 {
-    int *slots[] = {&s->tables, &s->primary, &s->errors, &s->warnings, &s->table, &s->rows,
-                    &s->row, &s->on_row, &s->raised, &s->cancel, &s->on_progress};
+    int *slots[] = {&s->tables, &s->primary, &s->errors, &s->warnings, &s->table,      &s->rows,
+                    &s->row,    &s->on_row,  &s->raised, &s->cancel,   &s->on_progress};
     size_t i;
     for (i = 0; i < sizeof slots / sizeof slots[0]; i++)
         if (*slots[i])

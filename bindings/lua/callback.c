@@ -8,7 +8,7 @@
 #define KLUA_CALLBACK_MT "kusto.token_callback"
 
 typedef struct klua_callback {
-    lua_State *thread; /* the function runs here: a thread of its own, anchored by thread_ref */
+    lua_State *thread;            /* the function runs here: a thread of its own, anchored by thread_ref */
     int thread_ref, function_ref; /* registry references */
 } klua_callback;
 
@@ -29,7 +29,7 @@ static int call(void *ud, const char *resource, char **token, int64_t *expires_o
     failed = lua_type(T, 1) != LUA_TSTRING;
     if (failed)
         *message = strdup(lua_type(T, 2) == LUA_TSTRING ? lua_tostring(T, 2)
-                                                         : "the token callback returned no token (a string)");
+                                                        : "the token callback returned no token (a string)");
     else {
         *token = strdup(lua_tostring(T, 1));
         if (lua_type(T, 2) == LUA_TNUMBER)

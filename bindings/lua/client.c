@@ -7,13 +7,13 @@
 
 struct klua_client {
     kusto_client *client;
-    int closed;        /* :close() was called; the core client waits for its ops */
-    int ops;           /* unfinished ops holding the client */
-    char *description; /* the connection string with secrets masked, for __tostring */
-    int callback_ref; /* registry reference to opts.token_callback's keeper, LUA_NOREF when none */
-    lua_State *L;      /* the state of the call in progress: prompts run there */
+    int closed;                       /* :close() was called; the core client waits for its ops */
+    int ops;                          /* unfinished ops holding the client */
+    char *description;                /* the connection string with secrets masked, for __tostring */
+    int callback_ref;                 /* registry reference to opts.token_callback's keeper, LUA_NOREF when none */
+    lua_State *L;                     /* the state of the call in progress: prompts run there */
     int device_code_ref, browser_ref; /* the prompt functions in the registry, or LUA_NOREF */
-    klua_int64 int64; /* opts.int64: the calls' default */
+    klua_int64 int64;                 /* opts.int64: the calls' default */
 };
 
 /* The cancel function of the call in progress (the value at `index`; 0: none) is kept in the registry
@@ -240,8 +240,13 @@ static int client_run(lua_State *L, int mgmt)
     const char *db = luaL_optstring(L, 2, NULL);
     const char *text = luaL_checkstring(L, 3);
     kusto_request *req = klua_check_request(L, 4);
-    klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .mgmt = mgmt,
-                      .cancel = klua_push_cancel(L, 4), .raw_ticks = klua_raw_ticks(L, 4),
+    klua_call call = {.client = c->client,
+                      .db = db,
+                      .text = text,
+                      .req = req,
+                      .mgmt = mgmt,
+                      .cancel = klua_push_cancel(L, 4),
+                      .raw_ticks = klua_raw_ticks(L, 4),
                       .int64 = klua_int64_mode(L, 4, c->int64)};
     klua_call_extras(L, 4, &call);
     set_call_cancel(L, c, call.cancel);
@@ -260,8 +265,13 @@ static int client_each_row(lua_State *L)
     const char *text = luaL_checkstring(L, 3);
     luaL_checktype(L, 4, LUA_TFUNCTION);
     kusto_request *req = klua_check_request(L, 5);
-    klua_call call = {.client = c->client, .db = db, .text = text, .req = req, .on_row = 4,
-                      .cancel = klua_push_cancel(L, 5), .raw_ticks = klua_raw_ticks(L, 5),
+    klua_call call = {.client = c->client,
+                      .db = db,
+                      .text = text,
+                      .req = req,
+                      .on_row = 4,
+                      .cancel = klua_push_cancel(L, 5),
+                      .raw_ticks = klua_raw_ticks(L, 5),
                       .int64 = klua_int64_mode(L, 5, c->int64)};
     klua_call_extras(L, 5, &call);
     set_call_cancel(L, c, call.cancel);
@@ -281,8 +291,11 @@ static int client_query_columns(lua_State *L)
 {
     klua_client *c = check_open(L);
     lua_settop(L, 4);
-    klua_call call = {.client = c->client, .db = luaL_optstring(L, 2, NULL), .text = luaL_checkstring(L, 3),
-                      .req = klua_check_request(L, 4), .int64 = klua_int64_mode(L, 4, c->int64)};
+    klua_call call = {.client = c->client,
+                      .db = luaL_optstring(L, 2, NULL),
+                      .text = luaL_checkstring(L, 3),
+                      .req = klua_check_request(L, 4),
+                      .int64 = klua_int64_mode(L, 4, c->int64)};
     klua_call_extras(L, 4, &call);
     return klua_run_columns(L, &call);
 }
@@ -303,8 +316,12 @@ static int client_op(lua_State *L)
         return luaL_error(L, "kusto: 'cancel' is for blocking calls: an op is cancelled by closing it");
     lua_pop(L, 1);
     kusto_request *req = klua_check_request(L, 4);
-    klua_call call = {.client = c->client, .db = luaL_optstring(L, 2, NULL), .text = luaL_checkstring(L, 3),
-                      .req = req, .on_row = lua_isnil(L, 5) ? 0 : 5, .raw_ticks = klua_raw_ticks(L, 4),
+    klua_call call = {.client = c->client,
+                      .db = luaL_optstring(L, 2, NULL),
+                      .text = luaL_checkstring(L, 3),
+                      .req = req,
+                      .on_row = lua_isnil(L, 5) ? 0 : 5,
+                      .raw_ticks = klua_raw_ticks(L, 4),
                       .int64 = klua_int64_mode(L, 4, c->int64)};
     klua_call_extras(L, 4, &call);
     return klua_op_new(L, c, &call, req ? 6 : 0);

@@ -36,15 +36,27 @@ static void push_cell(lua_State *L, kusto_type type, const struct ArrowArray *a,
     }
     const void *data = a->buffers[1];
     switch (type) {
-    case KUSTO_TYPE_LONG: klua_push_int64(L, ((const int64_t *)data)[i], int64); break;
-    case KUSTO_TYPE_INT: lua_pushinteger(L, (lua_Integer)((const int32_t *)data)[i]); break;
-    case KUSTO_TYPE_REAL: lua_pushnumber(L, (lua_Number)((const double *)data)[i]); break;
-    case KUSTO_TYPE_BOOL: lua_pushboolean(L, ((const unsigned char *)data)[i / 8] >> (i % 8) & 1); break;
+    case KUSTO_TYPE_LONG:
+        klua_push_int64(L, ((const int64_t *)data)[i], int64);
+        break;
+    case KUSTO_TYPE_INT:
+        lua_pushinteger(L, (lua_Integer)((const int32_t *)data)[i]);
+        break;
+    case KUSTO_TYPE_REAL:
+        lua_pushnumber(L, (lua_Number)((const double *)data)[i]);
+        break;
+    case KUSTO_TYPE_BOOL:
+        lua_pushboolean(L, ((const unsigned char *)data)[i / 8] >> (i % 8) & 1);
+        break;
     case KUSTO_TYPE_DATETIME:
         klua_push_int64(L, ((const int64_t *)data)[i] / NS_PER_TICK + KUSTO_UNIX_EPOCH_TICKS, int64);
         break;
-    case KUSTO_TYPE_TIMESPAN: klua_push_int64(L, ((const int64_t *)data)[i] / NS_PER_TICK, int64); break;
-    case KUSTO_TYPE_GUID: push_guid(L, (const unsigned char *)data + 16 * i); break;
+    case KUSTO_TYPE_TIMESPAN:
+        klua_push_int64(L, ((const int64_t *)data)[i] / NS_PER_TICK, int64);
+        break;
+    case KUSTO_TYPE_GUID:
+        push_guid(L, (const unsigned char *)data + 16 * i);
+        break;
     default: { /* utf8: string, dynamic (JSON text), decimal (exact text) */
         const int32_t *offsets = data;
         lua_pushlstring(L, (const char *)a->buffers[2] + offsets[i], (size_t)(offsets[i + 1] - offsets[i]));
@@ -152,8 +164,9 @@ int klua_run_columns(lua_State *L, const klua_call *call)
     /* The Arrow builder never calls into Lua: the transfer and the parse can run on a second core while this
        thread fills the columns (as query_arrow does in Python). */
     builder.parse_in_background = 1;
-    kusto_status st = call->mgmt ? kusto_client_mgmt(call->client, call->db, call->text, call->req, &builder, *arrow, &err)
-                                 : kusto_client_query(call->client, call->db, call->text, call->req, &builder, *arrow, &err);
+    kusto_status st = call->mgmt
+                        ? kusto_client_mgmt(call->client, call->db, call->text, call->req, &builder, *arrow, &err)
+                        : kusto_client_query(call->client, call->db, call->text, call->req, &builder, *arrow, &err);
     if (st == KUSTO_E_CANCELLED) { /* the Arrow builder stops only when memory runs out */
         kusto_error_free(err);
         return klua_fail(L, KUSTO_E_NOMEM, "out of memory while building the columns");

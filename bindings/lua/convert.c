@@ -170,14 +170,10 @@ static const struct {
     const char *name;
     int where;
 } OWN_NAMES[] = {
-    {"cancel", OWN_IN_CALL | OWN_IN_OPTIONS},
-    {"raw_ticks", OWN_IN_CALL | OWN_IN_OPTIONS},
-    {"strict", OWN_IN_CALL | OWN_IN_OPTIONS},
-    {"on_progress", OWN_IN_CALL | OWN_IN_OPTIONS},
-    {"int64", OWN_IN_CALL | OWN_IN_OPTIONS},
-    {"properties", OWN_IN_OPTIONS},
-    {"token_callback", OWN_IN_OPTIONS},
-    {"device_code_callback", OWN_IN_OPTIONS},
+    {"cancel", OWN_IN_CALL | OWN_IN_OPTIONS}, {"raw_ticks", OWN_IN_CALL | OWN_IN_OPTIONS},
+    {"strict", OWN_IN_CALL | OWN_IN_OPTIONS}, {"on_progress", OWN_IN_CALL | OWN_IN_OPTIONS},
+    {"int64", OWN_IN_CALL | OWN_IN_OPTIONS},  {"properties", OWN_IN_OPTIONS},
+    {"token_callback", OWN_IN_OPTIONS},       {"device_code_callback", OWN_IN_OPTIONS},
     {"browser_callback", OWN_IN_OPTIONS},
 };
 

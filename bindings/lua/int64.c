@@ -16,11 +16,10 @@ static const char *const mode_names[] = {"string", "number", "cdata", NULL};
 /* The registry key of the function that makes an int64_t cdata from its two 32-bit halves (LuaJIT). */
 static const char cdata_maker_key = 0;
 
-static const char cdata_maker_source[] =
-    "local ok, ffi = pcall(require, 'ffi')\n"
-    "if not ok then error(\"kusto: int64 = 'cdata' needs LuaJIT's ffi\", 0) end\n"
-    "local int64 = ffi.typeof('int64_t')\n"
-    "return function(hi, lo) return int64(hi) * 4294967296 + lo end\n";
+static const char cdata_maker_source[] = "local ok, ffi = pcall(require, 'ffi')\n"
+                                         "if not ok then error(\"kusto: int64 = 'cdata' needs LuaJIT's ffi\", 0) end\n"
+                                         "local int64 = ffi.typeof('int64_t')\n"
+                                         "return function(hi, lo) return int64(hi) * 4294967296 + lo end\n";
 
 /* Pushes the cdata maker, making and keeping it on first use; raises when this Lua has no ffi. */
 static void push_cdata_maker(lua_State *L)

@@ -64,8 +64,8 @@ typedef struct klua_call {
     const char *db, *text;
     const kusto_request *req;
     int mgmt, on_row, cancel;
-    int raw_ticks; /* datetime and timespan cells as integer ticks instead of text */
-    int strict;    /* a cell that cannot become its column's type fails the call instead of a warning */
+    int raw_ticks;   /* datetime and timespan cells as integer ticks instead of text */
+    int strict;      /* a cell that cannot become its column's type fails the call instead of a warning */
     int on_progress; /* 0, or the stack index of a function called as f(table_id, percent) */
     klua_int64 int64;
 } klua_call;

@@ -65,8 +65,8 @@ int klua_op_new(lua_State *L, klua_client *c, const klua_call *call, int req_box
     o->client = c;
     klua_build_new(L, call, &o->build);
     st = (call->mgmt ? kusto_op_mgmt : kusto_op_query)(call->client, call->db, call->text, call->req,
-                                                       klua_build_builder(o->build), klua_build_ud(o->build),
-                                                       &o->op, &err);
+                                                       klua_build_builder(o->build), klua_build_ud(o->build), &o->op,
+                                                       &err);
     if (st != KUSTO_OK) {
         free_op(L, o);
         return klua_fail_with(L, st, &err);
@@ -178,14 +178,10 @@ static int op_close(lua_State *L)
 }
 
 static const luaL_Reg op_methods[] = {
-    {"next", op_next},
-    {"request_bytes", op_request_bytes},
-    {"receive", op_receive},
-    {"keep_alive", op_keep_alive},
-    {"failed", op_failed},
-    {"result", op_result},
-    {"close", op_close},
-    {NULL, NULL},
+    {"next", op_next},       {"request_bytes", op_request_bytes},
+    {"receive", op_receive}, {"keep_alive", op_keep_alive},
+    {"failed", op_failed},   {"result", op_result},
+    {"close", op_close},     {NULL, NULL},
 };
 
 static const luaL_Reg op_meta[] = {

@@ -47,17 +47,17 @@ extern "C" {
 
 typedef enum kusto_status {
     KUSTO_OK = 0,
-    KUSTO_E_ARGUMENT = -1,    /* a bad argument or option value */
-    KUSTO_E_CONNSTR = -2,     /* malformed connection string, unknown or unsupported keyword */
-    KUSTO_E_UNTRUSTED = -3,   /* a token would go to an untrusted host, or over plain http */
-    KUSTO_E_NETWORK = -4,     /* connect, DNS, TLS or transfer failure */
-    KUSTO_E_TIMEOUT = -5,     /* the call's deadline passed */
-    KUSTO_E_AUTH = -6,        /* Azure AD refused the sign-in, or Kusto answered 401/403 */
-    KUSTO_E_SERVICE = -7,     /* Kusto answered with an error */
-    KUSTO_E_THROTTLED = -8,   /* HTTP 429 */
-    KUSTO_E_PROTOCOL = -9,    /* the response is not what the protocol says (not JSON, truncated) */
-    KUSTO_E_PARTIAL = -10,    /* the query failed part-way; rows delivered before stay valid */
-    KUSTO_E_CANCELLED = -11,  /* a callback asked to stop */
+    KUSTO_E_ARGUMENT = -1,   /* a bad argument or option value */
+    KUSTO_E_CONNSTR = -2,    /* malformed connection string, unknown or unsupported keyword */
+    KUSTO_E_UNTRUSTED = -3,  /* a token would go to an untrusted host, or over plain http */
+    KUSTO_E_NETWORK = -4,    /* connect, DNS, TLS or transfer failure */
+    KUSTO_E_TIMEOUT = -5,    /* the call's deadline passed */
+    KUSTO_E_AUTH = -6,       /* Azure AD refused the sign-in, or Kusto answered 401/403 */
+    KUSTO_E_SERVICE = -7,    /* Kusto answered with an error */
+    KUSTO_E_THROTTLED = -8,  /* HTTP 429 */
+    KUSTO_E_PROTOCOL = -9,   /* the response is not what the protocol says (not JSON, truncated) */
+    KUSTO_E_PARTIAL = -10,   /* the query failed part-way; rows delivered before stay valid */
+    KUSTO_E_CANCELLED = -11, /* a callback asked to stop */
     KUSTO_E_NOMEM = -12,
     KUSTO_E_UNSUPPORTED = -13 /* known, but not supported by this version */
 } kusto_status;
@@ -230,7 +230,7 @@ typedef struct kusto_device_code_info {
 typedef int (*kusto_device_code_callback)(void *ud, const kusto_device_code_info *info);
 /* `fn` NULL restores the default (print to stderr). KUSTO_E_ARGUMENT when `opts` is NULL. */
 KUSTO_EXTERN kusto_status kusto_options_set_device_code_callback(kusto_options *opts, kusto_device_code_callback fn,
-                                                              void *ud);
+                                                                 void *ud);
 
 /*
  * Interactive (sign_in "interactive"): authorization code with PKCE over a loopback redirect.
@@ -269,12 +269,12 @@ KUSTO_EXTERN kusto_status kusto_options_set_cancel_callback(kusto_options *opts,
 
 typedef struct kusto_token kusto_token;
 
-KUSTO_EXTERN const char *kusto_token_access_token(const kusto_token *t);  /* the secret: never log it */
-KUSTO_EXTERN const char *kusto_token_type(const kusto_token *t);          /* "Bearer" */
-KUSTO_EXTERN int64_t kusto_token_expires_on(const kusto_token *t);        /* Unix seconds */
-KUSTO_EXTERN const char *kusto_token_resource(const kusto_token *t);      /* e.g. https://c.kusto.windows.net */
-KUSTO_EXTERN const char *kusto_token_authority(const kusto_token *t);     /* authority URL used, NULL if none */
-KUSTO_EXTERN int kusto_token_from_cache(const kusto_token *t);            /* 1 when no request was made */
+KUSTO_EXTERN const char *kusto_token_access_token(const kusto_token *t); /* the secret: never log it */
+KUSTO_EXTERN const char *kusto_token_type(const kusto_token *t);         /* "Bearer" */
+KUSTO_EXTERN int64_t kusto_token_expires_on(const kusto_token *t);       /* Unix seconds */
+KUSTO_EXTERN const char *kusto_token_resource(const kusto_token *t);     /* e.g. https://c.kusto.windows.net */
+KUSTO_EXTERN const char *kusto_token_authority(const kusto_token *t);    /* authority URL used, NULL if none */
+KUSTO_EXTERN int kusto_token_from_cache(const kusto_token *t);           /* 1 when no request was made */
 /* Wipes the secret and frees. */
 KUSTO_EXTERN void kusto_token_free(kusto_token *t);
 
@@ -333,12 +333,12 @@ typedef struct kusto_column {
 } kusto_column;
 
 typedef struct kusto_table_info {
-    int id;               /* TableId (v2) or ordinal (v1) */
-    const char *name;     /* "PrimaryResult", "@ExtendedProperties", "Table_0" ... */
-    const char *kind;     /* "PrimaryResult", "QueryProperties", "QueryCompletionInformation" ... */
+    int id;           /* TableId (v2) or ordinal (v1) */
+    const char *name; /* "PrimaryResult", "@ExtendedProperties", "Table_0" ... */
+    const char *kind; /* "PrimaryResult", "QueryProperties", "QueryCompletionInformation" ... */
     size_t column_count;
     const kusto_column *columns;
-    int primary;          /* 1 for a table of the query's own results (kind "PrimaryResult"), 0 for the others */
+    int primary; /* 1 for a table of the query's own results (kind "PrimaryResult"), 0 for the others */
 } kusto_table_info;
 
 /*
@@ -358,13 +358,13 @@ typedef struct kusto_table_info {
 #define KUSTO_MAX_WARNINGS 100
 typedef struct kusto_warning {
     int table_id;
-    const char *table;       /* the table's name */
-    size_t row;              /* the first row of the table it happened in, from 0 */
-    size_t column;           /* from 0 */
+    const char *table; /* the table's name */
+    size_t row;        /* the first row of the table it happened in, from 0 */
+    size_t column;     /* from 0 */
     const char *column_name;
-    const char *reason;      /* e.g. "a JSON object in a string column, delivered as its JSON value" */
-    const char *excerpt;     /* the start of that first cell as sent (at most 40 bytes of JSON) */
-    size_t count;            /* how many cells of this column had this reason */
+    const char *reason;  /* e.g. "a JSON object in a string column, delivered as its JSON value" */
+    const char *excerpt; /* the start of that first cell as sent (at most 40 bytes of JSON) */
+    size_t count;        /* how many cells of this column had this reason */
 } kusto_warning;
 
 /*
@@ -511,11 +511,11 @@ typedef struct kusto_account {
 
 /* The user accounts in the client's cache for its authority host (all when it signs in with nothing). */
 KUSTO_EXTERN kusto_status kusto_client_accounts(kusto_client *client, kusto_account **out, size_t *count,
-                                             kusto_error **err);
+                                                kusto_error **err);
 KUSTO_EXTERN void kusto_accounts_free(kusto_account *accounts, size_t count);
 /* Signs an account out of the cache: its access, refresh and id tokens and account entries go. */
 KUSTO_EXTERN kusto_status kusto_client_remove_account(kusto_client *client, const char *home_account_id,
-                                                   kusto_error **err);
+                                                      kusto_error **err);
 /* Removes every token and account from the client's cache (all of them, in a shared file). */
 KUSTO_EXTERN kusto_status kusto_client_clear_cache(kusto_client *client, kusto_error **err);
 
@@ -563,17 +563,17 @@ typedef enum { KUSTO_OP_SEND = 1, KUSTO_OP_WAIT = 2, KUSTO_OP_DONE = 3 } kusto_o
 
 /* The next exchange; every pointer is owned by the op and valid until the next call on it. */
 typedef struct kusto_op_request {
-    const char *method;              /* "GET" or "POST" */
-    const char *url;                 /* https://host[:port]/path?query (http only for loopback) */
-    const char *host;                /* to connect to: a name or an IP literal (no brackets) */
+    const char *method; /* "GET" or "POST" */
+    const char *url;    /* https://host[:port]/path?query (http only for loopback) */
+    const char *host;   /* to connect to: a name or an IP literal (no brackets) */
     int port;
-    const char *tls_name;            /* the name to verify: the host, or "localhost" for a loopback IP;
+    const char *tls_name;       /* the name to verify: the host, or "localhost" for a loopback IP;
                                         NULL for plain http (loopback, the link-local identity endpoint) */
-    const char *const *headers;      /* "Name: value", NULL-terminated (Host and Content-Length excluded) */
-    const char *body;                /* POST body, else NULL */
+    const char *const *headers; /* "Name: value", NULL-terminated (Host and Content-Length excluded) */
+    const char *body;           /* POST body, else NULL */
     size_t body_len;
-    long timeout_ms;                 /* time left before the call's deadline; -1: none */
-    long wait_ms;                    /* KUSTO_OP_WAIT: how long to pause */
+    long timeout_ms; /* time left before the call's deadline; -1: none */
+    long wait_ms;    /* KUSTO_OP_WAIT: how long to pause */
 } kusto_op_request;
 
 /* Starts a query, routed as kusto_client_query (a '.' command goes to /v1/rest/mgmt). Sends nothing.

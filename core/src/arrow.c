@@ -22,12 +22,12 @@ struct kusto_arrow {
     size_t batch_rows;
     arrow_table **tables;
     size_t table_count, table_cap;
-    arrow_table *table;   /* the table being built, or NULL */
-    column_builder *cols; /* its columns' open batch */
+    arrow_table *table;    /* the table being built, or NULL */
+    column_builder *cols;  /* its columns' open batch */
     size_t rows, rows_cap; /* rows in the open batch, rows it has room for */
-    size_t cell;          /* the next column of the current row */
-    size_t table_row;     /* rows of the table so far, for warnings */
-    int utf8_full;        /* a utf8 column of the open batch reached UTF8_BATCH_LIMIT */
+    size_t cell;           /* the next column of the current row */
+    size_t table_row;      /* rows of the table so far, for warnings */
+    int utf8_full;         /* a utf8 column of the open batch reached UTF8_BATCH_LIMIT */
     kusto_warning *warnings;
     size_t warning_count;
     kusto_error **errors;
@@ -61,9 +61,7 @@ static size_t value_width(arrow_layout layout) {
 
 /* ---- batches --------------------------------------------------------------------------------------- */
 
-void kusto_arrow_batch_ref(arrow_batch *batch) {
-    __atomic_add_fetch(&batch->refs, 1, __ATOMIC_RELAXED);
-}
+void kusto_arrow_batch_ref(arrow_batch *batch) { __atomic_add_fetch(&batch->refs, 1, __ATOMIC_RELAXED); }
 
 void kusto_arrow_batch_unref(arrow_batch *batch) {
     if (!batch || __atomic_sub_fetch(&batch->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
@@ -199,9 +197,14 @@ static int null_warning(kusto_arrow *a, const char *reason, const char *excerpt)
             return 0;
         }
     }
-    kusto_warning w = {.table_id = a->table->info.id, .table = a->table->info.name, .row = a->table_row,
-                       .column = column, .column_name = a->table->info.columns[column].name, .reason = reason,
-                       .excerpt = excerpt, .count = 1};
+    kusto_warning w = {.table_id = a->table->info.id,
+                       .table = a->table->info.name,
+                       .row = a->table_row,
+                       .column = column,
+                       .column_name = a->table->info.columns[column].name,
+                       .reason = reason,
+                       .excerpt = excerpt,
+                       .count = 1};
     return add_warning(a, &w);
 }
 
@@ -345,9 +348,7 @@ static int on_partial_error(void *ud, const kusto_error *error) {
     return errors[a->error_count] ? (a->error_count++, 0) : -1;
 }
 
-static int on_warning(void *ud, const kusto_warning *w) {
-    return add_warning(ud, w);
-}
+static int on_warning(void *ud, const kusto_warning *w) { return add_warning(ud, w); }
 
 static const kusto_builder arrow_builder = {
     .size = sizeof(kusto_builder),
@@ -361,9 +362,7 @@ static const kusto_builder arrow_builder = {
     .warning = on_warning,
 };
 
-const kusto_builder *kusto_arrow_builder(void) {
-    return &arrow_builder;
-}
+const kusto_builder *kusto_arrow_builder(void) { return &arrow_builder; }
 
 /* ---- the public handle ---------------------------------------------------------------------------------- */
 
@@ -391,13 +390,9 @@ void kusto_arrow_set_sink(kusto_arrow *a, kusto_arrow_sink sink, void *ud) {
     a->sink_ud = ud;
 }
 
-arrow_table *kusto_arrow_last_table(kusto_arrow *a) {
-    return a->table_count ? a->tables[a->table_count - 1] : NULL;
-}
+arrow_table *kusto_arrow_last_table(kusto_arrow *a) { return a->table_count ? a->tables[a->table_count - 1] : NULL; }
 
-size_t kusto_arrow_table_count(const kusto_arrow *a) {
-    return a ? a->table_count : 0;
-}
+size_t kusto_arrow_table_count(const kusto_arrow *a) { return a ? a->table_count : 0; }
 
 const kusto_table_info *kusto_arrow_table_info(const kusto_arrow *a, size_t index) {
     return a && index < a->table_count ? &a->tables[index]->info : NULL;
@@ -424,17 +419,13 @@ kusto_status kusto_arrow_table_schema(const kusto_arrow *a, size_t index, struct
     return kusto_arrow_schema_export(a->tables[index], out) == 0 ? KUSTO_OK : KUSTO_E_NOMEM;
 }
 
-size_t kusto_arrow_warning_count(const kusto_arrow *a) {
-    return a ? a->warning_count : 0;
-}
+size_t kusto_arrow_warning_count(const kusto_arrow *a) { return a ? a->warning_count : 0; }
 
 const kusto_warning *kusto_arrow_warning(const kusto_arrow *a, size_t index) {
     return a && index < a->warning_count ? &a->warnings[index] : NULL;
 }
 
-size_t kusto_arrow_error_count(const kusto_arrow *a) {
-    return a ? a->error_count : 0;
-}
+size_t kusto_arrow_error_count(const kusto_arrow *a) { return a ? a->error_count : 0; }
 
 const kusto_error *kusto_arrow_error(const kusto_arrow *a, size_t index) {
     return a && index < a->error_count ? a->errors[index] : NULL;
@@ -456,9 +447,8 @@ static kusto_status primary_stream(kusto_arrow *a, kusto_status status, kusto_er
     return status;
 }
 
-kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, const char *csl,
-                                      const kusto_request *req, size_t batch_rows,
-                                      struct ArrowArrayStream *stream, kusto_error **err) {
+kusto_status kusto_client_query_arrow(kusto_client *client, const char *db, const char *csl, const kusto_request *req,
+                                      size_t batch_rows, struct ArrowArrayStream *stream, kusto_error **err) {
     kusto_arrow *a = NULL;
     kusto_error *e = NULL;
     if (!stream) return kusto_fail(err, KUSTO_E_ARGUMENT, "kusto_client_query_arrow: stream is NULL");

@@ -50,9 +50,7 @@ typedef struct column_builder {
     size_t next_cap;           /* utf8 bytes the last batch held: the next one starts with room for about as many */
 } column_builder;
 
-static inline void kusto_arrow_set_bit(uint8_t *bits, size_t i) {
-    bits[i / 8] |= (uint8_t)(1u << (i % 8));
-}
+static inline void kusto_arrow_set_bit(uint8_t *bits, size_t i) { bits[i / 8] |= (uint8_t)(1u << (i % 8)); }
 
 /* arrow_cells.c: a cell of a utf8 column (text as sent; other kinds as their text, JSON text in a dynamic
    column); 0 or -1 (no memory). */

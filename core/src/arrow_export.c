@@ -92,9 +92,14 @@ static int schema_node(struct ArrowSchema *out, const char *format, const char *
         return -1;
     }
     for (int64_t i = 0; i < n_children; i++) parts->child_ptrs[i] = &parts->children[i];
-    *out = (struct ArrowSchema){.format = parts->format, .name = parts->name, .metadata = parts->metadata,
-                                .flags = ARROW_FLAG_NULLABLE, .n_children = n_children,
-                                .children = parts->child_ptrs, .release = schema_release, .private_data = parts};
+    *out = (struct ArrowSchema){.format = parts->format,
+                                .name = parts->name,
+                                .metadata = parts->metadata,
+                                .flags = ARROW_FLAG_NULLABLE,
+                                .n_children = n_children,
+                                .children = parts->child_ptrs,
+                                .release = schema_release,
+                                .private_data = parts};
     return 0;
 }
 
@@ -176,12 +181,19 @@ int kusto_arrow_batch_export(arrow_batch *batch, struct ArrowArray *out) {
         arrow_column_data *d = &batch->columns[i];
         kusto_arrow_batch_ref(batch);
         e->child_ptrs[i] = &e->children[i];
-        e->children[i] = (struct ArrowArray){.length = batch->length, .null_count = d->null_count,
-                                             .n_buffers = d->n_buffers, .buffers = d->buffers,
-                                             .release = column_release, .private_data = batch};
+        e->children[i] = (struct ArrowArray){.length = batch->length,
+                                             .null_count = d->null_count,
+                                             .n_buffers = d->n_buffers,
+                                             .buffers = d->buffers,
+                                             .release = column_release,
+                                             .private_data = batch};
     }
-    *out = (struct ArrowArray){.length = batch->length, .n_buffers = 1, .n_children = (int64_t)n,
-                               .buffers = struct_buffers, .children = e->child_ptrs, .release = batch_release,
+    *out = (struct ArrowArray){.length = batch->length,
+                               .n_buffers = 1,
+                               .n_children = (int64_t)n,
+                               .buffers = struct_buffers,
+                               .children = e->child_ptrs,
+                               .release = batch_release,
                                .private_data = e};
     return 0;
 }
@@ -189,7 +201,7 @@ int kusto_arrow_batch_export(arrow_batch *batch, struct ArrowArray *out) {
 /* ---- streams --------------------------------------------------------------------------------------------- */
 
 typedef struct stream_state {
-    arrow_table *table; /* a reference, for the schema */
+    arrow_table *table;    /* a reference, for the schema */
     arrow_batch **batches; /* references taken when the stream was made */
     size_t count, next;
     char *failure; /* the message get_next fails with after the last batch, or NULL */
@@ -253,8 +265,10 @@ int kusto_arrow_stream_export(const arrow_table *table, const kusto_error *failu
     }
     s->table = (arrow_table *)table;
     __atomic_add_fetch(&s->table->refs, 1, __ATOMIC_RELAXED);
-    *out = (struct ArrowArrayStream){.get_schema = stream_get_schema, .get_next = stream_get_next,
-                                     .get_last_error = stream_get_last_error, .release = stream_release,
+    *out = (struct ArrowArrayStream){.get_schema = stream_get_schema,
+                                     .get_next = stream_get_next,
+                                     .get_last_error = stream_get_last_error,
+                                     .release = stream_release,
                                      .private_data = s};
     return 0;
 }

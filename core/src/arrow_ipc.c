@@ -16,9 +16,9 @@
 /* ---- a forward flatbuffer writer ------------------------------------------------------------------- */
 
 typedef struct fb_field {
-    int size;          /* 1, 2, 4 or 8 bytes; offsets are 4; 0: absent (its default) */
-    uint64_t value;    /* scalars */
-    size_t *slot;      /* offsets: where the uoffset is, to patch when its target is written */
+    int size;       /* 1, 2, 4 or 8 bytes; offsets are 4; 0: absent (its default) */
+    uint64_t value; /* scalars */
+    size_t *slot;   /* offsets: where the uoffset is, to patch when its target is written */
 } fb_field;
 
 typedef struct fb {
@@ -31,9 +31,7 @@ static void fb_pad(fb *f, size_t align) {
     if (f->b.len % align) f->failed |= kusto_buf_append(&f->b, zeros, align - f->b.len % align) < 0;
 }
 
-static void fb_put(fb *f, const void *p, size_t n) {
-    f->failed |= kusto_buf_append(&f->b, p, n) < 0;
-}
+static void fb_put(fb *f, const void *p, size_t n) { f->failed |= kusto_buf_append(&f->b, p, n) < 0; }
 
 static void fb_patch(fb *f, size_t slot, size_t target) {
     uint32_t rel = (uint32_t)(target - slot);
@@ -176,8 +174,15 @@ static int field_table(fb *f, const struct ArrowSchema *column, size_t *out) {
     int tag = type_tag(column->format);
     if (tag < 0) return -1;
     /* name, nullable, type_type, type, dictionary (absent), children, custom_metadata */
-    *out = fb_table(f, (fb_field[]){{4, 0, &name_slot}, {1, 1, NULL}, {1, (uint64_t)tag, NULL}, {4, 0, &type_slot},
-                                    {0, 0, NULL}, {4, 0, &children_slot}, {4, 0, &metadata_slot}}, 7);
+    *out = fb_table(f,
+                    (fb_field[]){{4, 0, &name_slot},
+                                 {1, 1, NULL},
+                                 {1, (uint64_t)tag, NULL},
+                                 {4, 0, &type_slot},
+                                 {0, 0, NULL},
+                                 {4, 0, &children_slot},
+                                 {4, 0, &metadata_slot}},
+                    7);
     fb_patch(f, name_slot, fb_string(f, column->name ? column->name : "", column->name ? strlen(column->name) : 0));
     fb_patch(f, type_slot, type_table(f, column->format));
     fb_patch(f, children_slot, fb_offsets(f, 0, NULL));
@@ -189,8 +194,12 @@ static int field_table(fb *f, const struct ArrowSchema *column, size_t *out) {
 static size_t message(fb *f, int header_type, size_t *header_slot, int64_t body_length) {
     size_t root_slot = f->b.len;
     fb_put(f, "\0\0\0\0", 4);
-    size_t table = fb_table(f, (fb_field[]){{2, METADATA_V5, NULL}, {1, (uint64_t)header_type, NULL},
-                                            {4, 0, header_slot}, {8, (uint64_t)body_length, NULL}}, 4);
+    size_t table = fb_table(f,
+                            (fb_field[]){{2, METADATA_V5, NULL},
+                                         {1, (uint64_t)header_type, NULL},
+                                         {4, 0, header_slot},
+                                         {8, (uint64_t)body_length, NULL}},
+                            4);
     fb_patch(f, root_slot, table);
     return table;
 }
@@ -211,8 +220,8 @@ static int write_schema(ipc_write write, void *ud, const struct ArrowSchema *sch
     fb f = {0};
     size_t header_slot, fields_slot, metadata_slot;
     message(&f, HEADER_SCHEMA, &header_slot, 0);
-    fb_patch(&f, header_slot, fb_table(&f, (fb_field[]){{2, 0, NULL}, {4, 0, &fields_slot}, {4, 0, &metadata_slot}},
-                                       3));
+    fb_patch(&f, header_slot,
+             fb_table(&f, (fb_field[]){{2, 0, NULL}, {4, 0, &fields_slot}, {4, 0, &metadata_slot}}, 3));
     size_t n = (size_t)schema->n_children;
     size_t *slots = calloc(n ? n : 1, sizeof *slots);
     int rc = slots ? 0 : ENOMEM;
@@ -237,8 +246,10 @@ static void buffer_lengths(const char *format, const struct ArrowArray *a, int64
         lengths[1] = 4 * (n + 1);
         lengths[2] = ((const int32_t *)a->buffers[1])[n];
     } else {
-        lengths[1] = !strcmp(format, "b") ? bits : !strcmp(format, "i") ? 4 * n : !strcmp(format, "w:16") ? 16 * n
-                                                                                                             : 8 * n;
+        lengths[1] = !strcmp(format, "b")    ? bits
+                   : !strcmp(format, "i")    ? 4 * n
+                   : !strcmp(format, "w:16") ? 16 * n
+                                             : 8 * n;
     }
 }
 
@@ -267,8 +278,10 @@ static int write_batch(ipc_write write, void *ud, const struct ArrowSchema *sche
     if (!rc) {
         size_t header_slot, nodes_slot, buffers_slot;
         message(&f, HEADER_RECORD_BATCH, &header_slot, (int64_t)body.len);
-        fb_patch(&f, header_slot, fb_table(&f, (fb_field[]){{8, (uint64_t)batch->length, NULL}, {4, 0, &nodes_slot},
-                                                            {4, 0, &buffers_slot}}, 3));
+        fb_patch(&f, header_slot,
+                 fb_table(&f,
+                          (fb_field[]){{8, (uint64_t)batch->length, NULL}, {4, 0, &nodes_slot}, {4, 0, &buffers_slot}},
+                          3));
         fb_patch(&f, nodes_slot, fb_pairs(&f, n, nodes));
         fb_patch(&f, buffers_slot, fb_pairs(&f, buffer_count, buffers));
         rc = put_message(write, ud, &f, body.data, body.len);
@@ -280,9 +293,8 @@ static int write_batch(ipc_write write, void *ud, const struct ArrowSchema *sche
     return rc;
 }
 
-kusto_status kusto_arrow_write_ipc(struct ArrowArrayStream *stream, int (*write)(void *ud, const void *data,
-                                                                                 size_t len),
-                                   void *ud, kusto_error **err) {
+kusto_status kusto_arrow_write_ipc(struct ArrowArrayStream *stream,
+                                   int (*write)(void *ud, const void *data, size_t len), void *ud, kusto_error **err) {
     struct ArrowSchema schema;
     if (stream->get_schema(stream, &schema))
         return kusto_fail(err, KUSTO_E_PROTOCOL, "Arrow stream: %s", stream->get_last_error(stream));

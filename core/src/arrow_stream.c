@@ -18,20 +18,20 @@
 #define MAX_QUEUED 2 /* finished batches waiting for get_next */
 
 typedef struct live_stream {
-    kusto_arrow *arrow;      /* the worker's builder */
-    kusto_builder builder;   /* the worker's: forwards only the first primary result's events */
+    kusto_arrow *arrow;    /* the worker's builder */
+    kusto_builder builder; /* the worker's: forwards only the first primary result's events */
     kusto_client *client;
-    char *db, *csl;          /* copies: the caller's may go once the call returns */
+    char *db, *csl; /* copies: the caller's may go once the call returns */
     kusto_request *req;
     pthread_t thread;
-    atomic_int stop;         /* the consumer released the stream */
-    int forwarding;          /* worker: inside the first primary result */
+    atomic_int stop; /* the consumer released the stream */
+    int forwarding;  /* worker: inside the first primary result */
     /* Shared, under lock. */
     pthread_mutex_t lock;
     pthread_cond_t changed; /* a batch was queued or taken, the table began, the work ended, or stop */
     arrow_batch *queue[MAX_QUEUED];
     size_t head, queued;
-    arrow_table *table;     /* a reference, once the primary result began */
+    arrow_table *table; /* a reference, once the primary result began */
     int done;
     kusto_status status;
     kusto_error *err;
@@ -220,9 +220,14 @@ static live_stream *live_new(kusto_client *client, const char *db, const char *c
         return NULL;
     }
     kusto_arrow_set_sink(s->arrow, sink, s);
-    s->builder = (kusto_builder){.size = sizeof(kusto_builder), .begin_table = on_begin_table,
-                                 .end_table = on_end_table, .begin_row = on_begin_row, .end_row = on_end_row,
-                                 .value = on_value, .replace_rows = on_replace_rows, .cancelled = on_cancelled};
+    s->builder = (kusto_builder){.size = sizeof(kusto_builder),
+                                 .begin_table = on_begin_table,
+                                 .end_table = on_end_table,
+                                 .begin_row = on_begin_row,
+                                 .end_row = on_end_row,
+                                 .value = on_value,
+                                 .replace_rows = on_replace_rows,
+                                 .cancelled = on_cancelled};
     return s;
 }
 
@@ -252,13 +257,14 @@ kusto_status kusto_client_query_arrow_stream(kusto_client *client, const char *d
         kusto_status status = s->status;
         if (status == KUSTO_OK || status == KUSTO_E_PARTIAL)
             status = kusto_fail(err, KUSTO_E_PROTOCOL, "the response has no primary result table");
-        else
-            kusto_error_give(err, s->err), s->err = NULL;
+        else kusto_error_give(err, s->err), s->err = NULL;
         live_free(s);
         return status;
     }
-    *stream = (struct ArrowArrayStream){.get_schema = live_get_schema, .get_next = live_get_next,
-                                        .get_last_error = live_get_last_error, .release = live_release,
+    *stream = (struct ArrowArrayStream){.get_schema = live_get_schema,
+                                        .get_next = live_get_next,
+                                        .get_last_error = live_get_last_error,
+                                        .release = live_release,
                                         .private_data = s};
     return KUSTO_OK;
 }

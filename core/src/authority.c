@@ -71,15 +71,14 @@ static kusto_status from_full_url(kusto_authority *out, const char *text, const 
     if (strchr(tenant, '/'))
         status = kusto_fail(err, KUSTO_E_ARGUMENT, "%s must be https://host/tenant, got the path '/%s'", what, tenant);
     char *origin = status == KUSTO_OK ? url_origin(&u, 1) : NULL;
-    if (status == KUSTO_OK)
-        status = authority_set(out, origin, origin, len ? tenant : KUSTO_DEFAULT_TENANT, what, err);
+    if (status == KUSTO_OK) status = authority_set(out, origin, origin, len ? tenant : KUSTO_DEFAULT_TENANT, what, err);
     kusto_url_clear(&u);
     return status;
 }
 
 /* Login endpoint (its path kept), tenant from Authority Id. */
-static kusto_status from_login_and_tenant(kusto_authority *out, const char *login, const char *what,
-                                          const char *tenant, kusto_error **err) {
+static kusto_status from_login_and_tenant(kusto_authority *out, const char *login, const char *what, const char *tenant,
+                                          kusto_error **err) {
     kusto_url u;
     kusto_status status = parse_authority_url(&u, login, what, err);
     if (status != KUSTO_OK) return status;
@@ -108,15 +107,12 @@ kusto_status kusto_authority_resolve(kusto_authority *out, const char *authority
                                      kusto_error **err) {
     memset(out, 0, sizeof *out);
     kusto_status status;
-    if (authority_url && *authority_url)
-        status = from_full_url(out, authority_url, "the authority option", err);
-    else if (looks_like_url(authority_id))
-        status = from_full_url(out, authority_id, "Authority Id", err);
+    if (authority_url && *authority_url) status = from_full_url(out, authority_url, "the authority option", err);
+    else if (looks_like_url(authority_id)) status = from_full_url(out, authority_id, "Authority Id", err);
     else if (getenv("AadAuthorityUri") && *getenv("AadAuthorityUri"))
         status = from_login_and_tenant(out, getenv("AadAuthorityUri"), "the AadAuthorityUri environment variable",
                                        authority_id, err);
-    else
-        status = from_login_and_tenant(out, KUSTO_PUBLIC_LOGIN_ENDPOINT, "the login endpoint", authority_id, err);
+    else status = from_login_and_tenant(out, KUSTO_PUBLIC_LOGIN_ENDPOINT, "the login endpoint", authority_id, err);
     if (status != KUSTO_OK) kusto_authority_clear(out);
     return status;
 }

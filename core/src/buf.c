@@ -33,9 +33,7 @@ int kusto_buf_append(kusto_buf *b, const void *data, size_t len) {
     return 0;
 }
 
-int kusto_buf_puts(kusto_buf *b, const char *s) {
-    return kusto_buf_append(b, s, strlen(s));
-}
+int kusto_buf_puts(kusto_buf *b, const char *s) { return kusto_buf_append(b, s, strlen(s)); }
 
 int kusto_buf_printf(kusto_buf *b, const char *fmt, ...) {
     va_list ap;
@@ -82,8 +80,8 @@ int kusto_buf_form_encode(kusto_buf *b, const char *s) {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '~';
+        int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '.' || c == '_' || c == '~';
         char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
         if (plain ? kusto_buf_append(b, s, 1) : kusto_buf_append(b, enc, 3)) return -1;
     }
@@ -121,9 +119,7 @@ int kusto_buf_read_file(kusto_buf *b, const char *path, size_t max) {
     return failed;
 }
 
-char *kusto_strdup(const char *s) {
-    return s ? kusto_strndup(s, strlen(s)) : NULL;
-}
+char *kusto_strdup(const char *s) { return s ? kusto_strndup(s, strlen(s)) : NULL; }
 
 char *kusto_strndup(const char *s, size_t len) {
     char *copy = malloc(len + 1);

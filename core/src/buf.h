@@ -29,7 +29,7 @@ void kusto_buf_wipe(kusto_buf *b);
    limit) or memory runs out. Files may hold secrets: the read chunks are wiped, wipe the buffer too. */
 int kusto_buf_read_file(kusto_buf *b, const char *path, size_t max);
 
-char *kusto_strdup(const char *s);               /* NULL in, NULL out */
+char *kusto_strdup(const char *s); /* NULL in, NULL out */
 char *kusto_strndup(const char *s, size_t len);
 /* Zeroes then frees a string that held a secret. */
 void kusto_secret_free(char *s);

@@ -24,9 +24,9 @@ const char KUSTO_CACHE_ANY_USER[] = "*";
 
 struct kusto_cache {
     pthread_mutex_t lock;
-    char *path;         /* NULL: in memory */
-    cJSON *root;        /* the whole cache; in file mode valid between begin() and end() */
-    int warned_corrupt; /* the corrupt-file warning is printed once per cache */
+    char *path;               /* NULL: in memory */
+    cJSON *root;              /* the whole cache; in file mode valid between begin() and end() */
+    int warned_corrupt;       /* the corrupt-file warning is printed once per cache */
     unsigned long generation; /* in memory: counts the changes */
 };
 
@@ -249,8 +249,7 @@ static kusto_status load_locked(kusto_cache *c, kusto_error **err) {
     static const int pauses_ms[] = {0, 100, 200};
     file_state state = FILE_GOOD;
     kusto_status status = KUSTO_OK;
-    for (size_t i = 0; i < 3 && status == KUSTO_OK && (i == 0 || (state != FILE_GOOD && just_written(c->path)));
-         i++) {
+    for (size_t i = 0; i < 3 && status == KUSTO_OK && (i == 0 || (state != FILE_GOOD && just_written(c->path))); i++) {
         if (pauses_ms[i]) kusto_sleep_until_ms(kusto_now_ms() + pauses_ms[i], 1000, NULL, NULL);
         status = read_root(c, &state, err);
     }
@@ -291,8 +290,7 @@ static kusto_status begin(kusto_cache *c, int changing, kusto_cache_lock **flock
     return status;
 }
 
-static kusto_status end(kusto_cache *c, kusto_cache_lock *flock, int changed, kusto_status status,
-                        kusto_error **err) {
+static kusto_status end(kusto_cache *c, kusto_cache_lock *flock, int changed, kusto_status status, kusto_error **err) {
     if (changed) c->generation++;
     if (c->path) {
         if (status == KUSTO_OK && changed) status = save(c, err);
@@ -382,9 +380,8 @@ kusto_status kusto_cache_find_token(kusto_cache *cache, const kusto_cache_key *k
 }
 
 static int refresh_token_matches(const cJSON *e, const kusto_cache_key *key) {
-    return text(e, "secret") && account_matches(e, key->home_account_id) &&
-           environment_matches(e, key->environment) && same(text(e, "client_id"), key->client_id) &&
-           same(text(e, "user_assertion_hash"), key->user_assertion_hash);
+    return text(e, "secret") && account_matches(e, key->home_account_id) && environment_matches(e, key->environment) &&
+           same(text(e, "client_id"), key->client_id) && same(text(e, "user_assertion_hash"), key->user_assertion_hash);
 }
 
 kusto_status kusto_cache_find_refresh_token(kusto_cache *cache, const kusto_cache_key *key, char **refresh_token,
@@ -442,11 +439,10 @@ static char *key_text(const char *fmt, ...) {
 
 static int store_access_token(cJSON *root, const stored *s) {
     const kusto_cache_key *k = s->key;
-    char *key = k->user_assertion_hash
-                    ? key_text("%s-%s-accesstoken-%s-%s-%s-%s", OR_EMPTY(s->hid), k->environment, k->client_id,
-                               OR_EMPTY(k->realm), s->target, k->user_assertion_hash)
-                    : key_text("%s-%s-accesstoken-%s-%s-%s", OR_EMPTY(s->hid), k->environment, k->client_id,
-                               OR_EMPTY(k->realm), s->target);
+    char *key = k->user_assertion_hash ? key_text("%s-%s-accesstoken-%s-%s-%s-%s", OR_EMPTY(s->hid), k->environment,
+                                                  k->client_id, OR_EMPTY(k->realm), s->target, k->user_assertion_hash)
+                                       : key_text("%s-%s-accesstoken-%s-%s-%s", OR_EMPTY(s->hid), k->environment,
+                                                  k->client_id, OR_EMPTY(k->realm), s->target);
     cJSON *e = key ? entry_at(section(root, "AccessToken"), key, 1) : NULL;
     free(key);
     const kusto_token *t = s->token;
@@ -503,8 +499,8 @@ static int store_id_token(cJSON *root, const stored *s) {
     return !e || set_text(e, "credential_type", "IdToken") || set_text(e, "secret", s->token->id_token) ||
                    set_text(e, "home_account_id", s->hid) || set_text(e, "environment", k->environment) ||
                    set_text(e, "realm", OR_EMPTY(k->realm)) || set_text(e, "client_id", k->client_id)
-               ? -1
-               : 0;
+             ? -1
+             : 0;
 }
 
 static int store_account(cJSON *root, const stored *s) {
@@ -512,7 +508,7 @@ static int store_account(cJSON *root, const stored *s) {
     cJSON *claims = jwt_claims(s->token->id_token);
     const char *local = text(claims, "oid") ? text(claims, "oid") : text(claims, "sub");
     const char *username = text(claims, "preferred_username") ? text(claims, "preferred_username")
-                                                                : text(claims, "upn");
+                                                              : text(claims, "upn");
     char *key = key_text("%s-%s-%s", s->hid, k->environment, OR_EMPTY(k->realm));
     cJSON *e = key ? entry_at(section(root, "Account"), key, 1) : NULL;
     free(key);
@@ -528,9 +524,8 @@ static int store_app_metadata(cJSON *root, const stored *s) {
     char *key = key_text("appmetadata-%s-%s", s->key->environment, s->key->client_id);
     cJSON *e = key ? entry_at(section(root, "AppMetadata"), key, 0) : NULL;
     free(key);
-    return !e || set_text(e, "client_id", s->key->client_id) || set_text(e, "environment", s->key->environment)
-               ? -1
-               : 0;
+    return !e || set_text(e, "client_id", s->key->client_id) || set_text(e, "environment", s->key->environment) ? -1
+                                                                                                                : 0;
 }
 
 static int store_all(cJSON *root, const stored *s) {

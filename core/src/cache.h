@@ -14,11 +14,11 @@ extern const char KUSTO_CACHE_ANY_USER[];
 
 /* What a token is for and whose it is: the fields MSAL matches on. */
 typedef struct kusto_cache_key {
-    const char *home_account_id;     /* "uid.utid"; NULL: an application token (or derive from client_info
+    const char *home_account_id; /* "uid.utid"; NULL: an application token (or derive from client_info
                                         when storing) */
-    const char *environment;         /* authority host, lower case, without port (as MSAL Python); tokens
+    const char *environment;     /* authority host, lower case, without port (as MSAL Python); tokens
                                         under another name of its cloud match too (login.windows.net...) */
-    const char *realm;               /* tenant segment of the authority */
+    const char *realm;           /* tenant segment of the authority */
     const char *client_id;
     const char *target;              /* requested scopes, space-separated, any order */
     const char *user_assertion_hash; /* on-behalf-of: base64url(SHA-256(assertion)); NULL otherwise */

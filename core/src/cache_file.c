@@ -32,8 +32,7 @@ kusto_status kusto_cache_file_default_path(char **out, int azure_cli, kusto_erro
     if (dir && *dir) {
         kusto_buf_printf(&path, azure_cli ? "%s/" CACHE_FILE_NAME : "%s/libkusto/" CACHE_FILE_NAME, dir);
     } else if (home) {
-        kusto_buf_printf(&path, azure_cli ? "%s/.azure/" CACHE_FILE_NAME : "%s/.cache/libkusto/" CACHE_FILE_NAME,
-                         home);
+        kusto_buf_printf(&path, azure_cli ? "%s/.azure/" CACHE_FILE_NAME : "%s/.cache/libkusto/" CACHE_FILE_NAME, home);
     } else {
         return kusto_fail(err, KUSTO_E_ARGUMENT, "no place for the token cache: HOME is not set (give cache_path)");
     }

@@ -19,9 +19,9 @@
 #include "error.h"
 #include "token.h"
 
-#define GIVE_UP_MS 30000     /* a live writer holding the lock this long is stuck */
-#define STALE_CHECK_MS 250   /* msal-extensions' own poll interval */
-#define STALE_AGE_S 10       /* no writer holds the lock this long: a crash left it */
+#define GIVE_UP_MS 30000   /* a live writer holding the lock this long is stuck */
+#define STALE_CHECK_MS 250 /* msal-extensions' own poll interval */
+#define STALE_AGE_S 10     /* no writer holds the lock this long: a crash left it */
 #define LONGEST_POLL_MS 250
 #define LONGEST_GAP_MS 100
 #define QUEUE_WAIT_MS 10000
@@ -79,7 +79,8 @@ static int try_create(const char *lock_path) {
     }
     char text[48];
     int n = snprintf(text, sizeof text, "%ld libkusto", (long)getpid());
-    if (write(fd, text, (size_t)n) < 0) { /* the pid only helps people and stale checks */ }
+    if (write(fd, text, (size_t)n) < 0) { /* the pid only helps people and stale checks */
+    }
     return fd;
 }
 
@@ -141,7 +142,8 @@ static kusto_status held_too_long(const char *lock_path, kusto_error **err) {
     }
     return kusto_fail(err, KUSTO_E_ARGUMENT,
                       "token cache: the lock %s has been held for %d s (by \"%s\"); remove it if that process "
-                      "is stuck", lock_path, GIVE_UP_MS / 1000, text);
+                      "is stuck",
+                      lock_path, GIVE_UP_MS / 1000, text);
 }
 
 static int wait_for_lock_file(const char *lock_path, kusto_status *status, kusto_error **err) {

@@ -86,9 +86,7 @@ static int is_client_option(const char *name) {
     return 0;
 }
 
-const char *kusto_client_option(const kusto_client *c, const char *name) {
-    return kusto_options_get(c->options, name);
-}
+const char *kusto_client_option(const kusto_client *c, const char *name) { return kusto_options_get(c->options, name); }
 
 static kusto_status apply_options(kusto_client *c, const kusto_options *opts, kusto_error **err) {
     for (size_t i = 0; i < kusto_options_count(opts); i++) {
@@ -157,12 +155,13 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     if (status == KUSTO_OK) status = kusto_resource_for_cluster(&c->resource, c->cluster, err);
     if (status == KUSTO_OK) status = open_cache(c, err); /* before the choice: a cache may answer for a person */
     if (status == KUSTO_OK) status = kusto_signin_choose(c, &c->signin, err);
-    if (status == KUSTO_OK) kusto_log(KUSTO_LOG_INFO, "sign-in for %s: %s", c->cluster, c->signin ? c->signin->name : "none");
+    if (status == KUSTO_OK)
+        kusto_log(KUSTO_LOG_INFO, "sign-in for %s: %s", c->cluster, c->signin ? c->signin->name : "none");
     if (status == KUSTO_OK && c->signin)
         status = kusto_authority_resolve(&c->authority, kusto_client_option(c, "authority"),
                                          kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
-    c->authority_given =
-        kusto_authority_given(kusto_client_option(c, "authority"), kusto_connstr_value(c->cs, KW_AUTHORITY_ID));
+    c->authority_given = kusto_authority_given(kusto_client_option(c, "authority"),
+                                               kusto_connstr_value(c->cs, KW_AUTHORITY_ID));
     if (status == KUSTO_OK) status = kusto_http_new(&c->http, kusto_client_option(c, "ca_file"), err);
     if (status == KUSTO_OK)
         status = kusto_http_configure(c->http, kusto_client_option(c, "proxy"), kusto_client_option(c, "max_retries"),
@@ -171,8 +170,7 @@ static kusto_status setup(kusto_client *c, const char *connstr, const kusto_opti
     return status;
 }
 
-kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kusto_options *opts,
-                              kusto_error **err) {
+kusto_status kusto_client_new(kusto_client **out, const char *connstr, const kusto_options *opts, kusto_error **err) {
     *out = NULL;
     if (kusto_global_init() != KUSTO_OK) return kusto_fail(err, KUSTO_E_NOMEM, "libcurl could not be initialised");
     kusto_client *c = calloc(1, sizeof *c);
@@ -206,7 +204,7 @@ void kusto_client_free(kusto_client *c) {
     free(c);
 }
 
-#define KUSTO_PUBLIC_CLIENT_ID "db662dc1-0cfe-4e1c-a843-19a68e65be58"  /* Kusto's first-party public client */
+#define KUSTO_PUBLIC_CLIENT_ID "db662dc1-0cfe-4e1c-a843-19a68e65be58" /* Kusto's first-party public client */
 #define AZURE_CLI_CLIENT_ID "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
 /* The application tokens are for: the configured one, else the public client user flows use. */
@@ -236,7 +234,9 @@ typedef struct sign_in_key {
 } sign_in_key;
 
 /* Under sign_in_lock: the method signing in (for sign_in "default", the chain's step). */
-static const kusto_signin_method *signing_method(const kusto_client *c) { return c->signin_step ? c->signin_step : c->signin; }
+static const kusto_signin_method *signing_method(const kusto_client *c) {
+    return c->signin_step ? c->signin_step : c->signin;
+}
 
 /* Who the tokens are issued to, as MSAL keys them: the identity of the method, not only the app. */
 static const char *identity_of(const kusto_client *c) {
@@ -256,7 +256,8 @@ static int pick_user_account(sign_in_key *k, const kusto_client *c) {
     size_t count = 0;
     if (kusto_cache_accounts(c->cache, k->environment, &accounts, &count, NULL) != KUSTO_OK) return -1;
     for (size_t i = 0; i < count && !k->user_account; i++)
-        if (kusto_strcasecmp(accounts[i].username, user) == 0) k->user_account = kusto_strdup(accounts[i].home_account_id);
+        if (kusto_strcasecmp(accounts[i].username, user) == 0)
+            k->user_account = kusto_strdup(accounts[i].home_account_id);
     kusto_accounts_free(accounts, count);
     /* Not in the cache yet: look for an account nobody has, so the method signs the user in. */
     if (!k->user_account) k->user_account = kusto_strdup("-");
@@ -270,16 +271,21 @@ static int sign_in_key_init(sign_in_key *k, const kusto_client *c, const char *r
     kusto_buf_printf(&target, "%s/.default", resource);
     k->target = kusto_buf_take(&target);
     k->environment = environment_of(c->authority.login_endpoint);
-    const char *assertion = strcmp(signing_method(c)->name, "on_behalf_of") == 0 ? kusto_client_option(c, "user_assertion")
-                                                                          : NULL;
+    const char *assertion = strcmp(signing_method(c)->name, "on_behalf_of") == 0
+                              ? kusto_client_option(c, "user_assertion")
+                              : NULL;
     if (assertion) {
         unsigned char digest[SHA256_DIGEST_LENGTH];
         SHA256((const unsigned char *)assertion, strlen(assertion), digest);
         k->assertion_hash = kusto_b64url_encode(digest, sizeof digest);
     }
     /* On-behalf-of tokens are the user's (stored under their account) and found by the assertion's hash. */
-    kusto_cache_key key = {signing_method(c)->user || assertion ? KUSTO_CACHE_ANY_USER : NULL, k->environment,
-                           c->authority.tenant, identity_of(c), k->target, k->assertion_hash};
+    kusto_cache_key key = {signing_method(c)->user || assertion ? KUSTO_CACHE_ANY_USER : NULL,
+                           k->environment,
+                           c->authority.tenant,
+                           identity_of(c),
+                           k->target,
+                           k->assertion_hash};
     k->key = key;
     if (!k->target || !k->environment || (assertion && !k->assertion_hash)) return -1;
     return pick_user_account(k, c);
@@ -301,8 +307,8 @@ static kusto_status refresh(kusto_client *c, sign_in_key *k, const kusto_signin_
     kusto_status status = kusto_cache_find_refresh_token(c->cache, &k->key, &rt, &k->home_account_id, err);
     if (status != KUSTO_OK || !rt) return status;
     kusto_flow_context ctx = kusto_signin_context(c, call);
-    status = kusto_flow_refresh_token(&ctx, k->key.client_id, rt, kusto_connstr_value(c->cs, KW_APPLICATION_KEY),
-                                      out, err);
+    status = kusto_flow_refresh_token(&ctx, k->key.client_id, rt, kusto_connstr_value(c->cs, KW_APPLICATION_KEY), out,
+                                      err);
     kusto_secret_free(rt);
     if (status == KUSTO_OK && !(*out)->client_info) k->key.home_account_id = k->home_account_id;
     return status;
@@ -317,8 +323,9 @@ static kusto_status renew(kusto_client *c, sign_in_key *k, const kusto_signin_ca
     if (status == KUSTO_E_WOULDBLOCK) return kusto_error_give(err, refresh_err);
     if (!signing_method(c)->acquire || status == KUSTO_E_UNTRUSTED || status == KUSTO_E_NOMEM) {
         kusto_status final = status != KUSTO_OK ? kusto_error_give(err, refresh_err)
-                                                : kusto_fail(err, KUSTO_E_AUTH, "no account in the token cache can "
-                                                                                "sign in to this cluster silently");
+                                                : kusto_fail(err, KUSTO_E_AUTH,
+                                                             "no account in the token cache can "
+                                                             "sign in to this cluster silently");
         return final;
     }
     kusto_error_free(refresh_err);
@@ -352,8 +359,11 @@ static kusto_status find_or_renew(kusto_client *c, int64_t now, const kusto_sign
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
     kusto_status status = kusto_cache_find_token(c->cache, &k.key, now, EXPIRY_MARGIN_SECONDS, &cached, err);
-    kusto_log(KUSTO_LOG_DEBUG, "token cache %s for %s (%s)", !cached ? "miss" : cached->refresh_on && cached->refresh_on <= now
-              ? "hit past its refresh_on, renewing" : "hit", k.target, signing_method(c)->name);
+    kusto_log(KUSTO_LOG_DEBUG, "token cache %s for %s (%s)",
+              !cached                                           ? "miss"
+              : cached->refresh_on && cached->refresh_on <= now ? "hit past its refresh_on, renewing"
+                                                                : "hit",
+              k.target, signing_method(c)->name);
     if (status == KUSTO_OK && cached && (!cached->refresh_on || cached->refresh_on > now)) {
         *out = cached;
         cached = NULL;
@@ -388,8 +398,8 @@ static kusto_status cached_sign_in(kusto_client *c, const kusto_signin_call *cal
     kusto_status status = KUSTO_OK;
     if (!for_cluster || !(*out = reuse_last_token(c, now))) {
         status = kusto_signin_is_default_chain(c->signin) && !c->signin_step
-                     ? kusto_default_chain(c, call, chain_step, out, err)
-                                                          : find_or_renew(c, now, call, out, err);
+                   ? kusto_default_chain(c, call, chain_step, out, err)
+                   : find_or_renew(c, now, call, out, err);
         if (status == KUSTO_OK && for_cluster) remember_last_token(c, *out);
     }
     pthread_mutex_unlock(&c->sign_in_lock);
@@ -404,8 +414,8 @@ static kusto_status cached_sign_in(kusto_client *c, const kusto_signin_call *cal
    cloud's allow-list. */
 static kusto_status adopt_login_endpoint(kusto_client *c, const char *login_endpoint, kusto_error **err) {
     kusto_authority authority;
-    kusto_status status =
-        kusto_authority_from_login(&authority, login_endpoint, kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
+    kusto_status status = kusto_authority_from_login(&authority, login_endpoint,
+                                                     kusto_connstr_value(c->cs, KW_AUTHORITY_ID), err);
     if (status != KUSTO_OK) return status;
     status = kusto_endpoint_check(c->cluster, authority.login_endpoint, kusto_client_option(c, "trusted_hosts"), err);
     if (status == KUSTO_OK) {
@@ -514,8 +524,7 @@ kusto_status kusto_client_authorization(kusto_client *c, int64_t deadline, char 
     return status;
 }
 
-kusto_status kusto_acquire_token(kusto_token **out, const char *connstr, const kusto_options *opts,
-                                 kusto_error **err) {
+kusto_status kusto_acquire_token(kusto_token **out, const char *connstr, const kusto_options *opts, kusto_error **err) {
     kusto_client *client = NULL;
     *out = NULL;
     kusto_status status = kusto_client_new(&client, connstr, opts, err);

@@ -15,24 +15,24 @@ typedef struct kusto_signin_method kusto_signin_method;
 
 struct kusto_client {
     kusto_connstr *cs;
-    kusto_options *options;             /* client options given (not connection-string keywords) */
-    char *cluster;                      /* Data Source, no trailing '/' */
-    char *resource;                     /* what tokens are for: from the cluster's cloud metadata once
+    kusto_options *options; /* client options given (not connection-string keywords) */
+    char *cluster;          /* Data Source, no trailing '/' */
+    char *resource;         /* what tokens are for: from the cluster's cloud metadata once
                                            resolved (before: scheme://host of the cluster) */
     char *default_db;
-    kusto_authority authority;          /* replaced by the cloud metadata's login endpoint unless given */
-    int authority_given;                /* kusto_authority_given(): metadata does not choose it */
-    const kusto_signin_method *signin;  /* NULL: the connection string asks for no authentication */
+    kusto_authority authority;              /* replaced by the cloud metadata's login endpoint unless given */
+    int authority_given;                    /* kusto_authority_given(): metadata does not choose it */
+    const kusto_signin_method *signin;      /* NULL: the connection string asks for no authentication */
     const kusto_signin_method *signin_step; /* sign_in "default": the chain's step in use, under sign_in_lock */
-    long timeout_ms;                    /* option: a whole call's; 0 = none (a query: servertimeout + 30 s) */
-    kusto_prompts prompts;              /* callbacks of the flows that need a person */
+    long timeout_ms;                        /* option: a whole call's; 0 = none (a query: servertimeout + 30 s) */
+    kusto_prompts prompts;                  /* callbacks of the flows that need a person */
     kusto_http *http;
     kusto_cache *cache;
-    kusto_token *last_token;            /* the token last handed out, under sign_in_lock ... */
-    unsigned long last_generation;      /* ... and the in-memory cache's generation then */
-    pthread_mutex_t sign_in_lock;       /* one sign-in at a time: concurrent callers wait for its token */
+    kusto_token *last_token;                         /* the token last handed out, under sign_in_lock ... */
+    unsigned long last_generation;                   /* ... and the in-memory cache's generation then */
+    pthread_mutex_t sign_in_lock;                    /* one sign-in at a time: concurrent callers wait for its token */
     struct kusto_assertion_signer *assertion_signer; /* the application certificate, loaded at first sign-in */
-    kusto_token_callback token_callback;               /* option; NULL when not given */
+    kusto_token_callback token_callback;             /* option; NULL when not given */
     void *token_callback_ud;
     kusto_metadata_cache *metadata;
     pthread_mutex_t cloud_lock;         /* guards cloud_ready and the first change of resource/authority */

@@ -100,8 +100,8 @@ static int append_value(kusto_table *t, const kusto_value *v) {
     }
     kusto_value *slot = &t->values[t->value_count];
     *slot = *v;
-    int has_text = v->kind == KUSTO_VALUE_STRING || v->kind == KUSTO_VALUE_DECIMAL ||
-                   v->kind == KUSTO_VALUE_GUID || v->kind == KUSTO_VALUE_JSON;
+    int has_text = v->kind == KUSTO_VALUE_STRING || v->kind == KUSTO_VALUE_DECIMAL || v->kind == KUSTO_VALUE_GUID ||
+                   v->kind == KUSTO_VALUE_JSON;
     if (has_text && !(slot->u.text.ptr = keep_text(t, v->u.text.ptr, v->u.text.len))) return -1;
     t->value_count++;
     t->row_values++;

@@ -65,9 +65,7 @@ static const struct {
 
 static const char MASK[] = "****";
 
-const kusto_keyword_info *kusto_keyword_get(kusto_keyword kw) {
-    return (unsigned)kw < KW_COUNT ? &keywords[kw] : NULL;
-}
+const kusto_keyword_info *kusto_keyword_get(kusto_keyword kw) { return (unsigned)kw < KW_COUNT ? &keywords[kw] : NULL; }
 
 static int is_ignored_in_name(char c) { return c == ' ' || c == '\t' || c == '_'; }
 
@@ -99,10 +97,8 @@ int kusto_keyword_lookup(const char *name) {
 kusto_connstr *kusto_connstr_new_empty(void) { return calloc(1, sizeof(kusto_connstr)); }
 
 static void value_free(kusto_keyword kw, char *value) {
-    if (keywords[kw].is_secret)
-        kusto_secret_free(value);
-    else
-        free(value);
+    if (keywords[kw].is_secret) kusto_secret_free(value);
+    else free(value);
 }
 
 /* Takes ownership of `value` (NULL unsets). */
@@ -220,14 +216,13 @@ int kusto_connstr_entry(const kusto_connstr *cs, size_t index, const char **keyw
 
 static int needs_quotes(const char *value) {
     size_t len = strlen(value);
-    return strpbrk(value, ";\"'") || (len > 0 && (value[0] == ' ' || value[0] == '\t' || value[len - 1] == ' ' ||
-                                                   value[len - 1] == '\t'));
+    return strpbrk(value, ";\"'") ||
+           (len > 0 && (value[0] == ' ' || value[0] == '\t' || value[len - 1] == ' ' || value[len - 1] == '\t'));
 }
 
 static int append_quoted(kusto_buf *b, const char *value) {
     int failed = kusto_buf_puts(b, "\"");
-    for (const char *p = value; *p && !failed; p++)
-        failed = kusto_buf_puts(b, *p == '"' ? "\"\"" : (char[]){*p, '\0'});
+    for (const char *p = value; *p && !failed; p++) failed = kusto_buf_puts(b, *p == '"' ? "\"\"" : (char[]){*p, '\0'});
     return failed || kusto_buf_puts(b, "\"");
 }
 

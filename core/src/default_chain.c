@@ -17,8 +17,8 @@
    probe, not the whole call's time. */
 #define IMDS_PROBE_MS 2000L
 
-static const char *const steps[] = {"environment", "workload_identity", "managed_identity",
-                                    "shared_cache", "azure_cli",        "interactive"};
+static const char *const steps[] = {"environment",  "workload_identity", "managed_identity",
+                                    "shared_cache", "azure_cli",         "interactive"};
 
 static const char *not_configured(const char *name) {
     if (strcmp(name, "environment") == 0)
@@ -30,8 +30,7 @@ static const char *not_configured(const char *name) {
 /* Why a step is not tried, or NULL when it is. */
 static const char *skipped(const kusto_client *c, const kusto_signin_method *step) {
     const char *why = NULL;
-    if (strcmp(step->name, "interactive") == 0)
-        return c->prompts.browser || kusto_person_can_answer(&why) ? NULL : why;
+    if (strcmp(step->name, "interactive") == 0) return c->prompts.browser || kusto_person_can_answer(&why) ? NULL : why;
     if (strcmp(step->name, "environment") == 0 || strcmp(step->name, "workload_identity") == 0)
         return step->applies(c) ? NULL : not_configured(step->name);
     return NULL;

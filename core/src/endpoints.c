@@ -15,9 +15,9 @@
 
 
 typedef struct cloud_rules {
-    const char *login_endpoint;     /* "https://login.microsoftonline.com" */
-    const cJSON *suffixes;          /* array of ".kusto.windows.net" ... */
-    const cJSON *hostnames;         /* array of exact hosts */
+    const char *login_endpoint; /* "https://login.microsoftonline.com" */
+    const cJSON *suffixes;      /* array of ".kusto.windows.net" ... */
+    const cJSON *hostnames;     /* array of exact hosts */
 } cloud_rules;
 
 /* Parsed once; never freed (the strings above point into `tree`). */
@@ -163,14 +163,14 @@ static kusto_status check(const char *url, const char *login_endpoint, const cha
     kusto_status status = kusto_url_parse(&parts, url, "cluster URL", err);
     if (status != KUSTO_OK) return status;
     const char *host = parts.host;
-    if (kusto_host_is_loopback(host))
-        status = KUSTO_OK;
+    if (kusto_host_is_loopback(host)) status = KUSTO_OK;
     else if (strcmp(parts.scheme, "https") != 0)
         status = kusto_fail(err, KUSTO_E_UNTRUSTED, "refusing to send a token over plain http to '%s'", host);
     else if (!login_endpoint && !extra_hosts_match(host, extra_hosts) && !trusted_by_any_cloud(host))
         status = kusto_fail(err, KUSTO_E_UNTRUSTED,
                             "can't send a token to '%s': it is not a trusted Kusto endpoint of any known cloud "
-                            "(add it with the trusted_hosts option)", host);
+                            "(add it with the trusted_hosts option)",
+                            host);
     else if (login_endpoint && !extra_hosts_match(host, extra_hosts) && !trusted_by_cloud(host, login_endpoint))
         status = kusto_fail(err, KUSTO_E_UNTRUSTED,
                             "can't send a token to '%s': it is not a trusted Kusto endpoint for login endpoint '%s' "

@@ -8,9 +8,9 @@
 #include "buf.h"
 
 static const char *const status_names[] = {
-    "KUSTO_OK",         "KUSTO_E_ARGUMENT", "KUSTO_E_CONNSTR",  "KUSTO_E_UNTRUSTED", "KUSTO_E_NETWORK",
-    "KUSTO_E_TIMEOUT",  "KUSTO_E_AUTH",     "KUSTO_E_SERVICE",  "KUSTO_E_THROTTLED", "KUSTO_E_PROTOCOL",
-    "KUSTO_E_PARTIAL",  "KUSTO_E_CANCELLED", "KUSTO_E_NOMEM",   "KUSTO_E_UNSUPPORTED",
+    "KUSTO_OK",        "KUSTO_E_ARGUMENT",  "KUSTO_E_CONNSTR", "KUSTO_E_UNTRUSTED",   "KUSTO_E_NETWORK",
+    "KUSTO_E_TIMEOUT", "KUSTO_E_AUTH",      "KUSTO_E_SERVICE", "KUSTO_E_THROTTLED",   "KUSTO_E_PROTOCOL",
+    "KUSTO_E_PARTIAL", "KUSTO_E_CANCELLED", "KUSTO_E_NOMEM",   "KUSTO_E_UNSUPPORTED",
 };
 
 const char *kusto_status_name(kusto_status status) {

@@ -6,17 +6,16 @@
 
 struct kusto_error {
     kusto_status status;
-    char *message;    /* never holds a secret */
-    char *code;       /* Kusto "code" or Azure AD "error" */
+    char *message; /* never holds a secret */
+    char *code;    /* Kusto "code" or Azure AD "error" */
     long aadsts;
-    int permanent;    /* 1, 0, or -1 unknown */
+    int permanent; /* 1, 0, or -1 unknown */
     int http_status;
     char *request_id;
 };
 
 /* A new error with a printf-style message; NULL only when out of memory. */
-kusto_error *kusto_error_new(kusto_status status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+kusto_error *kusto_error_new(kusto_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands `e` to the caller through `err` (or frees it when err is NULL); returns e's status
    (KUSTO_E_NOMEM when e is NULL). */
 kusto_status kusto_error_give(kusto_error **err, kusto_error *e);

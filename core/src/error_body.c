@@ -74,7 +74,7 @@ static char *quoted_request_id(const char *text) {
 static kusto_error *text_error(kusto_status status, int http_status, const char *body, size_t len) {
     char *text = printable_text(body, len);
     if (!text) return NULL;
-    kusto_error *e = text[0] ? kusto_error_new(status, "%s", text)
+    kusto_error *e = text[0]     ? kusto_error_new(status, "%s", text)
                    : http_status ? kusto_error_new(status, "Kusto answered HTTP %d with no error details", http_status)
                                  : kusto_error_new(status, "Kusto answered with an empty error");
     if (e) {

@@ -25,7 +25,7 @@
 
 struct kusto_http {
     char *ca_file;
-    char *proxy;                 /* NULL: libcurl reads https_proxy / no_proxy from the environment */
+    char *proxy; /* NULL: libcurl reads https_proxy / no_proxy from the environment */
     int max_retries;
     unsigned long long max_response_bytes; /* 0: unlimited */
     pthread_mutex_t lock;
@@ -71,8 +71,8 @@ kusto_status kusto_http_new(kusto_http **out, const char *ca_file, kusto_error *
     return KUSTO_OK;
 }
 
-static kusto_status parse_count(const char *name, const char *text, unsigned long long max,
-                                unsigned long long *out, kusto_error **err) {
+static kusto_status parse_count(const char *name, const char *text, unsigned long long max, unsigned long long *out,
+                                kusto_error **err) {
     if (!text) return KUSTO_OK;
     char *end = NULL;
     errno = 0;
@@ -88,8 +88,7 @@ kusto_status kusto_http_configure(kusto_http *http, const char *proxy, const cha
                                   const char *max_response_bytes, kusto_error **err) {
     unsigned long long retries = DEFAULT_MAX_RETRIES, max_bytes = 0;
     kusto_status status = parse_count("max_retries", max_retries, MAX_MAX_RETRIES, &retries, err);
-    if (status == KUSTO_OK)
-        status = parse_count("max_response_bytes", max_response_bytes, ~0ull, &max_bytes, err);
+    if (status == KUSTO_OK) status = parse_count("max_response_bytes", max_response_bytes, ~0ull, &max_bytes, err);
     if (status != KUSTO_OK) return status;
     if (proxy && !(http->proxy = kusto_strdup(proxy))) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     http->max_retries = (int)retries;
@@ -134,12 +133,14 @@ static void return_handle(kusto_http *http, CURL *curl) {
 
 static int is_success(long status) { return status >= 200 && status < 300; }
 
-kusto_status kusto_http_take_body(const kusto_http_request *req, kusto_http_response *resp, unsigned long long max_bytes,
-                                  const char *data, size_t len, kusto_error **err) {
+kusto_status kusto_http_take_body(const kusto_http_request *req, kusto_http_response *resp,
+                                  unsigned long long max_bytes, const char *data, size_t len, kusto_error **err) {
     if (req->sink && is_success(resp->status)) {
         if (max_bytes && resp->delivered + len > max_bytes)
-            return kusto_fail(err, KUSTO_E_PROTOCOL, "the response is larger than max_response_bytes (%llu bytes); "
-                              "the rest was not read", max_bytes);
+            return kusto_fail(err, KUSTO_E_PROTOCOL,
+                              "the response is larger than max_response_bytes (%llu bytes); "
+                              "the rest was not read",
+                              max_bytes);
         resp->delivered += len;
         return req->sink(req->sink_ud, data, len, err);
     }
@@ -250,12 +251,16 @@ static void set_options(CURL *curl, const kusto_http *http, const kusto_http_req
 /* Failures where the next attempt may well succeed, and nothing suggests a misconfiguration. */
 static int is_transient(CURLcode rc) {
     switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
-        return 1;
-    default:
-        return 0;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return 1;
+    default: return 0;
     }
 }
 
@@ -272,10 +277,13 @@ static kusto_status transport_error(const kusto_http *http, CURLcode rc, const c
         return kusto_fail(err, KUSTO_E_ARGUMENT, "cannot read CA file '%s' (option ca_file): not a PEM bundle (%s)",
                           http->ca_file ? http->ca_file : "(the system's)", detail);
     if (is_tls_verification(rc))
-        return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: TLS verification of the server failed (%s); "
+        return kusto_fail(err, KUSTO_E_NETWORK,
+                          "request to %s failed: TLS verification of the server failed (%s); "
                           "if the server's certificate is from a private CA, give that CA's PEM bundle with the "
-                          "ca_file option", url, detail);
-    if (rc == CURLE_OPERATION_TIMEDOUT) return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s timed out: %s", url, detail);
+                          "ca_file option",
+                          url, detail);
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return kusto_fail(err, KUSTO_E_TIMEOUT, "request to %s timed out: %s", url, detail);
     if (rc == CURLE_OUT_OF_MEMORY) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     return kusto_fail(err, KUSTO_E_NETWORK, "request to %s failed: %s", url, detail);
 }
@@ -286,8 +294,7 @@ kusto_status kusto_http_send(kusto_http *http, const kusto_http_request *req, ku
     if (kusto_op_seam_send(req, 0, resp, &diverted, err)) return diverted;
     memset(resp, 0, sizeof *resp);
     int64_t left_ms = req->deadline_ms ? req->deadline_ms - kusto_now_ms() : 0;
-    if (req->deadline_ms && left_ms <= 0)
-        return kusto_http_not_sent(req->url, err);
+    if (req->deadline_ms && left_ms <= 0) return kusto_http_not_sent(req->url, err);
     int failed = 0;
     struct curl_slist *headers = build_headers(req->headers, &failed);
     CURL *curl = failed ? NULL : take_handle(http);
@@ -323,12 +330,12 @@ kusto_status kusto_http_not_sent(const char *url, kusto_error **err) {
 kusto_status kusto_http_refuse_redirect(const kusto_http_response *resp, const char *url, kusto_error **err) {
     if (resp->status < 300 || resp->status >= 400) return KUSTO_OK;
     kusto_log(KUSTO_LOG_INFO, "HTTP %ld redirect from %.*s refused", resp->status, kusto_log_url_len(url), url);
-    kusto_error *e = kusto_error_new(KUSTO_E_SERVICE, "%s answered HTTP %ld with a redirect to '%s', which is not "
-                                     "followed (a token must not go to another host)", url, resp->status, resp->location);
+    kusto_error *e = kusto_error_new(KUSTO_E_SERVICE,
+                                     "%s answered HTTP %ld with a redirect to '%s', which is not "
+                                     "followed (a token must not go to another host)",
+                                     url, resp->status, resp->location);
     if (e) e->http_status = (int)resp->status;
     return kusto_error_give(err, e);
 }
 
-void kusto_http_response_clear(kusto_http_response *resp) {
-    kusto_buf_free(&resp->body);
-}
+void kusto_http_response_clear(kusto_http_response *resp) { kusto_buf_free(&resp->body); }

@@ -26,13 +26,13 @@ unsigned long long kusto_http_max_response_bytes(const kusto_http *http);
 typedef kusto_status (*kusto_http_sink)(void *ud, const char *data, size_t len, kusto_error **err);
 
 typedef struct kusto_http_request {
-    const char *method;              /* "GET" or "POST" */
+    const char *method; /* "GET" or "POST" */
     const char *url;
-    const char *const *headers;      /* "Name: value", NULL-terminated; may be NULL */
-    const char *body;                /* POST body */
+    const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+    const char *body;           /* POST body */
     size_t body_len;
-    int64_t deadline_ms;             /* kusto_now_ms() by which it must be answered (clock.h); 0 = none */
-    kusto_http_sink sink;            /* NULL: collect the body into the response */
+    int64_t deadline_ms;  /* kusto_now_ms() by which it must be answered (clock.h); 0 = none */
+    kusto_http_sink sink; /* NULL: collect the body into the response */
     void *sink_ud;
     /* Asked about every 100 ms (and while waiting to retry); non-zero stops with KUSTO_E_CANCELLED. */
     int (*cancelled)(void *ud);
@@ -41,12 +41,12 @@ typedef struct kusto_http_request {
 
 typedef struct kusto_http_response {
     long status;
-    kusto_buf body;        /* the body when not streamed to a sink (error bodies always, bounded) */
-    char activity_id[80];  /* x-ms-activity-id, or "" */
-    char location[512];    /* Location of a redirect (not followed), or "" */
-    char retry_after[32];  /* Retry-After, or "" */
-    size_t delivered;      /* bytes of a 2xx body handed to the sink: once any were, never retry */
-    int transient;         /* the transport failed in a way worth retrying (reset, refused, DNS...) */
+    kusto_buf body;       /* the body when not streamed to a sink (error bodies always, bounded) */
+    char activity_id[80]; /* x-ms-activity-id, or "" */
+    char location[512];   /* Location of a redirect (not followed), or "" */
+    char retry_after[32]; /* Retry-After, or "" */
+    size_t delivered;     /* bytes of a 2xx body handed to the sink: once any were, never retry */
+    int transient;        /* the transport failed in a way worth retrying (reset, refused, DNS...) */
 } kusto_http_response;
 
 /* Sends the request. KUSTO_OK whatever the HTTP status (see response->status); KUSTO_E_NETWORK,
@@ -59,8 +59,8 @@ void kusto_http_response_clear(kusto_http_response *resp);
 /* The answer's bytes as they arrive, resp->status set: a 2xx body to req->sink when there is one (at most
    `max_bytes` in all, 0 = unlimited; KUSTO_E_PROTOCOL past it), any other body into resp->body (bounded:
    KUSTO_E_PROTOCOL past 8 MiB). Else the sink's status. For libcurl's transfer and kusto_op alike. */
-kusto_status kusto_http_take_body(const kusto_http_request *req, kusto_http_response *resp, unsigned long long max_bytes,
-                                  const char *data, size_t len, kusto_error **err);
+kusto_status kusto_http_take_body(const kusto_http_request *req, kusto_http_response *resp,
+                                  unsigned long long max_bytes, const char *data, size_t len, kusto_error **err);
 /* Keeps what resp holds of a header line ("Name: value", CRLF or not): activity id, Location, Retry-After. */
 void kusto_http_take_header(kusto_http_response *resp, const char *line, size_t len);
 /* KUSTO_E_TIMEOUT for a request whose call's deadline passed before it was sent. */

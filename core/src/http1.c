@@ -26,8 +26,7 @@ static kusto_status check_header(const char *header, size_t index, kusto_error *
     if (!colon || !is_token(header, (size_t)(colon - header)))
         return kusto_fail(err, KUSTO_E_ARGUMENT, "request header %zu is not \"Name: value\"", index);
     if (header[bad]) /* the name only: values hold tokens */
-        return kusto_fail(err, KUSTO_E_ARGUMENT, "request header %.*s holds CR or LF", (int)(colon - header),
-                          header);
+        return kusto_fail(err, KUSTO_E_ARGUMENT, "request header %.*s holds CR or LF", (int)(colon - header), header);
     return KUSTO_OK;
 }
 
@@ -71,15 +70,15 @@ struct kusto_http1_parser {
     void *ud;
     int head_request;
     parse_state state;
-    kusto_buf line;        /* the line being read, without its CR LF */
-    size_t line_bytes;     /* of the head (or the trailers) so far: at most HEAD_MAX */
+    kusto_buf line;    /* the line being read, without its CR LF */
+    size_t line_bytes; /* of the head (or the trailers) so far: at most HEAD_MAX */
     char *headers[HEADERS_MAX + 1];
     size_t n_headers;
     long status;
-    int minor;             /* HTTP/1.0 or 1.1 */
+    int minor; /* HTTP/1.0 or 1.1 */
     int conn_close, conn_keep_alive, chunked, body_until_eof;
-    uint64_t length;       /* Content-Length; UINT64_MAX when none */
-    uint64_t remaining;    /* of the body or the chunk */
+    uint64_t length;    /* Content-Length; UINT64_MAX when none */
+    uint64_t remaining; /* of the body or the chunk */
 };
 
 kusto_http1_parser *kusto_http1_parser_new(const char *method, const kusto_http1_callbacks *cb, void *ud) {

@@ -409,7 +409,7 @@ static int decimal_of(const char *s, size_t len, struct decimal *d) {
 
 /* Exact when w and 10^|q| are both exact doubles: one correctly rounded operation (Clinger). */
 static int exact_double(const struct decimal *d, double *out) {
-    static const double powers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    static const double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     if (d->w > (UINT64_C(1) << 53) || d->q < -22 || d->q > 22) return -1;
     double v = (double)d->w;

@@ -25,8 +25,7 @@ static char *strip_slashes(const char *text, size_t len) {
     return copy;
 }
 
-static kusto_status cloud_info_set(kusto_cloud_info *out, const char *login, const char *resource,
-                                   kusto_error **err) {
+static kusto_status cloud_info_set(kusto_cloud_info *out, const char *login, const char *resource, kusto_error **err) {
     out->login_endpoint = strip_slashes(login, strlen(login));
     out->resource = strip_slashes(resource, strlen(resource));
     if (out->login_endpoint && out->resource) return KUSTO_OK;
@@ -70,14 +69,11 @@ kusto_status kusto_cloud_info_parse(kusto_cloud_info *out, const char *body, siz
         const char *resource = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(aad, "KustoServiceResourceId"));
         const cJSON *mfa = cJSON_GetObjectItemCaseSensitive(aad, "LoginMfaRequired");
         char *effective = resource && cJSON_IsBool(mfa) && cJSON_IsTrue(mfa) ? mfa_resource(resource) : NULL;
-        if (!cJSON_IsObject(aad))
-            status = invalid(err, "no AzureAD object");
+        if (!cJSON_IsObject(aad)) status = invalid(err, "no AzureAD object");
         else if (!login || !*login || !resource || !*resource || !cJSON_IsBool(mfa))
             status = invalid(err, "AzureAD lacks LoginEndpoint, LoginMfaRequired or KustoServiceResourceId");
-        else if (cJSON_IsTrue(mfa) && !effective)
-            status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-        else
-            status = cloud_info_set(out, login, effective ? effective : resource, err);
+        else if (cJSON_IsTrue(mfa) && !effective) status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+        else status = cloud_info_set(out, login, effective ? effective : resource, err);
         free(effective);
     }
     cJSON_Delete(json);
@@ -156,8 +152,7 @@ static kusto_status fetch(kusto_http *http, const char *origin, int64_t deadline
     int kept = kusto_process_cache_get(url.data, &resp.status, &resp.body); /* another client's answer */
     kusto_status status = kept ? KUSTO_OK : kusto_http_send_retrying(http, &req, &resp, err);
     if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url.data, err);
-    if (status == KUSTO_OK && resp.status == 404)
-        status = kusto_cloud_info_default(out, err);
+    if (status == KUSTO_OK && resp.status == 404) status = kusto_cloud_info_default(out, err);
     else if (status == KUSTO_OK && resp.status == 200)
         status = kusto_cloud_info_parse(out, resp.body.data, resp.body.len, err);
     else if (status == KUSTO_OK)

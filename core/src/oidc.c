@@ -15,10 +15,12 @@
 
 /* MSAL's WELL_KNOWN_AUTHORITY_HOSTS: URLs under them are fixed, so MSAL needs no discovery to build them. */
 static const char *const well_known_hosts[] = {
-    "login.microsoftonline.com",  "login.microsoft.com",       "login.windows.net",
-    "sts.windows.net",            "login.chinacloudapi.cn",    "login.partner.microsoftonline.cn",
-    "login.microsoftonline.de",   "login-us.microsoftonline.com", "login.microsoftonline.us",
-    "login.usgovcloudapi.net",    "login.sovcloud-identity.fr", "login.sovcloud-identity.de",
+    "login.microsoftonline.com",  "login.microsoft.com",
+    "login.windows.net",          "sts.windows.net",
+    "login.chinacloudapi.cn",     "login.partner.microsoftonline.cn",
+    "login.microsoftonline.de",   "login-us.microsoftonline.com",
+    "login.microsoftonline.us",   "login.usgovcloudapi.net",
+    "login.sovcloud-identity.fr", "login.sovcloud-identity.de",
     "login.sovcloud-identity.sg",
 };
 
@@ -50,16 +52,18 @@ static kusto_status check_endpoint(const char *endpoint, const char *name, const
                                    kusto_error **err) {
     kusto_url u;
     if (kusto_url_parse(&u, endpoint, name, NULL) != KUSTO_OK)
-        return kusto_fail(err, KUSTO_E_PROTOCOL, "invalid OpenID configuration of the authority: %s is not an "
-                                                 "absolute http(s) URL", name);
+        return kusto_fail(err, KUSTO_E_PROTOCOL,
+                          "invalid OpenID configuration of the authority: %s is not an "
+                          "absolute http(s) URL",
+                          name);
     int loopback = kusto_host_is_loopback(u.host);
     kusto_status status = KUSTO_OK;
     if (strcmp(u.scheme, "https") != 0 && !loopback)
         status = kusto_fail(err, KUSTO_E_UNTRUSTED, "refusing the authority's %s: plain http to '%s'", name, u.host);
     else if (!(loopback && kusto_host_is_loopback(authority->host)) && kusto_strcasecmp(u.host, authority->host) != 0)
         status = kusto_fail(err, KUSTO_E_UNTRUSTED,
-                            "refusing the authority's %s: its host '%s' is not the authority's host '%s'", name,
-                            u.host, authority->host);
+                            "refusing the authority's %s: its host '%s' is not the authority's host '%s'", name, u.host,
+                            authority->host);
     kusto_url_clear(&u);
     return status;
 }
@@ -128,19 +132,20 @@ static kusto_status refused(const kusto_http_response *resp, const char *url, ku
     const cJSON *codes = cJSON_GetObjectItemCaseSensitive(json, "error_codes");
     const cJSON *first = cJSON_GetArrayItem(codes, 0);
     kusto_status status = resp->status < 500 ? KUSTO_E_AUTH : KUSTO_E_SERVICE;
-    kusto_error *e = kusto_error_new(status, "OpenID Connect discovery of the authority failed: %s answered HTTP %ld%s%s",
-                                     url, resp->status, code ? ": " : "", code ? code : "");
+    kusto_error *e = kusto_error_new(status,
+                                     "OpenID Connect discovery of the authority failed: %s answered HTTP %ld%s%s", url,
+                                     resp->status, code ? ": " : "", code ? code : "");
     if (e) {
         e->http_status = (int)resp->status;
         kusto_error_set_code(e, code);
-        if (cJSON_IsNumber(first) && first->valuedouble > 0 && first->valuedouble < 1e9) e->aadsts = (long)first->valuedouble;
+        if (cJSON_IsNumber(first) && first->valuedouble > 0 && first->valuedouble < 1e9)
+            e->aadsts = (long)first->valuedouble;
     }
     cJSON_Delete(json);
     return kusto_error_give(err, e);
 }
 
-kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms,
-                                 kusto_error **err) {
+kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms, kusto_error **err) {
     char *url = kusto_oidc_document_url(a, v1);
     if (!url) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     const char *headers[] = {"Accept: application/json", "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION,
@@ -151,10 +156,8 @@ kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, i
     int kept = kusto_process_cache_get(url, &resp.status, &resp.body); /* another client's answer */
     kusto_status status = kept ? KUSTO_OK : kusto_http_send_retrying(http, &req, &resp, err);
     if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, url, err);
-    if (status == KUSTO_OK && resp.status == 200)
-        status = kusto_oidc_parse(a, resp.body.data, resp.body.len, err);
-    else if (status == KUSTO_OK)
-        status = refused(&resp, url, err);
+    if (status == KUSTO_OK && resp.status == 200) status = kusto_oidc_parse(a, resp.body.data, resp.body.len, err);
+    else if (status == KUSTO_OK) status = refused(&resp, url, err);
     if (status == KUSTO_OK && !kept) kusto_process_cache_put(url, resp.status, &resp.body);
     kusto_http_response_clear(&resp);
     free(url);

@@ -32,8 +32,7 @@ kusto_status kusto_oidc_parse(kusto_authority *a, const char *body, size_t len, 
 /* GETs the document (retried as token requests are, ending by `deadline_ms` (clock.h; 0: none) and within
    KUSTO_OIDC_TIMEOUT_MS) and parses it. A 4xx (e.g. an unknown tenant) is KUSTO_E_AUTH with Azure AD's
    error code when the body has one; other statuses KUSTO_E_SERVICE. */
-kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms,
-                                 kusto_error **err);
+kusto_status kusto_oidc_discover(kusto_authority *a, kusto_http *http, int v1, int64_t deadline_ms, kusto_error **err);
 
 /* kusto_oidc_discover unless a's host is well known (kusto_login_host_is_well_known): what every sign-in does
    before sending a credential, the client's authority's and the environment flows' own alike. */

@@ -25,21 +25,21 @@ typedef struct held {
     kusto_status status; /* as kusto_http_send returned it, with `err` */
     kusto_error *err;
     kusto_http_response resp;
-    int used;            /* given in this run already */
+    int used; /* given in this run already */
     struct held *next;
 } held;
 
 /* The request going out, attempt after attempt. Its headers and body may hold secrets: wiped when freed. */
 typedef struct exchange {
     char *method, *url;
-    char **headers;      /* NULL-terminated */
+    char **headers; /* NULL-terminated */
     kusto_buf body;
     int has_body;
-    int64_t deadline;    /* 0: none */
-    int retrying;        /* repeated as kusto_http_send_retrying repeats */
-    int query;           /* the query's own: a 2xx body goes into the parser */
-    int retries;         /* attempts made before the current one */
-    kusto_url target;    /* host and port to connect to */
+    int64_t deadline; /* 0: none */
+    int retrying;     /* repeated as kusto_http_send_retrying repeats */
+    int query;        /* the query's own: a 2xx body goes into the parser */
+    int retries;      /* attempts made before the current one */
+    kusto_url target; /* host and port to connect to */
 } exchange;
 
 typedef enum { OP_START, OP_READY, OP_IN_FLIGHT, OP_WAITING, OP_FINISHED } op_state;
@@ -56,7 +56,7 @@ struct kusto_op {
     int head_seen;
     int64_t wait_until;
     kusto_http1_parser *http1;
-    kusto_buf bytes;          /* the request as HTTP/1.1, made when asked for */
+    kusto_buf bytes; /* the request as HTTP/1.1, made when asked for */
     kusto_status result;
     kusto_error *error;
     int result_taken;
@@ -108,7 +108,8 @@ static kusto_status exchange_set(exchange *ex, const kusto_http_request *req, in
     ex->deadline = req->deadline_ms;
     ex->retrying = retrying;
     ex->query = query;
-    if (!ex->method || !ex->url || !ex->headers || (req->body && kusto_buf_append(&ex->body, req->body, req->body_len))) {
+    if (!ex->method || !ex->url || !ex->headers ||
+        (req->body && kusto_buf_append(&ex->body, req->body, req->body_len))) {
         exchange_clear(ex);
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     }
@@ -117,9 +118,16 @@ static kusto_status exchange_set(exchange *ex, const kusto_http_request *req, in
 
 /* As the blocking path's request: the query's with the parser as its sink, the sign-in's without. */
 static kusto_http_request request_of(kusto_op *op) {
-    kusto_http_request req = {op->ex.method, op->ex.url, (const char *const *)op->ex.headers,
-                              op->ex.has_body ? op->ex.body.data ? op->ex.body.data : "" : NULL, op->ex.body.len,
-                              op->ex.deadline, op->ex.query ? kusto_query_feed : NULL, &op->call, NULL, NULL};
+    kusto_http_request req = {op->ex.method,
+                              op->ex.url,
+                              (const char *const *)op->ex.headers,
+                              op->ex.has_body ? op->ex.body.data ? op->ex.body.data : "" : NULL,
+                              op->ex.body.len,
+                              op->ex.deadline,
+                              op->ex.query ? kusto_query_feed : NULL,
+                              &op->call,
+                              NULL,
+                              NULL};
     return req;
 }
 
@@ -307,9 +315,7 @@ kusto_op_step kusto_op_next(kusto_op *op, kusto_op_request *out) {
     memset(out, 0, sizeof *out);
     for (;;) {
         switch (op->state) {
-        case OP_START:
-            run_sign_in(op);
-            break;
+        case OP_START: run_sign_in(op); break;
         case OP_READY:
             if (send_exchange(op, out)) return KUSTO_OP_SEND;
             break;
@@ -325,8 +331,7 @@ kusto_op_step kusto_op_next(kusto_op *op, kusto_op_request *out) {
             out->wait_ms = (long)left;
             return KUSTO_OP_WAIT;
         }
-        case OP_FINISHED:
-            return KUSTO_OP_DONE;
+        case OP_FINISHED: return KUSTO_OP_DONE;
         }
     }
 }
@@ -365,8 +370,9 @@ int kusto_op_body(kusto_op *op, const char *data, size_t len) {
     if (op->state != OP_IN_FLIGHT) return failed_op(op) ? -1 : 0;
     if (!op->head_seen) {
         kusto_error *e = NULL;
-        return stop(op, kusto_fail(&e, KUSTO_E_PROTOCOL, "request to %s: body bytes before the answer's status",
-                                   op->ex.url), e);
+        return stop(
+            op, kusto_fail(&e, KUSTO_E_PROTOCOL, "request to %s: body bytes before the answer's status", op->ex.url),
+            e);
     }
     if (past_deadline(op)) return timed_out(op, "the call's deadline passed while the answer came in");
     kusto_http_request req = request_of(op);
@@ -401,7 +407,9 @@ void kusto_op_failed(kusto_op *op, int transient, const char *message) {
 
 /* ---- HTTP/1.1 for a caller with a socket ------------------------------------------------------------- */
 
-static int on_http1_head(void *ud, long status, const char *const *headers) { return kusto_op_head(ud, status, headers) != 0; }
+static int on_http1_head(void *ud, long status, const char *const *headers) {
+    return kusto_op_head(ud, status, headers) != 0;
+}
 static int on_http1_body(void *ud, const char *data, size_t len) { return kusto_op_body(ud, data, len) != 0; }
 static const kusto_http1_callbacks http1_callbacks = {on_http1_head, on_http1_body};
 
@@ -412,7 +420,8 @@ void kusto_op_request_bytes(kusto_op *op, const char **data, size_t *len) {
     kusto_error *e = NULL;
     if (!op->bytes.len) {
         kusto_http_request req = request_of(op);
-        kusto_status status = kusto_http1_request(&op->bytes, req.method, req.url, req.headers, req.body, req.body_len, &e);
+        kusto_status status = kusto_http1_request(&op->bytes, req.method, req.url, req.headers, req.body, req.body_len,
+                                                  &e);
         if (status != KUSTO_OK) {
             stop(op, status, e);
             return;
@@ -435,7 +444,7 @@ int kusto_op_receive(kusto_op *op, const char *data, size_t len) {
         return -1;
     }
     if (whole < 0 && len == 0) { /* cut off: as libcurl's receive error, a transport failure, sent again only */
-        kusto_error_free(e);      /* while no byte of it reached the parser (retry.c decides) */
+        kusto_error_free(e);     /* while no byte of it reached the parser (retry.c decides) */
         kusto_op_failed(op, 1, "the connection closed before the answer was whole");
         return failed_op(op) ? -1 : 1;
     }
@@ -469,8 +478,9 @@ static kusto_status op_new(kusto_client *client, int mgmt, const char *db, const
     op->client = client;
     op->db = kusto_strdup(db);
     op->csl = kusto_strdup(csl);
-    kusto_status status = (db && !op->db) || (csl && !op->csl) ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory")
-                          : kusto_query_begin(&op->call, client, mgmt, op->db, op->csl, req, builder, ud, err);
+    kusto_status status = (db && !op->db) || (csl && !op->csl)
+                            ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory")
+                            : kusto_query_begin(&op->call, client, mgmt, op->db, op->csl, req, builder, ud, err);
     if (status != KUSTO_OK) {
         kusto_op_free(op);
         return status;

@@ -22,9 +22,9 @@ kusto_token_callback kusto_options_token_callback(const kusto_options *opts, voi
 typedef struct kusto_prompts {
     kusto_device_code_callback device_code;
     void *device_code_ud;
-    kusto_browser_callback browser;     /* the caller's: a person is there */
+    kusto_browser_callback browser; /* the caller's: a person is there */
     void *browser_ud;
-    kusto_browser_callback opener;      /* how to show the page when there is no browser callback */
+    kusto_browser_callback opener; /* how to show the page when there is no browser callback */
     void *opener_ud;
     kusto_cancel_callback cancelled;
     void *cancelled_ud;

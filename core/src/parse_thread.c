@@ -16,7 +16,7 @@
 #include "error.h"
 
 #define BLOCK_BYTES (256u * 1024u)
-#define MAX_QUEUED 4          /* full blocks waiting: bounds memory, and a slow caller slows the transfer */
+#define MAX_QUEUED 4 /* full blocks waiting: bounds memory, and a slow caller slows the transfer */
 #define CANCEL_CHECK_MS 100L
 
 /* clang-format off */
@@ -142,9 +142,7 @@ static unsigned char *room_for(relay *r, size_t n) {
 
 /* What a recording callback returns when it could not record: once the caller was cancelled the rest
    is dropped quietly (the transfer's cancel hook ends the call with its own message); else stop. */
-static int refusal(relay *r) {
-    return r->out_of_memory || atomic_load(&r->stop) != STOP_CANCEL;
-}
+static int refusal(relay *r) { return r->out_of_memory || atomic_load(&r->stop) != STOP_CANCEL; }
 
 static unsigned char *put(unsigned char *at, const void *src, size_t n) {
     memcpy(at, src, n);
@@ -429,7 +427,7 @@ static int replay_progress(relay *r, reader *rd) {
 static int replay_event(relay *r, reader *rd) {
     const kusto_builder *o = r->outer;
     void *ud = r->outer_ud;
-    switch ((enum event)*rd->at++) {
+    switch ((enum event) * rd->at++) {
     case EV_VALUE: return replay_value(r, rd) ? (r->stopped_by = "value", 1) : 0;
     case EV_BEGIN_ROW: return o->begin_row(ud) ? (r->stopped_by = "begin_row", 1) : 0;
     case EV_END_ROW: return o->end_row(ud) ? (r->stopped_by = "end_row", 1) : 0;
@@ -532,8 +530,7 @@ static kusto_status outcome(relay *r, const char *cancel_message, kusto_error **
         if (r->replay_out_of_memory) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
         return kusto_fail(err, KUSTO_E_CANCELLED, "the builder's %s callback asked to stop", r->stopped_by);
     }
-    if (atomic_load(&r->stop) == STOP_CANCEL &&
-        (r->work_status == KUSTO_OK || r->work_status == KUSTO_E_PARTIAL)) {
+    if (atomic_load(&r->stop) == STOP_CANCEL && (r->work_status == KUSTO_OK || r->work_status == KUSTO_E_PARTIAL)) {
         kusto_error_free(work_err);
         return kusto_fail(err, KUSTO_E_CANCELLED, "%s", cancel_message);
     }

@@ -76,19 +76,19 @@ struct kusto_parser {
     struct table table;
     kusto_error **partials;
     size_t partial_count;
-    int strict;         /* a cell that does not fit fails the parse */
-    size_t frames;      /* v2 frames read */
-    int v2;             /* the body is an array of frames */
-    int completed;      /* v2: DataSetCompletion read */
+    int strict;    /* a cell that does not fit fails the parse */
+    size_t frames; /* v2 frames read */
+    int v2;        /* the body is an array of frames */
+    int completed; /* v2: DataSetCompletion read */
     struct pending_warning warnings[KUSTO_MAX_WARNINGS];
-    size_t warning_count;   /* pending for the current table */
-    size_t warnings_given;  /* handed to the builder so far */
+    size_t warning_count;  /* pending for the current table */
+    size_t warnings_given; /* handed to the builder so far */
     /* A big frame's rows handed out while it arrives (see "rows of a frame still arriving"). */
-    size_t stream_after;    /* buffered bytes before a frame's rows are handed out early */
-    size_t next_try;        /* pending length at which to look for the frame's Rows again */
-    int streaming;          /* 0, or the frame being streamed: STREAM_TABLE, STREAM_FRAGMENT */
-    size_t rows_at;         /* in pending: where the next row (or the end of Rows) begins */
-    size_t frame_rows;      /* rows of the streamed frame so far */
+    size_t stream_after; /* buffered bytes before a frame's rows are handed out early */
+    size_t next_try;     /* pending length at which to look for the frame's Rows again */
+    int streaming;       /* 0, or the frame being streamed: STREAM_TABLE, STREAM_FRAGMENT */
+    size_t rows_at;      /* in pending: where the next row (or the end of Rows) begins */
+    size_t frame_rows;   /* rows of the streamed frame so far */
 };
 
 enum { STREAM_TABLE = 1, STREAM_FRAGMENT, STREAM_V1 };
@@ -205,7 +205,7 @@ static int object_spans(kusto_parser *p, const char *text, size_t len, const str
     memset(keys, 0, K_COUNT * sizeof *keys);
     if (kusto_jr_open(&r, '{')) return protocol(p, "a frame is not a JSON object");
     int rc = scan && scan->comma_count <= MAX_MEMBERS ? spans_by_commas(text, len, scan, keys)
-                                                       : spans_by_skipping(&r, keys);
+                                                      : spans_by_skipping(&r, keys);
     return rc == 0 ? 0 : protocol(p, "malformed JSON in a frame");
 }
 
@@ -323,9 +323,9 @@ static char *name_of(span s) {
     size_t len;
     kusto_buf b = {0};
     const char *raw = span_string(s, &len);
-    int failed = raw ? kusto_jr_unescape(&b, raw, len)
+    int failed = raw                                               ? kusto_jr_unescape(&b, raw, len)
                : s.p && !(s.n == 4 && memcmp(s.p, "null", 4) == 0) ? kusto_jr_compact(&b, s.p, s.n)
-                                                                 : kusto_buf_append(&b, "", 0);
+                                                                   : kusto_buf_append(&b, "", 0);
     if (failed && raw) { /* a bad escape: the raw text, as sent */
         b.len = 0;
         failed = kusto_buf_append(&b, raw, len);
@@ -536,12 +536,8 @@ static int typed_scalar(const kusto_column *col, const kusto_jr_token *t, kusto_
         v->u.b = v->u.i != 0;
         return 0;
     case KUSTO_TYPE_INT:
-    case KUSTO_TYPE_LONG:
-        v->kind = KUSTO_VALUE_INT;
-        return !is_number || integer_of(t, &v->u.i);
-    case KUSTO_TYPE_REAL:
-        v->kind = KUSTO_VALUE_REAL;
-        return real_of(t, &v->u.r) ? 1 : 0;
+    case KUSTO_TYPE_LONG: v->kind = KUSTO_VALUE_INT; return !is_number || integer_of(t, &v->u.i);
+    case KUSTO_TYPE_REAL: v->kind = KUSTO_VALUE_REAL; return real_of(t, &v->u.r) ? 1 : 0;
     case KUSTO_TYPE_DATETIME:
         v->kind = KUSTO_VALUE_DATETIME;
         return !is_string || t->escaped || kusto_datetime_parse(t->ptr, t->len, &v->u.ticks) != KUSTO_OK;
@@ -562,9 +558,8 @@ static int typed_scalar(const kusto_column *col, const kusto_jr_token *t, kusto_
 static int cell_mismatch(kusto_parser *p, const kusto_column *col, const kusto_jr_token *t, const char *end) {
     size_t len = (size_t)(end - t->start);
     if (t->kind == KUSTO_JR_ARRAY || t->kind == KUSTO_JR_OBJECT) len = 1;
-    return protocol(p, "table '%s', row %zu, column '%s': %.*s%s is not a valid %s", p->table.info.name,
-                    p->table.rows, col->name, (int)(len > 40 ? 40 : len), t->start, len > 40 ? "..." : "",
-                    col->type_name);
+    return protocol(p, "table '%s', row %zu, column '%s': %.*s%s is not a valid %s", p->table.info.name, p->table.rows,
+                    col->name, (int)(len > 40 ? 40 : len), t->start, len > 40 ? "..." : "", col->type_name);
 }
 
 static const char *what_it_is(kusto_jr_kind kind) {
@@ -585,9 +580,7 @@ static int as_sent(kusto_parser *p, kusto_jr *r, const kusto_jr_token *t) {
     kusto_value v = {.kind = KUSTO_VALUE_BOOL};
     switch (t->kind) {
     case KUSTO_JR_TRUE:
-    case KUSTO_JR_FALSE:
-        v.u.b = t->kind == KUSTO_JR_TRUE;
-        return emit(p, &v);
+    case KUSTO_JR_FALSE: v.u.b = t->kind == KUSTO_JR_TRUE; return emit(p, &v);
     case KUSTO_JR_NUMBER:
         v.kind = KUSTO_VALUE_INT;
         return kusto_jr_int64(t->ptr, t->len, &v.u.i) == 0 ? emit(p, &v) : emit_text(p, KUSTO_VALUE_DECIMAL, t);
@@ -630,8 +623,9 @@ static int give_warnings(kusto_parser *p) {
     p->warnings_given += count;
     for (size_t i = 0; i < count; i++) {
         const struct pending_warning *pw = &p->warnings[i];
-        kusto_warning w = {p->table.info.id, p->table.info.name, pw->row,    pw->column,
-                           p->table.info.columns[pw->column].name, pw->reason, pw->excerpt, pw->count};
+        kusto_warning w = {
+            p->table.info.id, p->table.info.name, pw->row,  pw->column, p->table.info.columns[pw->column].name,
+            pw->reason,       pw->excerpt,        pw->count};
         if (CALL(p, warning, &w)) return -1;
     }
     return 0;
@@ -658,7 +652,8 @@ static int cell(kusto_parser *p, kusto_jr *r, size_t column) {
     switch (col->type) {
     case KUSTO_TYPE_UNKNOWN:
     case KUSTO_TYPE_DYNAMIC: return dynamic_cell(p, r, &t);
-    case KUSTO_TYPE_STRING: return t.kind == KUSTO_JR_STRING ? emit_text(p, KUSTO_VALUE_STRING, &t) : misfit(p, r, column, &t);
+    case KUSTO_TYPE_STRING:
+        return t.kind == KUSTO_JR_STRING ? emit_text(p, KUSTO_VALUE_STRING, &t) : misfit(p, r, column, &t);
     case KUSTO_TYPE_GUID:
         return typed_scalar(col, &t, &v) ? misfit(p, r, column, &t) : emit_text(p, KUSTO_VALUE_GUID, &t);
     case KUSTO_TYPE_DECIMAL:
@@ -666,7 +661,8 @@ static int cell(kusto_parser *p, kusto_jr *r, size_t column) {
     default:
         if (typed_scalar(col, &t, &v) == 0) return emit(p, &v);
         /* "" is how some servers write a null datetime or timespan. */
-        if (t.kind == KUSTO_JR_STRING && t.len == 0 && (col->type == KUSTO_TYPE_DATETIME || col->type == KUSTO_TYPE_TIMESPAN))
+        if (t.kind == KUSTO_JR_STRING && t.len == 0 &&
+            (col->type == KUSTO_TYPE_DATETIME || col->type == KUSTO_TYPE_TIMESPAN))
             return emit(p, &(kusto_value){.kind = KUSTO_VALUE_NULL});
         return misfit(p, r, column, &t);
     }
@@ -681,8 +677,8 @@ static int row(kusto_parser *p, kusto_jr *r) {
     if (CALL0(p, begin_row)) return -1;
     for (size_t i = 0; i < info->column_count; i++) {
         if (kusto_jr_next(r, ']', &count) != 1)
-            return protocol(p, "table '%s', row %zu: %zu values for %zu columns", info->name, p->table.rows,
-                            count, info->column_count);
+            return protocol(p, "table '%s', row %zu: %zu values for %zu columns", info->name, p->table.rows, count,
+                            info->column_count);
         if (cell(p, r, i)) return -1;
     }
     if (kusto_jr_next(r, ']', &count) != 0)
@@ -699,9 +695,9 @@ static int error_row(kusto_parser *p, kusto_jr *r) {
     cJSON *json = cJSON_ParseWithLength(start, (size_t)(r->p - start));
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(json, "OneApiErrors");
     if (!list) list = cJSON_GetObjectItemCaseSensitive(json, "Exceptions");
-    int rc = cJSON_IsArray(list) ? report_error_list(p, list)
-                                 : protocol(p, "table '%s', row %zu: an object that is not an error",
-                                            p->table.info.name, p->table.rows);
+    int rc = cJSON_IsArray(list)
+               ? report_error_list(p, list)
+               : protocol(p, "table '%s', row %zu: an object that is not an error", p->table.info.name, p->table.rows);
     cJSON_Delete(json);
     return rc;
 }

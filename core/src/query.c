@@ -47,8 +47,10 @@ static kusto_status call_timeout(call *c, kusto_error **err) {
     size_t len = strlen(json);
     int64_t ticks = 0;
     if (len < 2 || json[0] != '"' || kusto_timespan_parse(json + 1, len - 2, &ticks) != KUSTO_OK || ticks <= 0)
-        return kusto_fail(err, KUSTO_E_ARGUMENT, "request option 'servertimeout' must be a timespan such as "
-                                                 "\"00:04:00\", not %s", json);
+        return kusto_fail(err, KUSTO_E_ARGUMENT,
+                          "request option 'servertimeout' must be a timespan such as "
+                          "\"00:04:00\", not %s",
+                          json);
     long server_ms = (long)(ticks / 10000);
     c->timeout_ms = server_ms + CLIENT_GRACE_MS;
     c->deadline = kusto_client_deadline(c->client);
@@ -58,7 +60,8 @@ static kusto_status call_timeout(call *c, kusto_error **err) {
 static kusto_status build_body(call *c, const char *db, const char *csl, kusto_error **err) {
     const char *defaults[16] = {"servertimeout", c->ep->default_servertimeout};
     size_t n = 2;
-    for (size_t i = 0; c->ep->default_options && c->ep->default_options[i]; i++) defaults[n++] = c->ep->default_options[i];
+    for (size_t i = 0; c->ep->default_options && c->ep->default_options[i]; i++)
+        defaults[n++] = c->ep->default_options[i];
     defaults[n] = NULL;
     int failed = kusto_buf_puts(&c->body, "{\"db\":") || kusto_buf_json_string(&c->body, db, strlen(db)) ||
                  kusto_buf_puts(&c->body, ",\"csl\":") || kusto_buf_json_string(&c->body, csl, strlen(csl)) ||
@@ -79,16 +82,15 @@ static int add_header(kusto_buf *block, const char *name, const char *value) {
     return failed || kusto_buf_append(block, "", 1);
 }
 
-static const char *first_of(const char *a, const char *b, const char *fallback) {
-    return a ? a : b ? b : fallback;
-}
+static const char *first_of(const char *a, const char *b, const char *fallback) { return a ? a : b ? b : fallback; }
 
 static kusto_status build_headers(call *c, kusto_error **err) {
     const kusto_connstr *cs = c->client->cs;
     kusto_buf *block = &c->header_block;
     const char *app = first_of(kusto_request_application(c->req),
                                kusto_connstr_value(cs, KW_APPLICATION_NAME_FOR_TRACING), kusto_program_name());
-    const char *user = first_of(kusto_request_user(c->req), kusto_connstr_value(cs, KW_USER_NAME_FOR_TRACING), "[none]");
+    const char *user = first_of(kusto_request_user(c->req), kusto_connstr_value(cs, KW_USER_NAME_FOR_TRACING),
+                                "[none]");
     int failed = add_header(block, "x-ms-client-request-id", c->request_id) || add_header(block, "x-ms-app", app) ||
                  add_header(block, "x-ms-user", user);
     if (failed) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
@@ -154,8 +156,16 @@ int64_t kusto_query_request_deadline(const call *c) {
 }
 
 kusto_http_request kusto_query_http_request(call *c, int64_t deadline) {
-    kusto_http_request hreq = {"POST", c->url.data, c->headers, c->body.data, c->body.len, deadline, kusto_query_feed,
-                               c, c->builder->cancelled ? cancelled : NULL, c};
+    kusto_http_request hreq = {"POST",
+                               c->url.data,
+                               c->headers,
+                               c->body.data,
+                               c->body.len,
+                               deadline,
+                               kusto_query_feed,
+                               c,
+                               c->builder->cancelled ? cancelled : NULL,
+                               c};
     return hreq;
 }
 
@@ -257,8 +267,8 @@ void kusto_query_end(call *c) {
     memset(c, 0, sizeof *c);
 }
 
-static kusto_status execute(kusto_client *client, int mgmt, const char *db, const char *csl,
-                            const kusto_request *req, const kusto_builder *builder, void *ud, kusto_error **err) {
+static kusto_status execute(kusto_client *client, int mgmt, const char *db, const char *csl, const kusto_request *req,
+                            const kusto_builder *builder, void *ud, kusto_error **err) {
     call c;
     kusto_status status = kusto_query_begin(&c, client, mgmt, db, csl, req, builder, ud, err);
     if (status == KUSTO_OK) status = kusto_query_authorize(&c, err);
@@ -291,8 +301,8 @@ kusto_status kusto_client_mgmt(kusto_client *client, const char *db, const char 
     return execute(client, 1, db, command, req, builder, ud, err);
 }
 
-static kusto_status collect(kusto_client *client, int mgmt, const char *db, const char *csl,
-                            const kusto_request *req, kusto_result **out, kusto_error **err) {
+static kusto_status collect(kusto_client *client, int mgmt, const char *db, const char *csl, const kusto_request *req,
+                            kusto_result **out, kusto_error **err) {
     *out = kusto_collector_new();
     if (!*out) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     kusto_status status = execute(client, mgmt, db, csl, req, kusto_collector_builder(), *out, err);
@@ -305,8 +315,8 @@ static kusto_status collect(kusto_client *client, int mgmt, const char *db, cons
     return status;
 }
 
-kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl,
-                                        const kusto_request *req, kusto_result **out, kusto_error **err) {
+kusto_status kusto_client_query_collect(kusto_client *client, const char *db, const char *csl, const kusto_request *req,
+                                        kusto_result **out, kusto_error **err) {
     return collect(client, 0, db, csl, req, out, err);
 }
 

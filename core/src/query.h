@@ -23,14 +23,14 @@ typedef struct kusto_query_call {
     void *ud;
     kusto_parser *parser;
     const char *csl;
-    long http_status;             /* of the answer, once it came */
+    long http_status; /* of the answer, once it came */
     char request_id[96];
     kusto_buf url, body;
     char *authorization;
-    long timeout_ms;              /* without a call deadline: the query's own, from when it is sent */
-    int64_t deadline;             /* the call's (the client's timeout option), shared with the sign-in; 0 = none */
-    kusto_buf header_block;       /* the tracing headers' text, which `headers` points into */
-    const char *headers[9];       /* NULL-terminated; [7] is the Authorization, once authorized */
+    long timeout_ms;        /* without a call deadline: the query's own, from when it is sent */
+    int64_t deadline;       /* the call's (the client's timeout option), shared with the sign-in; 0 = none */
+    kusto_buf header_block; /* the tracing headers' text, which `headers` points into */
+    const char *headers[9]; /* NULL-terminated; [7] is the Authorization, once authorized */
 } kusto_query_call;
 
 /* Everything the request needs but a token: request id, timeout and deadline, body, URL, headers. `mgmt`: to

@@ -56,16 +56,14 @@ static int copy_properties(property **to, const property *from) {
     return 0;
 }
 
-static int copy_text(char **to, const char *from) {
-    return !from || (*to = kusto_strdup(from)) ? 0 : -1;
-}
+static int copy_text(char **to, const char *from) { return !from || (*to = kusto_strdup(from)) ? 0 : -1; }
 
 kusto_request *kusto_request_copy(const kusto_request *req) {
     kusto_request *copy = calloc(1, sizeof *copy);
-    if (copy && (copy_properties(&copy->options, req->options) < 0 ||
-                 copy_properties(&copy->parameters, req->parameters) < 0 ||
-                 copy_text(&copy->client_request_id, req->client_request_id) < 0 ||
-                 copy_text(&copy->application, req->application) < 0 || copy_text(&copy->user, req->user) < 0)) {
+    if (copy &&
+        (copy_properties(&copy->options, req->options) < 0 || copy_properties(&copy->parameters, req->parameters) < 0 ||
+         copy_text(&copy->client_request_id, req->client_request_id) < 0 ||
+         copy_text(&copy->application, req->application) < 0 || copy_text(&copy->user, req->user) < 0)) {
         kusto_request_free(copy);
         return NULL;
     }

@@ -13,8 +13,7 @@
 #define MAX_TIMESPAN_DAYS 10675199
 
 static const char *const type_names[] = {
-    "unknown", "bool",     "int",      "long", "real",   "decimal",
-    "string",  "datetime", "timespan", "guid", "dynamic",
+    "unknown", "bool", "int", "long", "real", "decimal", "string", "datetime", "timespan", "guid", "dynamic",
 };
 
 const char *kusto_type_name(kusto_type type) {
@@ -27,15 +26,15 @@ static const struct {
     const char *name;
     kusto_type type;
 } type_aliases[] = {
-    {"bool", KUSTO_TYPE_BOOL},         {"boolean", KUSTO_TYPE_BOOL},     {"sbyte", KUSTO_TYPE_BOOL},
-    {"int", KUSTO_TYPE_INT},           {"int32", KUSTO_TYPE_INT},        {"int16", KUSTO_TYPE_INT},
-    {"byte", KUSTO_TYPE_INT},          {"uint16", KUSTO_TYPE_INT},       {"long", KUSTO_TYPE_LONG},
-    {"int64", KUSTO_TYPE_LONG},        {"uint32", KUSTO_TYPE_LONG},      {"uint64", KUSTO_TYPE_LONG},
-    {"real", KUSTO_TYPE_REAL},         {"double", KUSTO_TYPE_REAL},      {"float", KUSTO_TYPE_REAL},
-    {"single", KUSTO_TYPE_REAL},       {"decimal", KUSTO_TYPE_DECIMAL},  {"string", KUSTO_TYPE_STRING},
-    {"datetime", KUSTO_TYPE_DATETIME}, {"date", KUSTO_TYPE_DATETIME},    {"timespan", KUSTO_TYPE_TIMESPAN},
-    {"time", KUSTO_TYPE_TIMESPAN},     {"guid", KUSTO_TYPE_GUID},        {"uuid", KUSTO_TYPE_GUID},
-    {"uniqueid", KUSTO_TYPE_GUID},     {"dynamic", KUSTO_TYPE_DYNAMIC},  {"object", KUSTO_TYPE_DYNAMIC},
+    {"bool", KUSTO_TYPE_BOOL},         {"boolean", KUSTO_TYPE_BOOL},    {"sbyte", KUSTO_TYPE_BOOL},
+    {"int", KUSTO_TYPE_INT},           {"int32", KUSTO_TYPE_INT},       {"int16", KUSTO_TYPE_INT},
+    {"byte", KUSTO_TYPE_INT},          {"uint16", KUSTO_TYPE_INT},      {"long", KUSTO_TYPE_LONG},
+    {"int64", KUSTO_TYPE_LONG},        {"uint32", KUSTO_TYPE_LONG},     {"uint64", KUSTO_TYPE_LONG},
+    {"real", KUSTO_TYPE_REAL},         {"double", KUSTO_TYPE_REAL},     {"float", KUSTO_TYPE_REAL},
+    {"single", KUSTO_TYPE_REAL},       {"decimal", KUSTO_TYPE_DECIMAL}, {"string", KUSTO_TYPE_STRING},
+    {"datetime", KUSTO_TYPE_DATETIME}, {"date", KUSTO_TYPE_DATETIME},   {"timespan", KUSTO_TYPE_TIMESPAN},
+    {"time", KUSTO_TYPE_TIMESPAN},     {"guid", KUSTO_TYPE_GUID},       {"uuid", KUSTO_TYPE_GUID},
+    {"uniqueid", KUSTO_TYPE_GUID},     {"dynamic", KUSTO_TYPE_DYNAMIC}, {"object", KUSTO_TYPE_DYNAMIC},
 };
 
 kusto_type kusto_type_from_name(const char *name) {
@@ -221,8 +220,7 @@ static int datetime_usual(const char *s, size_t len, int64_t *ticks) {
     if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return -1;
     int y_hi = two_digits(s), y_lo = two_digits(s + 2), m = two_digits(s + 5), d = two_digits(s + 8);
     int h = two_digits(s + 11), mi = two_digits(s + 14), sec = two_digits(s + 17);
-    if (y_hi < 0 || y_lo < 0 || m < 1 || m > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
-        sec > 59)
+    if (y_hi < 0 || y_lo < 0 || m < 1 || m > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
         return -1;
     int64_t y = y_hi * 100 + y_lo;
     if (y < 1 || d > days_in_month(y, m)) return -1;

@@ -26,7 +26,9 @@ static shared *table;
 /* The cancel callback and page opener of this thread's call on a shared client: the client's own ask them. */
 static _Thread_local kusto_prompts current;
 
-static int current_call_cancelled(void *unused) { return current.cancelled ? current.cancelled(current.cancelled_ud) : 0; }
+static int current_call_cancelled(void *unused) {
+    return current.cancelled ? current.cancelled(current.cancelled_ud) : 0;
+}
 
 /* Set only on a client whose callers all have an opener (key_of tells them apart). */
 static int current_call_opener(void *unused, const char *url) {
@@ -101,7 +103,8 @@ kusto_status kusto_client_shared(kusto_client **out, const char *connstr, const 
     if (opts && (kusto_options_token_callback(opts, &ud) || prompts.device_code || prompts.browser))
         return kusto_client_new(out, connstr, opts, err);
     char *key = connstr ? key_of(connstr, opts) : NULL;
-    if (!key) return connstr ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory") : kusto_client_new(out, connstr, opts, err);
+    if (!key)
+        return connstr ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory") : kusto_client_new(out, connstr, opts, err);
     pthread_mutex_lock(&lock);
     shared *s = find(key);
     kusto_status status = KUSTO_OK;

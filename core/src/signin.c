@@ -17,8 +17,13 @@
 
 kusto_flow_context kusto_signin_context(kusto_client *c, const kusto_signin_call *call) {
     const char *v1 = kusto_client_option(c, "aad_v1");
-    kusto_flow_context ctx = {c->http, &c->authority, call->resource, call->deadline, v1 && kusto_strcasecmp(v1, "true") == 0,
-                              c->prompts.cancelled, c->prompts.cancelled_ud};
+    kusto_flow_context ctx = {c->http,
+                              &c->authority,
+                              call->resource,
+                              call->deadline,
+                              v1 && kusto_strcasecmp(v1, "true") == 0,
+                              c->prompts.cancelled,
+                              c->prompts.cancelled_ud};
     return ctx;
 }
 
@@ -29,8 +34,10 @@ static int has(const kusto_client *c, kusto_keyword kw) { return kusto_connstr_v
 static kusto_status bring_your_own(kusto_client *c, kusto_keyword kw, const kusto_signin_call *call, kusto_token **out,
                                    kusto_error **err) {
     if (strcmp(call->resource, c->resource) != 0)
-        return kusto_fail(err, KUSTO_E_UNSUPPORTED, "a %s brought in the connection string is for the cluster only, not "
-                          "for %s", kw == KW_USER_TOKEN ? "User Token" : "Application Token", call->resource);
+        return kusto_fail(err, KUSTO_E_UNSUPPORTED,
+                          "a %s brought in the connection string is for the cluster only, not "
+                          "for %s",
+                          kw == KW_USER_TOKEN ? "User Token" : "Application Token", call->resource);
     /* The token's own expiry when it is a JWT that says (unverified: the cluster checks it); else the caller's
        business. */
     const char *token = kusto_connstr_value(c->cs, kw);
@@ -55,7 +62,8 @@ static int client_secret_applies(const kusto_client *c) {
     return has(c, KW_APPLICATION_CLIENT_ID) && has(c, KW_APPLICATION_KEY);
 }
 
-static kusto_status client_secret(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+static kusto_status client_secret(kusto_client *c, const kusto_signin_call *call, kusto_token **out,
+                                  kusto_error **err) {
     kusto_flow_context ctx = kusto_signin_context(c, call);
     kusto_app_credential cred = {kusto_connstr_value(c->cs, KW_APPLICATION_KEY), NULL, NULL};
     return kusto_flow_client_credentials(&ctx, kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID), &cred, out, err);
@@ -65,14 +73,16 @@ static kusto_status client_secret(kusto_client *c, const kusto_signin_call *call
 
 static int always(const kusto_client *c) { return 1; }
 
-static kusto_status managed_identity(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+static kusto_status managed_identity(kusto_client *c, const kusto_signin_call *call, kusto_token **out,
+                                     kusto_error **err) {
     kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_managed_identity(&ctx, kusto_client_option(c, "managed_identity_client_id"),
                                        kusto_client_option(c, "managed_identity_endpoint"), out, err);
 }
 
 static int workload_identity_applies(const kusto_client *c) { return kusto_flow_workload_identity_configured(); }
-static kusto_status workload_identity(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+static kusto_status workload_identity(kusto_client *c, const kusto_signin_call *call, kusto_token **out,
+                                      kusto_error **err) {
     kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_workload_identity(&ctx, out, err);
 }
@@ -103,11 +113,13 @@ static kusto_status app_credential(kusto_client *c, kusto_app_credential *cred, 
     cred->signer = NULL;
     if (!has_certificate(c)) return KUSTO_OK;
     if (!c->assertion_signer) {
-        kusto_certificate_source src = {
-            kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_BLOB), kusto_client_option(c, "certificate_path"),
-            kusto_client_option(c, "certificate_password"),
-            kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_THUMBPRINT),
-            kusto_connstr_flag(c->cs, KW_APPLICATION_CERTIFICATE_SEND_X5C), NULL, NULL};
+        kusto_certificate_source src = {kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_BLOB),
+                                        kusto_client_option(c, "certificate_path"),
+                                        kusto_client_option(c, "certificate_password"),
+                                        kusto_connstr_value(c->cs, KW_APPLICATION_CERTIFICATE_THUMBPRINT),
+                                        kusto_connstr_flag(c->cs, KW_APPLICATION_CERTIFICATE_SEND_X5C),
+                                        NULL,
+                                        NULL};
         kusto_status status = kusto_assertion_signer_new(&c->assertion_signer, &src, err);
         if (status != KUSTO_OK) return status;
     }
@@ -143,7 +155,8 @@ static kusto_status on_behalf_of(kusto_client *c, const kusto_signin_call *call,
 
 static int user_password_applies(const kusto_client *c) { return has(c, KW_USER_ID) && has(c, KW_PASSWORD); }
 
-static kusto_status user_password(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+static kusto_status user_password(kusto_client *c, const kusto_signin_call *call, kusto_token **out,
+                                  kusto_error **err) {
     kusto_flow_context ctx = kusto_signin_context(c, call);
     const char *client_id = kusto_connstr_value(c->cs, KW_APPLICATION_CLIENT_ID);
     return kusto_flow_user_password(&ctx, client_id ? client_id : KUSTO_PUBLIC_CLIENT_ID,
@@ -155,7 +168,8 @@ static kusto_status user_password(kusto_client *c, const kusto_signin_call *call
 
 static int token_callback_applies(const kusto_client *c) { return c->token_callback != NULL; }
 
-static kusto_status token_callback(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
+static kusto_status token_callback(kusto_client *c, const kusto_signin_call *call, kusto_token **out,
+                                   kusto_error **err) {
     kusto_flow_context ctx = kusto_signin_context(c, call);
     return kusto_flow_token_callback(&ctx, c->token_callback, c->token_callback_ud, out, err);
 }
@@ -169,8 +183,8 @@ static const char *public_client_id(const kusto_client *c) {
 
 static kusto_status device_code(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
     kusto_flow_context ctx = kusto_signin_context(c, call);
-    return kusto_flow_device_code(&ctx, public_client_id(c), c->prompts.device_code,
-                                  c->prompts.device_code_ud, out, err);
+    return kusto_flow_device_code(&ctx, public_client_id(c), c->prompts.device_code, c->prompts.device_code_ud, out,
+                                  err);
 }
 
 static kusto_status interactive(kusto_client *c, const kusto_signin_call *call, kusto_token **out, kusto_error **err) {
@@ -225,9 +239,11 @@ const kusto_signin_method *kusto_signin_method_named(const char *name) {
 kusto_status kusto_signin_acquire(kusto_client *c, const kusto_signin_method *m, const kusto_signin_call *call,
                                   kusto_token **out, kusto_error **err) {
     if (m->blocks && kusto_op_seam_active())
-        return kusto_fail(err, KUSTO_E_UNSUPPORTED, "sign_in '%s' cannot sign in without blocking: sign in beforehand "
+        return kusto_fail(err, KUSTO_E_UNSUPPORTED,
+                          "sign_in '%s' cannot sign in without blocking: sign in beforehand "
                           "(the token cache answers), or use client secret, certificate, managed identity or a "
-                          "token_callback", m->name);
+                          "token_callback",
+                          m->name);
     return m->acquire(c, call, out, err);
 }
 
@@ -244,8 +260,10 @@ static kusto_status choose_by_name(const kusto_client *c, const char *name, cons
     for (size_t i = 0; i < METHOD_COUNT; i++) {
         if (strcmp(methods[i].name, name) != 0) continue;
         if (!methods[i].applies(c))
-            return kusto_fail(err, KUSTO_E_ARGUMENT, "sign_in '%s' lacks its credentials in the connection string, "
-                                                     "options or environment", name);
+            return kusto_fail(err, KUSTO_E_ARGUMENT,
+                              "sign_in '%s' lacks its credentials in the connection string, "
+                              "options or environment",
+                              name);
         *out = &methods[i];
         return KUSTO_OK;
     }
@@ -260,16 +278,16 @@ static kusto_status choose_by_name(const kusto_client *c, const char *name, cons
 /* As the official SDKs: no credentials means a person signs in in a browser, if anyone is there. With a
    persistent token cache nobody may be needed (an account signed in before, by libkusto, MSAL or the Azure
    CLI): the interactive flow itself then says so when the cache cannot answer. */
-static kusto_status fall_back_to_a_person(const kusto_client *c, const kusto_signin_method **out,
-                                          kusto_error **err) {
+static kusto_status fall_back_to_a_person(const kusto_client *c, const kusto_signin_method **out, kusto_error **err) {
     const char *why = NULL;
     if (!c->prompts.browser && !kusto_person_can_answer(&why) && !kusto_cache_path(c->cache))
-        return kusto_fail(err, KUSTO_E_AUTH,
-                          "the connection string asks for Azure AD sign-in but gives no credential (Application Client "
-                          "Id with Application Key or a certificate, User ID with Password, User Token, Application Token, "
-                          "or a token callback), and interactive sign-in is "
-                          "impossible here: %s (sign_in \"device_code\" lets a person sign in from another device)",
-                          why);
+        return kusto_fail(
+            err, KUSTO_E_AUTH,
+            "the connection string asks for Azure AD sign-in but gives no credential (Application Client "
+            "Id with Application Key or a certificate, User ID with Password, User Token, Application Token, "
+            "or a token callback), and interactive sign-in is "
+            "impossible here: %s (sign_in \"device_code\" lets a person sign in from another device)",
+            why);
     for (size_t i = 0; i < METHOD_COUNT; i++)
         if (strcmp(methods[i].name, "interactive") == 0) *out = &methods[i];
     return KUSTO_OK;

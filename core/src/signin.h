@@ -45,8 +45,8 @@ int kusto_signin_uses_authority(const kusto_signin_method *method);
 
 /* Signs in with `method`'s flow (method->acquire). Inside a kusto_op a flow that blocks is refused with
    KUSTO_E_UNSUPPORTED: it is only started when the token cache could not answer. */
-kusto_status kusto_signin_acquire(kusto_client *client, const kusto_signin_method *method, const kusto_signin_call *call,
-                                  kusto_token **out, kusto_error **err);
+kusto_status kusto_signin_acquire(kusto_client *client, const kusto_signin_method *method,
+                                  const kusto_signin_call *call, kusto_token **out, kusto_error **err);
 
 /* What a flow needs from the client, for one call. */
 kusto_flow_context kusto_signin_context(kusto_client *client, const kusto_signin_call *call);

@@ -10,8 +10,8 @@
 
 #include "buf.h"
 
-kusto_token *kusto_token_new(const char *access_token, const char *token_type, int64_t expires_on,
-                             const char *resource, const char *authority) {
+kusto_token *kusto_token_new(const char *access_token, const char *token_type, int64_t expires_on, const char *resource,
+                             const char *authority) {
     kusto_token *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->access_token = kusto_strdup(access_token);
@@ -68,9 +68,7 @@ void kusto_token_free(kusto_token *t) {
     free(t);
 }
 
-int64_t kusto_now(void) {
-    return (int64_t)time(NULL);
-}
+int64_t kusto_now(void) { return (int64_t)time(NULL); }
 
 cJSON *kusto_jwt_claims(const char *jwt) {
     const char *start = jwt ? strchr(jwt, '.') : NULL;

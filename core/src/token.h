@@ -25,8 +25,8 @@ struct kusto_token {
 int kusto_token_set(char **field, const char *value);
 
 /* A token with copies of the strings (authority may be NULL); NULL when out of memory. */
-kusto_token *kusto_token_new(const char *access_token, const char *token_type, int64_t expires_on,
-                             const char *resource, const char *authority);
+kusto_token *kusto_token_new(const char *access_token, const char *token_type, int64_t expires_on, const char *resource,
+                             const char *authority);
 kusto_token *kusto_token_copy(const kusto_token *t);
 
 /* Turns the token endpoint's answer into a token (2xx with access_token) or a KUSTO_E_AUTH error

@@ -9,7 +9,8 @@
 /* expires_in arrives as a number, or as a string in v1 and managed-identity answers. */
 static int64_t json_seconds(const cJSON *item) {
     /* Out-of-range doubles cannot be converted (found by fuzz/fuzz_token_response): treat as invalid. */
-    if (cJSON_IsNumber(item)) return item->valuedouble >= 0 && item->valuedouble < 1e12 ? (int64_t)item->valuedouble : -1;
+    if (cJSON_IsNumber(item))
+        return item->valuedouble >= 0 && item->valuedouble < 1e12 ? (int64_t)item->valuedouble : -1;
     if (cJSON_IsString(item)) {
         long long seconds = strtoll(item->valuestring, NULL, 10);
         return seconds >= 0 && seconds < 1000000000000LL ? seconds : -1;
@@ -35,7 +36,8 @@ static kusto_status aad_error(const cJSON *json, const kusto_http_response *resp
     kusto_error_set_code(e, code);
     kusto_error_set_request_id(e, correlation);
     double first = cJSON_IsArray(codes) && cJSON_IsNumber(cJSON_GetArrayItem(codes, 0))
-                       ? cJSON_GetArrayItem(codes, 0)->valuedouble : 0;
+                     ? cJSON_GetArrayItem(codes, 0)->valuedouble
+                     : 0;
     if (first > 0 && first < 1e9) e->aadsts = (long)first; /* AADSTS numbers are small; others: none */
     e->http_status = (int)resp->status;
     return kusto_error_give(err, e);
@@ -90,8 +92,8 @@ kusto_status kusto_token_from_response(kusto_token **out, const kusto_http_respo
         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "token_type"));
         *out = kusto_token_new(access, type, expires_on, resource, authority);
         status = *out && add_optional_fields(*out, json, requested_at) == 0
-                     ? KUSTO_OK
-                     : kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+                   ? KUSTO_OK
+                   : kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
         if (status != KUSTO_OK) {
             kusto_token_free(*out);
             *out = NULL;

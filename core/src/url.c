@@ -41,8 +41,7 @@ static int read_port(CURLU *handle) {
 
 static kusto_status url_fail(const char *text, const char *what, kusto_error **err) {
     /* A URL with userinfo may carry a password: don't echo it. */
-    if (!text || strchr(text, '@'))
-        return kusto_fail(err, KUSTO_E_ARGUMENT, "%s is not an absolute http(s) URL", what);
+    if (!text || strchr(text, '@')) return kusto_fail(err, KUSTO_E_ARGUMENT, "%s is not an absolute http(s) URL", what);
     return kusto_fail(err, KUSTO_E_ARGUMENT, "%s is not an absolute http(s) URL: '%s'", what, text);
 }
 

@@ -23,8 +23,8 @@ int main(int argc, char **argv) {
     for (int n = atoi(argv[3]); i < n || access(argv[4], F_OK) != 0; i++) {
         char client[64];
         snprintf(client, sizeof client, "kusto-%s-%d", argv[2], i);
-        kusto_cache_key key = {NULL, "login.microsoftonline.com", "contoso", client, "https://c.example/.default",
-                               NULL};
+        kusto_cache_key key = {NULL,   "login.microsoftonline.com",  "contoso",
+                               client, "https://c.example/.default", NULL};
         kusto_token *t = kusto_token_new("at", "Bearer", kusto_now() + 3600, "https://c.example", NULL);
         int64_t start = kusto_now_ms();
         if (kusto_cache_store(cache, &key, t, &err) != KUSTO_OK) {

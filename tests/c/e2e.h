@@ -42,10 +42,8 @@ static cJSON *requests(const char *prefix) {
     for (char *line = log ? strtok(log, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         cJSON *record = cJSON_Parse(line);
         const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(record, "path"));
-        if (path && strncmp(path, prefix, strlen(prefix)) == 0)
-            cJSON_AddItemToArray(found, record);
-        else
-            cJSON_Delete(record);
+        if (path && strncmp(path, prefix, strlen(prefix)) == 0) cJSON_AddItemToArray(found, record);
+        else cJSON_Delete(record);
     }
     free(log);
     return found;

@@ -52,8 +52,10 @@ static void test_query_typed_values(void) {
     kusto_result *res = NULL;
     kusto_error *err = NULL;
     kusto_status status = kusto_client_query_collect(
-        client, NULL, "print l=9223372036854775807, r=1.5, b=true, s='hé', d=datetime(2020-02-29T01:02:03.1234567Z), "
-                      "t=timespan(1.02:03:04), g=guid(01234567-89ab-cdef-0123-456789abcdef)", NULL, &res, &err);
+        client, NULL,
+        "print l=9223372036854775807, r=1.5, b=true, s='hé', d=datetime(2020-02-29T01:02:03.1234567Z), "
+        "t=timespan(1.02:03:04), g=guid(01234567-89ab-cdef-0123-456789abcdef)",
+        NULL, &res, &err);
     CHECK_INT(status, KUSTO_OK);
     const kusto_table *primary = NULL;
     for (size_t i = 0; res && i < kusto_result_table_count(res); i++)
@@ -323,7 +325,8 @@ static void test_interactive_sign_in(void) {
     CHECK_INT(sign_in_with("interactive", opts, &token, &err), KUSTO_OK);
     if (browser.started) pthread_join(browser.thread, NULL);
     CHECK_INT(browser.status, 200);
-    CHECK(strstr(browser.url, "code_challenge_method=S256") && strstr(browser.url, "redirect_uri=http%3A%2F%2Flocalhost%3A"));
+    CHECK(strstr(browser.url, "code_challenge_method=S256") &&
+          strstr(browser.url, "redirect_uri=http%3A%2F%2Flocalhost%3A"));
     CHECK(token && strlen(kusto_token_access_token(token)) > 20);
     if (err) fprintf(stderr, "interactive: %s\n", kusto_error_message(err));
     kusto_token_free(token);

@@ -44,12 +44,12 @@ static void trace_add(trace *t, char step, const char *url) {
 }
 
 typedef struct transfer {
-    kusto_op **op;         /* NULL'd when the test frees the op mid-body */
+    kusto_op **op; /* NULL'd when the test frees the op mid-body */
     long status;
     char *headers[MAX_HEADERS + 1];
     int header_count;
     size_t body_bytes;
-    size_t free_after;     /* > 0: free the op once this many body bytes were given */
+    size_t free_after; /* > 0: free the op once this many body bytes were given */
 } transfer;
 
 static void headers_clear(transfer *t) {
@@ -191,8 +191,7 @@ static kusto_status drive(kusto_op **op, trace *t, size_t free_after, kusto_erro
             nanosleep(&pause, NULL);
             break;
         }
-        case KUSTO_OP_DONE:
-            return kusto_op_result(*op, err);
+        case KUSTO_OP_DONE: return kusto_op_result(*op, err);
         }
     }
     return KUSTO_E_CANCELLED;
@@ -207,7 +206,8 @@ static kusto_client *client_with2(const char *connstr, const char *name, const c
     kusto_options_set(opts, "ca_file", cfg("ca_file"));
     if (name) kusto_options_set(opts, name, value);
     if (name2) kusto_options_set(opts, name2, value2);
-    if (kusto_client_new(&client, connstr, opts, &err) != KUSTO_OK) fprintf(stderr, "client: %s\n", kusto_error_message(err));
+    if (kusto_client_new(&client, connstr, opts, &err) != KUSTO_OK)
+        fprintf(stderr, "client: %s\n", kusto_error_message(err));
     kusto_options_free(opts);
     kusto_error_free(err);
     return client;
@@ -235,7 +235,8 @@ static const kusto_table *primary(const kusto_result *res) {
 
 static int same_rows(const kusto_table *a, const kusto_table *b) {
     size_t columns = a && b ? kusto_table_info_of(a)->column_count : 0;
-    if (!a || !b || kusto_table_row_count(a) != kusto_table_row_count(b) || columns != kusto_table_info_of(b)->column_count)
+    if (!a || !b || kusto_table_row_count(a) != kusto_table_row_count(b) ||
+        columns != kusto_table_info_of(b)->column_count)
         return 0;
     for (size_t row = 0; row < kusto_table_row_count(a); row++)
         for (size_t col = 0; col < columns; col++) {
@@ -381,9 +382,10 @@ static void test_cached_token_serves_a_refused_flow(void) {
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/cache.json", dir);
     snprintf(lock, sizeof lock, "%s.lockfile", path);
-    snprintf(connstr, sizeof connstr, "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;User ID=%s;"
-             "Password=%s;Authority Id=%s", cfg("cluster"), cfg("database"), cfg("user"), cfg("password"),
-             cfg("authority"));
+    snprintf(connstr, sizeof connstr,
+             "Data Source=%s;Initial Catalog=%s;AAD Federated Security=True;User ID=%s;"
+             "Password=%s;Authority Id=%s",
+             cfg("cluster"), cfg("database"), cfg("user"), cfg("password"), cfg("authority"));
     kusto_client *before = client_with2(connstr, "cache_path", path, NULL, NULL);
     kusto_client *client = client_with2(connstr, "cache_path", path, "sign_in", "device_code");
     kusto_result *res = NULL;
@@ -415,7 +417,8 @@ static void test_free_mid_body(void) {
     kusto_op *op = NULL;
     trace t = {0};
     CHECK_INT(kusto_op_query(client, NULL, "range x from 1 to 300000 step 1", NULL, kusto_collector_builder(), res, &op,
-                             NULL), KUSTO_OK);
+                             NULL),
+              KUSTO_OK);
     drive(&op, &t, 4096, NULL);
     CHECK(op == NULL);
     kusto_result_free(res);

@@ -74,8 +74,12 @@ static double now_s(void) {
 }
 
 static outcome query(kusto_client *client, const char *csl, const kusto_request *req, int background, log_t l) {
-    kusto_builder b = {.size = sizeof b, .begin_table = on_begin_table, .end_row = on_end_row, .value = on_value,
-                       .partial_error = on_partial_error, .cancelled = on_cancelled,
+    kusto_builder b = {.size = sizeof b,
+                       .begin_table = on_begin_table,
+                       .end_row = on_end_row,
+                       .value = on_value,
+                       .partial_error = on_partial_error,
+                       .cancelled = on_cancelled,
                        .parse_in_background = background};
     kusto_error *err = NULL;
     outcome o = {0};
@@ -106,16 +110,17 @@ static kusto_client *client_new(void) {
 }
 
 /* Runs the query without then with the relay, arming `fault` (JSON, may be NULL) before each. */
-static void check_same(kusto_client *client, const char *csl, const kusto_request *req, const char *fault,
-                       log_t l, kusto_status expected, const char *what) {
+static void check_same(kusto_client *client, const char *csl, const kusto_request *req, const char *fault, log_t l,
+                       kusto_status expected, const char *what) {
     outcome o[2];
     for (int background = 0; background < 2; background++) {
         if (fault) CHECK_INT(control("POST", "/faults", fault), 200);
         o[background] = query(client, csl, req, background, l);
         control("DELETE", "/faults", NULL);
     }
-    int same = o[0].status == o[1].status && strcmp(o[0].log, o[1].log) == 0 && strcmp(o[0].message, o[1].message) == 0 &&
-               o[0].http_status == o[1].http_status && o[0].has_request_id == o[1].has_request_id;
+    int same = o[0].status == o[1].status && strcmp(o[0].log, o[1].log) == 0 &&
+               strcmp(o[0].message, o[1].message) == 0 && o[0].http_status == o[1].http_status &&
+               o[0].has_request_id == o[1].has_request_id;
     if (!same || o[1].status != expected)
         fprintf(stderr, "%s: direct %s \"%s\" (%zu), relayed %s \"%s\" (%zu)\n", what, kusto_status_name(o[0].status),
                 o[0].message, strlen(o[0].log), kusto_status_name(o[1].status), o[1].message, strlen(o[1].log));
@@ -127,8 +132,8 @@ static void check_same(kusto_client *client, const char *csl, const kusto_reques
 
 static void test_same_as_without(kusto_client *client) {
     check_same(client, "range x from 1 to 50000 step 1", NULL, NULL, (log_t){0}, KUSTO_OK, "range");
-    check_same(client, "range x from 1 to 50000 step 1", NULL, "{\"path\": \"/v2/rest/query\", \"truncate_after\": 300000}",
-               (log_t){0}, KUSTO_E_NETWORK, "truncated");
+    check_same(client, "range x from 1 to 50000 step 1", NULL,
+               "{\"path\": \"/v2/rest/query\", \"truncate_after\": 300000}", (log_t){0}, KUSTO_E_NETWORK, "truncated");
     check_same(client, "range x from 1 to 50000 step 1", NULL, NULL, (log_t){.stop_at_row = 1234}, KUSTO_E_CANCELLED,
                "stop");
     kusto_request *req = NULL;
@@ -192,10 +197,9 @@ static kusto_status query_misfit(kusto_client *client, const kusto_builder *buil
 
 static void test_first_layout(kusto_client *client) {
     for (int background = 0; background <= 1; background++) {
-        kusto_builder memory = {.size = sizeof memory, .warning = trap_warning, .progress = trap_progress,
-                                .strict = 1};
-        first_builder first = {.size = sizeof first, .end_row = on_end_row, .value = on_value,
-                               .parse_in_background = background};
+        kusto_builder memory = {.size = sizeof memory, .warning = trap_warning, .progress = trap_progress, .strict = 1};
+        first_builder first = {
+            .size = sizeof first, .end_row = on_end_row, .value = on_value, .parse_in_background = background};
         memcpy(&memory, &first, sizeof first);
         log_t l = {0};
         CHECK_INT(query_misfit(client, &memory, &l), KUSTO_OK);

@@ -120,8 +120,10 @@ static char *user_token_for(const char *client_id) {
     CURL *h = curl_easy_init();
     char *user = curl_easy_escape(h, cfg("user"), 0), *password = curl_easy_escape(h, cfg("password"), 0);
     char form[2000], url[500];
-    snprintf(form, sizeof form, "grant_type=password&client_id=%s&username=%s&password=%s&scope=api%%3A%%2F%%2F%s"
-             "%%2F.default+openid+profile+offline_access", KUSTO_PUBLIC_CLIENT_ID, user, password, client_id);
+    snprintf(form, sizeof form,
+             "grant_type=password&client_id=%s&username=%s&password=%s&scope=api%%3A%%2F%%2F%s"
+             "%%2F.default+openid+profile+offline_access",
+             KUSTO_PUBLIC_CLIENT_ID, user, password, client_id);
     snprintf(url, sizeof url, "%s/oauth2/v2.0/token", cfg("authority"));
     cJSON *body = cJSON_CreateString("");
     curl_easy_setopt(h, CURLOPT_URL, url);

@@ -11,15 +11,15 @@
 
 #define HEADER "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":\"v2.0\"},"
 #define COMPLETION "{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]"
-#define TABLE(kind, columns, rows)                                                                        \
-    "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"" kind "\",\"TableName\":\"" kind "\","  \
+#define TABLE(kind, columns, rows)                                                                      \
+    "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"" kind "\",\"TableName\":\"" kind "\"," \
     "\"Columns\":[" columns "],\"Rows\":[" rows "]},"
 #define COL(name, type) "{\"ColumnName\":\"" name "\",\"ColumnType\":\"" type "\"}"
 
 static const char ALL_TYPES[] = HEADER TABLE(
     "PrimaryResult",
-    COL("l", "long") "," COL("i", "int") "," COL("r", "real") "," COL("b", "bool") "," COL("s", "string") ","
-    COL("d", "datetime") "," COL("t", "timespan") "," COL("g", "guid") "," COL("y", "dynamic") "," COL("m", "decimal"),
+    COL("l", "long") "," COL("i", "int") "," COL("r", "real") "," COL("b", "bool") "," COL("s", "string") "," COL(
+        "d", "datetime") "," COL("t", "timespan") "," COL("g", "guid") "," COL("y", "dynamic") "," COL("m", "decimal"),
     "[9223372036854775807,-2147483648,\"NaN\",true,\"h\\u00e9\",\"1970-01-01T00:00:00.0000001Z\",\"-1.00:00:00\","
     "\"01234567-89ab-cdef-0123-456789ABCDEF\",{\"a\":[1,2]},\"2.00000000000001\"],"
     "[null,null,null,null,null,null,null,null,null,null],"
@@ -131,13 +131,13 @@ static void test_batches(kusto_arrow *a) {
 
     CHECK(stream.get_next(&stream, &batch) == 0 && batch.length == 2);
     CHECK_INT(((const int64_t *)batch.children[0]->buffers[1])[0], INT64_MIN);
-    CHECK(!valid(batch.children[5], 0));                          /* 1500: outside ns, null */
+    CHECK(!valid(batch.children[5], 0)); /* 1500: outside ns, null */
     CHECK_INT(((const int64_t *)batch.children[6]->buffers[1])[0], 1000000000);
-    check_text(batch.children[8], 0, "\"text\"");                   /* a dynamic string is JSON text */
+    check_text(batch.children[8], 0, "\"text\""); /* a dynamic string is JSON text */
     check_text(batch.children[8], 1, "12");
-    check_text(batch.children[4], 1, "{\"x\":1}");                 /* a misfit in a string column: its JSON */
+    check_text(batch.children[4], 1, "{\"x\":1}"); /* a misfit in a string column: its JSON */
     CHECK(signbit(((const double *)batch.children[2]->buffers[1])[1]));
-    CHECK(!valid(batch.children[5], 1));                          /* 9999: outside ns, null */
+    CHECK(!valid(batch.children[5], 1)); /* 9999: outside ns, null */
     batch.release(&batch);
 
     CHECK(stream.get_next(&stream, &batch) == 0 && batch.length == 1);
@@ -207,10 +207,10 @@ static void test_failure_after_rows(void) {
     kusto_arrow_free(a);
 }
 
-static const char MISFITS[] = HEADER TABLE(
-    "PrimaryResult", COL("l", "long") "," COL("i", "int") "," COL("g", "guid") "," COL("s", "string"),
-    "[\"x\",4294967296,\"not a guid\",\"ok\"],[123456789012345678901234567890,1,null,\"\xff\xfe\"],"
-    "[1,1,null,\"\xed\xa0\x80\"],[1,1,null,\"\xf0\x9f\x98\x80 \xc3\xa9 and ascii text\"]") COMPLETION;
+static const char MISFITS[] =
+    HEADER TABLE("PrimaryResult", COL("l", "long") "," COL("i", "int") "," COL("g", "guid") "," COL("s", "string"),
+                 "[\"x\",4294967296,\"not a guid\",\"ok\"],[123456789012345678901234567890,1,null,\"\xff\xfe\"],"
+                 "[1,1,null,\"\xed\xa0\x80\"],[1,1,null,\"\xf0\x9f\x98\x80 \xc3\xa9 and ascii text\"]") COMPLETION;
 
 static void test_misfits_are_null_with_warnings(void) {
     kusto_arrow *a = parse(MISFITS, 0);

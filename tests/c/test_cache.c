@@ -53,8 +53,8 @@ static kusto_token *app_token(const char *secret, int64_t expires_on) {
     return kusto_token_new(secret, "Bearer", expires_on, "https://c.example", NULL);
 }
 
-static const kusto_cache_key app_key = {NULL, "login.example.com", "contoso", "my_client_id",
-                                        "https://c.example/.default", NULL};
+static const kusto_cache_key app_key = {NULL,           "login.example.com",          "contoso",
+                                        "my_client_id", "https://c.example/.default", NULL};
 
 static void test_app_token_in_msal_schema(void) {
     char *path = path_in_dir("sub/app.json");
@@ -113,10 +113,12 @@ static void test_unknown_fields_and_sections_survive(void) {
     kusto_token *t = app_token("at-2", kusto_now() + 3600);
     CHECK_INT(kusto_cache_store(cache, &app_key, t, NULL), KUSTO_OK);
     cJSON *json = read_json(path);
-    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "customized"),
-                                                                          "an-entry"), "foo")), "bar");
-    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "AccessToken"), "x"), "extra")
-                  ->valuedouble, 7);
+    CHECK_STR(cJSON_GetStringValue(
+                  cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "customized"), "an-entry"), "foo")),
+              "bar");
+    CHECK_INT(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "AccessToken"), "x"), "extra")->valuedouble,
+        7);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(json, "AccessToken")), 2);
     cJSON_Delete(json);
     /* Found by fields whatever its key: scopes are a subset of the target. */
@@ -232,8 +234,8 @@ static size_t count_accounts(kusto_cache *cache, const char *environment, const 
 static void test_tokens_of_another_name_of_the_cloud(void) {
     kusto_cache *cache = NULL;
     CHECK_INT(kusto_cache_new(&cache, NULL, NULL), KUSTO_OK);
-    kusto_cache_key written = {KUSTO_CACHE_ANY_USER, "login.windows.net", "contoso", "my_client_id",
-                               "https://c.example/.default", NULL};
+    kusto_cache_key written = {KUSTO_CACHE_ANY_USER, "login.windows.net",          "contoso",
+                               "my_client_id",       "https://c.example/.default", NULL};
     kusto_token *t = user_token("at-net", "rt-net");
     CHECK_INT(kusto_cache_store(cache, &written, t, NULL), KUSTO_OK);
 
@@ -339,8 +341,9 @@ static void test_concurrent_processes(void) {
 #if defined(__SANITIZE_ADDRESS__)
     int writes = 100; /* the full run is the plain build's */
 #else
-    int writes = RUNNING_ON_VALGRIND ? 20 : getenv("KUSTO_CACHE_STRESS_WRITES")
-                                               ? atoi(getenv("KUSTO_CACHE_STRESS_WRITES")) : 200;
+    int writes = RUNNING_ON_VALGRIND                 ? 20
+               : getenv("KUSTO_CACHE_STRESS_WRITES") ? atoi(getenv("KUSTO_CACHE_STRESS_WRITES"))
+                                                     : 200;
 #endif
     const int processes = 4;
     char *path = path_in_dir("shared.json");

@@ -202,7 +202,8 @@ static void test_quoting(void) {
 }
 
 static void test_booleans(void) {
-    kusto_connstr *cs = parse_ok("Fed=yes;Streaming=0;Uncompressed=TRUE;EnforceMfa=No;Accept=1;Query Consistency=false");
+    kusto_connstr *cs = parse_ok(
+        "Fed=yes;Streaming=0;Uncompressed=TRUE;EnforceMfa=No;Accept=1;Query Consistency=false");
     CHECK_STR(kusto_connstr_value(cs, KW_AAD_FEDERATED_SECURITY), "True");
     CHECK_STR(kusto_connstr_value(cs, KW_STREAMING), "False");
     CHECK_STR(kusto_connstr_value(cs, KW_UNCOMPRESSED), "True");
@@ -214,7 +215,8 @@ static void test_booleans(void) {
     kusto_connstr_free(cs);
 
     char *message = parse_fails("Data Source=https://a.kusto.windows.net;fed=maybe", KUSTO_E_CONNSTR);
-    CHECK_STR(message, "connection string keyword 'AAD Federated Security' expects a boolean (true/false), got 'maybe'");
+    CHECK_STR(message,
+              "connection string keyword 'AAD Federated Security' expects a boolean (true/false), got 'maybe'");
     free(message);
     message = parse_fails("sendx5c=2", KUSTO_E_CONNSTR);
     CHECK(strstr(message, "'Application Certificate SendX5c'") && strstr(message, "'2'"));
@@ -281,7 +283,8 @@ static void test_data_source(void) {
 
     /* Two or more segments (proxy URLs) are kept whole. */
     cs = parse_ok("Data Source=https://ade.loganalytics.io/subscriptions/123/resourcegroups/rg/");
-    CHECK_STR(kusto_connstr_value(cs, KW_DATA_SOURCE), "https://ade.loganalytics.io/subscriptions/123/resourcegroups/rg");
+    CHECK_STR(kusto_connstr_value(cs, KW_DATA_SOURCE),
+              "https://ade.loganalytics.io/subscriptions/123/resourcegroups/rg");
     CHECK_STR(kusto_connstr_value(cs, KW_INITIAL_CATALOG), NULL);
     kusto_connstr_free(cs);
 

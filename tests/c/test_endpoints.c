@@ -134,7 +134,8 @@ static void test_trusted_national_clouds(void) {
     CHECK_INT(check("https://c.chinaeast2.kusto.chinacloudapi.cn", CHINA, NULL), KUSTO_OK);
     CHECK_INT(check("https://x.playfab.cn", CHINA, NULL), KUSTO_OK);
     CHECK_INT(check("https://adx.loganalytics.azure.cn", CHINA, NULL), KUSTO_OK);
-    CHECK_INT(check("https://c.kusto.core.eaglex.ic.gov", "https://login.microsoftonline.eaglex.ic.gov", NULL), KUSTO_OK);
+    CHECK_INT(check("https://c.kusto.core.eaglex.ic.gov", "https://login.microsoftonline.eaglex.ic.gov", NULL),
+              KUSTO_OK);
     CHECK_INT(check("https://c.kusto.core.microsoft.scloud", "https://login.microsoftonline.microsoft.scloud", NULL),
               KUSTO_OK);
     CHECK_INT(check("https://c.kusto.sovcloud-api.fr", "https://login.sovcloud-identity.fr", NULL), KUSTO_OK);

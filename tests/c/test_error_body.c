@@ -21,7 +21,8 @@ static void test_json_error(void) {
     kusto_error *e = from_body(400, semantic_error);
     CHECK_INT(kusto_error_status(e), KUSTO_E_SERVICE);
     CHECK_STR(kusto_error_code(e), "General_BadRequest");
-    CHECK_STR(kusto_error_message(e), "Request is invalid and cannot be processed: Semantic error: SEM0100: 'foo' failed");
+    CHECK_STR(kusto_error_message(e),
+              "Request is invalid and cannot be processed: Semantic error: SEM0100: 'foo' failed");
     CHECK_INT(kusto_error_permanent(e), 1);
     CHECK_INT(kusto_error_http_status(e), 400);
     CHECK_STR(kusto_error_request_id(e), "KLC.execute;123");

@@ -137,8 +137,8 @@ static void test_token_huge_expiry(void) {
 
 /* ---- fuzz_cache: the first byte picks writes (0 in these inputs), the rest is the cache file ------ */
 
-static const kusto_cache_key app_key = {NULL, "login.microsoftonline.com", "contoso", "my_client_id",
-                                        "https://c.kusto.windows.net/.default", NULL};
+static const kusto_cache_key app_key = {
+    NULL, "login.microsoftonline.com", "contoso", "my_client_id", "https://c.kusto.windows.net/.default", NULL};
 
 /* The access token the cache file `text` holds for app_key, looked up at 1700000000. */
 static kusto_token *cached_token(const char *text, size_t len) {

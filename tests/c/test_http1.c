@@ -141,11 +141,11 @@ static char *every_chunking(const char *method, const char *answer, int eof) {
     return whole;
 }
 
-#define CHECK_ANSWER(method, answer, eof, expected)             \
-    do {                                                        \
-        char *t_ = every_chunking((method), (answer), (eof));   \
-        CHECK_STR(t_, (expected));                              \
-        free(t_);                                               \
+#define CHECK_ANSWER(method, answer, eof, expected)           \
+    do {                                                      \
+        char *t_ = every_chunking((method), (answer), (eof)); \
+        CHECK_STR(t_, (expected));                            \
+        free(t_);                                             \
     } while (0)
 
 static void test_answer_by_content_length(void) {

@@ -8,7 +8,7 @@
 #include "error.h"
 #include "metadata.h"
 
-#define AAD(login, mfa, resource)                                                                          \
+#define AAD(login, mfa, resource)                                                                            \
     "{\"AzureAD\":{\"LoginEndpoint\":\"" login "\",\"LoginMfaRequired\":" mfa ",\"KustoClientAppId\":\"a\"," \
     "\"KustoClientRedirectUri\":\"r\",\"KustoServiceResourceId\":\"" resource "\",\"FirstPartyAuthorityUrl\":\"f\"}}"
 
@@ -18,8 +18,8 @@ static kusto_status parse(const char *body, kusto_cloud_info *info, kusto_error 
 
 static void test_parse_public_answer(void) {
     kusto_cloud_info info;
-    CHECK_INT(parse(AAD("https://login.microsoftonline.com/", "false", "https://kusto.kusto.windows.net"), &info,
-                    NULL), KUSTO_OK);
+    CHECK_INT(parse(AAD("https://login.microsoftonline.com/", "false", "https://kusto.kusto.windows.net"), &info, NULL),
+              KUSTO_OK);
     CHECK_STR(info.login_endpoint, "https://login.microsoftonline.com");
     CHECK_STR(info.resource, "https://kusto.kusto.windows.net");
     kusto_cloud_info_clear(&info);
@@ -28,7 +28,8 @@ static void test_parse_public_answer(void) {
 static void test_parse_mfa_uses_the_kustomfa_resource(void) {
     kusto_cloud_info info;
     CHECK_INT(parse(AAD("https://login.microsoftonline.us", "true", "https://kusto.kusto.usgovcloudapi.net/"), &info,
-                    NULL), KUSTO_OK);
+                    NULL),
+              KUSTO_OK);
     CHECK_STR(info.login_endpoint, "https://login.microsoftonline.us");
     CHECK_STR(info.resource, "https://kusto.kustomfa.usgovcloudapi.net");
     kusto_cloud_info_clear(&info);
@@ -69,8 +70,7 @@ static void test_parse_rejects_incomplete_answers(void) {
     check_invalid("<html>", "not a JSON object");
     check_invalid("{\"AzureAD\":{}}", "lacks");
     check_invalid("{\"AzureAD\":{\"LoginEndpoint\":\"https://l\",\"LoginMfaRequired\":false}}", "lacks");
-    check_invalid("{\"AzureAD\":{\"LoginEndpoint\":\"https://l\",\"KustoServiceResourceId\":\"https://r\"}}",
-                  "lacks");
+    check_invalid("{\"AzureAD\":{\"LoginEndpoint\":\"https://l\",\"KustoServiceResourceId\":\"https://r\"}}", "lacks");
     check_invalid("{\"AzureAD\":{\"LoginEndpoint\":\"\",\"LoginMfaRequired\":false,\"KustoServiceResourceId\":\"r\"}}",
                   "lacks");
 }
@@ -130,15 +130,15 @@ static void test_national_clouds_at_the_client(void) {
     /* Cross-cloud: refused before any request. */
     expect("Data Source=" GOV APP, "https://login.microsoftonline.com/t", KUSTO_E_UNTRUSTED,
            "'x.kusto.usgovcloudapi.net'");
-    expect("Data Source=" CN APP, "https://login.microsoftonline.us/t", KUSTO_E_UNTRUSTED, "'x.kusto.chinacloudapi.cn'");
+    expect("Data Source=" CN APP, "https://login.microsoftonline.us/t", KUSTO_E_UNTRUSTED,
+           "'x.kusto.chinacloudapi.cn'");
     expect("Data Source=https://x.kusto.windows.net" APP, "https://login.partner.microsoftonline.cn/t",
            KUSTO_E_UNTRUSTED, "login endpoint 'https://login.partner.microsoftonline.cn'");
     /* A caller's token: no metadata, checked against the client's (public) login endpoint. */
     expect("Data Source=" GOV ";AAD Federated Security=True;User Token=not-a-real-token", NULL, KUSTO_E_UNTRUSTED,
            "'x.kusto.usgovcloudapi.net'");
     /* Same cloud: trusted, then the cloud metadata request fails (the host does not resolve here). */
-    expect("Data Source=" GOV APP, "https://login.microsoftonline.us/t", KUSTO_E_NETWORK,
-           GOV "/v1/rest/auth/metadata");
+    expect("Data Source=" GOV APP, "https://login.microsoftonline.us/t", KUSTO_E_NETWORK, GOV "/v1/rest/auth/metadata");
     expect("Data Source=" CN APP, "https://login.partner.microsoftonline.cn/t", KUSTO_E_NETWORK,
            CN "/v1/rest/auth/metadata");
     expect("Data Source=" CN APP, "https://login.chinacloudapi.cn/t", KUSTO_E_NETWORK, CN "/v1/rest/auth/metadata");

@@ -7,8 +7,8 @@
 #include "error.h"
 #include "oidc.h"
 
-#define DOC(token, authorize, device)                                                                  \
-    "{\"issuer\":\"https://adfs.contoso.test/adfs\",\"token_endpoint\":\"" token "\","                 \
+#define DOC(token, authorize, device)                                                  \
+    "{\"issuer\":\"https://adfs.contoso.test/adfs\",\"token_endpoint\":\"" token "\"," \
     "\"authorization_endpoint\":\"" authorize "\"" device ",\"jwks_uri\":\"https://adfs.contoso.test/k\"}"
 
 static void authority(kusto_authority *a, const char *url) {
@@ -52,9 +52,12 @@ static void test_document_url(void) {
 static void test_endpoints_are_taken_from_the_document(void) {
     kusto_authority a;
     authority(&a, "https://adfs.contoso.test/adfs");
-    CHECK_INT(parse(&a, DOC("https://adfs.contoso.test/adfs/oauth2/token", "https://adfs.contoso.test/adfs/oauth2/authorize",
-                            ",\"device_authorization_endpoint\":\"https://ADFS.contoso.test/adfs/oauth2/devicecode\""),
-                    NULL), KUSTO_OK);
+    CHECK_INT(parse(&a,
+                    DOC("https://adfs.contoso.test/adfs/oauth2/token",
+                        "https://adfs.contoso.test/adfs/oauth2/authorize",
+                        ",\"device_authorization_endpoint\":\"https://ADFS.contoso.test/adfs/oauth2/devicecode\""),
+                    NULL),
+              KUSTO_OK);
     char *token = kusto_authority_token_endpoint(&a), *token_v1 = kusto_authority_token_endpoint_v1(&a);
     char *device = kusto_authority_devicecode_endpoint(&a), *authorize = kusto_authority_authorize_endpoint(&a);
     CHECK_STR(token, "https://adfs.contoso.test/adfs/oauth2/token");
@@ -69,7 +72,8 @@ static void test_no_device_endpoint_means_devicecode_beside_the_token_endpoint(v
     kusto_authority a;
     authority(&a, "https://b2c.contoso.test/tenant");
     CHECK_INT(parse(&a, DOC("https://b2c.contoso.test/tenant/oauth2/v2.0/token", "https://b2c.contoso.test/a", ""),
-                    NULL), KUSTO_OK);
+                    NULL),
+              KUSTO_OK);
     char *device = kusto_authority_devicecode_endpoint(&a);
     CHECK_STR(device, "https://b2c.contoso.test/tenant/oauth2/v2.0/devicecode");
     free(device);
@@ -92,7 +96,8 @@ static void check_refused(const char *body, kusto_status expected, const char *m
     authority(&a, "https://adfs.contoso.test/adfs");
     CHECK_INT(parse(&a, body, &err), expected);
     CHECK(err && strstr(kusto_error_message(err), message_part));
-    if (err && !strstr(kusto_error_message(err), message_part)) fprintf(stderr, "  message: %s\n", kusto_error_message(err));
+    if (err && !strstr(kusto_error_message(err), message_part))
+        fprintf(stderr, "  message: %s\n", kusto_error_message(err));
     CHECK(a.token_endpoint == NULL && a.authorization_endpoint == NULL && a.device_authorization_endpoint == NULL);
     kusto_error_free(err);
     kusto_authority_clear(&a);

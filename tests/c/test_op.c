@@ -19,8 +19,10 @@ static kusto_client *client_on(int port, const char *name, const char *value, co
     char connstr[400];
     snprintf(cluster, sizeof cluster, "https://127.0.0.1:%d", port);
     snprintf(tenant_url, sizeof tenant_url, "%s/tenant", cluster);
-    snprintf(connstr, sizeof connstr, "Data Source=%s;AAD Federated Security=True;Application Client Id=app;"
-             "Application Key=s3cret;Authority Id=%s", cluster, tenant_url);
+    snprintf(connstr, sizeof connstr,
+             "Data Source=%s;AAD Federated Security=True;Application Client Id=app;"
+             "Application Key=s3cret;Authority Id=%s",
+             cluster, tenant_url);
     kusto_options *opts = NULL;
     kusto_client *client = NULL;
     kusto_options_new(&opts);
@@ -55,13 +57,17 @@ static int answer_cloud(kusto_op *op, kusto_op_request *r) {
     char body[400];
     CHECK_INT(kusto_op_next(op, r), KUSTO_OP_SEND);
     CHECK(ends_with(r->url, "/v1/rest/auth/metadata") && strcmp(r->method, "GET") == 0);
-    snprintf(body, sizeof body, "{\"AzureAD\": {\"LoginEndpoint\": \"%s\", \"LoginMfaRequired\": false, "
-             "\"KustoServiceResourceId\": \"https://127.0.0.1\"}}", cluster);
+    snprintf(body, sizeof body,
+             "{\"AzureAD\": {\"LoginEndpoint\": \"%s\", \"LoginMfaRequired\": false, "
+             "\"KustoServiceResourceId\": \"https://127.0.0.1\"}}",
+             cluster);
     CHECK_INT(answer(op, 200, NULL, body), 0);
     CHECK_INT(kusto_op_next(op, r), KUSTO_OP_SEND);
     CHECK(ends_with(r->url, "/tenant/v2.0/.well-known/openid-configuration"));
-    snprintf(body, sizeof body, "{\"token_endpoint\": \"%s/oauth2/v2.0/token\", \"authorization_endpoint\": "
-             "\"%s/oauth2/v2.0/authorize\"}", tenant_url, tenant_url);
+    snprintf(body, sizeof body,
+             "{\"token_endpoint\": \"%s/oauth2/v2.0/token\", \"authorization_endpoint\": "
+             "\"%s/oauth2/v2.0/authorize\"}",
+             tenant_url, tenant_url);
     return answer(op, 200, NULL, body);
 }
 
@@ -71,8 +77,8 @@ static void sign_in(kusto_op *op, kusto_op_request *r) {
     CHECK_INT(kusto_op_next(op, r), KUSTO_OP_SEND);
     CHECK(ends_with(r->url, "/tenant/oauth2/v2.0/token") && strcmp(r->method, "POST") == 0);
     CHECK(r->body && strstr(r->body, "client_secret=s3cret") && strstr(r->body, "scope=https%3A%2F%2F127.0.0.1"));
-    CHECK_INT(answer(op, 200, NULL, "{\"token_type\": \"Bearer\", \"access_token\": \"tok-123\", \"expires_in\": 3600}"),
-              0);
+    CHECK_INT(
+        answer(op, 200, NULL, "{\"token_type\": \"Bearer\", \"access_token\": \"tok-123\", \"expires_in\": 3600}"), 0);
     CHECK_INT(kusto_op_next(op, r), KUSTO_OP_SEND);
     CHECK(ends_with(r->url, "/v2/rest/query"));
 }
@@ -114,7 +120,8 @@ static void test_query_end_to_end(void) {
     size_t len = 0;
     char *body = read_fixture("fragmented_v2.json", &len);
     CHECK_INT(kusto_op_head(op, 200, json_head), 0);
-    for (size_t at = 0; body && at < len; at += 100) CHECK_INT(kusto_op_body(op, body + at, len - at < 100 ? len - at : 100), 0);
+    for (size_t at = 0; body && at < len; at += 100)
+        CHECK_INT(kusto_op_body(op, body + at, len - at < 100 ? len - at : 100), 0);
     CHECK_INT(kusto_op_end(op), 0);
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_DONE);
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_DONE);
@@ -142,7 +149,8 @@ static void test_retry_after_503(void) {
     kusto_op_request r;
     sign_in(op, &r);
     static const char *const retry_after[] = {"Retry-After: 0.05", NULL};
-    CHECK_INT(answer(op, 503, retry_after, "{\"error\": {\"code\": \"ServiceUnavailable\", \"message\": \"busy\"}}"), 0);
+    CHECK_INT(answer(op, 503, retry_after, "{\"error\": {\"code\": \"ServiceUnavailable\", \"message\": \"busy\"}}"),
+              0);
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_WAIT);
     CHECK(r.wait_ms > 0 && r.wait_ms <= 50);
     struct timespec pause = {0, 60 * 1000000L};
@@ -265,7 +273,8 @@ static void test_deadline_passed(void) {
 /* A person's flow is refused inside an op once the cloud is known (no cached token); outside, nothing changes. */
 static void test_device_code_refused(void) {
     char connstr[300];
-    snprintf(connstr, sizeof connstr, "Data Source=https://127.0.0.1:40008;AAD Federated Security=True;"
+    snprintf(connstr, sizeof connstr,
+             "Data Source=https://127.0.0.1:40008;AAD Federated Security=True;"
              "Authority Id=https://127.0.0.1:40008/tenant");
     snprintf(cluster, sizeof cluster, "https://127.0.0.1:40008");
     snprintf(tenant_url, sizeof tenant_url, "%s/tenant", cluster);
@@ -296,8 +305,10 @@ static void test_token_refused(void) {
     kusto_error *err = NULL;
     CHECK_INT(answer_cloud(op, &r), 0);
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
-    CHECK_INT(answer(op, 401, NULL, "{\"error\": \"invalid_client\", \"error_description\": \"AADSTS7000215: Invalid "
-                     "client secret provided.\", \"error_codes\": [7000215]}"), -1);
+    CHECK_INT(answer(op, 401, NULL,
+                     "{\"error\": \"invalid_client\", \"error_description\": \"AADSTS7000215: Invalid "
+                     "client secret provided.\", \"error_codes\": [7000215]}"),
+              -1);
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_DONE);
     CHECK_INT(kusto_op_result(op, &err), KUSTO_E_AUTH);
     CHECK_STR(kusto_error_code(err), "invalid_client");
@@ -310,8 +321,10 @@ static void test_token_refused(void) {
 /* Plain http (loopback only): no TLS to set up, so no name to verify. */
 static void test_plain_http_loopback(void) {
     kusto_client *client = NULL;
-    CHECK_INT(kusto_client_new(&client, "Data Source=http://127.0.0.1:40011;AAD Federated Security=True;"
-                               "Application Client Id=app;Application Key=s3cret;Authority Id=contoso.com", NULL, NULL),
+    CHECK_INT(kusto_client_new(&client,
+                               "Data Source=http://127.0.0.1:40011;AAD Federated Security=True;"
+                               "Application Client Id=app;Application Key=s3cret;Authority Id=contoso.com",
+                               NULL, NULL),
               KUSTO_OK);
     kusto_op *op = op_on(client, "print 1", NULL);
     kusto_op_request r;
@@ -324,14 +337,20 @@ static void test_plain_http_loopback(void) {
 }
 
 static kusto_client *default_chain_client(int port) {
-    static const char *const env[] = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET",
-                                      "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT",
-                                      "IDENTITY_HEADER", "IMDS_ENDPOINT"};
+    static const char *const env[] = {"AZURE_CLIENT_ID",
+                                      "AZURE_TENANT_ID",
+                                      "AZURE_CLIENT_SECRET",
+                                      "AZURE_CLIENT_CERTIFICATE_PATH",
+                                      "AZURE_FEDERATED_TOKEN_FILE",
+                                      "IDENTITY_ENDPOINT",
+                                      "IDENTITY_HEADER",
+                                      "IMDS_ENDPOINT"};
     for (size_t i = 0; i < sizeof env / sizeof *env; i++) unsetenv(env[i]);
     char connstr[300], identity[100];
     snprintf(cluster, sizeof cluster, "https://127.0.0.1:%d", port);
     snprintf(tenant_url, sizeof tenant_url, "%s/tenant", cluster);
-    snprintf(connstr, sizeof connstr, "Data Source=%s;AAD Federated Security=True;Authority Id=%s", cluster, tenant_url);
+    snprintf(connstr, sizeof connstr, "Data Source=%s;AAD Federated Security=True;Authority Id=%s", cluster,
+             tenant_url);
     snprintf(identity, sizeof identity, "http://127.0.0.1:%d/msi/token", port);
     kusto_options *opts = NULL;
     kusto_client *client = NULL;
@@ -353,8 +372,10 @@ static void test_default_chain_managed_identity(void) {
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
     CHECK(strncmp(r.url, "http://127.0.0.1:40012/msi/token?api-version=", 45) == 0 && r.tls_name == NULL);
     CHECK(has_header(&r, "Metadata: true"));
-    CHECK_INT(answer(op, 200, NULL, "{\"access_token\": \"mi-tok\", \"expires_in\": \"3600\", \"token_type\": "
-                     "\"Bearer\", \"resource\": \"https://127.0.0.1\"}"), 0);
+    CHECK_INT(answer(op, 200, NULL,
+                     "{\"access_token\": \"mi-tok\", \"expires_in\": \"3600\", \"token_type\": "
+                     "\"Bearer\", \"resource\": \"https://127.0.0.1\"}"),
+              0);
     CHECK_INT(kusto_op_next(op, &r), KUSTO_OP_SEND);
     CHECK(ends_with(r.url, "/v2/rest/query") && has_header(&r, "Authorization: Bearer mi-tok"));
     kusto_op_free(op);

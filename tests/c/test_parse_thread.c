@@ -22,12 +22,12 @@ static pthread_t main_thread;
 
 typedef struct caller {
     kusto_buf log;
-    int inside;           /* between enter and leave */
-    int misplaced;        /* callbacks outside enter/leave or off the calling thread, unbalanced enter/leave */
-    const char *stop_in;  /* the callback that returns 1 ... */
-    int stop_at;          /* ... on its stop_at-th call */
+    int inside;          /* between enter and leave */
+    int misplaced;       /* callbacks outside enter/leave or off the calling thread, unbalanced enter/leave */
+    const char *stop_in; /* the callback that returns 1 ... */
+    int stop_at;         /* ... on its stop_at-th call */
     int calls;
-    int cancel_after;     /* cancelled() says stop on this call; 0 = never */
+    int cancel_after; /* cancelled() says stop on this call; 0 = never */
     int cancel_calls;
 } caller;
 
@@ -251,8 +251,10 @@ static char *big_body(size_t rows, size_t *len) {
         if (i % 500 == 0)
             kusto_buf_puts(&b, ",{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\","
                                "\"TableId\":1,\"Rows\":[");
-        kusto_buf_printf(&b, "%s[%zu,\"name %zu\",{\"k\":[%zu,null,\"x\"],\"o\":{}},\"2024-01-02T03:04:05.%07zuZ\","
-                             "%zu.25,%s]", i % 500 ? "," : "", i, i * 7, i, i % 10000000, i, i % 3 ? "true" : "null");
+        kusto_buf_printf(&b,
+                         "%s[%zu,\"name %zu\",{\"k\":[%zu,null,\"x\"],\"o\":{}},\"2024-01-02T03:04:05.%07zuZ\","
+                         "%zu.25,%s]",
+                         i % 500 ? "," : "", i, i * 7, i, i % 10000000, i, i % 3 ? "true" : "null");
         if (i == rows / 2) { /* one string of 300 KiB: a block of its own */
             kusto_buf_puts(&b, ",[-1,\"");
             for (int k = 0; k < 300 * 1024; k++) kusto_buf_append(&b, "abcdefgh" + k % 8, 1);
@@ -260,8 +262,10 @@ static char *big_body(size_t rows, size_t *len) {
         }
         if (i % 500 == 499 || i == rows - 1) kusto_buf_puts(&b, "]}\n");
     }
-    kusto_buf_printf(&b, ",{\"FrameType\":\"TableCompletion\",\"TableId\":1,\"RowCount\":%zu}\n"
-                         ",{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]", rows + 1);
+    kusto_buf_printf(&b,
+                     ",{\"FrameType\":\"TableCompletion\",\"TableId\":1,\"RowCount\":%zu}\n"
+                     ",{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}]",
+                     rows + 1);
     *len = b.len;
     return kusto_buf_take(&b);
 }
@@ -284,7 +288,8 @@ static void test_a_callback_stops_mid_stream(void) {
         feed f = {.body = body, .len = body_len, .chunk = 64 * 1024};
         check_same(&events_builder, (caller){.stop_in = names[i], .stop_at = at[i]}, &f, names[i]);
     }
-    outcome o = run(&events_builder, (caller){.stop_in = "end_row", .stop_at = 20000}, &(feed){.body = body, .len = body_len, .chunk = 65536}, 1);
+    outcome o = run(&events_builder, (caller){.stop_in = "end_row", .stop_at = 20000},
+                    &(feed){.body = body, .len = body_len, .chunk = 65536}, 1);
     CHECK_INT(o.status, KUSTO_E_CANCELLED);
     CHECK_STR(o.message, "the builder's end_row callback asked to stop");
     outcome_free(&o);

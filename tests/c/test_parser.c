@@ -56,8 +56,14 @@ static int rec_value(void *ud, const kusto_value *v) {
     case KUSTO_VALUE_DECIMAL: note(r, "decimal %.*s", (int)v->u.text.len, v->u.text.ptr); break;
     case KUSTO_VALUE_GUID: note(r, "guid %.*s", (int)v->u.text.len, v->u.text.ptr); break;
     case KUSTO_VALUE_JSON: note(r, "json %.*s", (int)v->u.text.len, v->u.text.ptr); break;
-    case KUSTO_VALUE_DATETIME: kusto_datetime_format(v->u.ticks, buf); note(r, "datetime %s", buf); break;
-    case KUSTO_VALUE_TIMESPAN: kusto_timespan_format(v->u.ticks, buf); note(r, "timespan %s", buf); break;
+    case KUSTO_VALUE_DATETIME:
+        kusto_datetime_format(v->u.ticks, buf);
+        note(r, "datetime %s", buf);
+        break;
+    case KUSTO_VALUE_TIMESPAN:
+        kusto_timespan_format(v->u.ticks, buf);
+        note(r, "timespan %s", buf);
+        break;
     }
     return 0;
 }
@@ -160,8 +166,9 @@ static run parse_text(const kusto_builder *builder, const char *body) {
 static void check_same_run(const run *a, const run *b, const char *name, size_t chunk) {
     int same = a->status == b->status && strcmp(a->log, b->log) == 0 && strcmp(a->message, b->message) == 0 &&
                strcmp(a->code, b->code) == 0;
-    if (!same) fprintf(stderr, "%s: chunks of %zu differ from the whole body (%d %s / %d %s)\n", name, chunk,
-                       a->status, a->message, b->status, b->message);
+    if (!same)
+        fprintf(stderr, "%s: chunks of %zu differ from the whole body (%d %s / %d %s)\n", name, chunk, a->status,
+                a->message, b->status, b->message);
     CHECK(same);
 }
 
@@ -250,12 +257,13 @@ static void test_deft(void) {
     CHECK_STR(props->name, "@ExtendedProperties");
     CHECK_STR(props->kind, "QueryProperties");
     CHECK_INT(props->primary, 0);
-    CHECK(text_is(cell(res, 0, 0, 2), KUSTO_VALUE_JSON, "\"{\\\"Visualization\\\":null,\\\"Title\\\":null,"
-                                                        "\\\"XColumn\\\":null,\\\"Series\\\":null,\\\"YColumns\\\""
-                                                        ":null,\\\"XTitle\\\":null,\\\"YTitle\\\":null,\\\"XAxis\\\""
-                                                        ":null,\\\"YAxis\\\":null,\\\"Legend\\\":null,\\\"YSplit\\\""
-                                                        ":null,\\\"Accumulate\\\":false,\\\"IsQuerySorted\\\":false,"
-                                                        "\\\"Kind\\\":null}\""));
+    CHECK(text_is(cell(res, 0, 0, 2), KUSTO_VALUE_JSON,
+                  "\"{\\\"Visualization\\\":null,\\\"Title\\\":null,"
+                  "\\\"XColumn\\\":null,\\\"Series\\\":null,\\\"YColumns\\\""
+                  ":null,\\\"XTitle\\\":null,\\\"YTitle\\\":null,\\\"XAxis\\\""
+                  ":null,\\\"YAxis\\\":null,\\\"Legend\\\":null,\\\"YSplit\\\""
+                  ":null,\\\"Accumulate\\\":false,\\\"IsQuerySorted\\\":false,"
+                  "\\\"Kind\\\":null}\""));
 
     const kusto_table *deft = kusto_result_table(res, 1);
     const kusto_table_info *info = kusto_table_info_of(deft);
@@ -452,8 +460,8 @@ static void test_fragmented(void) {
     CHECK_INT(kusto_table_row_count(t), 5);
     CHECK_INT(cell(res, 1, 0, 0)->u.i, 1);
     CHECK(text_is(cell(res, 1, 0, 1), KUSTO_VALUE_STRING, "tab\tquote\"e\xc3\xa9 smile\xf0\x9f\x98\x80"));
-    CHECK(text_is(cell(res, 1, 0, 2), KUSTO_VALUE_JSON,
-                  "{\"k\":[1,2.5,\"x\",null,true],\"big\":12345678901234567890}"));
+    CHECK(
+        text_is(cell(res, 1, 0, 2), KUSTO_VALUE_JSON, "{\"k\":[1,2.5,\"x\",null,true],\"big\":12345678901234567890}"));
     CHECK_INT(cell(res, 1, 0, 3)->u.ticks, 10000000);
     CHECK(text_is(cell(res, 1, 0, 4), KUSTO_VALUE_DECIMAL, "2.00000000000001"));
     CHECK(cell(res, 1, 0, 5)->kind == KUSTO_VALUE_REAL && isnan(cell(res, 1, 0, 5)->u.r));
@@ -487,7 +495,8 @@ static void test_fragmented_events(void) {
     run r = parse(&events_builder, body, len, 0, 0);
     CHECK_INT(r.status, KUSTO_OK);
     CHECK(strstr(r.log, "end row\nreplace rows\nrow\nint 1\n") != NULL);
-    CHECK(strstr(r.log, "{\nkey k\n[\nint 1\nreal 2.5\nstring x\nnull\nbool 1\n]\nkey big\nreal 1.2345678901234567e+19\n}\n"));
+    CHECK(strstr(r.log,
+                 "{\nkey k\n[\nint 1\nreal 2.5\nstring x\nnull\nbool 1\n]\nkey big\nreal 1.2345678901234567e+19\n}\n"));
     CHECK(strstr(r.log, "int 2\nstring \n[\n]\n") != NULL);
     CHECK(strstr(r.log, "string just a string\n") != NULL);
     CHECK(strstr(r.log, "int -9223372036854775808\nstring min\nreal 1.5\n") != NULL);
@@ -646,7 +655,8 @@ static void test_cell_errors(void) {
     run_free(&r);
     r = parse_rows("[-9223372036854775808,-0.0],[1e3,\"-Infinity\"],[null,null]");
     CHECK_INT(r.status, KUSTO_OK);
-    CHECK(strstr(r.log, "int -9223372036854775808\nreal -0\nend row\nrow\nint 1000\nreal -inf\nend row\nrow\nnull\nnull\n"));
+    CHECK(strstr(r.log,
+                 "int -9223372036854775808\nreal -0\nend row\nrow\nint 1000\nreal -inf\nend row\nrow\nnull\nnull\n"));
     run_free(&r);
 }
 
@@ -661,22 +671,29 @@ static void test_framing_errors(void) {
     r = parse_text(&events_builder, "[{\"Version\":\"v2.0\"}]");
     CHECK_STR(r.message, "a frame has no FrameType");
     run_free(&r);
-    r = parse_text(&events_builder, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[]}]");
+    r = parse_text(&events_builder,
+                   "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[]}]");
     CHECK_STR(r.message, "a TableFragment frame without a TableHeader");
     run_free(&r);
-    r = parse_text(&events_builder, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"Columns\":[]}]");
+    r = parse_text(
+        &events_builder,
+        "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"Columns\":[]}]");
     CHECK_STR(r.message, "response ended before table 1 was complete");
     run_free(&r);
     r = parse_text(&events_builder, "{\"Something\":1}");
     CHECK_STR(r.message, "the response is a JSON object without Tables");
     run_free(&r);
     /* An unknown frame type is skipped; a BOM and whitespace before the body are fine. */
-    r = parse_text(&events_builder, "\xEF\xBB\xBF [ {\"FrameType\":\"DataSetHeader\"}, {\"FrameType\":\"Future\",\"X\":[1,{\"y\":\"]\"}]},"
-                                    "{\"FrameType\":\"DataSetCompletion\"} ]\n");
+    r = parse_text(
+        &events_builder,
+        "\xEF\xBB\xBF [ {\"FrameType\":\"DataSetHeader\"}, {\"FrameType\":\"Future\",\"X\":[1,{\"y\":\"]\"}]},"
+        "{\"FrameType\":\"DataSetCompletion\"} ]\n");
     CHECK_INT(r.status, KUSTO_OK);
     run_free(&r);
     /* DataSetCompletion without details still makes the query partial. */
-    r = parse_text(&events_builder, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":true,\"Cancelled\":true}]");
+    r = parse_text(
+        &events_builder,
+        "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":true,\"Cancelled\":true}]");
     CHECK_INT(r.status, KUSTO_E_PARTIAL);
     CHECK_STR(r.log, "partial -: the query reported errors without details\npartial -: the query was cancelled\n");
     CHECK_STR(r.message, "the query reported errors without details");
@@ -687,10 +704,13 @@ static void test_framing_errors(void) {
 static void test_many_keys(void) {
     for (int extra = 0; extra <= 40; extra += 40) {
         kusto_buf b = {0};
-        kusto_buf_puts(&b, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataTable\",\"Rows\":[[\"a,b\"]],\"TableName\":\"x, \\\"y\\\"\"");
+        kusto_buf_puts(
+            &b,
+            "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataTable\",\"Rows\":[[\"a,b\"]],\"TableName\":\"x, \\\"y\\\"\"");
         for (int i = 0; i < extra; i++) kusto_buf_printf(&b, ", \"Extra%d\" : [%d, {\"k\": \"}\"}]", i, i);
-        kusto_buf_puts(&b, ",\"TableKind\":\"PrimaryResult\",\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"}]"
-                           " , \"TableId\" : 7 },{\"FrameType\":\"DataSetCompletion\"}]");
+        kusto_buf_puts(&b,
+                       ",\"TableKind\":\"PrimaryResult\",\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"}]"
+                       " , \"TableId\" : 7 },{\"FrameType\":\"DataSetCompletion\"}]");
         for (size_t chunk = 0; chunk <= 1; chunk++) {
             run r = parse(&events_builder, b.data, b.len, chunk, 0);
             CHECK_INT(r.status, KUSTO_OK);
@@ -731,12 +751,13 @@ static void append_tricky_rows(kusto_buf *b, int first, int count) {
 
 static void test_scanner_blocks_and_splits(void) {
     kusto_buf b = {0};
-    kusto_buf_puts(&b, "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":\"v2.0\"},\n"
-                       "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\",\"TableName\":\"T\","
-                       "\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"d\",\"ColumnType\":"
-                       "\"dynamic\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"},{\"ColumnName\":\"t\",\"ColumnType\":"
-                       "\"datetime\"}]},\n{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\","
-                       "\"TableId\":1,\"Rows\":[");
+    kusto_buf_puts(&b,
+                   "[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":\"v2.0\"},\n"
+                   "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\",\"TableName\":\"T\","
+                   "\"Columns\":[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"d\",\"ColumnType\":"
+                   "\"dynamic\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"},{\"ColumnName\":\"t\",\"ColumnType\":"
+                   "\"datetime\"}]},\n{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\","
+                   "\"TableId\":1,\"Rows\":[");
     append_tricky_rows(&b, 0, 16);
     kusto_buf_puts(&b, "]},\n{\"FrameType\":\"TableFragment\",\"Rows\":[");
     append_tricky_rows(&b, 16, 8);
@@ -779,9 +800,10 @@ static void test_scanner_blocks_and_splits(void) {
 
 static void test_deep_dynamic(void) {
     kusto_buf b = {0};
-    kusto_buf_puts(&b, "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableName\":\"T\","
-                       "\"TableKind\":\"PrimaryResult\",\"Columns\":[{\"ColumnName\":\"d\",\"ColumnType\":\"dynamic\"}],"
-                       "\"Rows\":[[");
+    kusto_buf_puts(&b,
+                   "[{\"FrameType\":\"DataSetHeader\"},{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableName\":\"T\","
+                   "\"TableKind\":\"PrimaryResult\",\"Columns\":[{\"ColumnName\":\"d\",\"ColumnType\":\"dynamic\"}],"
+                   "\"Rows\":[[");
     for (int i = 0; i < 300; i++) kusto_buf_puts(&b, "[");
     for (int i = 0; i < 300; i++) kusto_buf_puts(&b, "]");
     kusto_buf_puts(&b, "]]},{\"FrameType\":\"DataSetCompletion\"}]");
@@ -803,18 +825,21 @@ static void test_deep_dynamic(void) {
 /* One DataTable "T" (id 1) with the given Columns and Rows JSON. */
 static run parse_table(const kusto_builder *builder, const char *columns, const char *rows) {
     kusto_buf b = {0};
-    kusto_buf_printf(&b, HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
-                             "\"TableName\":\"T\",\"Columns\":%s,\"Rows\":%s}" COMPLETION, columns, rows);
+    kusto_buf_printf(&b,
+                     HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                            "\"TableName\":\"T\",\"Columns\":%s,\"Rows\":%s}" COMPLETION,
+                     columns, rows);
     run r = parse(builder, b.data, b.len, 0, 0);
     kusto_buf_free(&b);
     return r;
 }
 
 static void test_cells_that_do_not_fit_arrive_as_sent(void) {
-    run r = parse_table(&warning_builder,
-                        "[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"n\",\"ColumnType\":\"long\"},"
-                        "{\"ColumnName\":\"b\",\"ColumnType\":\"bool\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"}]",
-                        "[[{\"Count\":3},1.5,1,\"fast\"],[42,\"12\",0,true],[{\"Count\":4},18446744073709551615,true,1]]");
+    run r =
+        parse_table(&warning_builder,
+                    "[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"},{\"ColumnName\":\"n\",\"ColumnType\":\"long\"},"
+                    "{\"ColumnName\":\"b\",\"ColumnType\":\"bool\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"}]",
+                    "[[{\"Count\":3},1.5,1,\"fast\"],[42,\"12\",0,true],[{\"Count\":4},18446744073709551615,true,1]]");
     CHECK_INT(r.status, KUSTO_OK);
     CHECK_STR(r.log, "table 1 T PrimaryResult 4\n  column s string string\n  column n long long\n"
                      "  column b bool bool\n  column r real real\n"
@@ -837,34 +862,38 @@ static void test_cells_that_do_not_fit_arrive_as_sent(void) {
 }
 
 static void test_datetimes_guids_and_decimals_that_cannot_be_read(void) {
-    run r = parse_table(&warning_builder,
-                        "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"},{\"ColumnName\":\"d\",\"ColumnType\":\"timespan\"},"
-                        "{\"ColumnName\":\"g\",\"ColumnType\":\"guid\"},{\"ColumnName\":\"m\",\"ColumnType\":\"decimal\"}]",
-                        "[[\"0000-01-01T00:00:00Z\",\"\",\"not-a-guid\",\"1,5\"],"
-                        "[\"\",\"1.02:03:04\",\"0F8FAD5B-D9CB-469F-A165-70867728950E\",\"-12.5e-3\"],"
-                        "[\"9999-12-31T23:59:59.9999999Z\",36000000000,\"{0f8fad5b-d9cb-469f-a165-70867728950e}\",7]]");
+    run r = parse_table(
+        &warning_builder,
+        "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"},{\"ColumnName\":\"d\",\"ColumnType\":\"timespan\"},"
+        "{\"ColumnName\":\"g\",\"ColumnType\":\"guid\"},{\"ColumnName\":\"m\",\"ColumnType\":\"decimal\"}]",
+        "[[\"0000-01-01T00:00:00Z\",\"\",\"not-a-guid\",\"1,5\"],"
+        "[\"\",\"1.02:03:04\",\"0F8FAD5B-D9CB-469F-A165-70867728950E\",\"-12.5e-3\"],"
+        "[\"9999-12-31T23:59:59.9999999Z\",36000000000,\"{0f8fad5b-d9cb-469f-a165-70867728950e}\",7]]");
     CHECK_INT(r.status, KUSTO_OK);
-    CHECK_STR(r.log, "table 1 T PrimaryResult 4\n  column t datetime datetime\n  column d timespan timespan\n"
-                     "  column g guid guid\n  column m decimal decimal\n"
-                     "row\nstring 0000-01-01T00:00:00Z\nnull\nstring not-a-guid\nstring 1,5\nend row\n"
-                     "row\nnull\ntimespan 1.02:03:04\nguid 0F8FAD5B-D9CB-469F-A165-70867728950E\ndecimal -12.5e-3\nend row\n"
-                     "row\ndatetime 9999-12-31T23:59:59.9999999Z\ntimespan 01:00:00\n"
-                     "string {0f8fad5b-d9cb-469f-a165-70867728950e}\ndecimal 7\nend row\n"
-                     "warning 1 T row 0 column 0 t: text that is not a valid datetime (\"0000-01-01T00:00:00Z\") x1\n"
-                     "warning 1 T row 0 column 2 g: text that is not a valid guid (\"not-a-guid\") x2\n"
-                     "warning 1 T row 0 column 3 m: text that is not a valid decimal (\"1,5\") x1\n"
-                     "end table\n");
+    CHECK_STR(r.log,
+              "table 1 T PrimaryResult 4\n  column t datetime datetime\n  column d timespan timespan\n"
+              "  column g guid guid\n  column m decimal decimal\n"
+              "row\nstring 0000-01-01T00:00:00Z\nnull\nstring not-a-guid\nstring 1,5\nend row\n"
+              "row\nnull\ntimespan 1.02:03:04\nguid 0F8FAD5B-D9CB-469F-A165-70867728950E\ndecimal -12.5e-3\nend row\n"
+              "row\ndatetime 9999-12-31T23:59:59.9999999Z\ntimespan 01:00:00\n"
+              "string {0f8fad5b-d9cb-469f-a165-70867728950e}\ndecimal 7\nend row\n"
+              "warning 1 T row 0 column 0 t: text that is not a valid datetime (\"0000-01-01T00:00:00Z\") x1\n"
+              "warning 1 T row 0 column 2 g: text that is not a valid guid (\"not-a-guid\") x2\n"
+              "warning 1 T row 0 column 3 m: text that is not a valid decimal (\"1,5\") x1\n"
+              "end table\n");
     run_free(&r);
 }
 
 /* Strict: the same cells fail the parse as before, naming the first. */
 static void test_strict_keeps_failing(void) {
-    run r = parse_table(&strict_builder, "[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"}]", "[[\"a\"],[{\"Count\":3}]]");
+    run r = parse_table(&strict_builder, "[{\"ColumnName\":\"s\",\"ColumnType\":\"string\"}]",
+                        "[[\"a\"],[{\"Count\":3}]]");
     CHECK_INT(r.status, KUSTO_E_PROTOCOL);
     CHECK_STR(r.message, "table 'T', row 1, column 's': { is not a valid string");
     CHECK(strstr(r.log, "string a\nend row\nrow\n") != NULL && strstr(r.log, "warning") == NULL);
     run_free(&r);
-    r = parse_table(&strict_builder, "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]", "[[\"0000-01-01T00:00:00Z\"]]");
+    r = parse_table(&strict_builder, "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]",
+                    "[[\"0000-01-01T00:00:00Z\"]]");
     CHECK_STR(r.message, "table 'T', row 0, column 't': \"0000-01-01T00:00:00Z\" is not a valid datetime");
     run_free(&r);
     r = parse_table(&strict_builder, "[{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]", "[[\"\"]]");
@@ -885,8 +914,10 @@ static void test_warning_limits(void) {
     kusto_buf_puts(&rows, "]]");
     kusto_result *res = NULL;
     kusto_buf body = {0};
-    kusto_buf_printf(&body, HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
-                                "\"TableName\":\"T\",\"Columns\":%s,\"Rows\":%s}" COMPLETION, columns.data, rows.data);
+    kusto_buf_printf(&body,
+                     HEADER "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                            "\"TableName\":\"T\",\"Columns\":%s,\"Rows\":%s}" COMPLETION,
+                     columns.data, rows.data);
     CHECK_INT(kusto_result_parse(&res, body.data, body.len, NULL), KUSTO_OK);
     CHECK_INT(kusto_result_warning_count(res), KUSTO_MAX_WARNINGS);
     const kusto_warning *last = kusto_result_warning(res, KUSTO_MAX_WARNINGS - 1);
@@ -906,21 +937,23 @@ static void test_type_names(void) {
         const char *name;
         kusto_type type;
     } names[] = {
-        {"Int32", KUSTO_TYPE_INT},       {"Int64", KUSTO_TYPE_LONG},         {"DateTime", KUSTO_TYPE_DATETIME},
-        {"TimeSpan", KUSTO_TYPE_TIMESPAN}, {"Guid", KUSTO_TYPE_GUID},        {"SByte", KUSTO_TYPE_BOOL},
-        {"Boolean", KUSTO_TYPE_BOOL},    {"Double", KUSTO_TYPE_REAL},        {"Decimal", KUSTO_TYPE_DECIMAL},
-        {"Object", KUSTO_TYPE_DYNAMIC},  {"String", KUSTO_TYPE_STRING},      {"System.Int64", KUSTO_TYPE_LONG},
-        {"date", KUSTO_TYPE_DATETIME},   {"time", KUSTO_TYPE_TIMESPAN},      {"uuid", KUSTO_TYPE_GUID},
-        {"uniqueid", KUSTO_TYPE_GUID},   {"boolean", KUSTO_TYPE_BOOL},       {"double", KUSTO_TYPE_REAL},
-        {"int64", KUSTO_TYPE_LONG},      {"LONG", KUSTO_TYPE_LONG},          {"whatever", KUSTO_TYPE_UNKNOWN},
+        {"Int32", KUSTO_TYPE_INT},         {"Int64", KUSTO_TYPE_LONG},    {"DateTime", KUSTO_TYPE_DATETIME},
+        {"TimeSpan", KUSTO_TYPE_TIMESPAN}, {"Guid", KUSTO_TYPE_GUID},     {"SByte", KUSTO_TYPE_BOOL},
+        {"Boolean", KUSTO_TYPE_BOOL},      {"Double", KUSTO_TYPE_REAL},   {"Decimal", KUSTO_TYPE_DECIMAL},
+        {"Object", KUSTO_TYPE_DYNAMIC},    {"String", KUSTO_TYPE_STRING}, {"System.Int64", KUSTO_TYPE_LONG},
+        {"date", KUSTO_TYPE_DATETIME},     {"time", KUSTO_TYPE_TIMESPAN}, {"uuid", KUSTO_TYPE_GUID},
+        {"uniqueid", KUSTO_TYPE_GUID},     {"boolean", KUSTO_TYPE_BOOL},  {"double", KUSTO_TYPE_REAL},
+        {"int64", KUSTO_TYPE_LONG},        {"LONG", KUSTO_TYPE_LONG},     {"whatever", KUSTO_TYPE_UNKNOWN},
     };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) CHECK_INT(kusto_type_from_name(names[i].name), names[i].type);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        CHECK_INT(kusto_type_from_name(names[i].name), names[i].type);
     /* A v1 table with .NET names, a timespan in ticks, 0/1 bools. */
-    run r = parse_text(&warning_builder,
-                       "{\"Tables\":[{\"TableName\":\"Table_0\",\"Columns\":[{\"ColumnName\":\"a\",\"DataType\":\"SByte\"},"
-                       "{\"ColumnName\":\"b\",\"DataType\":\"TimeSpan\"},{\"ColumnName\":\"c\",\"DataType\":\"Object\"},"
-                       "{\"ColumnName\":\"d\",\"DataType\":\"DateTime\"}],"
-                       "\"Rows\":[[1,600000000,{\"x\":1},\"2020-01-01T00:00:00Z\"],[0,\"-00:00:01\",[],\"\"]]}]}");
+    run r =
+        parse_text(&warning_builder,
+                   "{\"Tables\":[{\"TableName\":\"Table_0\",\"Columns\":[{\"ColumnName\":\"a\",\"DataType\":\"SByte\"},"
+                   "{\"ColumnName\":\"b\",\"DataType\":\"TimeSpan\"},{\"ColumnName\":\"c\",\"DataType\":\"Object\"},"
+                   "{\"ColumnName\":\"d\",\"DataType\":\"DateTime\"}],"
+                   "\"Rows\":[[1,600000000,{\"x\":1},\"2020-01-01T00:00:00Z\"],[0,\"-00:00:01\",[],\"\"]]}]}");
     CHECK_INT(r.status, KUSTO_OK);
     CHECK(strstr(r.log, "row\nbool 1\ntimespan 00:01:00\n{\nkey x\nint 1\n}\ndatetime 2020-01-01T00:00:00.0000000Z\n"
                         "end row\nrow\nbool 0\ntimespan -00:00:01\n[\n]\nnull\nend row\nend table\n") != NULL);
@@ -929,11 +962,12 @@ static void test_type_names(void) {
 
 static void test_frame_and_table_names(void) {
     /* FrameType and keys in another letter case; a TableName that is not a string. */
-    run r = parse_text(&warning_builder,
-                       "[{\"frameType\":\"dataSetHeader\"},{\"FRAMETYPE\":\"datatable\",\"tableId\":2,\"TableName\":5,"
-                       "\"TableKind\":null,\"columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}],\"rows\":[[1]]},"
-                       "{\"FrameType\":\"DataTable\",\"TableId\":3,\"TableName\":{\"a\": 1},\"TableKind\":\"QueryProperties\","
-                       "\"Columns\":[],\"Rows\":[]},{\"frametype\":\"DATASETCOMPLETION\"}]");
+    run r = parse_text(
+        &warning_builder,
+        "[{\"frameType\":\"dataSetHeader\"},{\"FRAMETYPE\":\"datatable\",\"tableId\":2,\"TableName\":5,"
+        "\"TableKind\":null,\"columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}],\"rows\":[[1]]},"
+        "{\"FrameType\":\"DataTable\",\"TableId\":3,\"TableName\":{\"a\": 1},\"TableKind\":\"QueryProperties\","
+        "\"Columns\":[],\"Rows\":[]},{\"frametype\":\"DATASETCOMPLETION\"}]");
     CHECK_INT(r.status, KUSTO_OK);
     CHECK_STR(r.log, "table 2 5  1\n  column x int int\nrow\nint 1\nend row\nend table\n"
                      "table 3 {\"a\":1} QueryProperties 0\nend table\n");
@@ -983,10 +1017,11 @@ static void test_truncation_is_an_error(void) {
 
 /* Warnings of the table open when the response fails are handed over before the failure. */
 static void test_warnings_before_a_failure(void) {
-    run r = parse_text(&warning_builder,
-                       HEADER "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
-                       "\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}]},"
-                       "{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[[\"one\"]]}]");
+    run r =
+        parse_text(&warning_builder, HEADER
+                   "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
+                   "\"Columns\":[{\"ColumnName\":\"x\",\"ColumnType\":\"int\"}]},"
+                   "{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[[\"one\"]]}]");
     CHECK_INT(r.status, KUSTO_E_PROTOCOL);
     CHECK_STR(r.message, "response ended before table 1 was complete");
     CHECK(strstr(r.log, "string one\nend row\nwarning 1 T row 0 column 0 x: text that is not a valid int") != NULL);
@@ -994,12 +1029,13 @@ static void test_warnings_before_a_failure(void) {
 }
 
 static void test_progress(void) {
-    run r = parse_text(&warning_builder,
-                       HEADER "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
-                       "\"Columns\":[]},{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":42.5},"
-                       "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":\"soon\"},"
-                       "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":100},"
-                       "{\"FrameType\":\"TableCompletion\",\"TableId\":1}" COMPLETION);
+    run r =
+        parse_text(&warning_builder, HEADER
+                   "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableName\":\"T\",\"TableKind\":\"PrimaryResult\","
+                   "\"Columns\":[]},{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":42.5},"
+                   "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":\"soon\"},"
+                   "{\"FrameType\":\"TableProgress\",\"TableId\":1,\"TableProgress\":100},"
+                   "{\"FrameType\":\"TableCompletion\",\"TableId\":1}" COMPLETION);
     CHECK_INT(r.status, KUSTO_OK);
     CHECK_STR(r.log, "table 1 T PrimaryResult 0\nprogress 1 42.5\nprogress 1 100.0\nend table\n");
     run_free(&r);
@@ -1015,12 +1051,15 @@ static char *big_frames(int fragmented, int count, size_t *len) {
                           "\"ColumnType\":\"dynamic\"},{\"ColumnName\":\"r\",\"ColumnType\":\"real\"},"
                           "{\"ColumnName\":\"t\",\"ColumnType\":\"datetime\"}]";
     if (fragmented)
-        kusto_buf_printf(&b, "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
-                             "\"TableName\":\"T\",%s},\n{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[",
+        kusto_buf_printf(&b,
+                         "{\"FrameType\":\"TableHeader\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                         "\"TableName\":\"T\",%s},\n{\"FrameType\":\"TableFragment\",\"TableId\":1,\"Rows\":[",
                          columns);
     else
-        kusto_buf_printf(&b, "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
-                             "\"TableName\":\"T\",%s,\"Rows\":[", columns);
+        kusto_buf_printf(&b,
+                         "{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                         "\"TableName\":\"T\",%s,\"Rows\":[",
+                         columns);
     for (int i = 0; i < count; i += 8) {
         if (i) kusto_buf_puts(&b, ",\n");
         append_tricky_rows(&b, i % 64, 8);
@@ -1105,8 +1144,9 @@ static void test_streamed_frame_malformed_later(void) {
 /* v1: the first table streamed, the others (a TableOfContents among them) read whole at the end. */
 static void test_streamed_v1(void) {
     kusto_buf b = {0};
-    kusto_buf_puts(&b, "{\"Tables\":[{\"TableName\":\"Table_0\",\"Columns\":[{\"ColumnName\":\"n\",\"DataType\":\"Int64\"},"
-                       "{\"ColumnName\":\"s\",\"DataType\":\"String\"}],\"Rows\":[");
+    kusto_buf_puts(&b,
+                   "{\"Tables\":[{\"TableName\":\"Table_0\",\"Columns\":[{\"ColumnName\":\"n\",\"DataType\":\"Int64\"},"
+                   "{\"ColumnName\":\"s\",\"DataType\":\"String\"}],\"Rows\":[");
     for (int i = 0; i < 3000; i++) kusto_buf_printf(&b, "%s[%d,\"row %d\"]", i ? "," : "", i, i);
     kusto_buf_puts(&b, ",{\"Exceptions\":[\"late failure\"]}],\"Extra\":{\"a\":[1]}},"
                        "{\"TableName\":\"Table_1\",\"Columns\":[{\"ColumnName\":\"Value\",\"DataType\":\"String\"}],"

@@ -9,9 +9,7 @@ static void test_retry_after_seconds_is_used_as_sent(void) {
     CHECK_INT(kusto_retry_delay_ms(0, "0", 0.5), 0);
 }
 
-static void test_retry_after_is_bounded(void) {
-    CHECK_INT(kusto_retry_delay_ms(0, "86400", 0.0), 60000);
-}
+static void test_retry_after_is_bounded(void) { CHECK_INT(kusto_retry_delay_ms(0, "86400", 0.0), 60000); }
 
 static void test_retry_after_date_or_garbage_falls_back_to_backoff(void) {
     CHECK_INT(kusto_retry_delay_ms(0, "Wed, 21 Oct 2015 07:28:00 GMT", 0.0), 500);

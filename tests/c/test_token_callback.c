@@ -84,7 +84,8 @@ static void test_a_token_for_another_scope_asks_for_its_resource(void) {
     kusto_error_free(err);
     err = NULL;
     CHECK_INT(acquire_for("Data Source=https://help.kusto.windows.net;Fed=True;User Token=secret-tok",
-                          "https://storage.azure.com/.default", &token, &err), KUSTO_E_UNSUPPORTED);
+                          "https://storage.azure.com/.default", &token, &err),
+              KUSTO_E_UNSUPPORTED);
     CHECK_STR(kusto_error_message(err), "a User Token brought in the connection string is for the cluster only, "
                                         "not for https://storage.azure.com");
     kusto_error_free(err);

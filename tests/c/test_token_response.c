@@ -12,10 +12,10 @@ static kusto_http_response answer(long status, const char *body) {
 }
 
 static void test_success_with_every_field(void) {
-    kusto_http_response resp = answer(200,
-        "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"ext_expires_in\":7200,\"refresh_in\":1800,"
-        "\"access_token\":\"at-value\",\"refresh_token\":\"rt-value\",\"id_token\":\"id.value.sig\","
-        "\"client_info\":\"eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ\",\"scope\":\"https://c/.default offline_access\"}");
+    kusto_http_response resp = answer(
+        200, "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"ext_expires_in\":7200,\"refresh_in\":1800,"
+             "\"access_token\":\"at-value\",\"refresh_token\":\"rt-value\",\"id_token\":\"id.value.sig\","
+             "\"client_info\":\"eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ\",\"scope\":\"https://c/.default offline_access\"}");
     kusto_token *t = NULL;
     CHECK_INT(kusto_token_from_response(&t, &resp, 1000, "https://c", "https://login/t", NULL), KUSTO_OK);
     CHECK(t != NULL);
@@ -54,7 +54,8 @@ static void test_expires_as_strings_and_expires_on(void) {
 }
 
 static void test_azure_ad_error(void) {
-    kusto_http_response resp = answer(401,
+    kusto_http_response resp = answer(
+        401,
         "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret provided.\\r\\n"
         "Trace ID: abc\\r\\nCorrelation ID: def\",\"error_codes\":[7000215],\"correlation_id\":\"corr-1\"}");
     kusto_token *t = NULL;

@@ -144,9 +144,7 @@ static void test_loopback_times_out(void) {
     kusto_loopback_free(l);
 }
 
-static int cancel_on_second_ask(void *ud) {
-    return ++*(int *)ud >= 2;
-}
+static int cancel_on_second_ask(void *ud) { return ++*(int *)ud >= 2; }
 
 static void test_loopback_wait_is_cancelled(void) {
     kusto_loopback *l = NULL;
@@ -155,8 +153,7 @@ static void test_loopback_wait_is_cancelled(void) {
     kusto_error *err = NULL;
     int asked = 0;
     int64_t started = kusto_now_ms();
-    CHECK_INT(kusto_loopback_wait(l, "s", in_ms(10000), cancel_on_second_ask, &asked, &query, &err),
-              KUSTO_E_CANCELLED);
+    CHECK_INT(kusto_loopback_wait(l, "s", in_ms(10000), cancel_on_second_ask, &asked, &query, &err), KUSTO_E_CANCELLED);
     CHECK(kusto_now_ms() - started < 1000); /* asked every quarter second */
     CHECK_INT(asked, 2);
     CHECK(query == NULL && err && strcmp(kusto_error_message(err), "the sign-in was cancelled") == 0);

@@ -123,10 +123,10 @@ static PyObject *warning_dict(const kusto_warning *w) {
     PyObject *column = kusto_py_text_lenient(w->column_name, strlen(w->column_name));
     PyObject *excerpt = kusto_py_text_lenient(w->excerpt, strlen(w->excerpt));
     PyObject *dict = table && column && excerpt
-                         ? Py_BuildValue("{s:O,s:i,s:n,s:n,s:O,s:s,s:O,s:n}", "table", table, "table_id", w->table_id,
-                                         "row", (Py_ssize_t)w->row, "column", (Py_ssize_t)w->column, "column_name",
-                                         column, "reason", w->reason, "excerpt", excerpt, "count", (Py_ssize_t)w->count)
-                         : NULL;
+                       ? Py_BuildValue("{s:O,s:i,s:n,s:n,s:O,s:s,s:O,s:n}", "table", table, "table_id", w->table_id,
+                                       "row", (Py_ssize_t)w->row, "column", (Py_ssize_t)w->column, "column_name",
+                                       column, "reason", w->reason, "excerpt", excerpt, "count", (Py_ssize_t)w->count)
+                       : NULL;
     Py_XDECREF(table);
     Py_XDECREF(column);
     Py_XDECREF(excerpt);
@@ -169,8 +169,7 @@ static PyGetSetDef arrow_getset[] = {
     {"tables", (getter)arrow_get_tables, NULL, "Every table: dicts of id, name, kind, columns, rows, primary.", NULL},
     {"warnings", (getter)arrow_get_warnings, NULL, "Cells delivered in another form or made null.", NULL},
     {"errors", (getter)arrow_get_errors, NULL, "Errors reported inside the response.", NULL},
-    {"primary_index", (getter)arrow_get_primary_index, NULL, "The first primary result's table index, or None.",
-     NULL},
+    {"primary_index", (getter)arrow_get_primary_index, NULL, "The first primary result's table index, or None.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -249,7 +248,7 @@ PyObject *kusto_py_query_arrow(kusto_py_state *st, kusto_py_call call, kusto_cli
    is not held while waiting for a batch or for the worker to stop (it may need the GIL to sign in). */
 typedef struct live_wrap {
     struct ArrowArrayStream inner;
-    PyObject *client; /* a reference */
+    PyObject *client;               /* a reference */
     void (*done)(PyObject *client); /* once the stream is released, with the GIL */
 } live_wrap;
 
@@ -328,8 +327,10 @@ PyObject *kusto_py_query_arrow_stream(kusto_py_state *st, PyObject *owner, void 
         return NULL;
     }
     w->client = Py_NewRef(owner);
-    struct ArrowArrayStream stream = {.get_schema = wrap_get_schema, .get_next = wrap_get_next,
-                                      .get_last_error = wrap_get_last_error, .release = wrap_release,
+    struct ArrowArrayStream stream = {.get_schema = wrap_get_schema,
+                                      .get_next = wrap_get_next,
+                                      .get_last_error = wrap_get_last_error,
+                                      .release = wrap_release,
                                       .private_data = w};
     PyObject *schema = schema_capsule_of(&stream);
     if (!schema) {

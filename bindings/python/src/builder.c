@@ -23,18 +23,18 @@ typedef struct py_builder {
     int holding;          /* 1 while this thread holds the GIL */
     const kusto_py_shape *shape;
     PyObject *result, *tables, *primary, *errors, *warnings; /* owned */
-    PyObject *table;      /* the current table, owned by tables */
-    PyObject *rows;       /* the current table's rows, owned by the table (or a batch for on_rows, owned) */
-    PyObject *data;       /* columnar: the current table's column lists, owned by the table */
-    int streaming;        /* the current table's rows go to on_rows */
-    PyObject *row;        /* owned until end_row */
+    PyObject *table;                                         /* the current table, owned by tables */
+    PyObject *rows; /* the current table's rows, owned by the table (or a batch for on_rows, owned) */
+    PyObject *data; /* columnar: the current table's column lists, owned by the table */
+    int streaming;  /* the current table's rows go to on_rows */
+    PyObject *row;  /* owned until end_row */
     Py_ssize_t width, column;
     Py_ssize_t row_index; /* rows of the current table so far, for warnings */
     own_warning own[KUSTO_MAX_WARNINGS];
     size_t own_count;
-    PyObject **open;      /* dynamic containers being filled; each owned by its parent */
+    PyObject **open; /* dynamic containers being filled; each owned by its parent */
     size_t depth, capacity;
-    PyObject *key;        /* the object key waiting for its value */
+    PyObject *key; /* the object key waiting for its value */
     double next_signal_check;
     PyObject *keys[KEY_CACHE_SIZE]; /* recent object keys (owned), so rows of similar objects share them */
 } py_builder;
@@ -285,16 +285,17 @@ static int set_item(PyObject *dict, const char *key, PyObject *value) {
    result's warnings while it has room. Returns the dict (borrowed, NULL when there was no room) or sets
    *failed. */
 static PyObject *add_warning(py_builder *b, PyObject *table, long table_id, Py_ssize_t row, Py_ssize_t column,
-                             PyObject *column_name, const char *reason, PyObject *excerpt, size_t count,
-                             int *failed) {
+                             PyObject *column_name, const char *reason, PyObject *excerpt, size_t count, int *failed) {
     PyObject *dict = PyList_GET_SIZE(b->warnings) < KUSTO_MAX_WARNINGS ? PyDict_New() : NULL;
     *failed = 0;
     if (!dict) {
         *failed = PyErr_Occurred() != NULL;
         return NULL;
     }
-    int rc = PyDict_SetItemString(dict, "table", table) < 0 || set_item(dict, "table_id", PyLong_FromLong(table_id)) < 0 ||
-             set_item(dict, "row", PyLong_FromSsize_t(row)) < 0 || set_item(dict, "column", PyLong_FromSsize_t(column)) < 0 ||
+    int rc = PyDict_SetItemString(dict, "table", table) < 0 ||
+             set_item(dict, "table_id", PyLong_FromLong(table_id)) < 0 ||
+             set_item(dict, "row", PyLong_FromSsize_t(row)) < 0 ||
+             set_item(dict, "column", PyLong_FromSsize_t(column)) < 0 ||
              PyDict_SetItemString(dict, "column_name", column_name) < 0 ||
              set_item(dict, "reason", PyUnicode_FromString(reason)) < 0 ||
              PyDict_SetItemString(dict, "excerpt", excerpt) < 0 ||
@@ -403,9 +404,7 @@ static int on_begin_array(void *ud) {
     return open_container(b, list);
 }
 
-static int on_end_array(void *ud) {
-    return close_container(held(ud), 1);
-}
+static int on_end_array(void *ud) { return close_container(held(ud), 1); }
 
 static int on_begin_object(void *ud) {
     py_builder *b = held(ud);
@@ -414,9 +413,7 @@ static int on_begin_object(void *ud) {
     return open_container(b, dict);
 }
 
-static int on_end_object(void *ud) {
-    return close_container(held(ud), 0);
-}
+static int on_end_object(void *ud) { return close_container(held(ud), 0); }
 
 static PyObject *cached_key(py_builder *b, const char *ptr, size_t len) {
     if (len == 0 || len > KEY_CACHE_MAX_LEN) return PyUnicode_DecodeUTF8(ptr, (Py_ssize_t)len, NULL);
@@ -527,8 +524,8 @@ static kusto_builder callbacks_for(const kusto_py_shape *shape) {
     return builder;
 }
 
-PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
-                       const char *text, const kusto_request *req, const kusto_py_shape *shape) {
+PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db, const char *text,
+                       const kusto_request *req, const kusto_py_shape *shape) {
     py_builder b = {.st = st, .shape = shape, .holding = 1};
     PyObject *result = NULL;
     if (builder_init(&b) == 0) {

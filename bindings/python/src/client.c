@@ -5,8 +5,8 @@ typedef struct client_object {
     PyObject_HEAD
     kusto_py_state *st;
     kusto_client *client;
-    char *data_source; /* for repr only; never a secret */
-    int busy;          /* calls in flight (changed with the GIL held) */
+    char *data_source;        /* for repr only; never a secret */
+    int busy;                 /* calls in flight (changed with the GIL held) */
     PyObject *token_callback; /* the token_callback option, kept alive while the core may call it */
     int closed;
     kusto_py_prompts prompts;
@@ -131,19 +131,15 @@ static void client_exit(client_object *self) {
     if (self->closed) client_release(self);
 }
 
-static PyObject *text_or_none(const char *text) {
-    return text ? PyUnicode_FromString(text) : Py_NewRef(Py_None);
-}
+static PyObject *text_or_none(const char *text) { return text ? PyUnicode_FromString(text) : Py_NewRef(Py_None); }
 
 static PyObject *token_dict(kusto_py_state *st, const kusto_token *t) {
     PyObject **k = st->keys;
-    PyObject *values[] = { /* in the order of the keys K_ACCESS_TOKEN .. K_FROM_CACHE */
-        text_or_none(kusto_token_access_token(t)),
-        text_or_none(kusto_token_type(t)),
-        PyLong_FromLongLong(kusto_token_expires_on(t)),
-        text_or_none(kusto_token_resource(t)),
-        text_or_none(kusto_token_authority(t)),
-        PyBool_FromLong(kusto_token_from_cache(t)),
+    PyObject *values[] = {
+        /* in the order of the keys K_ACCESS_TOKEN .. K_FROM_CACHE */
+        text_or_none(kusto_token_access_token(t)),      text_or_none(kusto_token_type(t)),
+        PyLong_FromLongLong(kusto_token_expires_on(t)), text_or_none(kusto_token_resource(t)),
+        text_or_none(kusto_token_authority(t)),         PyBool_FromLong(kusto_token_from_cache(t)),
     };
     PyObject *dict = PyDict_New();
     for (int i = 0; i <= K_FROM_CACHE; i++) {
@@ -200,8 +196,7 @@ static const char *scope_argument(client_object *self, PyObject *const *args, Py
     return kusto_py_utf8(self->st, args[0], KUSTO_E_ARGUMENT, "the scope");
 }
 
-static PyObject *client_acquire_token(client_object *self, PyObject *const *args, Py_ssize_t nargs,
-                                      PyObject *kwnames) {
+static PyObject *client_acquire_token(client_object *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
     const char *scope = scope_argument(self, args, nargs, kwnames);
     if ((!scope && PyErr_Occurred()) || client_enter(self) < 0) return NULL;
     kusto_token *token = NULL;
@@ -213,7 +208,7 @@ static PyObject *client_acquire_token(client_object *self, PyObject *const *args
     Py_END_ALLOW_THREADS
     client_exit(self);
     PyObject *result = status != KUSTO_OK ? kusto_py_raise(self->st, status, err)
-                       : scope            ? token_dict(self->st, token)
+                     : scope              ? token_dict(self->st, token)
                                           : client_token_dict(self, token);
     if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
     kusto_token_free(token);
@@ -291,7 +286,7 @@ static int shape_check(client_object *self, kusto_py_shape *shape) {
     if (shape->on_rows == Py_None) shape->on_rows = NULL;
     if (shape->on_progress == Py_None) shape->on_progress = NULL;
     const char *wrong = shape->on_progress && !PyCallable_Check(shape->on_progress) ? "on_progress must be callable"
-                        : shape->on_rows && !PyCallable_Check(shape->on_rows)       ? "on_rows must be callable"
+                      : shape->on_rows && !PyCallable_Check(shape->on_rows)         ? "on_rows must be callable"
                                                                                     : NULL;
     if (wrong) {
         PyErr_SetString(PyExc_TypeError, wrong);
@@ -319,8 +314,8 @@ static kusto_request *call_parse(client_object *self, call_args *a, const char *
     return kusto_py_request_from(self->st, a->properties, a->request_id, a->application, a->user);
 }
 
-static PyObject *client_run(client_object *self, kusto_py_call call, const char *format, char **kwlist,
-                            PyObject *args, PyObject *kwargs) {
+static PyObject *client_run(client_object *self, kusto_py_call call, const char *format, char **kwlist, PyObject *args,
+                            PyObject *kwargs) {
     call_args a = {0};
     kusto_request *req = call_parse(self, &a, format, kwlist, args, kwargs);
     if (!req) return NULL;
@@ -335,13 +330,12 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
 }
 
 /* An Op, or an Arrow stream, stays a call in flight until it is freed, so close() waits for it. */
-static void call_done(PyObject *self) {
-    client_exit((client_object *)self);
-}
+static void call_done(PyObject *self) { client_exit((client_object *)self); }
 
 static PyObject *client_op(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks",
-                             "columnar", "on_rows", "strict", "on_progress", "mgmt", NULL};
+    static char *kwlist[] = {"db",          "csl",       "properties", "client_request_id", "application",
+                             "user",        "raw_ticks", "columnar",   "on_rows",           "strict",
+                             "on_progress", "mgmt",      NULL};
     call_args a = {0};
     kusto_request *req = call_parse(self, &a, "zs|O$OOOppOpOp:_op", kwlist, args, kwargs);
     if (!req) return NULL;
@@ -353,19 +347,21 @@ static PyObject *client_op(client_object *self, PyObject *args, PyObject *kwargs
 }
 
 static PyObject *client_query(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "raw_ticks",
-                             "columnar", "on_rows", "strict", "on_progress", NULL};
+    static char *kwlist[] = {"db",          "csl",    "properties",  "client_request_id",
+                             "application", "user",   "raw_ticks",   "columnar",
+                             "on_rows",     "strict", "on_progress", NULL};
     return client_run(self, kusto_client_query, "zs|O$OOOppOpO:query", kwlist, args, kwargs);
 }
 
 static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db", "command", "properties", "client_request_id", "application", "user", "raw_ticks",
-                             "columnar", "on_rows", "strict", "on_progress", NULL};
+    static char *kwlist[] = {"db",          "command", "properties",  "client_request_id",
+                             "application", "user",    "raw_ticks",   "columnar",
+                             "on_rows",     "strict",  "on_progress", NULL};
     return client_run(self, kusto_client_mgmt, "zs|O$OOOppOpO:mgmt", kwlist, args, kwargs);
 }
 
 static PyObject *client_query_arrow(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db", "csl", "properties", "client_request_id", "application", "user", "batch_rows",
+    static char *kwlist[] = {"db",     "csl",    "properties", "client_request_id", "application", "user", "batch_rows",
                              "strict", "stream", NULL};
     const char *db, *text;
     PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
@@ -381,12 +377,12 @@ static PyObject *client_query_arrow(client_object *self, PyObject *args, PyObjec
     PyObject *result = NULL;
     if (client_enter(self) == 0) {
         if (stream) { /* the stream stays a call in flight until released (see call_done) */
-            result = kusto_py_query_arrow_stream(self->st, (PyObject *)self, call_done, self->client, db, text,
-                                                 req, (size_t)batch_rows);
+            result = kusto_py_query_arrow_stream(self->st, (PyObject *)self, call_done, self->client, db, text, req,
+                                                 (size_t)batch_rows);
             if (!result) client_exit(self);
         } else {
-            result = kusto_py_query_arrow(self->st, kusto_client_query, self->client, db, text, req,
-                                          (size_t)batch_rows, strict);
+            result = kusto_py_query_arrow(self->st, kusto_client_query, self->client, db, text, req, (size_t)batch_rows,
+                                          strict);
             client_exit(self);
         }
         if (kusto_py_prompts_reraise(&self->prompts)) Py_CLEAR(result);
@@ -410,9 +406,7 @@ static PyObject *client_context_enter(client_object *self, PyObject *unused) {
     return Py_NewRef(self);
 }
 
-static PyObject *client_context_exit(client_object *self, PyObject *args) {
-    return client_close(self, NULL);
-}
+static PyObject *client_context_exit(client_object *self, PyObject *args) { return client_close(self, NULL); }
 
 static PyObject *client_repr(client_object *self) {
     const char *state = self->closed ? " closed" : "";
@@ -423,9 +417,7 @@ static PyObject *client_repr(client_object *self) {
     return repr;
 }
 
-static PyObject *client_get_closed(client_object *self, void *unused) {
-    return PyBool_FromLong(self->closed);
-}
+static PyObject *client_get_closed(client_object *self, void *unused) { return PyBool_FromLong(self->closed); }
 
 static PyMethodDef client_methods[] = {
     {"acquire_token", (PyCFunction)(void (*)(void))client_acquire_token, METH_FASTCALL | METH_KEYWORDS,

@@ -48,8 +48,9 @@ PyObject *kusto_py_option_text(PyObject *name, PyObject *value) {
     if (PyUnicode_Check(value)) return Py_NewRef(value);
     if (PyList_Check(value) || PyTuple_Check(value)) return joined(value);
     if (PyObject_HasAttrString(value, "__fspath__")) return PyOS_FSPath(value);
-    return PyErr_Format(PyExc_TypeError, "option %R must be str, bool, int, float, a list of str or os.PathLike, not %.100s",
-                        name, Py_TYPE(value)->tp_name);
+    return PyErr_Format(PyExc_TypeError,
+                        "option %R must be str, bool, int, float, a list of str or os.PathLike, not %.100s", name,
+                        Py_TYPE(value)->tp_name);
 }
 
 static int option_set(kusto_py_state *st, kusto_options *opts, PyObject *name, PyObject *value) {
@@ -65,7 +66,8 @@ static int option_set(kusto_py_state *st, kusto_options *opts, PyObject *name, P
     kusto_status status = c_value ? kusto_options_set(opts, c_name, c_value) : KUSTO_OK;
     Py_XDECREF(text);
     if (status == KUSTO_E_NOMEM) PyErr_NoMemory();
-    else if (status != KUSTO_OK) kusto_py_raise_text(st, KUSTO_E_ARGUMENT, "%s was refused (%s)", what, kusto_status_name(status));
+    else if (status != KUSTO_OK)
+        kusto_py_raise_text(st, KUSTO_E_ARGUMENT, "%s was refused (%s)", what, kusto_status_name(status));
     return c_value && status == KUSTO_OK ? 0 : -1;
 }
 
@@ -119,8 +121,8 @@ static kusto_status set_option(kusto_py_state *st, kusto_request *req, const cha
         const char *text = kusto_py_utf8(st, value, KUSTO_E_ARGUMENT, "a request property");
         return text ? kusto_request_set_option_string(req, name, text) : KUSTO_E_ARGUMENT;
     }
-    PyErr_Format(PyExc_TypeError, "request property %s must be bool, int, float, str or timedelta, not %.100s",
-                 name, Py_TYPE(value)->tp_name);
+    PyErr_Format(PyExc_TypeError, "request property %s must be bool, int, float, str or timedelta, not %.100s", name,
+                 Py_TYPE(value)->tp_name);
     return KUSTO_E_ARGUMENT;
 }
 
@@ -128,8 +130,9 @@ static kusto_status set_parameter(kusto_py_state *st, kusto_request *req, const 
     PyObject *text = NULL;
     if (PyBool_Check(value)) text = PyUnicode_FromString(value == Py_True ? "true" : "false");
     else if (PyLong_Check(value) || PyFloat_Check(value) || PyUnicode_Check(value)) text = PyObject_Str(value);
-    else PyErr_Format(PyExc_TypeError, "query parameter %s must be str, bool, int or float, not %.100s", name,
-                      Py_TYPE(value)->tp_name);
+    else
+        PyErr_Format(PyExc_TypeError, "query parameter %s must be str, bool, int or float, not %.100s", name,
+                     Py_TYPE(value)->tp_name);
     const char *c_text = text ? kusto_py_utf8(st, text, KUSTO_E_ARGUMENT, "a query parameter") : NULL;
     kusto_status status = c_text ? kusto_request_set_parameter(req, name, c_text) : KUSTO_E_ARGUMENT;
     Py_XDECREF(text);

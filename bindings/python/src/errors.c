@@ -5,8 +5,8 @@
 
 typedef struct error_class {
     kusto_status status;
-    const char *name;    /* attribute name in the module */
-    int parent;          /* index of the kusto base class */
+    const char *name; /* attribute name in the module */
+    int parent;       /* index of the kusto base class */
     const char *doc;
 } error_class;
 
@@ -24,10 +24,8 @@ static PyObject *builtin_base(kusto_status status) {
 static const error_class classes[] = {
     {KUSTO_OK, "Error", -1, "Base class of every libkusto error."},
     {KUSTO_E_ARGUMENT, "ArgumentError", 0, "A bad argument or option value."},
-    {KUSTO_E_CONNSTR, "ConnectionStringError", 0,
-     "Malformed connection string, or an unknown or unsupported keyword."},
-    {KUSTO_E_UNTRUSTED, "UntrustedEndpointError", 0,
-     "A token would go to an untrusted host, or over plain http."},
+    {KUSTO_E_CONNSTR, "ConnectionStringError", 0, "Malformed connection string, or an unknown or unsupported keyword."},
+    {KUSTO_E_UNTRUSTED, "UntrustedEndpointError", 0, "A token would go to an untrusted host, or over plain http."},
     {KUSTO_E_NETWORK, "NetworkError", 0, "Connect, DNS, TLS or transfer failure."},
     {KUSTO_E_TIMEOUT, "TimeoutError", 0, "The call's deadline passed."},
     {KUSTO_E_AUTH, "AuthenticationError", 0, "Azure AD refused the sign-in, or Kusto answered 401/403."},
@@ -40,9 +38,7 @@ static const error_class classes[] = {
     {KUSTO_E_UNSUPPORTED, "UnsupportedError", 0, "Known, but not supported by this version."},
 };
 
-static int class_index(kusto_status status) {
-    return -(int)status;
-}
+static int class_index(kusto_status status) { return -(int)status; }
 
 static PyObject *class_attributes(kusto_py_state *st, kusto_status status) {
     PyObject *dict = PyDict_New();
@@ -53,9 +49,9 @@ static PyObject *class_attributes(kusto_py_state *st, kusto_status status) {
         fail = fail || !name || PyDict_SetItemString(dict, "status", name) < 0;
         Py_XDECREF(name);
     }
-    for (int k = K_CODE; k <= K_REQUEST_ID && !fail; k++)
-        fail = PyDict_SetItem(dict, st->keys[k], Py_None) < 0;
-    if (!fail && (status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL)) fail = PyDict_SetItem(dict, st->keys[K_RESULT], Py_None) < 0;
+    for (int k = K_CODE; k <= K_REQUEST_ID && !fail; k++) fail = PyDict_SetItem(dict, st->keys[k], Py_None) < 0;
+    if (!fail && (status == KUSTO_E_PARTIAL || status == KUSTO_E_PROTOCOL))
+        fail = PyDict_SetItem(dict, st->keys[K_RESULT], Py_None) < 0;
     if (fail) Py_CLEAR(dict);
     return dict;
 }
@@ -88,9 +84,7 @@ static PyObject *text_or_none(const char *text) {
     return Py_NewRef(Py_None);
 }
 
-static PyObject *int_or_none(long value) {
-    return value ? PyLong_FromLong(value) : Py_NewRef(Py_None);
-}
+static PyObject *int_or_none(long value) { return value ? PyLong_FromLong(value) : Py_NewRef(Py_None); }
 
 static PyObject *permanent_of(int permanent) {
     if (permanent < 0) return Py_NewRef(Py_None);

@@ -2,19 +2,17 @@
 #include "pykusto.h"
 
 static const char *const key_names[K_COUNT] = {
-    "access_token", "token_type", "expires_on", "resource", "authority", "from_cache",
-    "tables", "primary_results", "errors", "id", "name", "kind", "columns", "rows", "type",
-    "status", "code", "aadsts", "permanent", "http_status", "request_id", "result",
-    "int", "is_safe", "Parameters", "data", "warnings",
+    "access_token", "token_type", "expires_on", "resource",    "authority",  "from_cache", "tables", "primary_results",
+    "errors",       "id",         "name",       "kind",        "columns",    "rows",       "type",   "status",
+    "code",         "aadsts",     "permanent",  "http_status", "request_id", "result",     "int",    "is_safe",
+    "Parameters",   "data",       "warnings",
 };
 
-static kusto_py_state *state_of(PyObject *module) {
-    return PyModule_GetState(module);
-}
+static kusto_py_state *state_of(PyObject *module) { return PyModule_GetState(module); }
 
 static PyObject *parse_connection_string(PyObject *module, PyObject *arg) {
-    if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "connection string must be str, not %.100s",
-                                                   Py_TYPE(arg)->tp_name);
+    if (!PyUnicode_Check(arg))
+        return PyErr_Format(PyExc_TypeError, "connection string must be str, not %.100s", Py_TYPE(arg)->tp_name);
     const char *text = kusto_py_utf8(state_of(module), arg, KUSTO_E_CONNSTR, "the connection string");
     if (!text) return NULL;
     kusto_connstr *cs = NULL;
@@ -114,6 +112,4 @@ static struct PyModuleDef kusto_module = {
     .m_free = module_free,
 };
 
-PyMODINIT_FUNC PyInit__kusto(void) {
-    return PyModuleDef_Init(&kusto_module);
-}
+PyMODINIT_FUNC PyInit__kusto(void) { return PyModuleDef_Init(&kusto_module); }

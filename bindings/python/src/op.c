@@ -9,13 +9,13 @@ typedef struct op_object {
     PyObject_HEAD
     kusto_py_state *st;
     kusto_op *op;
-    kusto_request *req;           /* must outlive the op */
+    kusto_request *req; /* must outlive the op */
     kusto_py_builder *builder;
     kusto_builder callbacks;
-    kusto_py_shape shape;         /* its callables are owned here */
-    PyObject *owner;              /* the client: kept alive, and told by done() when the op is over */
+    kusto_py_shape shape; /* its callables are owned here */
+    PyObject *owner;      /* the client: kept alive, and told by done() when the op is over */
     void (*done)(PyObject *owner);
-    PyObject *raised;             /* what a builder callback raised, raised again by result() */
+    PyObject *raised; /* what a builder callback raised, raised again by result() */
 } op_object;
 
 /* An exception a callback left set inside the core is kept for result(): the core has already stopped. */
@@ -66,7 +66,7 @@ PyObject *kusto_py_op_new(kusto_py_state *st, PyObject *owner, void (*done)(PyOb
     }
     kusto_error *err = NULL;
     kusto_status status = (mgmt ? kusto_op_mgmt : kusto_op_query)(client, db, text, req, &self->callbacks,
-                                                                 self->builder, &self->op, &err);
+                                                                  self->builder, &self->op, &err);
     if (status != KUSTO_OK) {
         Py_CLEAR(self);
         kusto_py_raise(st, status, err);

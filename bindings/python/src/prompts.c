@@ -24,9 +24,7 @@ PyObject *kusto_py_prompts_take(kusto_py_prompts *p, PyObject *kwargs) {
 }
 
 /* Keeps the exception being raised (with the GIL) for the call to raise: it cancelled the sign-in. */
-static void keep_raised(kusto_py_prompts *p) {
-    Py_XSETREF(p->raised, kusto_py_take_exception());
-}
+static void keep_raised(kusto_py_prompts *p) { Py_XSETREF(p->raised, kusto_py_take_exception()); }
 
 /* Calls fn(arg) with the GIL; an exception cancels the sign-in and is kept to be raised by the call. */
 static int call_prompt(kusto_py_prompts *p, PyObject *fn, PyObject *arg) {

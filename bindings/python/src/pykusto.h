@@ -10,9 +10,7 @@
 
 /* datetime.h defines a static PyDateTimeAPI in every file that includes it; the C API lives in module
    state instead (see kusto_py_load_types), so this only keeps the compiler from calling it unused. */
-static inline PyDateTime_CAPI *kusto_py_static_datetime_api(void) {
-    return PyDateTimeAPI;
-}
+static inline PyDateTime_CAPI *kusto_py_static_datetime_api(void) { return PyDateTimeAPI; }
 
 /* Takes the exception being raised: normalised, with its traceback (a new reference, or NULL); none is left set. */
 static inline PyObject *kusto_py_take_exception(void) {
@@ -47,11 +45,11 @@ typedef struct kusto_py_state {
     PyObject *keys[K_COUNT];
     /* Loaded on first query (kusto_py_load_types), so `import kusto` stays fast. */
     PyDateTime_CAPI *datetime_api;
-    PyObject *uuid_type;     /* uuid.UUID */
-    PyObject *uuid_unknown;  /* uuid.SafeUUID.unknown */
+    PyObject *uuid_type;                         /* uuid.UUID */
+    PyObject *uuid_unknown;                      /* uuid.SafeUUID.unknown */
     Py_ssize_t uuid_int_slot, uuid_is_safe_slot; /* byte offsets of UUID's __slots__, or 0: set by name */
-    PyObject *decimal_type;  /* decimal.Decimal */
-    PyObject *json_loads;    /* json.loads, only for KUSTO_VALUE_JSON cells */
+    PyObject *decimal_type;                      /* decimal.Decimal */
+    PyObject *json_loads;                        /* json.loads, only for KUSTO_VALUE_JSON cells */
 } kusto_py_state;
 
 /* errors.c */
@@ -83,22 +81,21 @@ kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, P
 int kusto_py_load_types(kusto_py_state *st);
 
 /* builder.c */
-typedef kusto_status (*kusto_py_call)(kusto_client *client, const char *db, const char *text,
-                                      const kusto_request *req, const kusto_builder *builder, void *ud,
-                                      kusto_error **err);
+typedef kusto_status (*kusto_py_call)(kusto_client *client, const char *db, const char *text, const kusto_request *req,
+                                      const kusto_builder *builder, void *ud, kusto_error **err);
 /* How a result is built. */
 typedef struct kusto_py_shape {
-    int raw_ticks; /* datetime and timespan as int ticks */
-    int columnar;  /* each table gets "data": one list per column, instead of "rows" */
-    PyObject *on_rows; /* borrowed; when set, called as on_rows(table, rows) with batches of primary-table
+    int raw_ticks;         /* datetime and timespan as int ticks */
+    int columnar;          /* each table gets "data": one list per column, instead of "rows" */
+    PyObject *on_rows;     /* borrowed; when set, called as on_rows(table, rows) with batches of primary-table
                           rows as they arrive, and those rows are not kept in the result */
     PyObject *on_progress; /* borrowed; when set, called as on_progress(table_id, percent) */
-    int strict;        /* a cell that cannot become its column's type raises instead of a warning */
+    int strict;            /* a cell that cannot become its column's type raises instead of a warning */
 } kusto_py_shape;
 
 /* Runs a query or command with the GIL released, building the result dict; NULL with an exception. */
-PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db,
-                       const char *text, const kusto_request *req, const kusto_py_shape *shape);
+PyObject *kusto_py_run(kusto_py_state *st, kusto_py_call call, kusto_client *client, const char *db, const char *text,
+                       const kusto_request *req, const kusto_py_shape *shape);
 
 /* The same builder for a caller that holds the GIL throughout and drives the core itself (op.c): fills
    `callbacks` (ud: the builder) and returns a new builder of a result shaped by `shape`, which must outlive

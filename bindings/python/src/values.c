@@ -19,9 +19,7 @@ static void civil_from_days(int64_t z, int *year, int *month, int *day) {
     *day = (int)(doy - (153 * mp + 2) / 5 + 1);
 }
 
-static int64_t floor_div(int64_t a, int64_t b) {
-    return a / b - (a % b != 0 && (a % b < 0) != (b < 0));
-}
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a % b < 0) != (b < 0)); }
 
 /* Floors to microseconds, Python's resolution. */
 static PyObject *datetime_of(kusto_py_state *st, int64_t ticks) {

@@ -20,10 +20,10 @@
 
 struct kusto_assertion_signer {
     EVP_PKEY *key;
-    STACK_OF(X509) *chain; /* leaf first */
-    int pss;               /* PFX: PS256 + x5t#S256, as MSAL >= 1.30; PEM: RS256 + x5t */
+    STACK_OF(X509) * chain; /* leaf first */
+    int pss;                /* PFX: PS256 + x5t#S256, as MSAL >= 1.30; PEM: RS256 + x5t */
     int send_x5c;
-    char *assertion;       /* secret: the last one signed, reused until ASSERTION_REUSE */
+    char *assertion; /* secret: the last one signed, reused until ASSERTION_REUSE */
     char *audience;
     int64_t signed_at;
 };
@@ -64,9 +64,9 @@ static kusto_status bad_credential(const kusto_certificate_source *src, kusto_er
         kusto_buf_printf(&hint, " (wrong or missing %s?)",
                          src->password_name ? src->password_name : "certificate_password");
     const char *h = hint.data ? hint.data : "";
-    kusto_status status =
-        src->pem ? kusto_fail(err, KUSTO_E_ARGUMENT, "the Application Certificate Blob %s%s", what, h)
-                 : kusto_fail(err, KUSTO_E_ARGUMENT, "the application certificate file '%s' %s%s", src->path, what, h);
+    kusto_status status = src->pem ? kusto_fail(err, KUSTO_E_ARGUMENT, "the Application Certificate Blob %s%s", what, h)
+                                   : kusto_fail(err, KUSTO_E_ARGUMENT, "the application certificate file '%s' %s%s",
+                                                src->path, what, h);
     kusto_buf_free(&hint);
     return status;
 }
@@ -140,8 +140,10 @@ static kusto_status check_thumbprint(X509 *cert, const char *expected, kusto_err
     if (X509_digest(cert, EVP_sha1(), digest, &len) != 1) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     for (unsigned int i = 0; i < len; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
     if (kusto_strcasecmp(hex, expected) != 0)
-        return kusto_fail(err, KUSTO_E_ARGUMENT, "Application Certificate Thumbprint %s does not match the "
-                                                 "certificate (SHA-1 %s)", expected, hex);
+        return kusto_fail(err, KUSTO_E_ARGUMENT,
+                          "Application Certificate Thumbprint %s does not match the "
+                          "certificate (SHA-1 %s)",
+                          expected, hex);
     return KUSTO_OK;
 }
 
@@ -232,8 +234,7 @@ static int sign(const kusto_assertion_signer *s, kusto_buf *jwt) {
         ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
     ok = ok && EVP_DigestSign(md, NULL, &len, (const unsigned char *)jwt->data, jwt->len) == 1 &&
-         (sig = malloc(len)) != NULL &&
-         EVP_DigestSign(md, sig, &len, (const unsigned char *)jwt->data, jwt->len) == 1;
+         (sig = malloc(len)) != NULL && EVP_DigestSign(md, sig, &len, (const unsigned char *)jwt->data, jwt->len) == 1;
     ok = ok && !kusto_buf_puts(jwt, ".") && !b64(jwt, sig, len, 1);
     free(sig);
     EVP_MD_CTX_free(md);
@@ -241,19 +242,19 @@ static int sign(const kusto_assertion_signer *s, kusto_buf *jwt) {
     return ok ? 0 : -1;
 }
 
-static kusto_status new_assertion(kusto_assertion_signer *s, const char *client_id, const char *audience,
-                                  int64_t now, kusto_error **err) {
+static kusto_status new_assertion(kusto_assertion_signer *s, const char *client_id, const char *audience, int64_t now,
+                                  kusto_error **err) {
     kusto_buf header = {0}, claims = {0}, jwt = {0};
     int failed = header_json(s, &header) || claims_json(&claims, client_id, audience, now) ||
-                 b64url_text(&jwt, &header) || kusto_buf_puts(&jwt, ".") || b64url_text(&jwt, &claims) ||
-                 sign(s, &jwt);
+                 b64url_text(&jwt, &header) || kusto_buf_puts(&jwt, ".") || b64url_text(&jwt, &claims) || sign(s, &jwt);
     kusto_buf_free(&header);
     kusto_buf_wipe(&claims);
     char *audience_copy = failed ? NULL : kusto_strdup(audience);
     if (failed || !audience_copy) {
         kusto_buf_wipe(&jwt);
-        return kusto_fail(err, KUSTO_E_AUTH, "the client assertion could not be signed with the application "
-                                             "certificate");
+        return kusto_fail(err, KUSTO_E_AUTH,
+                          "the client assertion could not be signed with the application "
+                          "certificate");
     }
     kusto_secret_free(s->assertion);
     free(s->audience);

@@ -85,8 +85,7 @@ static kusto_status run_cli(char *const argv[], int64_t deadline, cli_run *run, 
                           strerror(spawn_error));
     if (run->timed_out || failed) kill(pid, SIGKILL);
     int wstatus = 0;
-    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-    }
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {}
     run->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     if (failed) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     if (run->timed_out)
@@ -146,8 +145,8 @@ static int names_a_tenant(const char *tenant) {
 kusto_status kusto_flow_azure_cli(const kusto_flow_context *ctx, const char *tenant, kusto_token **out,
                                   kusto_error **err) {
     *out = NULL;
-    char *argv[] = {"az", "account", "get-access-token", "--resource", (char *)ctx->resource, "--output", "json",
-                    NULL, NULL, NULL};
+    char *argv[] = {"az", "account", "get-access-token", "--resource", (char *)ctx->resource, "--output", "json", NULL,
+                    NULL, NULL};
     if (names_a_tenant(tenant)) {
         argv[7] = "--tenant";
         argv[8] = (char *)tenant;

@@ -20,9 +20,9 @@ static int set(const char *name) {
 int kusto_person_can_answer(const char **why) {
     if (set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER")) return 1;
     *why = isatty(STDIN_FILENO)
-               ? "there is no display ($DISPLAY, $WAYLAND_DISPLAY) and no $BROWSER to open the sign-in page in"
-               : "stdin is not a terminal and there is no display ($DISPLAY, $WAYLAND_DISPLAY) and no $BROWSER, so "
-                 "nobody is there to sign in in a browser";
+             ? "there is no display ($DISPLAY, $WAYLAND_DISPLAY) and no $BROWSER to open the sign-in page in"
+             : "stdin is not a terminal and there is no display ($DISPLAY, $WAYLAND_DISPLAY) and no $BROWSER, so "
+               "nobody is there to sign in in a browser";
     return 0;
 }
 

@@ -25,7 +25,7 @@ static kusto_status put_signed_assertion(kusto_buf *form, const kusto_flow_conte
 }
 
 static kusto_status put_app_credential(kusto_buf *form, const kusto_flow_context *ctx, const char *client_id,
-                                      const kusto_app_credential *cred, kusto_error **err) {
+                                       const kusto_app_credential *cred, kusto_error **err) {
     if (cred->signer) return put_signed_assertion(form, ctx, client_id, cred->signer, err);
     if (cred->assertion) return put_assertion(form, cred->assertion, err);
     if (kusto_buf_puts(form, "&client_secret=") || kusto_buf_form_encode(form, cred->secret))

@@ -19,7 +19,7 @@ typedef struct device_code {
     char *user_code;
     char *verification_uri;
     char *message;
-    long interval;     /* seconds between polls */
+    long interval; /* seconds between polls */
     int64_t expires_on;
 } device_code;
 
@@ -60,8 +60,9 @@ static kusto_status read_device_code(const kusto_flow_context *ctx, const kusto_
         d->interval = number_or(json, "interval", 5);
         d->expires_on = requested_at + number_or(json, "expires_in", 900);
         if (!d->device_code || !d->user_code || !d->verification_uri)
-            status = kusto_fail(err, KUSTO_E_PROTOCOL, "Azure AD's device code answer lacks device_code, user_code "
-                                                       "or verification_uri");
+            status = kusto_fail(err, KUSTO_E_PROTOCOL,
+                                "Azure AD's device code answer lacks device_code, user_code "
+                                "or verification_uri");
     }
     char *secret = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "device_code"));
     if (secret) memset(secret, 0, strlen(secret));
@@ -100,8 +101,10 @@ static kusto_status prompt_person(const device_code *d, kusto_device_code_callba
     kusto_buf fallback = {0};
     const char *message = d->message;
     if (!message) { /* Azure AD always sends one; other servers may not */
-        kusto_buf_printf(&fallback, "To sign in, use a web browser to open the page %s and enter the code %s to "
-                                    "authenticate.", d->verification_uri, d->user_code);
+        kusto_buf_printf(&fallback,
+                         "To sign in, use a web browser to open the page %s and enter the code %s to "
+                         "authenticate.",
+                         d->verification_uri, d->user_code);
         message = fallback.data ? fallback.data : d->user_code;
     }
     kusto_device_code_info info = {message, d->verification_uri, d->user_code, d->expires_on};
@@ -114,7 +117,8 @@ static kusto_status prompt_person(const device_code *d, kusto_device_code_callba
 static kusto_status poll_once(const kusto_flow_context *ctx, const char *client_id, const device_code *d,
                               long *interval, int *again, kusto_token **out, kusto_error **err) {
     kusto_buf form = {0};
-    int failed = kusto_buf_puts(&form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=") ||
+    int failed = kusto_buf_puts(&form,
+                                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=") ||
                  kusto_buf_form_encode(&form, client_id) || kusto_buf_puts(&form, "&device_code=") ||
                  kusto_buf_form_encode(&form, d->device_code) || kusto_buf_puts(&form, "&client_info=1");
     if (failed) {
@@ -135,8 +139,8 @@ static kusto_status poll_once(const kusto_flow_context *ctx, const char *client_
 }
 
 /* Polls every interval, and a last time just before the deadline when the next poll would fall after it. */
-static kusto_status poll(const kusto_flow_context *ctx, const char *client_id, const device_code *d,
-                         kusto_token **out, kusto_error **err) {
+static kusto_status poll(const kusto_flow_context *ctx, const char *client_id, const device_code *d, kusto_token **out,
+                         kusto_error **err) {
     long interval = d->interval;
     int64_t last = ctx->deadline_ms - KUSTO_LAST_POLL_MS;
     for (int64_t now; (now = kusto_now_ms()) < last;) {
@@ -147,13 +151,11 @@ static kusto_status poll(const kusto_flow_context *ctx, const char *client_id, c
         kusto_status status = poll_once(ctx, client_id, d, &interval, &again, out, err);
         if (status != KUSTO_OK || !again) return status;
     }
-    return kusto_fail(err, KUSTO_E_TIMEOUT, "nobody completed the device code sign-in in time (code %s)",
-                      d->user_code);
+    return kusto_fail(err, KUSTO_E_TIMEOUT, "nobody completed the device code sign-in in time (code %s)", d->user_code);
 }
 
 kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *client_id,
-                                    kusto_device_code_callback prompt, void *ud, kusto_token **out,
-                                    kusto_error **err) {
+                                    kusto_device_code_callback prompt, void *ud, kusto_token **out, kusto_error **err) {
     *out = NULL;
     char *scope = kusto_user_scope(ctx->resource);
     if (!scope) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");

@@ -22,14 +22,13 @@ kusto_status kusto_flow_env_authority(const kusto_flow_context *ctx, kusto_autho
     const char *tenant = kusto_flow_env("AZURE_TENANT_ID");
     if (!tenant) return kusto_fail(err, KUSTO_E_ARGUMENT, "the AZURE_TENANT_ID environment variable is not set");
     kusto_buf url = {0};
-    if (kusto_buf_puts(&url, kusto_flow_env_login_endpoint()))
-        return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
+    if (kusto_buf_puts(&url, kusto_flow_env_login_endpoint())) return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     while (url.len && url.data[url.len - 1] == '/') url.data[--url.len] = '\0';
-    kusto_status status = kusto_buf_printf(&url, "/%s", tenant)
-                              ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory")
-                              : kusto_authority_resolve(out, url.data, NULL, err);
+    kusto_status status = kusto_buf_printf(&url, "/%s", tenant) ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory")
+                                                                : kusto_authority_resolve(out, url.data, NULL, err);
     kusto_buf_free(&url);
-    if (status == KUSTO_OK) status = kusto_oidc_discover_unless_well_known(out, ctx->http, ctx->aad_v1, ctx->deadline_ms, err);
+    if (status == KUSTO_OK)
+        status = kusto_oidc_discover_unless_well_known(out, ctx->http, ctx->aad_v1, ctx->deadline_ms, err);
     if (status != KUSTO_OK) kusto_authority_clear(out);
     return status;
 }
@@ -63,8 +62,9 @@ kusto_status kusto_flow_environment(const kusto_flow_context *ctx, kusto_token *
     kusto_app_credential cred = {kusto_flow_env("AZURE_CLIENT_SECRET"), NULL, NULL};
     if (!client_id) return kusto_fail(err, KUSTO_E_ARGUMENT, "the AZURE_CLIENT_ID environment variable is not set");
     if (!cred.secret && !kusto_flow_env("AZURE_CLIENT_CERTIFICATE_PATH"))
-        return kusto_fail(err, KUSTO_E_ARGUMENT, "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is "
-                                                 "set in the environment");
+        return kusto_fail(err, KUSTO_E_ARGUMENT,
+                          "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is "
+                          "set in the environment");
     kusto_authority authority = {0};
     kusto_status status = kusto_flow_env_authority(ctx, &authority, err);
     if (status == KUSTO_OK && !cred.secret) status = load_certificate(&cred.signer, err);

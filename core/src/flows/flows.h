@@ -16,9 +16,9 @@
 typedef struct kusto_flow_context {
     kusto_http *http;
     const kusto_authority *authority;
-    const char *resource;  /* e.g. https://c.kusto.windows.net; scope is resource + "/.default" */
-    int64_t deadline_ms;   /* the call's (clock.h): every request and wait of the flow ends by it; 0 = none */
-    int aad_v1;            /* Azure AD v1: {authority}/oauth2/token with resource= instead of scope= */
+    const char *resource;            /* e.g. https://c.kusto.windows.net; scope is resource + "/.default" */
+    int64_t deadline_ms;             /* the call's (clock.h): every request and wait of the flow ends by it; 0 = none */
+    int aad_v1;                      /* Azure AD v1: {authority}/oauth2/token with resource= instead of scope= */
     kusto_cancel_callback cancelled; /* asked while the flow waits; may be NULL */
     void *cancel_ud;
 } kusto_flow_context;
@@ -28,11 +28,10 @@ typedef struct kusto_flow_context {
 
 /* POSTs the form to the authority's token endpoint (v2, or v1 when ctx->aad_v1) and turns the answer into a token. The form
    holds secrets: it is wiped here whatever happens. */
-kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
-                                 kusto_error **err);
+kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out, kusto_error **err);
 /* POSTs a form to any Azure AD endpoint with the headers of a token request; the form is wiped. */
-kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form,
-                            kusto_http_response *resp, kusto_error **err);
+kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, kusto_http_response *resp,
+                            kusto_error **err);
 
 #define KUSTO_TOKEN_REQUEST_TIMEOUT_MS 120000L /* a request to Azure AD or an identity endpoint, at most */
 
@@ -96,8 +95,8 @@ kusto_status kusto_flow_azure_cli(const kusto_flow_context *ctx, const char *ten
                                   kusto_error **err);
 /* On-behalf-of: trades `user_assertion` (a token a user sent to this application) for a token to the cluster. */
 kusto_status kusto_flow_on_behalf_of(const kusto_flow_context *ctx, const char *client_id,
-                                     const kusto_app_credential *cred, const char *user_assertion,
-                                     kusto_token **out, kusto_error **err);
+                                     const kusto_app_credential *cred, const char *user_assertion, kusto_token **out,
+                                     kusto_error **err);
 
 /* Username and password (grant_type=password, deprecated). */
 kusto_status kusto_flow_user_password(const kusto_flow_context *ctx, const char *client_id, const char *user,
@@ -112,8 +111,7 @@ kusto_status kusto_flow_token_callback(const kusto_flow_context *ctx, kusto_toke
    needs (KUSTO_LAST_POLL_MS). */
 #define KUSTO_LAST_POLL_MS 500L
 kusto_status kusto_flow_device_code(const kusto_flow_context *ctx, const char *client_id,
-                                    kusto_device_code_callback prompt, void *ud, kusto_token **out,
-                                    kusto_error **err);
+                                    kusto_device_code_callback prompt, void *ud, kusto_token **out, kusto_error **err);
 
 /* A user signs in in a browser: authorization code + PKCE, redirected to a loopback listener.
    `wait_ms` bounds the wait for the browser, within the call's deadline; the prompts' browser callback, else
@@ -134,8 +132,7 @@ char *kusto_b64url_encode(const unsigned char *data, size_t len);
 char *kusto_pkce_challenge(const char *verifier);
 /* Checks an id token's payload: "aud" is client_id and, when `nonce` is given, "nonce" equals it.
    Neither signature nor time is checked here (the token came straight from Azure AD over TLS). */
-kusto_status kusto_id_token_check(const char *id_token, const char *client_id, const char *nonce,
-                                  kusto_error **err);
+kusto_status kusto_id_token_check(const char *id_token, const char *client_id, const char *nonce, kusto_error **err);
 
 /* 1 when a person can answer a browser prompt here; else 0 and *why says what is missing. */
 int kusto_person_can_answer(const char **why);

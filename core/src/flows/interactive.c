@@ -32,11 +32,12 @@ static char *authorize_url(const kusto_flow_context *ctx, const char *client_id,
     char *challenge = kusto_pkce_challenge(a->verifier);
     char *endpoint = kusto_authority_authorize_endpoint(ctx->authority);
     kusto_buf url = {0};
-    int failed = !challenge || !endpoint || kusto_buf_printf(&url, "%s%cclient_id=", endpoint, strchr(endpoint, '?') ? '&' : '?') ||
+    int failed = !challenge || !endpoint ||
+                 kusto_buf_printf(&url, "%s%cclient_id=", endpoint, strchr(endpoint, '?') ? '&' : '?') ||
                  kusto_buf_form_encode(&url, client_id) || kusto_buf_puts(&url, "&response_type=code&redirect_uri=") ||
                  kusto_buf_form_encode(&url, a->redirect_uri) || kusto_buf_puts(&url, "&scope=") ||
-                 kusto_buf_form_encode(&url, a->scope) || kusto_buf_printf(&url, "&state=%s&code_challenge=%s",
-                                                                           a->state, challenge) ||
+                 kusto_buf_form_encode(&url, a->scope) ||
+                 kusto_buf_printf(&url, "&state=%s&code_challenge=%s", a->state, challenge) ||
                  kusto_buf_printf(&url, "&code_challenge_method=S256&nonce=%s&client_info=1", a->nonce);
     free(challenge);
     free(endpoint);
@@ -48,8 +49,8 @@ static kusto_status show_browser(const char *url, const kusto_prompts *prompts, 
     kusto_browser_callback show = prompts->browser ? prompts->browser : prompts->opener;
     if (show)
         return show(prompts->browser ? prompts->browser_ud : prompts->opener_ud, url)
-                   ? kusto_fail(err, KUSTO_E_CANCELLED, "the browser callback cancelled the sign-in")
-                   : KUSTO_OK;
+                 ? kusto_fail(err, KUSTO_E_CANCELLED, "the browser callback cancelled the sign-in")
+                 : KUSTO_OK;
     /* If no browser comes up, the person can still copy the address. */
     fprintf(stderr, "Sign in to Azure AD in your browser. If none opens, visit:\n%s\n", url);
     fflush(stderr);
@@ -101,8 +102,10 @@ kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *c
     *out = NULL;
     const char *why = NULL;
     if (!prompts->browser && !kusto_person_can_answer(&why))
-        return kusto_fail(err, KUSTO_E_AUTH, "interactive sign-in is impossible here: %s (use sign_in "
-                                             "\"device_code\", a browser callback, or an application credential)", why);
+        return kusto_fail(err, KUSTO_E_AUTH,
+                          "interactive sign-in is impossible here: %s (use sign_in "
+                          "\"device_code\", a browser callback, or an application credential)",
+                          why);
     kusto_loopback *listener = NULL;
     attempt a = {0};
     char *url = NULL, *query = NULL, *code = NULL;
@@ -112,7 +115,8 @@ kusto_status kusto_flow_interactive(const kusto_flow_context *ctx, const char *c
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     int64_t deadline = kusto_deadline_min(ctx->deadline_ms, kusto_deadline_in(wait_ms));
     if (status == KUSTO_OK) status = show_browser(url, prompts, err);
-    if (status == KUSTO_OK) status = kusto_loopback_wait(listener, a.state, deadline, ctx->cancelled, ctx->cancel_ud, &query, err);
+    if (status == KUSTO_OK)
+        status = kusto_loopback_wait(listener, a.state, deadline, ctx->cancelled, ctx->cancel_ud, &query, err);
     kusto_loopback_free(listener);
     if (status == KUSTO_OK && !(code = kusto_query_param(query, "code"))) status = redirect_error(query, err);
     if (status == KUSTO_OK) status = redeem(ctx, client_id, &a, code, out, err);

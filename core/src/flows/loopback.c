@@ -45,8 +45,7 @@ kusto_status kusto_loopback_open(kusto_loopback **out, kusto_error **err) {
         getsockname(l->fd, (struct sockaddr *)&addr, &len) != 0) {
         int e = errno;
         kusto_loopback_free(l);
-        return kusto_fail(err, KUSTO_E_NETWORK, "cannot listen on 127.0.0.1 for the sign-in redirect: %s",
-                          strerror(e));
+        return kusto_fail(err, KUSTO_E_NETWORK, "cannot listen on 127.0.0.1 for the sign-in redirect: %s", strerror(e));
     }
     l->port = ntohs(addr.sin_port);
     *out = l;
@@ -62,7 +61,10 @@ void kusto_loopback_free(kusto_loopback *l) {
 }
 
 static int hex(int c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
 }
 
 static char *percent_decode(const char *s, size_t len) {
@@ -96,8 +98,10 @@ char *kusto_query_param(const char *query, const char *name) {
 
 static void respond(int fd, int status, const char *reason, const char *page) {
     kusto_buf b = {0};
-    kusto_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
-                         "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s", status, reason, strlen(page), page);
+    kusto_buf_printf(&b,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+                     status, reason, strlen(page), page);
     for (size_t sent = 0; b.data && sent < b.len;) {
         ssize_t n = kusto_send_nosignal(fd, b.data + sent, b.len - sent);
         if (n <= 0) break;

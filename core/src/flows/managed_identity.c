@@ -16,7 +16,7 @@
 #define APP_SERVICE_API_VERSION "2019-08-01"
 
 typedef struct identity_endpoint {
-    kusto_buf url;           /* with the query */
+    kusto_buf url; /* with the query */
     const char *api_version;
     const char *secret_name; /* header carrying `secret`, or NULL */
     const char *secret;
@@ -30,8 +30,10 @@ static kusto_status check_scheme(const char *url, kusto_error **err) {
     if (status != KUSTO_OK) return status;
     int local = kusto_host_is_loopback(u.host) || strncmp(u.host, "169.254.", 8) == 0;
     if (strcmp(u.scheme, "https") != 0 && !local)
-        status = kusto_fail(err, KUSTO_E_UNTRUSTED, "refusing the managed identity endpoint '%s': plain http is only "
-                                                    "for link-local or loopback hosts", u.host);
+        status = kusto_fail(err, KUSTO_E_UNTRUSTED,
+                            "refusing the managed identity endpoint '%s': plain http is only "
+                            "for link-local or loopback hosts",
+                            u.host);
     kusto_url_clear(&u);
     return status;
 }
@@ -78,11 +80,12 @@ static kusto_status identity_error(const kusto_http_response *resp, kusto_error 
     const char *desc = text_of(json, "error_description");
     if (!desc) desc = text_of(json, "message");
     kusto_status status = resp->status == 429 ? KUSTO_E_THROTTLED
-                          : resp->status >= 500 ? KUSTO_E_SERVICE
-                                                : KUSTO_E_AUTH;
+                        : resp->status >= 500 ? KUSTO_E_SERVICE
+                                              : KUSTO_E_AUTH;
     int desc_len = desc ? (int)strcspn(desc, "\r\n") : 0;
-    kusto_error *e = kusto_error_new(status, "the managed identity endpoint refused the token request (HTTP %ld%s%s)"
-                                             "%s%.*s",
+    kusto_error *e = kusto_error_new(status,
+                                     "the managed identity endpoint refused the token request (HTTP %ld%s%s)"
+                                     "%s%.*s",
                                      resp->status, code ? ", " : "", code ? code : "", desc ? ": " : "",
                                      desc_len > 500 ? 500 : desc_len, desc ? desc : "");
     if (e) {
@@ -99,19 +102,16 @@ static kusto_status request_token(const kusto_flow_context *ctx, const identity_
     kusto_buf secret_header = {0};
     if (ep->secret_name && kusto_buf_printf(&secret_header, "%s: %s", ep->secret_name, ep->secret))
         return kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
-    const char *headers[] = {"Accept: application/json", ep->secret_name ? secret_header.data : "Metadata: true",
-                             NULL};
-    kusto_http_request req = {"GET", ep->url.data, headers, NULL, 0, kusto_flow_request_deadline(ctx), NULL, NULL,
-                              NULL, NULL};
+    const char *headers[] = {"Accept: application/json", ep->secret_name ? secret_header.data : "Metadata: true", NULL};
+    kusto_http_request req = {"GET", ep->url.data, headers, NULL, 0, kusto_flow_request_deadline(ctx),
+                              NULL,  NULL,         NULL,    NULL};
     kusto_http_response resp;
     int64_t requested_at = kusto_now();
     kusto_status status = kusto_http_send_retrying(ctx->http, &req, &resp, err);
     if (status == KUSTO_OK) status = kusto_http_refuse_redirect(&resp, ep->url.data, err);
     kusto_buf_wipe(&secret_header);
-    if (status == KUSTO_OK && (resp.status < 200 || resp.status >= 300))
-        status = identity_error(&resp, err);
-    else if (status == KUSTO_OK)
-        status = kusto_token_from_response(out, &resp, requested_at, ctx->resource, NULL, err);
+    if (status == KUSTO_OK && (resp.status < 200 || resp.status >= 300)) status = identity_error(&resp, err);
+    else if (status == KUSTO_OK) status = kusto_token_from_response(out, &resp, requested_at, ctx->resource, NULL, err);
     kusto_buf_wipe(&resp.body);
     return status;
 }

@@ -14,10 +14,8 @@ kusto_status kusto_flow_token_callback(const kusto_flow_context *ctx, kusto_toke
     kusto_status status = KUSTO_OK;
     if (failed)
         status = kusto_fail(err, KUSTO_E_AUTH, "the token callback failed: %s", message ? message : "(no message)");
-    else if (!token || !*token)
-        status = kusto_fail(err, KUSTO_E_AUTH, "the token callback returned no token");
-    else if (!(*out = kusto_token_new(token, "Bearer", expires_on > 0 ? expires_on : INT64_MAX, ctx->resource,
-                                      NULL)))
+    else if (!token || !*token) status = kusto_fail(err, KUSTO_E_AUTH, "the token callback returned no token");
+    else if (!(*out = kusto_token_new(token, "Bearer", expires_on > 0 ? expires_on : INT64_MAX, ctx->resource, NULL)))
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     kusto_secret_free(token);
     free(message);

@@ -31,11 +31,17 @@ static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kus
         status = kusto_fail(err, KUSTO_E_NOMEM, "out of memory");
     } else {
         snprintf(request_id_header, sizeof request_id_header, "client-request-id: %s", request_id);
-        const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
-                                 "x-client-sku: libkusto", "x-client-ver: " KUSTO_VERSION, request_id_header, header,
+        const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
+                                 "Accept: application/json",
+                                 "x-client-sku: libkusto",
+                                 "x-client-ver: " KUSTO_VERSION,
+                                 request_id_header,
+                                 header,
                                  NULL};
-        kusto_http_request req = {"POST", url, headers, form->data, form->len, kusto_flow_request_deadline(ctx),
-                                  NULL, NULL, ctx->cancelled, ctx->cancel_ud};
+        kusto_http_request req = {"POST",        url,       headers,
+                                  form->data,    form->len, kusto_flow_request_deadline(ctx),
+                                  NULL,          NULL,      ctx->cancelled,
+                                  ctx->cancel_ud};
         status = kusto_http_send_retrying(ctx->http, &req, resp, err);
         if (status == KUSTO_OK) status = kusto_http_refuse_redirect(resp, url, err);
     }
@@ -43,13 +49,12 @@ static kusto_status aad_post(const kusto_flow_context *ctx, const char *url, kus
     return status;
 }
 
-kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form,
-                            kusto_http_response *resp, kusto_error **err) {
+kusto_status kusto_aad_post(const kusto_flow_context *ctx, const char *url, kusto_buf *form, kusto_http_response *resp,
+                            kusto_error **err) {
     return aad_post(ctx, url, form, NULL, resp, err);
 }
 
-kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out,
-                                 kusto_error **err) {
+kusto_status kusto_token_request(const kusto_flow_context *ctx, kusto_buf *form, kusto_token **out, kusto_error **err) {
     return kusto_token_request_with_header(ctx, form, NULL, out, err);
 }
 

@@ -61,8 +61,7 @@ char *kusto_pkce_challenge(const char *verifier) {
     return kusto_b64url_encode(digest, sizeof digest);
 }
 
-kusto_status kusto_id_token_check(const char *id_token, const char *client_id, const char *nonce,
-                                  kusto_error **err) {
+kusto_status kusto_id_token_check(const char *id_token, const char *client_id, const char *nonce, kusto_error **err) {
     if (!id_token) return kusto_fail(err, KUSTO_E_PROTOCOL, "Azure AD answered without an id token");
     cJSON *claims = kusto_jwt_claims(id_token);
     const char *aud = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(claims, "aud"));
@@ -73,7 +72,8 @@ kusto_status kusto_id_token_check(const char *id_token, const char *client_id, c
     else if (!aud || strcmp(aud, client_id) != 0)
         status = kusto_fail(err, KUSTO_E_AUTH, "the id token is for another application (aud is not %s)", client_id);
     else if (nonce && (!got_nonce || strcmp(got_nonce, nonce) != 0))
-        status = kusto_fail(err, KUSTO_E_AUTH, "the id token's nonce does not match the sign-in's (a replayed answer?)");
+        status = kusto_fail(err, KUSTO_E_AUTH,
+                            "the id token's nonce does not match the sign-in's (a replayed answer?)");
     cJSON_Delete(claims);
     return status;
 }

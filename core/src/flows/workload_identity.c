@@ -27,8 +27,9 @@ kusto_status kusto_flow_workload_identity(const kusto_flow_context *ctx, kusto_t
     *out = NULL;
     const char *path = kusto_flow_env("AZURE_FEDERATED_TOKEN_FILE"), *client_id = kusto_flow_env("AZURE_CLIENT_ID");
     if (!path || !client_id)
-        return kusto_fail(err, KUSTO_E_ARGUMENT, "workload identity needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID "
-                                                 "and AZURE_TENANT_ID in the environment");
+        return kusto_fail(err, KUSTO_E_ARGUMENT,
+                          "workload identity needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID "
+                          "and AZURE_TENANT_ID in the environment");
     kusto_authority authority = {0};
     kusto_status status = kusto_flow_env_authority(ctx, &authority, err);
     if (status != KUSTO_OK) return status;
