@@ -1,13 +1,13 @@
 /* kusto_op: a query whose HTTP exchanges the caller performs (kusto.h, "Without I/O"). Nothing here decides
    what to send or how to read it: the sign-in is client.c's, run as kusto_client_query runs it with its
    requests diverted through the seam (seam.h); the query is query.c's phases; retries are retry.c's decision. */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "client.h"
 #include "clock.h"
+#include "endpoints.h"
 #include "error.h"
 #include "http1.h"
 #include "op.h"
@@ -461,13 +461,7 @@ int kusto_op_keep_alive(const kusto_op *op) {
 
 /* ---- the op --------------------------------------------------------------------------------------- */
 
-const char *kusto_op_tls_name(const char *host) {
-    unsigned char addr[16];
-    static const unsigned char v6_loopback[16] = {[15] = 1};
-    if (inet_pton(AF_INET, host, addr) == 1) return addr[0] == 127 ? "localhost" : host;
-    if (inet_pton(AF_INET6, host, addr) == 1) return memcmp(addr, v6_loopback, 16) == 0 ? "localhost" : host;
-    return host;
-}
+const char *kusto_op_tls_name(const char *host) { return kusto_host_is_loopback(host) ? "localhost" : host; }
 
 static kusto_status op_new(kusto_client *client, int mgmt, const char *db, const char *csl, const kusto_request *req,
                            const kusto_builder *builder, void *ud, kusto_op **out, kusto_error **err) {
