@@ -47,13 +47,11 @@ class ArrowTable:
         datetime64[ns, UTC], timedelta64[ns]; guid as uuid.UUID, decimal as decimal.Decimal, dynamic parsed.
         dtype_backend="pyarrow": every column a pandas.ArrowDtype over the Arrow data as it is (a guid cell reads
         as uuid.UUID, dynamic is JSON text, decimal its exact text)."""
+        check_dtype_backend(dtype_backend)
         if dtype_backend == "pyarrow":
             import pandas
 
             return self.to_pyarrow().to_pandas(types_mapper=pandas.ArrowDtype)
-        if dtype_backend != "numpy_nullable":
-            raise _kusto_error("ArgumentError", f"dtype_backend must be 'numpy_nullable' or 'pyarrow', "
-                                                f"not {dtype_backend!r}")
         return to_pandas(self.to_pyarrow(), self.columns)
 
 
@@ -109,6 +107,13 @@ class ArrowStream:
         import pyarrow
 
         return pyarrow.RecordBatchReader.from_stream(self).read_all()
+
+
+def check_dtype_backend(dtype_backend):
+    """pandas' names of the two column kinds to_pandas makes; any other is an ArgumentError."""
+    if dtype_backend not in ("numpy_nullable", "pyarrow"):
+        raise _kusto_error("ArgumentError",
+                           f"dtype_backend must be 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}")
 
 
 def _kusto_error(name, message):

@@ -218,8 +218,9 @@ class Client(_kusto.Client):
         Needs pandas and pyarrow (imported on the first call). dtype_backend="pyarrow" (pandas' own parameter)
         keeps every column an Arrow column (pandas.ArrowDtype) without a conversion: many times faster."""
         dtype_backend = arguments.pop("dtype_backend", "numpy_nullable")
-        if dtype_backend not in ("numpy_nullable", "pyarrow"):
-            raise _kusto.ArgumentError(f"dtype_backend must be 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}")
+        from ._arrow import check_dtype_backend
+
+        check_dtype_backend(dtype_backend)  # before the query: a wrong name costs no request
         for name in ("raw_ticks", "columnar", "on_rows"):
             if arguments.get(name):
                 raise _kusto.ArgumentError(f"query_df does not take {name}: its datetimes are exact already "
