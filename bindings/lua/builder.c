@@ -552,24 +552,29 @@ static int build(lua_State *L)
 /* The collector is paused while a result is built: every object the builder makes stays reachable
    until the call returns, so an incremental cycle would only traverse the growing result again and
    again (most of the time of a large query). Rows handed to a row function are garbage once it
-   returns, so a streaming call leaves the collector alone. Returns whether it was running. */
-static int pause_collector(lua_State *L, int streaming)
+   returns, so a streaming call leaves the collector alone. */
+int klua_pcall_paused(lua_State *L, int nargs, int pause)
 {
+    int paused = 0, status;
 #ifdef LUA_GCISRUNNING /* not in Lua 5.1 (LuaJIT has it) */
-    if (!streaming && lua_gc(L, LUA_GCISRUNNING, 0)) {
+    if (pause && lua_gc(L, LUA_GCISRUNNING, 0)) {
         lua_gc(L, LUA_GCSTOP, 0);
-        return 1;
+        paused = 1;
     }
 #else
-    (void)L;
-    (void)streaming;
+    (void)pause;
 #endif
+    status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+    if (paused)
+        lua_gc(L, LUA_GCRESTART, 0);
+    if (status != 0)
+        return lua_error(L); /* after the collector is restored: a row function's error, out of memory */
     return 0;
 }
 
 int klua_run(lua_State *L, const klua_call *call)
 {
-    int base, status, paused;
+    int base;
 
     luaL_checkstack(L, 6, "kusto: out of Lua stack space");
     base = lua_gettop(L);
@@ -578,12 +583,7 @@ int klua_run(lua_State *L, const klua_call *call)
     push_optional(L, call->on_row);
     push_optional(L, call->cancel);
     push_optional(L, call->on_progress);
-    paused = pause_collector(L, call->on_row != 0);
-    status = lua_pcall(L, 4, LUA_MULTRET, 0);
-    if (paused)
-        lua_gc(L, LUA_GCRESTART, 0);
-    if (status != 0)
-        return lua_error(L); /* after the collector is restored: a row function's error, out of memory */
+    klua_pcall_paused(L, 4, call->on_row == 0);
     return lua_gettop(L) - base;
 }
 

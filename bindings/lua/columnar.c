@@ -148,6 +148,20 @@ static void push_result(lua_State *L, kusto_arrow *arrow, klua_int64 int64)
     lua_setfield(L, -2, "warnings");
 }
 
+typedef struct pushing {
+    kusto_arrow *arrow;
+    klua_int64 int64;
+} pushing;
+
+/* push_result as a Lua function of a light userdata pushing: run with the collector paused. */
+static int push_result_call(lua_State *L)
+{
+    const pushing *p = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    push_result(L, p->arrow, p->int64);
+    return 1;
+}
+
 static void free_arrow(void *arrow)
 {
     kusto_arrow_free(arrow);
@@ -173,7 +187,11 @@ int klua_run_columns(lua_State *L, const klua_call *call)
     }
     if (st != KUSTO_OK && st != KUSTO_E_PARTIAL && st != KUSTO_E_PROTOCOL)
         return klua_fail_with(L, st, &err);
-    push_result(L, *arrow, call->int64);
+    pushing p = {*arrow, call->int64};
+    luaL_checkstack(L, 2, "kusto: out of Lua stack space");
+    lua_pushcfunction(L, push_result_call);
+    lua_pushlightuserdata(L, &p);
+    klua_pcall_paused(L, 1, 1);
     if (st == KUSTO_OK)
         return 1;
     int result = lua_gettop(L);

@@ -70,6 +70,10 @@ typedef struct klua_call {
     klua_int64 int64;
 } klua_call;
 int klua_run(lua_State *L, const klua_call *call);
+/* lua_pcall(L, nargs, LUA_MULTRET) with the collector paused around it when `pause` (and it runs): for a
+   call building a result that stays reachable until it returns. An error is raised again once the
+   collector is as it was: a collector the caller stopped stays stopped. */
+int klua_pcall_paused(lua_State *L, int nargs, int pause);
 /* A result built across calls, for an op (op.c): the state of klua_run's builder, kept between the calls
    that feed the op. Every call that may run the builder's callbacks (the op's next, receive, failed) is
    bracketed by enter and leave, on the stack of the calling function (any coroutine); nothing may be

@@ -22,6 +22,32 @@ local function held_back_query()
    helper.fault({ path = "/v2/rest/query", delay = 3, count = 1 })
 end
 
+-- An object whose finalizer notes that it ran; garbage as soon as this returns.
+local function finalizable(seen)
+   local function note() seen.finalized = true end
+   if newproxy then -- Lua 5.1 and LuaJIT finalize only userdata
+      getmetatable(newproxy(true)).__gc = note
+   else
+      setmetatable({}, { __gc = note })
+   end
+end
+
+-- Runs `call` with the collector always in a cycle (pause 100, large steps): an object made garbage just
+-- before is finalized within the call's first megabyte or so of allocations unless the collector is paused. Returns whether it
+-- was finalized during the call, then whether it was once the collector ran to the end.
+local function finalized_during(call)
+   local seen = {}
+   local pause, stepmul = collectgarbage("setpause", 100), collectgarbage("setstepmul", 1000)
+   collectgarbage("collect")
+   finalizable(seen)
+   call()
+   local during = seen.finalized == true
+   collectgarbage("setpause", pause)
+   collectgarbage("setstepmul", stepmul)
+   collectgarbage("collect")
+   return during, seen.finalized == true
+end
+
 describe("the collector", function()
    local client
    before_each(function()
@@ -74,6 +100,20 @@ describe("the collector", function()
       assert.is_true(collectgarbage("isrunning"))
    end)
 
+   it("is paused while query_columns fills its arrays, as it runs during each_row", function()
+      local csl = "range x from 1 to 70000 step 1"
+      local res
+      local during, after = finalized_during(function() res = assert(client:query_columns(nil, csl)) end)
+      assert.are.equal(70000, #res.primary_results[1].data[1])
+      assert.is_false(during)
+      assert.is_true(after)
+      assert.is_true(collectgarbage("isrunning"))
+      local rows = 0
+      during = finalized_during(function() assert(client:each_row(nil, csl, function() rows = rows + 1 end)) end)
+      assert.are.equal(70000, rows)
+      assert.is_true(during) -- the check can see a collector that runs
+   end)
+
    it("stays stopped when the user had stopped it", function()
       collectgarbage("stop")
       local res = assert(client:query(nil, "range x from 1 to 10 step 1"))
@@ -81,6 +121,8 @@ describe("the collector", function()
       assert.is_false(collectgarbage("isrunning"))
       local failed = client:query(nil, "NoSuchTable | take 1")
       assert.is_nil(failed)
+      assert.is_false(collectgarbage("isrunning"))
+      assert(client:query_columns(nil, "range x from 1 to 10 step 1"))
       assert.is_false(collectgarbage("isrunning"))
    end)
 end)
