@@ -171,6 +171,12 @@ BENCH_ROWS ?= 1000000
 $(BUILD)/parse_bench: bench/parse_bench.c core/include/kusto.h $(BUILD)/libkusto.a
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libkusto.a -o $@ $(DEPS_LIBS)
 
+# The floor of a Lua columnar result (bench/run.py's "Lua arrays of the same cells"): a module for lua5.4, left
+# unlinked so that it uses the interpreter's own Lua.
+$(BUILD)/lua_floor.so: bench/lua_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -fPIC -shared $$(pkg-config --cflags lua5.4) $< -o $@
+
 $(BUILD)/bench/$(BENCH_ROWS).fragmented.json: bench/gen.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) bench/gen.py $(BENCH_ROWS) > $@.tmp && mv $@.tmp $@
