@@ -19,20 +19,17 @@ typedef struct column {
     const char **starts; /* rows + 1 entries: cell r is starts[r] .. starts[r + 1] - 1 */
 } column;
 
-static double seconds_now(void)
-{
+static double seconds_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* Splits the joined text at its NULs (each cell ends one byte before the next starts). */
-static int split(column *col, const char *text, size_t len, lua_Integer rows)
-{
+static int split(column *col, const char *text, size_t len, lua_Integer rows) {
     char *copy = malloc(len + 1);
     col->starts = malloc(sizeof *col->starts * (size_t)(rows + 1));
-    if (!copy || !col->starts)
-        return free(copy), -1;
+    if (!copy || !col->starts) return free(copy), -1;
     memcpy(copy, text, len);
     copy[len] = '\0';
     col->text = copy;
@@ -40,15 +37,13 @@ static int split(column *col, const char *text, size_t len, lua_Integer rows)
     for (lua_Integer r = 0; r < rows; r++) {
         col->starts[r] = p;
         p += strlen(p) + 1;
-        if (p > copy + len + 1)
-            return -1;
+        if (p > copy + len + 1) return -1;
     }
     col->starts[rows] = p;
     return 0;
 }
 
-static void fill(lua_State *L, const column *cols, int ncols, lua_Integer rows)
-{
+static void fill(lua_State *L, const column *cols, int ncols, lua_Integer rows) {
     lua_createtable(L, ncols, 0);
     for (int c = 0; c < ncols; c++) {
         lua_createtable(L, (int)rows, 0);
@@ -61,8 +56,7 @@ static void fill(lua_State *L, const column *cols, int ncols, lua_Integer rows)
             for (lua_Integer r = first; r < end; r++) {
                 if (cols[c].text)
                     lua_pushlstring(L, cols[c].starts[r], (size_t)(cols[c].starts[r + 1] - cols[c].starts[r] - 1));
-                else
-                    lua_pushinteger(L, r * 7919);
+                else lua_pushinteger(L, r * 7919);
                 lua_rawseti(L, -2, r + 1);
             }
             lua_pop(L, 1);
@@ -70,14 +64,12 @@ static void fill(lua_State *L, const column *cols, int ncols, lua_Integer rows)
     }
 }
 
-static int measure(lua_State *L)
-{
+static int measure(lua_State *L) {
     lua_Integer rows = luaL_checkinteger(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     int ncols = (int)luaL_len(L, 2);
     column *cols = calloc((size_t)ncols, sizeof *cols);
-    if (!cols)
-        return luaL_error(L, "out of memory");
+    if (!cols) return luaL_error(L, "out of memory");
     for (int c = 0; c < ncols; c++) {
         size_t len;
         lua_rawgeti(L, 2, c + 1);
@@ -90,8 +82,7 @@ static int measure(lua_State *L)
        the page faults they cost in a process that did not decode the body first. */
     malloc_trim(0);
     lua_State *fresh = luaL_newstate();
-    if (!fresh)
-        return luaL_error(L, "out of memory");
+    if (!fresh) return luaL_error(L, "out of memory");
     lua_gc(fresh, LUA_GCSTOP, 0);
     double start = seconds_now();
     fill(fresh, cols, ncols, rows);
@@ -106,8 +97,7 @@ static int measure(lua_State *L)
     return 1;
 }
 
-int luaopen_lua_floor(lua_State *L)
-{
+int luaopen_lua_floor(lua_State *L) {
     lua_newtable(L);
     lua_pushcfunction(L, measure);
     lua_setfield(L, -2, "measure");
