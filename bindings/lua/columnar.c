@@ -1,11 +1,12 @@
-/* client:query_columns: the query into Arrow columns in C (the core's Arrow builder, kusto_arrow), then one Lua
-   array per column, for Lua hosts that aggregate. Datetime and timespan are integer ticks (as raw_ticks); longs
-   and ticks follow the call's int64 option before Lua 5.3, as query's rows do. */
+/* client:query_columns: the query into Arrow columns in C (the core's Arrow builder, on the core's worker thread:
+   kusto_client_query_arrow_live), each batch copied into one Lua array per column as soon as it is built, for Lua
+   hosts that aggregate. Filling Lua's arrays (its own string interning, mostly) overlaps the transfer and the
+   parse. Datetime and timespan are integer ticks (as raw_ticks); longs and ticks follow the call's int64 option
+   before Lua 5.3, as query's rows do. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "klua.h"
-
-#define NS_PER_TICK 100
 
 static int valid(const struct ArrowArray *a, int64_t i)
 {
@@ -48,11 +49,9 @@ static void push_cell(lua_State *L, kusto_type type, const struct ArrowArray *a,
     case KUSTO_TYPE_BOOL:
         lua_pushboolean(L, ((const unsigned char *)data)[i / 8] >> (i % 8) & 1);
         break;
-    case KUSTO_TYPE_DATETIME:
-        klua_push_int64(L, ((const int64_t *)data)[i] / NS_PER_TICK + KUSTO_UNIX_EPOCH_TICKS, int64);
-        break;
+    case KUSTO_TYPE_DATETIME: /* ticks as they are (KUSTO_ARROW_TICKS) */
     case KUSTO_TYPE_TIMESPAN:
-        klua_push_int64(L, ((const int64_t *)data)[i] / NS_PER_TICK, int64);
+        klua_push_int64(L, ((const int64_t *)data)[i], int64);
         break;
     case KUSTO_TYPE_GUID:
         push_guid(L, (const unsigned char *)data + 16 * i);
@@ -78,11 +77,80 @@ static void append_batch(lua_State *L, int data, const kusto_table_info *info, c
     }
 }
 
-/* Pushes {id, name, kind, columns = {{name, type}...}, data = {column arrays}, row_count}. */
-static void push_table(lua_State *L, kusto_arrow *arrow, size_t index, klua_int64 int64)
+/* Pushes a table's column arrays: one empty array per column. */
+static void push_empty_columns(lua_State *L, const kusto_table_info *info)
 {
-    const kusto_table_info *info = kusto_arrow_table_info(arrow, index);
-    int rows = (int)kusto_arrow_table_row_count(arrow, index);
+    lua_createtable(L, (int)info->column_count, 0);
+    for (size_t c = 0; c < info->column_count; c++) {
+        lua_newtable(L);
+        lua_rawseti(L, -2, (int)c + 1);
+    }
+}
+
+typedef struct filling {
+    kusto_arrow_live *live;
+    klua_int64 int64;
+    int64_t *rows; /* rows appended to each table's arrays so far */
+    size_t row_slots;
+} filling;
+
+/* Room for table `index`'s row count; 0, or -1 (no memory). */
+static int count_rows_of(filling *f, size_t index)
+{
+    if (index < f->row_slots)
+        return 0;
+    size_t slots = f->row_slots ? 2 * f->row_slots : 8;
+    while (slots <= index)
+        slots *= 2;
+    int64_t *rows = realloc(f->rows, slots * sizeof *rows);
+    if (!rows)
+        return -1;
+    memset(rows + f->row_slots, 0, (slots - f->row_slots) * sizeof *rows);
+    f->rows = rows;
+    f->row_slots = slots;
+    return 0;
+}
+
+/* Takes the live result's events to its end, filling the table at `arrays` (index + 1 -> column arrays). */
+static void fill_arrays(lua_State *L, int arrays, filling *f)
+{
+    kusto_arrow_live_event e;
+    for (;;) {
+        if (kusto_arrow_live_next(f->live, &e) != KUSTO_OK)
+            luaL_error(L, "kusto: out of memory while handing over the columns");
+        if (e.kind == KUSTO_ARROW_LIVE_END)
+            return;
+        if (count_rows_of(f, e.table) != 0) {
+            if (e.batch.release)
+                e.batch.release(&e.batch);
+            luaL_error(L, "kusto: out of memory");
+        }
+        if (e.kind == KUSTO_ARROW_LIVE_BATCH) {
+            lua_rawgeti(L, arrays, (int)e.table + 1);
+            lua_rawgeti(L, -1, 0); /* the info, as a light userdata: batches carry none */
+            const kusto_table_info *info = lua_touserdata(L, -1);
+            lua_pop(L, 1);
+            append_batch(L, lua_gettop(L), info, &e.batch, f->rows[e.table], f->int64);
+            f->rows[e.table] += e.batch.length;
+            e.batch.release(&e.batch);
+            lua_pop(L, 1);
+            continue;
+        }
+        push_empty_columns(L, e.info); /* a table begun, or its rows so far replaced */
+        lua_pushlightuserdata(L, (void *)e.info);
+        lua_rawseti(L, -2, 0);
+        lua_rawseti(L, arrays, (int)e.table + 1);
+        f->rows[e.table] = 0;
+    }
+}
+
+/* Pushes {id, name, kind, columns = {{name, type}...}, data = {column arrays}, row_count}; the arrays at the
+   top of the stack are popped. */
+static void push_table(lua_State *L, const kusto_table_info *info, size_t rows)
+{
+    int data = lua_gettop(L);
+    lua_pushnil(L);
+    lua_rawseti(L, data, 0);
     lua_createtable(L, 0, 6);
     lua_pushinteger(L, info->id);
     lua_setfield(L, -2, "id");
@@ -90,7 +158,7 @@ static void push_table(lua_State *L, kusto_arrow *arrow, size_t index, klua_int6
     lua_setfield(L, -2, "name");
     lua_pushstring(L, info->kind);
     lua_setfield(L, -2, "kind");
-    lua_pushinteger(L, rows);
+    lua_pushinteger(L, (lua_Integer)rows);
     lua_setfield(L, -2, "row_count");
     lua_createtable(L, (int)info->column_count, 0);
     for (size_t c = 0; c < info->column_count; c++) {
@@ -102,28 +170,14 @@ static void push_table(lua_State *L, kusto_arrow *arrow, size_t index, klua_int6
         lua_rawseti(L, -2, (int)c + 1);
     }
     lua_setfield(L, -2, "columns");
-    lua_createtable(L, (int)info->column_count, 0);
-    int data = lua_gettop(L);
-    for (size_t c = 0; c < info->column_count; c++) {
-        lua_createtable(L, rows, 0);
-        lua_rawseti(L, data, (int)c + 1);
-    }
-    struct ArrowArrayStream stream;
-    struct ArrowArray batch;
-    int64_t first = 0;
-    if (kusto_arrow_table_stream(arrow, index, NULL, &stream) == KUSTO_OK) {
-        while (stream.get_next(&stream, &batch) == 0 && batch.release) {
-            append_batch(L, data, info, &batch, first, int64);
-            first += batch.length;
-            batch.release(&batch);
-        }
-        stream.release(&stream);
-    }
+    lua_pushvalue(L, data);
     lua_setfield(L, -2, "data");
+    lua_replace(L, data);
 }
 
-/* Pushes {tables = {...}, primary_results = {...}, warnings = {...}} of the collected result. */
-static void push_result(lua_State *L, kusto_arrow *arrow, klua_int64 int64)
+/* Pushes {tables = {...}, primary_results = {...}, warnings = {...}} of the ended result, taking each table's
+   arrays from the table at `arrays`. */
+static void push_result(lua_State *L, const kusto_arrow *arrow, int arrays)
 {
     size_t count = kusto_arrow_table_count(arrow);
     int primary_count = 0;
@@ -131,8 +185,14 @@ static void push_result(lua_State *L, kusto_arrow *arrow, klua_int64 int64)
     lua_createtable(L, (int)count, 0);
     lua_createtable(L, 1, 0);
     for (size_t i = 0; i < count; i++) {
-        push_table(L, arrow, i, int64);
-        if (kusto_arrow_table_info(arrow, i)->primary) {
+        const kusto_table_info *info = kusto_arrow_table_info(arrow, i);
+        lua_rawgeti(L, arrays, (int)i + 1);
+        if (lua_isnil(L, -1)) { /* never begun here: cannot be, but an empty table is right then */
+            lua_pop(L, 1);
+            push_empty_columns(L, info);
+        }
+        push_table(L, info, kusto_arrow_table_row_count(arrow, i));
+        if (info->primary) {
             lua_pushvalue(L, -1);
             lua_rawseti(L, -3, ++primary_count);
         }
@@ -148,55 +208,69 @@ static void push_result(lua_State *L, kusto_arrow *arrow, klua_int64 int64)
     lua_setfield(L, -2, "warnings");
 }
 
-typedef struct pushing {
-    kusto_arrow *arrow;
-    klua_int64 int64;
-} pushing;
-
-/* push_result as a Lua function of a light userdata pushing: run with the collector paused. */
-static int push_result_call(lua_State *L)
+/* fill_arrays as a Lua function of a light userdata filling: run with the collector paused. Returns the
+   arrays of every table (index + 1 -> column arrays). */
+static int fill_call(lua_State *L)
 {
-    const pushing *p = lua_touserdata(L, 1);
+    filling *f = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    push_result(L, p->arrow, p->int64);
+    lua_newtable(L);
+    fill_arrays(L, 1, f);
     return 1;
 }
 
-static void free_arrow(void *arrow)
+/* push_result as a Lua function of the result (light userdata) and the arrays: run with the collector paused. */
+static int push_result_call(lua_State *L)
 {
-    kusto_arrow_free(arrow);
+    push_result(L, lua_touserdata(L, 1), 2);
+    return 1;
+}
+
+static void free_live(void *live)
+{
+    kusto_arrow_live_free(live);
+}
+
+static void free_filling(void *filling_)
+{
+    filling *f = filling_;
+    if (f)
+        free(f->rows);
+    free(f);
 }
 
 int klua_run_columns(lua_State *L, const klua_call *call)
 {
-    kusto_arrow **arrow = (kusto_arrow **)klua_box(L, free_arrow);
-    kusto_error *err = NULL;
-    if (kusto_arrow_new(arrow, 0) != KUSTO_OK)
+    luaL_checkstack(L, 6, "kusto: out of Lua stack space");
+    kusto_arrow_live **live = (kusto_arrow_live **)klua_box(L, free_live);
+    filling **f = (filling **)klua_box(L, free_filling);
+    if (!(*f = calloc(1, sizeof **f)))
         return klua_fail(L, KUSTO_E_NOMEM, "out of memory");
-    kusto_builder builder = *kusto_arrow_builder();
-    builder.strict = call->strict;
-    /* The Arrow builder never calls into Lua: the transfer and the parse can run on a second core while this
-       thread fills the columns (as query_arrow does in Python). */
-    builder.parse_in_background = 1;
-    kusto_status st = call->mgmt
-                        ? kusto_client_mgmt(call->client, call->db, call->text, call->req, &builder, *arrow, &err)
-                        : kusto_client_query(call->client, call->db, call->text, call->req, &builder, *arrow, &err);
-    if (st == KUSTO_E_CANCELLED) { /* the Arrow builder stops only when memory runs out */
-        kusto_error_free(err);
-        return klua_fail(L, KUSTO_E_NOMEM, "out of memory while building the columns");
-    }
+    kusto_error *err = NULL;
+    unsigned flags = KUSTO_ARROW_TICKS | (call->strict ? KUSTO_ARROW_STRICT : 0);
+    kusto_status st = kusto_client_query_arrow_live(call->client, call->db, call->text, call->req, 0, flags, live,
+                                                    &err);
+    if (st != KUSTO_OK)
+        return klua_fail_with(L, st, &err);
+    (*f)->live = *live;
+    (*f)->int64 = call->int64;
+    lua_pushcfunction(L, fill_call);
+    lua_pushlightuserdata(L, *f);
+    klua_pcall_paused(L, 1, 1);
+    int arrays = lua_gettop(L);
+    const kusto_arrow *result = NULL;
+    st = kusto_arrow_live_finish(*live, &result, &err);
     if (st != KUSTO_OK && st != KUSTO_E_PARTIAL && st != KUSTO_E_PROTOCOL)
         return klua_fail_with(L, st, &err);
-    pushing p = {*arrow, call->int64};
-    luaL_checkstack(L, 2, "kusto: out of Lua stack space");
     lua_pushcfunction(L, push_result_call);
-    lua_pushlightuserdata(L, &p);
-    klua_pcall_paused(L, 1, 1);
+    lua_pushlightuserdata(L, (void *)result);
+    lua_pushvalue(L, arrays);
+    klua_pcall_paused(L, 2, 1);
     if (st == KUSTO_OK)
         return 1;
-    int result = lua_gettop(L);
+    int pushed = lua_gettop(L);
     klua_fail_with(L, st, &err);
-    lua_pushvalue(L, result);
+    lua_pushvalue(L, pushed);
     lua_setfield(L, -2, "result");
     return 2;
 }

@@ -798,6 +798,55 @@ KUSTO_EXTERN kusto_status kusto_client_query_arrow_stream(kusto_client *client, 
                                                           const kusto_request *req, size_t batch_rows,
                                                           struct ArrowArrayStream *stream, kusto_error **err);
 
+/*
+ * A query's Arrow result handed over while the response still arrives: a worker thread receives, parses
+ * and builds every table (as kusto_client_query with kusto_arrow_builder()), and kusto_arrow_live_next
+ * gives this thread, in order, each table begun, each finished batch, a
+ * table's rows replaced (a progressive result) and the end. A consumer that converts batches (into an
+ * interpreter's values) so overlaps the transfer, the parse and the build. At most a few events wait
+ * unread: a slow consumer slows the transfer, and memory holds a few batches, not the result.
+ * `db`, `csl` and `req` are copied; `client` must outlive `*out`. KUSTO_E_NOMEM when the worker thread
+ * cannot start; every error of the call itself comes from kusto_arrow_live_finish.
+ */
+typedef struct kusto_arrow_live kusto_arrow_live;
+
+/* Flags of kusto_client_query_arrow_live. */
+#define KUSTO_ARROW_STRICT 1u /* a cell that cannot become its column's type fails the call (builder.strict) */
+/* Datetime and timespan columns hold Kusto's 100 ns ticks as int64 (datetime: since 0001-01-01), every
+   value of Kusto's range, instead of nanoseconds since 1970: for a consumer that reads the batches itself
+   (such batches do not match the table's Arrow schema; kusto_arrow_table_schema still says nanoseconds). */
+#define KUSTO_ARROW_TICKS 2u
+
+typedef enum kusto_arrow_live_kind {
+    KUSTO_ARROW_LIVE_END,    /* the call ended: kusto_arrow_live_finish tells how */
+    KUSTO_ARROW_LIVE_TABLE,  /* table `table` began, described by `info` */
+    KUSTO_ARROW_LIVE_BATCH,  /* `batch` (the caller releases it) holds table `table`'s next rows */
+    KUSTO_ARROW_LIVE_REPLACE /* table `table`'s rows so far are void: the rows that follow replace them */
+} kusto_arrow_live_kind;
+
+typedef struct kusto_arrow_live_event {
+    kusto_arrow_live_kind kind;
+    size_t table;                 /* the table's place among the response's tables, from 0 */
+    const kusto_table_info *info; /* the table's description, owned by the live result */
+    struct ArrowArray batch;      /* KUSTO_ARROW_LIVE_BATCH only: a struct array of the table's columns */
+} kusto_arrow_live_event;
+
+KUSTO_EXTERN kusto_status kusto_client_query_arrow_live(kusto_client *client, const char *db, const char *csl,
+                                                        const kusto_request *req, size_t batch_rows, unsigned flags,
+                                                        kusto_arrow_live **out, kusto_error **err);
+/* Waits for the next event and fills `event`: KUSTO_OK, or KUSTO_E_NOMEM when a batch could not be
+   exported (that batch is lost: a result read on would miss rows, so stop). After the end it keeps
+   giving KUSTO_ARROW_LIVE_END. */
+KUSTO_EXTERN kusto_status kusto_arrow_live_next(kusto_arrow_live *live, kusto_arrow_live_event *event);
+/* After KUSTO_ARROW_LIVE_END: the call's status, with `*err` (caller frees) when it is not KUSTO_OK, and
+   `*result` (owned by `live`; may be NULL) holding every table's description and row count, the warnings
+   and the response's errors; its tables keep no batches (they were handed out). KUSTO_E_ARGUMENT before
+   the end. */
+KUSTO_EXTERN kusto_status kusto_arrow_live_finish(kusto_arrow_live *live, const kusto_arrow **result,
+                                                  kusto_error **err);
+/* Frees `live`; before the end this cancels the query and waits for the worker to stop. */
+KUSTO_EXTERN void kusto_arrow_live_free(kusto_arrow_live *live);
+
 /* ------------------------------------------------------------------------------------------------ */
 /* One-shot helpers: a client made and freed around one call                                        */
 

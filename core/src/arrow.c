@@ -34,6 +34,8 @@ struct kusto_arrow {
     size_t error_count;
     kusto_arrow_sink sink; /* when set, finished batches go to it instead of their table */
     void *sink_ud;
+    kusto_arrow_table_hook table_begun, rows_replaced; /* told with sink_ud */
+    int ticks;                                         /* see kusto_arrow_keep_ticks */
 };
 
 arrow_layout kusto_arrow_layout(kusto_type type) {
@@ -271,12 +273,13 @@ static int on_begin_table(void *ud, const kusto_table_info *info) {
     for (size_t i = 0; i < info->column_count; i++) {
         cols[i].type = info->columns[i].type;
         cols[i].layout = kusto_arrow_layout(cols[i].type);
+        cols[i].ticks = a->ticks;
     }
     a->table = t;
     a->cols = cols;
     a->rows = a->rows_cap = a->table_row = 0;
     a->utf8_full = 0;
-    return 0;
+    return a->table_begun ? a->table_begun(a->sink_ud, a->table_count - 1, t) : 0;
 }
 
 static void close_builders(kusto_arrow *a) {
@@ -333,10 +336,11 @@ static int on_replace_rows(void *ud) {
         column_builder_free(c);
         c->type = a->table->info.columns[i].type;
         c->layout = kusto_arrow_layout(c->type);
+        c->ticks = a->ticks;
     }
     a->rows = a->rows_cap = a->table_row = 0;
     a->utf8_full = 0;
-    return 0;
+    return a->rows_replaced ? a->rows_replaced(a->sink_ud, a->table_count - 1, a->table) : 0;
 }
 
 static int on_partial_error(void *ud, const kusto_error *error) {
@@ -390,7 +394,14 @@ void kusto_arrow_set_sink(kusto_arrow *a, kusto_arrow_sink sink, void *ud) {
     a->sink_ud = ud;
 }
 
-arrow_table *kusto_arrow_last_table(kusto_arrow *a) { return a->table_count ? a->tables[a->table_count - 1] : NULL; }
+void *kusto_arrow_sink_ud(const kusto_arrow *a) { return a->sink_ud; }
+
+void kusto_arrow_keep_ticks(kusto_arrow *a) { a->ticks = 1; }
+
+void kusto_arrow_set_table_hooks(kusto_arrow *a, kusto_arrow_table_hook begun, kusto_arrow_table_hook replaced) {
+    a->table_begun = begun;
+    a->rows_replaced = replaced;
+}
 
 size_t kusto_arrow_table_count(const kusto_arrow *a) { return a ? a->table_count : 0; }
 
@@ -416,7 +427,7 @@ kusto_status kusto_arrow_table_stream(kusto_arrow *a, size_t index, const kusto_
 
 kusto_status kusto_arrow_table_schema(const kusto_arrow *a, size_t index, struct ArrowSchema *out) {
     if (!a || index >= a->table_count || !out) return KUSTO_E_ARGUMENT;
-    return kusto_arrow_schema_export(a->tables[index], out) == 0 ? KUSTO_OK : KUSTO_E_NOMEM;
+    return kusto_arrow_schema_export(&a->tables[index]->info, out) == 0 ? KUSTO_OK : KUSTO_E_NOMEM;
 }
 
 size_t kusto_arrow_warning_count(const kusto_arrow *a) { return a ? a->warning_count : 0; }

@@ -48,6 +48,7 @@ typedef struct column_builder {
     uint8_t *data;
     size_t data_len, data_cap; /* utf8 bytes */
     size_t next_cap;           /* utf8 bytes the last batch held: the next one starts with room for about as many */
+    int ticks;                 /* datetime, timespan: Kusto's 100 ns ticks as they are, not Arrow's nanoseconds */
 } column_builder;
 
 static inline void kusto_arrow_set_bit(uint8_t *bits, size_t i) { bits[i / 8] |= (uint8_t)(1u << (i % 8)); }
@@ -83,13 +84,21 @@ void kusto_arrow_table_unref(arrow_table *table);
    non-zero to stop the parse. The table then holds only its description and row count. */
 typedef int (*kusto_arrow_sink)(void *ud, arrow_batch *batch);
 void kusto_arrow_set_sink(kusto_arrow *a, kusto_arrow_sink sink, void *ud);
-/* The table begun last, or NULL. Owned by `a` (take a reference to keep it). */
-arrow_table *kusto_arrow_last_table(kusto_arrow *a);
+void *kusto_arrow_sink_ud(const kusto_arrow *a);
+/* Datetime and timespan columns hold Kusto's ticks as they are (datetime: since 0001-01-01), every value of
+   Kusto's range, instead of nanoseconds since 1970: for a consumer that reads the batches itself, since such
+   a batch does not match the table's Arrow schema. */
+void kusto_arrow_keep_ticks(kusto_arrow *a);
+/* Told, on the builder's thread and with the sink's ud, of each table begun (`index`: its place among the
+   response's tables, from 0) and of a table whose rows so far were replaced (a progressive result): 0, or
+   non-zero to stop the parse. Either may be NULL. */
+typedef int (*kusto_arrow_table_hook)(void *ud, size_t index, arrow_table *table);
+void kusto_arrow_set_table_hooks(kusto_arrow *a, kusto_arrow_table_hook begun, kusto_arrow_table_hook replaced);
 
 /* Fills `out` with a struct array of the batch's columns, holding a reference until released. */
 int kusto_arrow_batch_export(arrow_batch *batch, struct ArrowArray *out);
-/* Fills `out` with the table's schema (a struct of its columns, Kusto metadata); 0 or -1 (no memory). */
-int kusto_arrow_schema_export(const arrow_table *table, struct ArrowSchema *out);
+/* Fills `out` with a table's schema (a struct of its columns, Kusto metadata); 0 or -1 (no memory). */
+int kusto_arrow_schema_export(const kusto_table_info *info, struct ArrowSchema *out);
 /* Fills `out` with a stream over the table's batches; `failure` (copied, may be NULL) ends it with an error. */
 int kusto_arrow_stream_export(const arrow_table *table, const kusto_error *failure, struct ArrowArrayStream *out);
 

@@ -141,6 +141,10 @@ int kusto_arrow_fixed_cell(column_builder *c, size_t row, const kusto_value *v, 
         kusto_value_kind kind = c->type == KUSTO_TYPE_DATETIME ? KUSTO_VALUE_DATETIME : KUSTO_VALUE_TIMESPAN;
         if (v->kind != kind) return 1;
         int64_t ticks = v->u.ticks, ns;
+        if (c->ticks) {
+            ((int64_t *)c->data)[row] = ticks;
+            return 0;
+        }
         *reason = OUT_OF_NS;
         if (kind == KUSTO_VALUE_DATETIME && __builtin_sub_overflow(ticks, KUSTO_UNIX_EPOCH_TICKS, &ticks)) return 1;
         if (__builtin_mul_overflow(ticks, (int64_t)NS_PER_TICK, &ns)) return 1;

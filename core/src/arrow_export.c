@@ -115,8 +115,7 @@ static int column_schema(const kusto_column *col, struct ArrowSchema *out) {
     return text ? schema_node(out, format_of(col->type), col->name, text, 0) : -1;
 }
 
-int kusto_arrow_schema_export(const arrow_table *table, struct ArrowSchema *out) {
-    const kusto_table_info *info = &table->info;
+int kusto_arrow_schema_export(const kusto_table_info *info, struct ArrowSchema *out) {
     metadata m = {0};
     char id[24];
     snprintf(id, sizeof id, "%d", info->id);
@@ -210,7 +209,7 @@ typedef struct stream_state {
 
 static int stream_get_schema(struct ArrowArrayStream *stream, struct ArrowSchema *out) {
     stream_state *s = stream->private_data;
-    if (kusto_arrow_schema_export(s->table, out) == 0) return 0;
+    if (kusto_arrow_schema_export(&s->table->info, out) == 0) return 0;
     s->last_error = "out of memory";
     return ENOMEM;
 }

@@ -6,6 +6,7 @@
 
 #include "arrow.h"
 #include "check.h"
+#include "files.h"
 #include "kusto.h"
 #include "parser.h"
 
@@ -344,6 +345,76 @@ static void test_a_sink_takes_each_batch_as_it_is_finished(void) {
     kusto_arrow_free(a);
 }
 
+/* What the table hooks (arrow.h, for kusto_client_query_arrow_live) were told, in order: 'b' begun, 'r'
+   replaced, with the table's index and row count then. */
+typedef struct told {
+    char what[8];
+    size_t index[8], rows[8];
+    size_t count;
+} told;
+
+static int tell(told *t, char what, size_t index, const arrow_table *table) {
+    t->what[t->count] = what;
+    t->index[t->count] = index;
+    t->rows[t->count++] = table->rows;
+    return 0;
+}
+
+static int on_begun(void *ud, size_t index, arrow_table *table) { return tell(ud, 'b', index, table); }
+static int on_replaced(void *ud, size_t index, arrow_table *table) { return tell(ud, 'r', index, table); }
+static int drop_batch(void *ud, arrow_batch *batch) {
+    (void)ud;
+    kusto_arrow_batch_unref(batch);
+    return 0;
+}
+
+static void test_table_hooks_tell_each_table_and_each_replace(void) {
+    size_t len;
+    char *body = read_fixture("fragmented_v2.json", &len);
+    kusto_arrow *a = NULL;
+    kusto_parser *p = NULL;
+    told t = {0};
+    CHECK(body && kusto_arrow_new(&a, 2) == KUSTO_OK);
+    kusto_arrow_set_sink(a, drop_batch, &t);
+    kusto_arrow_set_table_hooks(a, on_begun, on_replaced);
+    CHECK(kusto_parser_new(&p, kusto_arrow_builder(), a) == KUSTO_OK);
+    CHECK_INT(kusto_parser_feed(p, body, len, NULL), KUSTO_OK);
+    CHECK_INT(kusto_parser_finish(p, NULL), KUSTO_OK);
+    CHECK_INT(t.count, 4); /* three tables; the second replaced once its first two rows were in */
+    CHECK(memcmp(t.what, "bbrb", 4) == 0);
+    CHECK(t.index[0] == 0 && t.index[1] == 1 && t.index[2] == 1 && t.index[3] == 2);
+    CHECK_INT(t.rows[2], 0); /* told after the replaced rows were dropped */
+    CHECK_INT(kusto_arrow_table_row_count(a, 1), 5);
+    kusto_parser_free(p);
+    kusto_arrow_free(a);
+    free(body);
+}
+
+/* kusto_arrow_keep_ticks: Kusto's whole range, TimeSpan.MaxValue and MinValue too (nanoseconds would overflow). */
+static void test_ticks_kept_as_they_are(void) {
+    size_t len;
+    char *body = read_fixture("fragmented_v2.json", &len);
+    kusto_arrow *a = NULL;
+    kusto_parser *p = NULL;
+    CHECK(body && kusto_arrow_new(&a, 0) == KUSTO_OK);
+    kusto_arrow_keep_ticks(a);
+    CHECK(kusto_parser_new(&p, kusto_arrow_builder(), a) == KUSTO_OK);
+    CHECK_INT(kusto_parser_feed(p, body, len, NULL), KUSTO_OK);
+    CHECK_INT(kusto_parser_finish(p, NULL), KUSTO_OK);
+    struct ArrowArrayStream stream;
+    struct ArrowArray batch;
+    CHECK(kusto_arrow_table_stream(a, 1, NULL, &stream) == KUSTO_OK);
+    CHECK(stream.get_next(&stream, &batch) == 0 && batch.length == 5);
+    const int64_t *t = batch.children[3]->buffers[1]; /* timespan: 1 s, 1 min, null, max, min */
+    CHECK(t[0] == 10000000 && t[1] == 600000000 && t[3] == INT64_MAX && t[4] == INT64_MIN);
+    CHECK_INT(kusto_arrow_warning_count(a), 0);
+    batch.release(&batch);
+    stream.release(&stream);
+    kusto_parser_free(p);
+    kusto_arrow_free(a);
+    free(body);
+}
+
 int main(void) {
     kusto_arrow *a = parse(ALL_TYPES, 2);
     test_schema(a);
@@ -355,6 +426,8 @@ int main(void) {
     test_misfits_are_null_with_warnings();
     test_ipc_stream();
     test_a_sink_takes_each_batch_as_it_is_finished();
+    test_table_hooks_tell_each_table_and_each_replace();
+    test_ticks_kept_as_they_are();
     kusto_arrow_free(NULL);
     CHECK_DONE();
 }
