@@ -130,8 +130,8 @@ kusto_status kusto_request_set_parameter_decimal(kusto_request *req, const char 
                                                  kusto_error **err) {
     if (!text || !is_decimal(text))
         return put(req, name, "decimal", NULL,
-                   "a decimal is written as digits with an optional sign and '.' "
-                   "(no exponent, NaN or infinity)",
+                   "Kusto's decimal has no NaN, infinity or exponent: write digits with an optional sign "
+                   "and '.'",
                    err);
     return put(req, name, "decimal", printed("decimal(%s)", text), NULL, err);
 }
