@@ -22,6 +22,14 @@ static const char *parameters_of(const kusto_request *req) {
     return written;
 }
 
+/* The query text sent for `csl` with `req`'s parameters (`control`: a control command). */
+static void check_query_text(const kusto_request *req, int control, const char *csl, const char *expected) {
+    kusto_buf b = {0};
+    CHECK_INT(kusto_request_write_query_text(req, control, csl, &b, NULL), KUSTO_OK);
+    CHECK_STR(b.data, expected);
+    kusto_buf_free(&b);
+}
+
 /* The one parameter `p`'s value as sent (a JSON string holding the KQL literal). */
 #define SENT(setter_call, expected)                            \
     do {                                                       \
@@ -72,10 +80,7 @@ static void test_string_literal_as_kql(void) {
     kusto_request *req;
     kusto_request_new(&req);
     CHECK_INT(kusto_request_set_parameter_string(req, "s", "\"; print 2 //\n", 14, NULL), KUSTO_OK);
-    kusto_buf b = {0};
-    CHECK_INT(kusto_request_write_query_text(req, 0, "print s", &b, NULL), KUSTO_OK);
-    CHECK_STR(b.data, "declare query_parameters(s:string);\nprint s");
-    kusto_buf_free(&b);
+    check_query_text(req, 0, "print s", "declare query_parameters(s:string);\nprint s");
     CHECK_STR(parameters_of(req), "{\"s\":\"\\\"\\\\\\\"; print 2 //\\\\n\\\"\"}");
     kusto_request_free(req);
 }
@@ -233,17 +238,12 @@ static void test_untyped_and_control_commands(void) {
     kusto_request *req;
     kusto_request_new(&req);
     kusto_request_set_parameter(req, "n", "7");
-    kusto_buf b = {0};
-    CHECK_INT(kusto_request_write_query_text(req, 1, ".show tables", &b, NULL), KUSTO_OK);
-    CHECK_STR(b.data, ".show tables");
-    kusto_buf_free(&b);
+    check_query_text(req, 1, ".show tables", ".show tables");
     /* A typed parameter set again untyped is no longer declared. */
     kusto_request_set_parameter_long(req, "m", 1, NULL);
     kusto_request_set_parameter(req, "m", "2");
     CHECK(!kusto_request_has_typed_parameters(req));
-    CHECK_INT(kusto_request_write_query_text(req, 0, "print n", &b, NULL), KUSTO_OK);
-    CHECK_STR(b.data, "print n");
-    kusto_buf_free(&b);
+    check_query_text(req, 0, "print n", "print n");
     kusto_request_free(req);
     kusto_status status;
     CHECK(text_for(".show tables", 1, 0, &status) == NULL);
@@ -260,10 +260,7 @@ static void test_copy_keeps_types_and_order(void) {
     kusto_request_set_parameter_long(req, "b", 2, NULL); /* replaces, keeps its place */
     kusto_request *copy = kusto_request_copy(req);
     kusto_request_free(req);
-    kusto_buf b = {0};
-    CHECK_INT(kusto_request_write_query_text(copy, 0, "print a, b", &b, NULL), KUSTO_OK);
-    CHECK_STR(b.data, "declare query_parameters(b:long, a:long);\nprint a, b");
-    kusto_buf_free(&b);
+    check_query_text(copy, 0, "print a, b", "declare query_parameters(b:long, a:long);\nprint a, b");
     CHECK_STR(parameters_of(copy), "{\"b\":\"2\",\"a\":\"1\"}");
     kusto_request_free(copy);
 }
