@@ -266,11 +266,64 @@ static int is_name(const char *name, const char *expected)
     return strcasecmp(name, expected) == 0;
 }
 
+/* One typed query parameter from the Lua value at `index`; the core writes the literal and the declare. */
+static kusto_status set_typed_parameter(lua_State *L, kusto_request *req, const char *name, int index,
+                                        kusto_error **err)
+{
+    size_t len;
+    const char *text;
+    switch (lua_type(L, index)) {
+    case LUA_TBOOLEAN:
+        return kusto_request_set_parameter_bool(req, name, lua_toboolean(L, index), err);
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, index))
+            return kusto_request_set_parameter_long(req, name, klua_check_int64(L, index), err);
+        return kusto_request_set_parameter_real(req, name, (double)lua_tonumber(L, index), err);
+    case LUA_TSTRING:
+        text = lua_tolstring(L, index, &len);
+        return kusto_request_set_parameter_string(req, name, text, len, err);
+    case LUA_TLIGHTUSERDATA:
+        if (!lua_touserdata(L, index)) /* kusto.null */
+            return kusto_request_set_parameter_dynamic(req, name, "null", 4, err);
+        break;
+    default:
+        if (lua_type(L, index) > LUA_TTHREAD) /* LuaJIT's int64_t cdata */
+            return kusto_request_set_parameter_long(req, name, klua_check_int64(L, index), err);
+    }
+    return luaL_error(L,
+                      "kusto: query parameter '%s': a %s has no Kusto type (give an integer, number, boolean, "
+                      "string or kusto.null)",
+                      name, luaL_typename(L, index));
+}
+
+/* query_parameters = {name = value, ...}: typed query parameters. */
+static void set_typed_parameters(lua_State *L, kusto_request *req, int index)
+{
+    luaL_checktype(L, index, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        kusto_error *err = NULL;
+        char message[256];
+        const char *name = check_key(L, -2, "query parameter");
+        kusto_status st = set_typed_parameter(L, req, name, lua_gettop(L), &err);
+        if (st != KUSTO_OK) {
+            snprintf(message, sizeof message, "%s", err ? kusto_error_message(err) : kusto_status_name(st));
+            kusto_error_free(err);
+            luaL_error(L, "kusto: %s", message);
+        }
+        lua_pop(L, 1);
+    }
+}
+
 static void set_property(lua_State *L, kusto_request *req, const char *name, int value)
 {
     kusto_status st;
     if ((is_name(name, "Parameters") || is_name(name, "Options")) && lua_istable(L, value)) {
         set_each(L, req, value, is_name(name, "Parameters"));
+        return;
+    }
+    if (strcmp(name, "query_parameters") == 0) {
+        set_typed_parameters(L, req, value);
         return;
     }
     if (is_name(name, "client_request_id"))

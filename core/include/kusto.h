@@ -446,8 +446,44 @@ KUSTO_EXTERN kusto_status kusto_request_set_option_string(kusto_request *req, co
 KUSTO_EXTERN kusto_status kusto_request_set_option_bool(kusto_request *req, const char *name, int value);
 KUSTO_EXTERN kusto_status kusto_request_set_option_int(kusto_request *req, const char *name, int64_t value);
 KUSTO_EXTERN kusto_status kusto_request_set_option_real(kusto_request *req, const char *name, double value);
-/* Parameters go to properties.Parameters, for `declare query_parameters(...)`. */
+/* Parameters go to properties.Parameters, for `declare query_parameters(...)`: `value` is the KQL
+   literal text as is, and the query text must declare the parameter itself. */
 KUSTO_EXTERN kusto_status kusto_request_set_parameter(kusto_request *req, const char *name, const char *value);
+/*
+ * Typed query parameters: each setter writes its value as a KQL literal into properties.Parameters and
+ * records the Kusto type. A query sent with typed parameters gets `declare query_parameters(name:type,
+ * ...);` put after its leading `set` statements, unless its text declares query_parameters itself (then
+ * only the values are sent, for the types its author chose); a control command with typed parameters fails
+ * with KUSTO_E_ARGUMENT. `name` must be a Kusto identifier (a letter or '_', then letters, digits, '_');
+ * setting a name again replaces it. The request copies what it keeps. A name or value that cannot be sent
+ * gives KUSTO_E_ARGUMENT and an error in `*err` (may be NULL; caller frees) naming the parameter, never
+ * quoting its value.
+ */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_long(kusto_request *req, const char *name, int64_t value,
+                                                           kusto_error **err);
+/* Any double: NaN and +-infinity too (real(nan), real(+inf), real(-inf)); written to round-trip exactly. */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_real(kusto_request *req, const char *name, double value,
+                                                           kusto_error **err);
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_bool(kusto_request *req, const char *name, int value,
+                                                           kusto_error **err);
+/* `len` bytes of UTF-8 (NUL bytes and control characters allowed; invalid UTF-8 is refused). */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_string(kusto_request *req, const char *name, const char *value,
+                                                             size_t len, kusto_error **err);
+/* 100 ns ticks since 0001-01-01T00:00:00Z, up to 9999-12-31T23:59:59.9999999Z. */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_datetime(kusto_request *req, const char *name, int64_t ticks,
+                                                               kusto_error **err);
+/* 100 ns ticks, any int64_t. */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_timespan(kusto_request *req, const char *name, int64_t ticks,
+                                                               kusto_error **err);
+/* The canonical text "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex digits, either case). */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_guid(kusto_request *req, const char *name, const char *text,
+                                                           kusto_error **err);
+/* Decimal text: an optional sign, digits, optionally '.' and digits ("-12.50"); no exponent, NaN or infinity. */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_decimal(kusto_request *req, const char *name, const char *text,
+                                                              kusto_error **err);
+/* `len` bytes of JSON text holding one value ("null" too); refused unless it is valid JSON. */
+KUSTO_EXTERN kusto_status kusto_request_set_parameter_dynamic(kusto_request *req, const char *name, const char *json,
+                                                              size_t len, kusto_error **err);
 /* x-ms-client-request-id; default "KLC.execute;<uuid>". */
 KUSTO_EXTERN kusto_status kusto_request_set_client_request_id(kusto_request *req, const char *id);
 /* x-ms-app and x-ms-user tracing headers. */

@@ -63,10 +63,17 @@ static kusto_status build_body(call *c, const char *db, const char *csl, kusto_e
     for (size_t i = 0; c->ep->default_options && c->ep->default_options[i]; i++)
         defaults[n++] = c->ep->default_options[i];
     defaults[n] = NULL;
+    kusto_buf text = {0};
+    kusto_status status = kusto_request_write_query_text(c->req, c->ep == &mgmt_endpoint, csl, &text, err);
+    if (status != KUSTO_OK) {
+        kusto_buf_free(&text);
+        return status;
+    }
     int failed = kusto_buf_puts(&c->body, "{\"db\":") || kusto_buf_json_string(&c->body, db, strlen(db)) ||
-                 kusto_buf_puts(&c->body, ",\"csl\":") || kusto_buf_json_string(&c->body, csl, strlen(csl)) ||
+                 kusto_buf_puts(&c->body, ",\"csl\":") || kusto_buf_json_string(&c->body, text.data, text.len) ||
                  kusto_buf_puts(&c->body, ",\"properties\":") ||
                  kusto_request_write_properties(c->req, defaults, &c->body) || kusto_buf_puts(&c->body, "}");
+    kusto_buf_free(&text);
     failed = failed || kusto_buf_printf(&c->url, "%s%s", c->client->cluster, c->ep->path);
     return failed ? kusto_fail(err, KUSTO_E_NOMEM, "out of memory") : KUSTO_OK;
 }

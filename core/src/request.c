@@ -8,7 +8,8 @@
 
 typedef struct property {
     char *name;
-    char *json; /* options: JSON text; parameters: plain text */
+    char *json;       /* options: JSON text; parameters: plain text (a KQL literal) */
+    const char *type; /* a typed parameter's Kusto type (a static string), else NULL */
     struct property *next;
 } property;
 
@@ -51,6 +52,7 @@ static int copy_properties(property **to, const property *from) {
         property *p = calloc(1, sizeof *p);
         if (!p) return -1;
         *to = p;
+        p->type = from->type;
         if (!(p->name = kusto_strdup(from->name)) || !(p->json = kusto_strdup(from->json))) return -1;
     }
     return 0;
@@ -76,8 +78,9 @@ static property *find(property *list, const char *name) {
     return NULL;
 }
 
-/* Sets name = value in the list, taking ownership of `value`. */
-static kusto_status put(property **list, const char *name, char *value) {
+/* Sets name = value (of `type`, or untyped when NULL) in the list, taking ownership of `value`. A new
+   name goes last: the body and the declare statement list the parameters in the order they were set. */
+static kusto_status put_typed(property **list, const char *name, const char *type, char *value) {
     if (!name || !*name || !value) {
         kusto_status status = value ? KUSTO_E_ARGUMENT : KUSTO_E_NOMEM;
         free(value);
@@ -87,6 +90,7 @@ static kusto_status put(property **list, const char *name, char *value) {
     if (p) {
         free(p->json);
         p->json = value;
+        p->type = type;
         return KUSTO_OK;
     }
     p = calloc(1, sizeof *p);
@@ -96,10 +100,13 @@ static kusto_status put(property **list, const char *name, char *value) {
         return KUSTO_E_NOMEM;
     }
     p->json = value;
-    p->next = *list;
+    p->type = type;
+    while (*list) list = &(*list)->next;
     *list = p;
     return KUSTO_OK;
 }
+
+static kusto_status put(property **list, const char *name, char *value) { return put_typed(list, name, NULL, value); }
 
 kusto_status kusto_request_set_option_string(kusto_request *req, const char *name, const char *value) {
     if (!value) return KUSTO_E_ARGUMENT;
@@ -128,6 +135,27 @@ kusto_status kusto_request_set_option_real(kusto_request *req, const char *name,
 kusto_status kusto_request_set_parameter(kusto_request *req, const char *name, const char *value) {
     if (!value) return KUSTO_E_ARGUMENT;
     return put(&req->parameters, name, kusto_strdup(value));
+}
+
+kusto_status kusto_request_put_typed(kusto_request *req, const char *name, const char *type, char *literal) {
+    return put_typed(&req->parameters, name, type, literal);
+}
+
+int kusto_request_write_declared(const kusto_request *req, kusto_buf *out) {
+    int failed = 0;
+    const char *separator = "";
+    for (property *p = req ? req->parameters : NULL; p && !failed; p = p->next) {
+        if (!p->type) continue;
+        failed = kusto_buf_printf(out, "%s%s:%s", separator, p->name, p->type);
+        separator = ", ";
+    }
+    return failed;
+}
+
+int kusto_request_has_typed_parameters(const kusto_request *req) {
+    for (property *p = req ? req->parameters : NULL; p; p = p->next)
+        if (p->type) return 1;
+    return 0;
 }
 
 static kusto_status replace(char **field, const char *value) {

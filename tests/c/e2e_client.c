@@ -2,6 +2,7 @@
    configuration line, KUSTO_EMULATOR_LOG the JSON lines of the requests it received). */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,62 @@ static void test_query_typed_values(void) {
     }
     kusto_result_free(res);
     kusto_error_free(err);
+    kusto_client_free(client);
+}
+
+/* Typed parameters: the emulator gets the declare statement after the set statement and the literals, and
+   answers with the typed values. */
+static void test_typed_parameters(void) {
+    kusto_client *client = client_for(cfg("connection_string"));
+    kusto_request *req = NULL;
+    kusto_request_new(&req);
+    const char text[] = "say \"hi\" \\ \n\t\x01 \xc3\xbc";
+    CHECK_INT(kusto_request_set_parameter_long(req, "l", INT64_MIN, NULL), KUSTO_OK);
+    CHECK_INT(kusto_request_set_parameter_real(req, "r", -INFINITY, NULL), KUSTO_OK);
+    CHECK_INT(kusto_request_set_parameter_string(req, "s", text, sizeof text - 1, NULL), KUSTO_OK);
+    CHECK_INT(kusto_request_set_parameter_datetime(req, "d", INT64_C(3155378975999999999), NULL), KUSTO_OK);
+    CHECK_INT(kusto_request_set_parameter_timespan(req, "t", -INT64_C(15), NULL), KUSTO_OK);
+    CHECK_INT(kusto_request_set_parameter_guid(req, "g", "01234567-89AB-cdef-0123-456789abcdef", NULL), KUSTO_OK);
+    CHECK_INT(kusto_request_set_parameter_decimal(req, "m", "-0.125", NULL), KUSTO_OK);
+    CHECK_INT(kusto_request_set_parameter_dynamic(req, "y", "{\"a\": [1, \"\\/\"]}", 16, NULL), KUSTO_OK);
+    kusto_result *res = NULL;
+    kusto_error *err = NULL;
+    int before = requests_to("/v2/rest/query");
+    kusto_status status = kusto_client_query_collect(client, NULL, "set notruncation;\nprint l, r, s, d, t, g, m, y",
+                                                     req, &res, &err);
+    CHECK_INT(status, KUSTO_OK);
+    if (status != KUSTO_OK) fprintf(stderr, "typed parameters: %s\n", kusto_error_message(err));
+    const kusto_table *primary = NULL;
+    for (size_t i = 0; res && i < kusto_result_table_count(res); i++)
+        if (strcmp(kusto_table_info_of(kusto_result_table(res, i))->kind, "PrimaryResult") == 0)
+            primary = kusto_result_table(res, i);
+    CHECK(primary && kusto_table_row_count(primary) == 1);
+    if (primary && kusto_table_row_count(primary) == 1) {
+        const kusto_table_info *info = kusto_table_info_of(primary);
+        const char *types[] = {"long", "real", "string", "datetime", "timespan", "guid", "decimal", "dynamic"};
+        for (size_t i = 0; i < 8; i++) CHECK_STR(kusto_type_name(info->columns[i].type), types[i]);
+        CHECK_INT(kusto_table_value(primary, 0, 0)->u.i, INT64_MIN);
+        CHECK(kusto_table_value(primary, 0, 1)->u.r == -INFINITY);
+        const kusto_value *s = kusto_table_value(primary, 0, 2);
+        CHECK(s->u.text.len == sizeof text - 1 && memcmp(s->u.text.ptr, text, sizeof text - 1) == 0);
+        CHECK_INT(kusto_table_value(primary, 0, 3)->u.ticks, INT64_C(3155378975999999999));
+        CHECK_INT(kusto_table_value(primary, 0, 4)->u.ticks, -15);
+        const kusto_value *m = kusto_table_value(primary, 0, 6);
+        CHECK(m->u.text.len == 6 && memcmp(m->u.text.ptr, "-0.125", 6) == 0);
+    }
+    cJSON *sent = requests("/v2/rest/query");
+    cJSON *body = cJSON_GetObjectItem(cJSON_GetArrayItem(sent, cJSON_GetArraySize(sent) - 1), "body");
+    CHECK_INT(cJSON_GetArraySize(sent) - before, 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "csl")),
+              "set notruncation;\ndeclare query_parameters(l:long, r:real, s:string, d:datetime, t:timespan, g:guid, "
+              "m:decimal, y:dynamic);\nprint l, r, s, d, t, g, m, y");
+    cJSON *parameters = cJSON_GetObjectItem(cJSON_GetObjectItem(body, "properties"), "Parameters");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(parameters, "r")), "real(-inf)");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(parameters, "y")), "dynamic({\"a\":[1,\"/\"]})");
+    cJSON_Delete(sent);
+    kusto_result_free(res);
+    kusto_error_free(err);
+    kusto_request_free(req);
     kusto_client_free(client);
 }
 
@@ -338,6 +395,7 @@ int main(void) {
     if (load_config()) return 1;
     test_token_is_cached();
     test_query_typed_values();
+    test_typed_parameters();
     test_mgmt_show_version();
     test_semantic_error();
     test_wrong_secret();

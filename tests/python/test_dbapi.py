@@ -162,6 +162,10 @@ def test_bad_parameters_are_programming_errors(connection):
         cursor.execute("print :a", {"a": b"x"})
     with pytest.raises(dbapi.ProgrammingError, match="identifiers"):
         cursor.execute("print 1", {"a b": 1})
+    with pytest.raises(dbapi.ProgrammingError, match="a: the int does not fit Kusto's long"):
+        cursor.execute("print :a", {"a": -2 ** 63 - 1})
+    with pytest.raises(dbapi.ProgrammingError, match="a: Kusto's decimal has no NaN"):
+        cursor.execute("print :a", {"a": decimal.Decimal("sNaN")})
     with pytest.raises(dbapi.NotSupportedError):
         cursor.execute(".show tables", {"a": 1})
 

@@ -122,9 +122,48 @@ def test_one_shot_query_takes_parameters(emulator):
     assert result["primary_results"][0]["rows"] == [["ü\n"]]
 
 
+def test_parameters_go_after_set_statements_and_none_is_a_dynamic_null(emulator, client):
+    result = client.query(None, "set notruncation;\nprint n, nothing, t", parameters={
+        "n": 1, "nothing": None, "t": datetime.time(1, 2, 3, 4)})
+    assert result["primary_results"][0]["rows"] == [[1, None, datetime.timedelta(hours=1, minutes=2, seconds=3,
+                                                                                  microseconds=4)]]
+    [request] = emulator.requests("/v2/rest/query")
+    assert request["body"]["csl"] == ("set notruncation;\ndeclare query_parameters(n:long, nothing:dynamic, "
+                                      "t:timespan);\nprint n, nothing, t")
+    assert request["body"]["properties"]["Parameters"] == {"n": "1", "nothing": "dynamic(null)",
+                                                           "t": "timespan(01:02:03.0000040)"}
+
+
+def test_query_iter_and_query_arrow_take_parameters(emulator, client):
+    assert list(client.query_iter(None, "range x from 1 to n step 1", parameters={"n": 3})) == [[1], [2], [3]]
+    assert client.query_arrow(None, "print s", parameters={"s": "ü"}) is not None
+    iter_request, arrow_request = emulator.requests("/v2/rest/query")
+    assert iter_request["body"]["csl"] == "declare query_parameters(n:long);\nrange x from 1 to n step 1"
+    assert arrow_request["body"]["csl"] == "declare query_parameters(s:string);\nprint s"
+    assert arrow_request["body"]["properties"]["Parameters"] == {"s": '"ü"'}
+
+
+def test_a_query_declaring_its_parameters_gets_only_their_values(emulator, client):
+    csl = "declare query_parameters(n:int);\nprint n"
+    assert client.query(None, csl, parameters={"n": 7})["primary_results"][0]["rows"] == [[7]]
+    [request] = emulator.requests("/v2/rest/query")
+    assert request["body"]["csl"] == csl and request["body"]["properties"]["Parameters"] == {"n": "7"}
+
+
+def test_control_commands_take_no_typed_parameters(emulator, client):
+    with pytest.raises(kusto.ArgumentError, match="typed query parameters do not go with a control command"):
+        client.query(None, ".show tables", parameters={"n": 1})
+    with pytest.raises(kusto.ArgumentError, match="control command"):
+        client.mgmt(None, ".show tables", parameters={"n": 1})
+    assert emulator.requests("/v1/rest/mgmt") == []
+
+
 @pytest.mark.parametrize("value, message", [
-    (None, "x: None has no Kusto type"), (object(), "x: object has no Kusto type"),
-    (2 ** 63, "does not fit Kusto's long"), (decimal.Decimal("NaN"), "decimal has no NaN")])
+    (object(), "x: object has no Kusto type"), (b"x", "x: bytes has no Kusto type"),
+    (2 ** 63, "does not fit Kusto's long"), (decimal.Decimal("NaN"), "decimal has no NaN"),
+    (decimal.Decimal("-Infinity"), "decimal has no NaN, infinity"), ({"a": float("nan")}, "x: Out of range float"),
+    (datetime.datetime(1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=1))), "x: the datetime is outside"),
+    ("lone \ud800 surrogate", "query parameter x is not text: character 5")])
 def test_parameters_without_a_kusto_type_are_refused_before_sending(emulator, client, value, message):
     with pytest.raises(kusto.ArgumentError, match=message):
         client.query(None, "print x", parameters={"x": value})

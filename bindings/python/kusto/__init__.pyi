@@ -139,11 +139,13 @@ class Client:
                  dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable", **arguments: Any) -> Any: ...
     @overload
     def query_arrow(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None, *,
-                    client_request_id: str | None = None, application: str | None = None, user: str | None = None,
+                    parameters: Mapping[str, Any] | None = None, client_request_id: str | None = None,
+                    application: str | None = None, user: str | None = None,
                     batch_rows: int = 65536, strict: bool = False, stream: Literal[False] = False) -> ArrowResult: ...
     @overload
     def query_arrow(self, db: str | None, csl: str, properties: Mapping[str, PropertyValue] | None = None, *,
-                    client_request_id: str | None = None, application: str | None = None, user: str | None = None,
+                    parameters: Mapping[str, Any] | None = None, client_request_id: str | None = None,
+                    application: str | None = None, user: str | None = None,
                     batch_rows: int = 65536, stream: Literal[True]) -> ArrowStream: ...
     def mgmt(self, db: str | None, command: str, properties: Mapping[str, PropertyValue] | Any | None = None, *,
              client_request_id: str | None = None, application: str | None = None, user: str | None = None,

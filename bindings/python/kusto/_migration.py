@@ -1,7 +1,6 @@
 """What users of azure-kusto-data bring: a KustoConnectionStringBuilder or ClientRequestProperties, read by their
-fields (duck typing: azure-kusto-data is not imported), and query parameters as Python values. The value types'
-modules are imported when a call needs them: `import kusto` stays light."""
-import math
+fields (duck typing: azure-kusto-data is not imported). Query parameters as Python values are the extension's
+(Client.query(parameters=...): the core writes each KQL literal and the declare statement)."""
 
 # KustoConnectionStringBuilder's properties -> libkusto options (connection-string keywords in snake_case).
 _KCSB_FIELDS = (
@@ -84,85 +83,3 @@ def from_request_properties(properties, arguments):
         if value is not None and arguments.get(name) is None:
             arguments[name] = value
     return merged, arguments
-
-
-# --- query parameters ----------------------------------------------------------------------------------------------
-
-_LONG_MIN, _LONG_MAX = -2 ** 63, 2 ** 63 - 1
-_TICKS_PER_SECOND = 10 ** 7
-
-
-def _timespan(delta):
-    ticks = (delta.days * 86400 + delta.seconds) * _TICKS_PER_SECOND + delta.microseconds * 10
-    sign, ticks = ("-", -ticks) if ticks < 0 else ("", ticks)
-    seconds, fraction = divmod(ticks, _TICKS_PER_SECOND)
-    days, seconds = divmod(seconds, 86400)
-    return "%s%d.%02d:%02d:%02d.%07d" % (sign, days, seconds // 3600, seconds // 60 % 60, seconds % 60, fraction)
-
-
-def _datetime(when):
-    import datetime
-    if when.tzinfo is not None:
-        when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + "%06d0Z" % when.microsecond
-
-
-def _real(number):
-    if math.isnan(number):
-        return "real(nan)"
-    if math.isinf(number):
-        return "real(+inf)" if number > 0 else "real(-inf)"
-    return "real(%r)" % number
-
-
-def kql_literal(name, value):
-    """(Kusto type, literal text) of a Python value, for `declare query_parameters` and the request's Parameters."""
-    import datetime
-    import decimal
-    import json
-    import uuid
-
-    from . import ArgumentError
-    if isinstance(value, bool):
-        return "bool", "true" if value else "false"
-    if isinstance(value, int):
-        if not _LONG_MIN <= value <= _LONG_MAX:
-            raise ArgumentError("query parameter %s: %d does not fit Kusto's long" % (name, value))
-        return "long", str(value)
-    if isinstance(value, float):
-        return "real", _real(value)
-    if isinstance(value, str):
-        return "string", json.dumps(value, ensure_ascii=False)
-    if isinstance(value, datetime.datetime):  # naive: UTC, as Kusto's datetimes are
-        return "datetime", "datetime(%s)" % _datetime(value)
-    if isinstance(value, datetime.date):
-        return "datetime", "datetime(%s)" % value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return "timespan", "timespan(%s)" % _timespan(value)
-    if isinstance(value, uuid.UUID):
-        return "guid", "guid(%s)" % value
-    if isinstance(value, decimal.Decimal):
-        if not value.is_finite():
-            raise ArgumentError("query parameter %s: Kusto's decimal has no %s" % (name, value))
-        return "decimal", "decimal(%s)" % format(value, "f")
-    if isinstance(value, (dict, list, tuple)):
-        return "dynamic", "dynamic(%s)" % json.dumps(value, ensure_ascii=False, allow_nan=False)
-    raise ArgumentError("query parameter %s: %s has no Kusto type (give int, float, bool, str, datetime, timedelta, "
-                        "UUID, Decimal, dict or list)" % (name, "None" if value is None else type(value).__name__))
-
-
-def with_parameters(csl, properties, parameters):
-    """csl with `declare query_parameters(...)` written for the parameters, and properties with their values."""
-    from . import ArgumentError
-    if not parameters:
-        return csl, properties
-    declared, values = [], {}
-    for name, value in parameters.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ArgumentError("query parameter name %r is not a Kusto identifier" % (name,))
-        kusto_type, literal = kql_literal(name, value)
-        declared.append("%s:%s" % (name, kusto_type))
-        values[name] = literal
-    properties = dict(properties or {})
-    properties["Parameters"] = dict(properties.get("Parameters") or {}, **values)
-    return "declare query_parameters(%s);\n%s" % (", ".join(declared), csl), properties

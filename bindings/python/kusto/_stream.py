@@ -160,22 +160,19 @@ class Client(_kusto.Client):
             options["token_callback"] = _identity.CredentialTokens(credential)
         return super().__new__(cls, connection_string, **options)
 
-    def query(self, db, csl, properties=None, *, parameters=None, **arguments):
-        """Runs a query; see the extension's Client.query. parameters: {name: value} for `declare query_parameters`,
-        written before csl for you (int long, float real, bool, str string, datetime, timedelta timespan, UUID guid,
-        Decimal decimal, dict/list dynamic). properties may be an azure-kusto-data ClientRequestProperties."""
+    def query(self, db, csl, properties=None, **arguments):
+        """Runs a query; see the extension's Client.query (and its parameters=, typed query parameters).
+        properties may be an azure-kusto-data ClientRequestProperties."""
         properties, arguments = _migration.from_request_properties(properties, arguments)
-        csl, properties = _migration.with_parameters(csl, properties, parameters)
         return super().query(db, csl, properties, **arguments)
 
     def mgmt(self, db, command, properties=None, **arguments):
         properties, arguments = _migration.from_request_properties(properties, arguments)
         return super().mgmt(db, command, properties, **arguments)
 
-    def _query_op(self, db, csl, properties=None, *, parameters=None, **arguments):
+    def _query_op(self, db, csl, properties=None, **arguments):
         """The query as a kusto._kusto.Op whose exchanges an event loop performs (kusto.aio)."""
         properties, arguments = _migration.from_request_properties(properties, arguments)
-        csl, properties = _migration.with_parameters(csl, properties, parameters)
         return self._op(db, csl, properties, **arguments)
 
     def _mgmt_op(self, db, command, properties=None, **arguments):

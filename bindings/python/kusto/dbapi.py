@@ -7,20 +7,16 @@
     print(cur.description, cur.fetchmany(2))
 
 Parameters (paramstyle "named"): each `:name` of the query outside string literals and comments becomes `name`,
-and a `declare query_parameters(name:type, ...)` statement typed from the Python values is put in front (after
-any leading `set` statements) unless the query declares its own; the values travel as KQL literals in the
-request's Parameters, never in the text.
+and the values go to Client.query(parameters=...): the core puts a `declare query_parameters(name:type, ...)`
+statement typed from the Python values after any leading `set` statements, unless the query declares its own;
+the values travel as KQL literals in the request's Parameters, never in the text.
 Rows stream from the first primary result table (Client.query_iter's worker thread, a few batches ahead);
 nextset() moves to the next one. rowcount is -1 until the last row was fetched. Cells the tolerant parser
 delivered as sent are listed in cursor.messages as (kusto.dbapi.Warning, warning dict) once the result is read
 to its end. Text starting with '.' is a control command (the core sends it to mgmt).
 """
 import datetime
-import decimal
-import json
-import math
 import re
-import uuid
 import weakref
 
 from . import _kusto
@@ -148,100 +144,26 @@ def TimestampFromTicks(ticks):
 
 # --- parameters ---------------------------------------------------------------------------------------------
 
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def _string_literal(text):
-    escaped = []
-    for c in text:
-        if c in '"\\':
-            escaped.append("\\" + c)
-        elif c in "\n\r\t":
-            escaped.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[c])
-        elif ord(c) < 0x20:
-            escaped.append("\\u%04x" % ord(c))
-        else:
-            escaped.append(c)
-    return '"%s"' % "".join(escaped)
-
-
-def _timespan_literal(delta):
-    ticks = (delta.days * 86400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
-    sign, ticks = ("-", -ticks) if ticks < 0 else ("", ticks)
-    days, ticks = divmod(ticks, 864_000_000_000)
-    seconds, fraction = divmod(ticks, 10_000_000)
-    return "timespan(%s%d.%02d:%02d:%02d.%07d)" % (sign, days, seconds // 3600, seconds // 60 % 60, seconds % 60,
-                                                  fraction)
-
-
-def _datetime_literal(value):
-    if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc)
-    return "datetime(%s.%07dZ)" % (value.strftime("%Y-%m-%dT%H:%M:%S"), value.microsecond * 10)
-
-
-def _real_literal(value):
-    if math.isnan(value):
-        return "real(nan)"
-    if math.isinf(value):
-        return "real(+inf)" if value > 0 else "real(-inf)"
-    return "real(%r)" % value
-
-
-def _typed_literal(name, value):
-    """(Kusto type, KQL literal) of one parameter value."""
-    if value is None:
-        return "dynamic", "dynamic(null)"
-    if isinstance(value, bool):
-        return "bool", "true" if value else "false"
-    if isinstance(value, int):
-        return "long", "%d" % value
-    if isinstance(value, float):
-        return "real", _real_literal(value)
-    if isinstance(value, decimal.Decimal):
-        return "decimal", "decimal(%s)" % value
-    if isinstance(value, str):
-        return "string", _string_literal(value)
-    if isinstance(value, datetime.datetime):
-        return "datetime", _datetime_literal(value)
-    if isinstance(value, datetime.date):
-        return "datetime", _datetime_literal(datetime.datetime(value.year, value.month, value.day))
-    if isinstance(value, datetime.timedelta):
-        return "timespan", _timespan_literal(value)
-    if isinstance(value, datetime.time):
-        return "timespan", _timespan_literal(datetime.timedelta(hours=value.hour, minutes=value.minute,
-                                                                seconds=value.second, microseconds=value.microsecond))
-    if isinstance(value, uuid.UUID):
-        return "guid", "guid(%s)" % value
-    if isinstance(value, (dict, list, tuple)):
-        try:
-            return "dynamic", "dynamic(%s)" % json.dumps(value, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as e:
-            raise ProgrammingError("parameter %s: %s" % (name, e)) from None
-    raise ProgrammingError("parameter %s: Kusto has no type for %s" % (name, type(value).__name__))
-
-
 # A string literal or comment (kept as is), or a `:name` placeholder.
 _TOKENS = re.compile(r'''(?P<keep>```.*?```|//[^\n]*|@"(?:[^"]|"")*"|@'(?:[^']|'')*'|h?"(?:[^"\\\n]|\\.)*"'''
                      r'''|h?'(?:[^'\\\n]|\\.)*')|(?<![\w)\]]):(?P<name>[A-Za-z_]\w*)''', re.S)
-_LEADING_SETS = re.compile(r"\s*(?:set\s[^;]*;\s*)*")
 _NAME = re.compile(r"[A-Za-z_]\w*\Z")
-_DECLARED = re.compile(r"\bdeclare\s+query_parameters\b")
 
 
 def _bind(query, params):
-    """(query text with its declare statement, the request's Parameters) for a mapping of parameters."""
+    """(query text with each `:name` made `name`, the parameters for Client.query) for a mapping of parameters.
+    The core types each value, writes its KQL literal and the `declare query_parameters` statement."""
     if params is None:
-        return query, {}
+        return query, None
     if not hasattr(params, "keys"):
         raise ProgrammingError("paramstyle is 'named': parameters are a mapping, not %s" % type(params).__name__)
     typed = {}
     for name in params.keys():
         if not isinstance(name, str) or not _NAME.match(name):
             raise ProgrammingError("parameter names must be identifiers: %r" % (name,))
-        typed[name] = _typed_literal(name, params[name])
+        typed[name] = params[name]
     if not typed:
-        return query, {}
+        return query, None
     if query.lstrip().startswith("."):
         raise NotSupportedError("parameters are not supported with control commands")
 
@@ -249,13 +171,7 @@ def _bind(query, params):
         name = match.group("name")
         return name if name in typed else match.group(0)
 
-    text = _TOKENS.sub(lambda m: m.group("keep") or replace(m), query)
-    literals = {n: literal for n, (_, literal) in typed.items()}
-    if _DECLARED.search(_TOKENS.sub(lambda m: "" if m.group("keep") else m.group(0), text)):
-        return text, literals               # the query declares its own (types chosen by its author)
-    declare = "declare query_parameters(%s);\n" % ", ".join("%s:%s" % (n, t) for n, (t, _) in typed.items())
-    at = _LEADING_SETS.match(text).end()
-    return text[:at] + declare + text[at:], literals
+    return _TOKENS.sub(lambda m: m.group("keep") or replace(m), query), typed
 
 
 _END = object()
@@ -345,11 +261,10 @@ class Cursor:
         self._check_open()
         self._end_stream()
         query, bound = _bind(operation, parameters)
-        properties = {"Parameters": bound} if bound else None
         client, database, state = self.connection.client, self.connection.database, {}
 
         def run_query(on_rows):
-            state["result"] = client.query(database, query, properties,
+            state["result"] = client.query(database, query, parameters=bound,
                                            on_rows=lambda table, rows: on_rows(table, [(table, rows)]))
 
         self._stream, self._state = iterate_rows(run_query), state

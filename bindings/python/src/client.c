@@ -276,7 +276,7 @@ static PyObject *client_clear_cache(client_object *self, PyObject *unused) {
 /* The arguments of query, mgmt and _op. */
 typedef struct call_args {
     const char *db, *text;
-    PyObject *properties, *request_id, *application, *user;
+    PyObject *properties, *parameters, *request_id, *application, *user;
     kusto_py_shape shape;
     int mgmt;
 } call_args;
@@ -308,10 +308,10 @@ static kusto_request *call_parse(client_object *self, call_args *a, const char *
     kusto_py_shape *shape = &a->shape;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &a->db, &a->text, &a->properties, &a->request_id,
                                      &a->application, &a->user, &shape->raw_ticks, &shape->columnar, &shape->on_rows,
-                                     &shape->strict, &shape->on_progress, &a->mgmt) ||
+                                     &shape->strict, &shape->on_progress, &a->parameters, &a->mgmt) ||
         shape_check(self, shape) < 0 || kusto_py_load_types(self->st) < 0)
         return NULL;
-    return kusto_py_request_from(self->st, a->properties, a->request_id, a->application, a->user);
+    return kusto_py_request_from(self->st, a->properties, a->parameters, a->request_id, a->application, a->user);
 }
 
 static PyObject *client_run(client_object *self, kusto_py_call call, const char *format, char **kwlist, PyObject *args,
@@ -333,11 +333,12 @@ static PyObject *client_run(client_object *self, kusto_py_call call, const char 
 static void call_done(PyObject *self) { client_exit((client_object *)self); }
 
 static PyObject *client_op(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db",          "csl",       "properties", "client_request_id", "application",
-                             "user",        "raw_ticks", "columnar",   "on_rows",           "strict",
-                             "on_progress", "mgmt",      NULL};
+    static char *kwlist[] = {"db",          "csl",    "properties",  "client_request_id",
+                             "application", "user",   "raw_ticks",   "columnar",
+                             "on_rows",     "strict", "on_progress", "parameters",
+                             "mgmt",        NULL};
     call_args a = {0};
-    kusto_request *req = call_parse(self, &a, "zs|O$OOOppOpOp:_op", kwlist, args, kwargs);
+    kusto_request *req = call_parse(self, &a, "zs|O$OOOppOpOOp:_op", kwlist, args, kwargs);
     if (!req) return NULL;
     if (client_enter(self) < 0) {
         kusto_request_free(req);
@@ -347,32 +348,33 @@ static PyObject *client_op(client_object *self, PyObject *args, PyObject *kwargs
 }
 
 static PyObject *client_query(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db",          "csl",    "properties",  "client_request_id",
-                             "application", "user",   "raw_ticks",   "columnar",
-                             "on_rows",     "strict", "on_progress", NULL};
-    return client_run(self, kusto_client_query, "zs|O$OOOppOpO:query", kwlist, args, kwargs);
+    static char *kwlist[] = {"db",          "csl",        "properties", "client_request_id", "application",
+                             "user",        "raw_ticks",  "columnar",   "on_rows",           "strict",
+                             "on_progress", "parameters", NULL};
+    return client_run(self, kusto_client_query, "zs|O$OOOppOpOO:query", kwlist, args, kwargs);
 }
 
 static PyObject *client_mgmt(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db",          "command", "properties",  "client_request_id",
-                             "application", "user",    "raw_ticks",   "columnar",
-                             "on_rows",     "strict",  "on_progress", NULL};
-    return client_run(self, kusto_client_mgmt, "zs|O$OOOppOpO:mgmt", kwlist, args, kwargs);
+    static char *kwlist[] = {"db",          "command",    "properties", "client_request_id", "application",
+                             "user",        "raw_ticks",  "columnar",   "on_rows",           "strict",
+                             "on_progress", "parameters", NULL};
+    return client_run(self, kusto_client_mgmt, "zs|O$OOOppOpOO:mgmt", kwlist, args, kwargs);
 }
 
 static PyObject *client_query_arrow(client_object *self, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"db",     "csl",    "properties", "client_request_id", "application", "user", "batch_rows",
-                             "strict", "stream", NULL};
+    static char *kwlist[] = {"db",         "csl",    "properties", "client_request_id", "application", "user",
+                             "batch_rows", "strict", "stream",     "parameters",        NULL};
     const char *db, *text;
-    PyObject *properties = NULL, *request_id = NULL, *application = NULL, *user = NULL;
+    PyObject *properties = NULL, *parameters = NULL, *request_id = NULL, *application = NULL, *user = NULL;
     Py_ssize_t batch_rows = KUSTO_ARROW_BATCH_ROWS;
     int strict = 0, stream = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "zs|O$OOOnpp:query_arrow", kwlist, &db, &text, &properties,
-                                     &request_id, &application, &user, &batch_rows, &strict, &stream))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "zs|O$OOOnppO:query_arrow", kwlist, &db, &text, &properties,
+                                     &request_id, &application, &user, &batch_rows, &strict, &stream, &parameters))
         return NULL;
     if (batch_rows < 1) return PyErr_Format(PyExc_ValueError, "batch_rows must be at least 1");
     if (stream && strict) return kusto_py_raise_text(self->st, KUSTO_E_ARGUMENT, "strict does not go with stream=True");
-    kusto_request *req = kusto_py_request_from(self->st, properties, request_id, application, user);
+    if (kusto_py_load_types(self->st) < 0) return NULL;
+    kusto_request *req = kusto_py_request_from(self->st, properties, parameters, request_id, application, user);
     if (!req) return NULL;
     PyObject *result = NULL;
     if (client_enter(self) == 0) {
@@ -426,23 +428,28 @@ static PyMethodDef client_methods[] = {
      "(\"{resource}/.default\" or a resource), a token for that resource by the same sign-in."},
     {"query", (PyCFunction)(void (*)(void))client_query, METH_VARARGS | METH_KEYWORDS,
      "query(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False,"
-     " columnar=False, on_rows=None, strict=False, on_progress=None) -> dict\n\nRuns a query (POST /v2/rest/query;"
+     " columnar=False, on_rows=None, strict=False, on_progress=None, parameters=None) -> dict\n\nRuns a query (POST "
+     "/v2/rest/query;"
      " text starting with '.' is a control command and goes to /v1/rest/mgmt); db None means the connection "
      "string's database. columnar: each table has \"data\" (one list per column) instead of \"rows\". on_rows: "
      "called as on_rows(table, rows) with batches of primary-table rows as they arrive; those are not kept. "
      "A cell that cannot become its column's type arrives as sent and is listed in result[\"warnings\"]; "
-     "strict=True raises ProtocolError instead. on_progress: called as on_progress(table_id, percent)."},
+     "strict=True raises ProtocolError instead. on_progress: called as on_progress(table_id, percent). "
+     "parameters: {name: value} typed query parameters (int long, float real, bool, str string, datetime/date "
+     "datetime (naive: UTC), timedelta/time timespan, UUID guid, Decimal decimal, dict/list/tuple dynamic, None "
+     "dynamic(null)); `declare query_parameters(...)` is put after the query's leading set statements unless the "
+     "query declares its own; ArgumentError for a name that is no identifier or a value Kusto cannot hold."},
     {"mgmt", (PyCFunction)(void (*)(void))client_mgmt, METH_VARARGS | METH_KEYWORDS,
      "mgmt(db, command, properties=None, *, client_request_id=None, application=None, user=None, "
-     "raw_ticks=False, columnar=False, on_rows=None, strict=False, on_progress=None) -> dict\n\nRuns a control "
+     "raw_ticks=False, columnar=False, on_rows=None, strict=False, on_progress=None, parameters=None) -> dict\n\nRuns a control "
      "command (POST /v1/rest/mgmt)."},
     {"_op", (PyCFunction)(void (*)(void))client_op, METH_VARARGS | METH_KEYWORDS,
      "_op(db, csl, properties=None, *, client_request_id=None, application=None, user=None, raw_ticks=False, "
-     "columnar=False, on_rows=None, strict=False, on_progress=None, mgmt=False) -> kusto._kusto.Op\n\nThe query (or "
+     "columnar=False, on_rows=None, strict=False, on_progress=None, parameters=None, mgmt=False) -> kusto._kusto.Op\n\nThe query (or "
      "with mgmt=True the command) as HTTP exchanges for an event loop to perform; see kusto.aio."},
     {"_query_arrow", (PyCFunction)(void (*)(void))client_query_arrow, METH_VARARGS | METH_KEYWORDS,
      "_query_arrow(db, csl, properties=None, *, client_request_id=None, application=None, user=None, "
-     "batch_rows=65536, strict=False) -> kusto._kusto.ArrowResult\n\nRuns a query into Arrow record batches; "
+     "batch_rows=65536, strict=False, stream=False, parameters=None) -> kusto._kusto.ArrowResult\n\nRuns a query into Arrow record batches; "
      "see kusto.Client.query_arrow."},
     {"accounts", (PyCFunction)client_accounts, METH_NOARGS,
      "accounts()\n\nThe user accounts in the token cache: dicts of home_account_id, username, environment, realm."},

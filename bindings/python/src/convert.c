@@ -98,7 +98,7 @@ static int request_failed(kusto_py_state *st, kusto_status status, const char *w
     return -1;
 }
 
-static int64_t timedelta_ticks(PyObject *delta) {
+int64_t kusto_py_timedelta_ticks(PyObject *delta) {
     int64_t days = PyDateTime_DELTA_GET_DAYS(delta);
     int64_t seconds = PyDateTime_DELTA_GET_SECONDS(delta);
     int64_t micros = PyDateTime_DELTA_GET_MICROSECONDS(delta);
@@ -114,7 +114,7 @@ static kusto_status set_option(kusto_py_state *st, kusto_request *req, const cha
     if (PyFloat_Check(value)) return kusto_request_set_option_real(req, name, PyFloat_AS_DOUBLE(value));
     if (PyObject_TypeCheck(value, st->datetime_api->DeltaType)) {
         char text[40];
-        kusto_timespan_format(timedelta_ticks(value), text);
+        kusto_timespan_format(kusto_py_timedelta_ticks(value), text);
         return kusto_request_set_option_string(req, name, text);
     }
     if (PyUnicode_Check(value)) {
@@ -178,14 +178,15 @@ static int set_tracing(kusto_py_state *st, kusto_request *req, kusto_status (*se
     return text ? request_failed(st, set(req, text), what, value) : -1;
 }
 
-kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, PyObject *client_request_id,
-                                     PyObject *application, PyObject *user) {
+kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, PyObject *parameters,
+                                     PyObject *client_request_id, PyObject *application, PyObject *user) {
     kusto_request *req = NULL;
     if (kusto_request_new(&req) != KUSTO_OK) {
         PyErr_NoMemory();
         return NULL;
     }
     if ((properties && properties != Py_None && set_all(st, req, properties, 1) < 0) ||
+        (parameters && parameters != Py_None && kusto_py_set_parameters(st, req, parameters) < 0) ||
         set_tracing(st, req, kusto_request_set_client_request_id, client_request_id, "client_request_id") < 0 ||
         set_tracing(st, req, kusto_request_set_application, application, "application") < 0 ||
         set_tracing(st, req, kusto_request_set_user, user, "user") < 0) {

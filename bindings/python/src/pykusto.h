@@ -75,9 +75,16 @@ int kusto_py_token_callback(void *ud, const char *resource, char **token, int64_
 void kusto_py_chain_callback_exception(PyObject *exc, kusto_status status);
 /* Text for one option value; returns a new reference to a str or bytes object, or NULL. */
 PyObject *kusto_py_option_text(PyObject *name, PyObject *value);
-/* A new kusto_request from a properties dict and the tracing arguments (each may be NULL/None). */
-kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, PyObject *client_request_id,
-                                     PyObject *application, PyObject *user);
+/* A new kusto_request from a properties dict, typed query parameters (a mapping, see parameters.c) and the
+   tracing arguments (each may be NULL/None). */
+kusto_request *kusto_py_request_from(kusto_py_state *st, PyObject *properties, PyObject *parameters,
+                                     PyObject *client_request_id, PyObject *application, PyObject *user);
+/* A timedelta's 100 ns ticks. */
+int64_t kusto_py_timedelta_ticks(PyObject *delta);
+
+/* parameters.c: each item of a mapping {name: Python value} as a typed query parameter; -1 with ArgumentError
+   (or MemoryError) when a name or value cannot be sent. Needs kusto_py_load_types. */
+int kusto_py_set_parameters(kusto_py_state *st, kusto_request *req, PyObject *parameters);
 int kusto_py_load_types(kusto_py_state *st);
 
 /* builder.c */
