@@ -8,6 +8,10 @@
 
 #include "klua.h"
 
+/* Batches small enough to stay in the cache between the worker that builds them and this thread that reads
+   them: at 1M rows 1.75 s with 8192 rows a batch, 2.0 s with the default 65536. */
+#define BATCH_ROWS 8192
+
 static int valid(const struct ArrowArray *a, int64_t i)
 {
     const unsigned char *bits = a->buffers[0];
@@ -248,8 +252,8 @@ int klua_run_columns(lua_State *L, const klua_call *call)
         return klua_fail(L, KUSTO_E_NOMEM, "out of memory");
     kusto_error *err = NULL;
     unsigned flags = KUSTO_ARROW_TICKS | (call->strict ? KUSTO_ARROW_STRICT : 0);
-    kusto_status st = kusto_client_query_arrow_live(call->client, call->db, call->text, call->req, 0, flags, live,
-                                                    &err);
+    kusto_status st = kusto_client_query_arrow_live(call->client, call->db, call->text, call->req, BATCH_ROWS, flags,
+                                                    live, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
     (*f)->live = *live;
