@@ -582,7 +582,8 @@ KUSTO_EXTERN kusto_status kusto_client_mgmt(kusto_client *client, const char *db
  *                           ca_file (or the system's CAs); send kusto_op_request_bytes(); then feed what
  *                           arrives to kusto_op_receive() until it returns non-zero (at EOF: len 0).
  *                           A connect, TLS or read failure: kusto_op_failed().
- *     case KUSTO_OP_WAIT:   wait r.wait_ms (a retry's pause), without blocking the loop.
+ *     case KUSTO_OP_WAIT:   wait r.wait_ms (a retry's pause, or while another op of the same client signs
+ *                           in: ops of one client ask for one token, not one each), without blocking the loop.
  *     case KUSTO_OP_DONE:   status = kusto_op_result(op, &err); kusto_op_free(op); done.
  *     }
  *

@@ -3,6 +3,7 @@
 #define KUSTO_CLIENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "authority.h"
 #include "cache.h"
@@ -31,6 +32,7 @@ struct kusto_client {
     kusto_token *last_token;                         /* the token last handed out, under sign_in_lock ... */
     unsigned long last_generation;                   /* ... and the in-memory cache's generation then */
     pthread_mutex_t sign_in_lock;                    /* one sign-in at a time: concurrent callers wait for its token */
+    _Atomic(const void *) op_signing_in;             /* the kusto_op whose sign-in requests are out (op.c) */
     struct kusto_assertion_signer *assertion_signer; /* the application certificate, loaded at first sign-in */
     kusto_token_callback token_callback;             /* option; NULL when not given */
     void *token_callback_ud;

@@ -18,6 +18,11 @@
 
 /* Each answer the sign-in used is kept while it runs again; a sign-in asking for more is at fault. */
 #define MAX_SIGN_IN_ANSWERS 32
+/* While another op of the client signs in, an op waits for its token (a thousand ops starting at once ask the
+   authority once, not a thousand times), looking again at this pace, and signs in itself after the longest
+   wait (the other op's caller may have stopped driving it). */
+#define SIGN_IN_LOOK_MS 20
+#define SIGN_IN_WAIT_MAX_MS 10000
 
 /* An answer the sign-in asked for, given again each time the sign-in runs from the start. */
 typedef struct held {
@@ -42,7 +47,8 @@ typedef struct exchange {
     kusto_url target; /* host and port to connect to */
 } exchange;
 
-typedef enum { OP_START, OP_READY, OP_IN_FLIGHT, OP_WAITING, OP_FINISHED } op_state;
+/* OP_WAITING: a retry's pause, then OP_READY; OP_SIGN_IN_WAIT: another op's sign-in, then OP_START. */
+typedef enum { OP_START, OP_READY, OP_IN_FLIGHT, OP_WAITING, OP_SIGN_IN_WAIT, OP_FINISHED } op_state;
 
 struct kusto_op {
     kusto_client *client;
@@ -60,6 +66,8 @@ struct kusto_op {
     kusto_status result;
     kusto_error *error;
     int result_taken;
+    int deferred;           /* this run of the sign-in stopped for another op's */
+    int64_t deferred_since; /* 0, or when it first did */
 };
 
 /* The op running the sign-in on this thread, for kusto_http_send to find: the sign-in code between
@@ -193,7 +201,28 @@ static kusto_status give_answer(held *h, kusto_http_response *resp, kusto_error 
 
 int kusto_op_seam_active(void) { return running != NULL; }
 
+/* Whether this op may send its sign-in requests: no other op of the client has its own out (this one then
+   marks its own), or it has waited the longest already. */
+static int may_sign_in(kusto_op *op) {
+    const void *none = NULL;
+    if (atomic_compare_exchange_strong(&op->client->op_signing_in, &none, op) || none == op) return 1;
+    int64_t now = kusto_now_ms();
+    if (!op->deferred_since) op->deferred_since = now;
+    return now - op->deferred_since >= SIGN_IN_WAIT_MAX_MS;
+}
+
+/* The op's sign-in ended (a token, a failure, or the op freed): the next op to need one may ask. */
+static void signed_in(kusto_op *op) {
+    const void *self = op;
+    atomic_compare_exchange_strong(&op->client->op_signing_in, &self, NULL);
+    op->deferred_since = 0;
+}
+
 static kusto_status take_request(kusto_op *op, const kusto_http_request *req, int retrying, kusto_error **err) {
+    if (!op->ex.method && !may_sign_in(op)) {
+        op->deferred = 1;
+        return kusto_fail(err, KUSTO_E_WOULDBLOCK, "waiting for another op's sign-in");
+    }
     if (!op->ex.method) {
         if (op->answer_count >= MAX_SIGN_IN_ANSWERS)
             return kusto_fail(err, KUSTO_E_PROTOCOL, "the sign-in asked for more than %d requests",
@@ -219,6 +248,7 @@ int kusto_op_seam_send(const kusto_http_request *req, int retrying, kusto_http_r
 /* ---- the steps ------------------------------------------------------------------------------------- */
 
 static void finish(kusto_op *op, kusto_status status, kusto_error *e) {
+    signed_in(op);
     op->state = OP_FINISHED;
     op->result = status;
     op->error = e;
@@ -241,10 +271,17 @@ static void run_sign_in(kusto_op *op) {
     kusto_error *e = NULL;
     for (held *h = op->answers; h; h = h->next) h->used = 0;
     exchange_clear(&op->ex);
+    op->deferred = 0;
     kusto_op *outer = running; /* a token callback may run an op of its own */
     running = op;
     kusto_status status = kusto_query_authorize(&op->call, &e);
     running = outer;
+    if (status == KUSTO_E_WOULDBLOCK && op->deferred) { /* to run again once the other op may have the token */
+        kusto_error_free(e);
+        op->wait_until = kusto_now_ms() + SIGN_IN_LOOK_MS;
+        op->state = OP_SIGN_IN_WAIT;
+        return;
+    }
     if (status == KUSTO_E_WOULDBLOCK && op->ex.method) {
         kusto_error_free(e);
         op->state = OP_READY;
@@ -254,6 +291,7 @@ static void run_sign_in(kusto_op *op) {
         status = kusto_fail(&e, KUSTO_E_PROTOCOL, "the sign-in stopped without a request to send");
     exchange_clear(&op->ex); /* taken but not waited for (a renewal whose fallback answered) */
     held_free_all(op);
+    signed_in(op);
     if (status != KUSTO_OK) return finish(op, status, e);
     kusto_error_free(e);
     start_query(op);
@@ -322,10 +360,11 @@ kusto_op_step kusto_op_next(kusto_op *op, kusto_op_request *out) {
         case OP_IN_FLIGHT: /* asked again before the answer was whole: that attempt is abandoned */
             kusto_op_failed(op, 0, "the answer was not read to its end");
             break;
-        case OP_WAITING: {
+        case OP_WAITING:
+        case OP_SIGN_IN_WAIT: {
             int64_t left = op->wait_until - kusto_now_ms();
             if (left <= 0) {
-                op->state = OP_READY;
+                op->state = op->state == OP_WAITING ? OP_READY : OP_START;
                 break;
             }
             out->wait_ms = (long)left;
@@ -504,6 +543,7 @@ kusto_status kusto_op_result(kusto_op *op, kusto_error **err) {
 
 void kusto_op_free(kusto_op *op) {
     if (!op) return;
+    signed_in(op);
     kusto_query_end(&op->call);
     exchange_clear(&op->ex);
     held_free_all(op);

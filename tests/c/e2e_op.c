@@ -472,6 +472,66 @@ static void test_cut_off_before_the_body(void) {
 }
 
 
+static void pause_ms(long ms) {
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+}
+
+/* Two ops of one fresh client: the second waits while the first signs in, then takes its token from the
+   cache (one token request between them, where each used to ask); an op freed while it signs in lets the
+   waiting one sign in itself. */
+static void test_ops_of_one_client_share_a_sign_in(void) {
+    const char *token = path_of("/%s/oauth2/v2.0/token");
+    int before = requests_to(token);
+    kusto_client *client = client_with(cfg("connection_string"), NULL, NULL);
+    kusto_result *ra = kusto_collector_new(), *rb = kusto_collector_new();
+    kusto_op *a = NULL, *b = NULL;
+    kusto_op_request r, waiting;
+    kusto_error *err = NULL;
+    trace t = {0};
+    CHECK_INT(kusto_op_query(client, NULL, "print 1", NULL, kusto_collector_builder(), ra, &a, NULL), KUSTO_OK);
+    CHECK_INT(kusto_op_query(client, NULL, "print 2", NULL, kusto_collector_builder(), rb, &b, NULL), KUSTO_OK);
+    CHECK_INT(kusto_op_next(a, &r), KUSTO_OP_SEND);
+    CHECK(strstr(r.url, token) != NULL);
+    CHECK_INT(kusto_op_next(b, &waiting), KUSTO_OP_WAIT);
+    CHECK(waiting.wait_ms > 0 && waiting.wait_ms <= 20);
+    CHECK_INT(kusto_op_next(b, &waiting), KUSTO_OP_WAIT); /* still: a's token has not come */
+    perform(&a, &r, 0);
+    CHECK_INT(drive(&a, &t, 0, &err), KUSTO_OK);
+    trace_clear(&t);
+    pause_ms(waiting.wait_ms);
+    CHECK_INT(drive(&b, &t, 0, &err), KUSTO_OK);
+    CHECK_STR(t.steps, "S"); /* the query only */
+    CHECK(t.count == 1 && strstr(t.urls[0], "/v2/rest/query"));
+    CHECK_INT(requests_to(token) - before, 1);
+    trace_clear(&t);
+    kusto_op_free(a);
+    kusto_op_free(b);
+    kusto_result_free(ra);
+    kusto_result_free(rb);
+    kusto_client_free(client);
+
+    client = client_with(cfg("connection_string"), NULL, NULL);
+    ra = kusto_collector_new();
+    CHECK_INT(kusto_op_query(client, NULL, "print 1", NULL, kusto_collector_builder(), NULL, &a, NULL), KUSTO_OK);
+    CHECK_INT(kusto_op_query(client, NULL, "print 2", NULL, kusto_collector_builder(), ra, &b, NULL), KUSTO_OK);
+    CHECK_INT(kusto_op_next(a, &r), KUSTO_OP_SEND);
+    CHECK_INT(kusto_op_next(b, &waiting), KUSTO_OP_WAIT);
+    kusto_op_free(a); /* its caller gave up on it before its token came */
+    pause_ms(waiting.wait_ms);
+    CHECK_INT(kusto_op_next(b, &r), KUSTO_OP_SEND);
+    CHECK(strstr(r.url, token) != NULL);
+    perform(&b, &r, 0);
+    CHECK_INT(drive(&b, &t, 0, &err), KUSTO_OK);
+    CHECK(primary(ra) && kusto_table_row_count(primary(ra)) == 1);
+    CHECK_INT(requests_to(token) - before, 2);
+    trace_clear(&t);
+    kusto_op_free(b);
+    kusto_result_free(ra);
+    kusto_client_free(client);
+    kusto_error_free(err);
+}
+
 int main(void) {
     if (load_config()) return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -483,6 +543,7 @@ int main(void) {
     test_cached_token_serves_a_refused_flow();
     test_free_mid_body();
     test_deadline();
+    test_ops_of_one_client_share_a_sign_in();
     /* Again over a plain socket, the op speaking HTTP/1.1: a new client, its token asked for afresh. */
     use_socket = 1;
     test_socket_driver();

@@ -206,7 +206,8 @@ def test_concurrent_queries_of_a_fresh_client_sign_in_once_between_them(emulator
 
     results = run(main())
     assert [r["primary_results"][0]["rows"] for r in results] == [[[i]] for i in range(20)]
-    assert 1 <= len([r for r in emulator.requests() if r["path"].endswith("/token")]) <= 20
+    # The first to need a token asks; the others wait for it (KUSTO_OP_WAIT) and find it in the cache.
+    assert len([r for r in emulator.requests() if r["path"].endswith("/token")]) == 1
 
 
 def test_cancelling_half_closes_their_connections_and_the_rest_complete(emulator):
