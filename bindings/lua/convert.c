@@ -286,13 +286,22 @@ static kusto_status set_typed_parameter(lua_State *L, kusto_request *req, const 
         if (!lua_touserdata(L, index)) /* kusto.null */
             return kusto_request_set_parameter_dynamic(req, name, "null", 4, err);
         break;
+    case LUA_TTABLE: {
+        const char *problem;
+        char *json = klua_json_text(L, index, &problem);
+        if (!json)
+            return luaL_error(L, "kusto: query parameter '%s': %s", name, problem);
+        kusto_status st = kusto_request_set_parameter_dynamic(req, name, json, strlen(json), err);
+        klua_json_free(json);
+        return st;
+    }
     default:
         if (lua_type(L, index) > LUA_TTHREAD) /* LuaJIT's int64_t cdata */
             return kusto_request_set_parameter_long(req, name, klua_check_int64(L, index), err);
     }
     return luaL_error(L,
                       "kusto: query parameter '%s': a %s has no Kusto type (give an integer, number, boolean, "
-                      "string or kusto.null)",
+                      "string, table or kusto.null)",
                       name, luaL_typename(L, index));
 }
 

@@ -90,6 +90,12 @@ void klua_build_leave(lua_State *L, klua_build *b);
 int klua_build_result(lua_State *L, klua_build *b, kusto_status st, kusto_error **err);
 void klua_build_free(lua_State *L, klua_build *b);
 
+/* json.c: the Lua value at `index` as JSON text (free it with klua_json_free), or NULL with *problem saying why:
+   a table whose keys are 1..n (an empty one too) is an array, another an object with string keys; integers
+   exact, other numbers finite; kusto.null is null. */
+char *klua_json_text(lua_State *L, int index, const char **problem);
+void klua_json_free(char *text);
+
 /* Pushes result.warnings' entry for `w`: {table, table_id, row, column, column_name, reason, excerpt, count}; row
    and column count from 1, as Lua lists do. */
 void klua_push_warning(lua_State *L, const kusto_warning *w);

@@ -55,14 +55,43 @@ describe("query_parameters", function()
       end
       assert.has_error(function() query("print 1", { ["a b"] = 1 }) end,
                        'kusto: query parameter name "a b" is not a Kusto identifier')
-      assert.has_error(function() query("print 1", { t = {} }) end,
-                       "kusto: query parameter 't': a table has no Kusto type (give an integer, number, boolean, "
-                          .. "string or kusto.null)")
+      assert.has_error(function() query("print 1", { f = print }) end,
+                       "kusto: query parameter 'f': a function has no Kusto type (give an integer, number, boolean, "
+                          .. "string, table or kusto.null)")
+      assert.has_error(function() query("print 1", { t = { [true] = 1 } }) end,
+                       "kusto: query parameter 't': a table that is not a list must have string keys")
+      assert.has_error(function() query("print 1", { t = { 1, 0 / 0 } }) end,
+                       "kusto: query parameter 't': JSON has no NaN or infinity")
+      local loop = {}
+      loop.self = loop
+      assert.has_error(function() query("print 1", { t = loop }) end,
+                       "kusto: query parameter 't': tables nested deeper than 100 levels (a table inside itself?)")
+      assert.has_error(function() query("print 1", { t = { "a\0b" } }) end,
+                       "kusto: query parameter 't': a string with a NUL byte")
+      assert.has_error(function() query("print 1", { t = { f = print } }) end,
+                       "kusto: query parameter 't': a value that is not a table, string, number, boolean or kusto.null")
       assert.has_error(function() query("print 1", { s = "bad \255 utf-8" }) end,
                        "kusto: query parameter s: the string is not valid UTF-8")
       local res, err = query(".show tables", { n = 1 })
       assert.is_nil(res)
       assert.are.equal("KUSTO_E_ARGUMENT", err.status)
       assert.are.equal("typed query parameters do not go with a control command", err.message)
+   end)
+
+   it("sends tables as dynamic: lists as arrays (an empty table too), others as objects", function()
+      local bag = { name = "x \"y\"", list = { true, kusto.null, 1.5, -7 }, nested = { deep = { 1 } } }
+      local res = helper.query("print ids, bag, none", { query_parameters = { ids = { 1, 2, 3 }, bag = bag,
+         none = {} } })
+      local tbl = res.primary_results[1]
+      assert.are.same({ "dynamic", "dynamic", "dynamic" }, { tbl.columns[1].type, tbl.columns[2].type,
+         tbl.columns[3].type })
+      local row = tbl.rows[1]
+      assert.are.same({ 1, 2, 3 }, row[1])
+      assert.are.same(bag, row[2])
+      assert.are.same({}, row[3])
+      local _, sent = last_query()
+      assert.are.equal("dynamic([1,2,3])", sent.ids)
+      assert.are.equal("dynamic([])", sent.none)
+      assert.are.same(bag, cjson.decode(sent.bag:match("^dynamic%((.*)%)$")), "cjson reads what was sent")
    end)
 end)
