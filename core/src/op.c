@@ -201,6 +201,14 @@ static kusto_status give_answer(held *h, kusto_http_response *resp, kusto_error 
 
 int kusto_op_seam_active(void) { return running != NULL; }
 
+void *kusto_op_seam_suspend(void) {
+    kusto_op *op = running;
+    running = NULL;
+    return op;
+}
+
+void kusto_op_seam_restore(void *op) { running = op; }
+
 /* Whether this op may send its sign-in requests: no other op of the client has its own out (this one then
    marks its own), or it has waited the longest already. */
 static int may_sign_in(kusto_op *op) {

@@ -14,6 +14,11 @@
 /* 1 while a kusto_op runs the sign-in on this thread: a flow that would block (a person, a process) refuses. */
 int kusto_op_seam_active(void);
 
+/* Takes the op away from this thread for a call into the caller's own code (a token callback): whatever that
+   code sends, through this library too, is its own, not the op's. Give it back with kusto_op_seam_restore. */
+void *kusto_op_seam_suspend(void);
+void kusto_op_seam_restore(void *op);
+
 /* 0 when no op runs here (send it yourself). Else 1 with *status: the answer the op holds for this request
    (same method and URL; in *resp and *err as kusto_http_send gives them), or KUSTO_E_WOULDBLOCK when the op took
    the request to send. `retrying`: the op retries it as kusto_http_send_retrying does. */

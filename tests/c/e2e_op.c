@@ -532,6 +532,56 @@ static void test_ops_of_one_client_share_a_sign_in(void) {
     kusto_error_free(err);
 }
 
+/* A token callback that gets its token with a blocking call of its own (a client secret, through this library). */
+static int token_by_blocking_call(void *ud, const char *resource, char **token_out, int64_t *expires_on_out,
+                                  char **message_out) {
+    (void)resource;
+    (void)expires_on_out;
+    int *calls = ud;
+    kusto_options *opts = NULL;
+    kusto_token *token = NULL;
+    kusto_options_new(&opts);
+    kusto_options_set(opts, "ca_file", cfg("ca_file"));
+    kusto_status status = kusto_acquire_token(&token, cfg("connection_string"), opts, NULL);
+    kusto_options_free(opts);
+    (*calls)++;
+    if (status != KUSTO_OK) {
+        *message_out = strdup(kusto_status_name(status));
+        return 1;
+    }
+    *token_out = strdup(kusto_token_access_token(token));
+    kusto_token_free(token);
+    return 0;
+}
+
+/* The callback runs inside the op's sign-in, but its own blocking requests go out through libcurl, not to the
+   op: the op sends the query alone. */
+static void test_token_callback_keeps_its_own_requests(void) {
+    int calls = 0;
+    kusto_options *opts = NULL;
+    kusto_client *client = NULL;
+    kusto_options_new(&opts);
+    kusto_options_set(opts, "ca_file", cfg("ca_file"));
+    kusto_options_set_token_callback(opts, token_by_blocking_call, &calls);
+    char connstr[512];
+    snprintf(connstr, sizeof connstr, "Data Source=%s;Initial Catalog=%s", cfg("cluster"), cfg("database"));
+    CHECK_INT(kusto_client_new(&client, connstr, opts, NULL), KUSTO_OK);
+    kusto_options_free(opts);
+    kusto_result *res = NULL;
+    kusto_error *err = NULL;
+    trace t = {0};
+    CHECK_INT(op_collect(client, "print 7", &res, &t, &err), KUSTO_OK);
+    if (err) fprintf(stderr, "op: %s\n", kusto_error_message(err));
+    CHECK_INT(calls, 1);
+    CHECK_STR(t.steps, "S");
+    CHECK(t.count == 1 && strstr(t.urls[0], "/v2/rest/query"));
+    CHECK(primary(res) && kusto_table_row_count(primary(res)) == 1);
+    trace_clear(&t);
+    kusto_result_free(res);
+    kusto_error_free(err);
+    kusto_client_free(client);
+}
+
 int main(void) {
     if (load_config()) return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -544,6 +594,7 @@ int main(void) {
     test_free_mid_body();
     test_deadline();
     test_ops_of_one_client_share_a_sign_in();
+    test_token_callback_keeps_its_own_requests();
     /* Again over a plain socket, the op speaking HTTP/1.1: a new client, its token asked for afresh. */
     use_socket = 1;
     test_socket_driver();
