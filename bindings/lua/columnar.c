@@ -3,9 +3,6 @@
    hosts that aggregate. Filling Lua's arrays (its own string interning, mostly) overlaps the transfer and the
    parse. Datetime and timespan are integer ticks (as raw_ticks); longs and ticks follow the call's int64 option
    before Lua 5.3, as query's rows do. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "klua.h"
 
 /* Batches small enough to stay in the cache between the worker that builds them and this thread that reads
@@ -67,10 +64,14 @@ static void push_cell(lua_State *L, kusto_type type, const struct ArrowArray *a,
     }
 }
 
-/* Appends a batch's cells to the column arrays at data[1..n] (the table at `data`), from row `first`. */
+/* Appends a batch's cells to the column arrays at data[1..n] (the table at `data`), after the rows they hold
+   (no cell is nil: null is kusto.null, so an array's length is its rows). */
 static void append_batch(lua_State *L, int data, const kusto_table_info *info, const struct ArrowArray *batch,
-                         int64_t first, klua_int64 int64)
+                         klua_int64 int64)
 {
+    lua_rawgeti(L, data, 1);
+    int64_t first = info->column_count ? (int64_t)lua_rawlen(L, -1) : 0;
+    lua_pop(L, 1);
     for (size_t c = 0; c < info->column_count; c++) {
         lua_rawgeti(L, data, (int)c + 1);
         for (int64_t i = 0; i < batch->length; i++) {
@@ -94,26 +95,7 @@ static void push_empty_columns(lua_State *L, const kusto_table_info *info)
 typedef struct filling {
     kusto_arrow_live *live;
     klua_int64 int64;
-    int64_t *rows; /* rows appended to each table's arrays so far */
-    size_t row_slots;
 } filling;
-
-/* Room for table `index`'s row count; 0, or -1 (no memory). */
-static int count_rows_of(filling *f, size_t index)
-{
-    if (index < f->row_slots)
-        return 0;
-    size_t slots = f->row_slots ? 2 * f->row_slots : 8;
-    while (slots <= index)
-        slots *= 2;
-    int64_t *rows = realloc(f->rows, slots * sizeof *rows);
-    if (!rows)
-        return -1;
-    memset(rows + f->row_slots, 0, (slots - f->row_slots) * sizeof *rows);
-    f->rows = rows;
-    f->row_slots = slots;
-    return 0;
-}
 
 /* Takes the live result's events to its end, filling the table at `arrays` (index + 1 -> column arrays). */
 static void fill_arrays(lua_State *L, int arrays, filling *f)
@@ -124,18 +106,12 @@ static void fill_arrays(lua_State *L, int arrays, filling *f)
             luaL_error(L, "kusto: out of memory while handing over the columns");
         if (e.kind == KUSTO_ARROW_LIVE_END)
             return;
-        if (count_rows_of(f, e.table) != 0) {
-            if (e.batch.release)
-                e.batch.release(&e.batch);
-            luaL_error(L, "kusto: out of memory");
-        }
         if (e.kind == KUSTO_ARROW_LIVE_BATCH) {
             lua_rawgeti(L, arrays, (int)e.table + 1);
             lua_rawgeti(L, -1, 0); /* the info, as a light userdata: batches carry none */
             const kusto_table_info *info = lua_touserdata(L, -1);
             lua_pop(L, 1);
-            append_batch(L, lua_gettop(L), info, &e.batch, f->rows[e.table], f->int64);
-            f->rows[e.table] += e.batch.length;
+            append_batch(L, lua_gettop(L), info, &e.batch, f->int64);
             e.batch.release(&e.batch);
             lua_pop(L, 1);
             continue;
@@ -144,7 +120,6 @@ static void fill_arrays(lua_State *L, int arrays, filling *f)
         lua_pushlightuserdata(L, (void *)e.info);
         lua_rawseti(L, -2, 0);
         lua_rawseti(L, arrays, (int)e.table + 1);
-        f->rows[e.table] = 0;
     }
 }
 
@@ -235,31 +210,19 @@ static void free_live(void *live)
     kusto_arrow_live_free(live);
 }
 
-static void free_filling(void *filling_)
-{
-    filling *f = filling_;
-    if (f)
-        free(f->rows);
-    free(f);
-}
-
 int klua_run_columns(lua_State *L, const klua_call *call)
 {
     luaL_checkstack(L, 6, "kusto: out of Lua stack space");
     kusto_arrow_live **live = (kusto_arrow_live **)klua_box(L, free_live);
-    filling **f = (filling **)klua_box(L, free_filling);
-    if (!(*f = calloc(1, sizeof **f)))
-        return klua_fail(L, KUSTO_E_NOMEM, "out of memory");
     kusto_error *err = NULL;
     unsigned flags = KUSTO_ARROW_TICKS | (call->strict ? KUSTO_ARROW_STRICT : 0);
     kusto_status st = kusto_client_query_arrow_live(call->client, call->db, call->text, call->req, BATCH_ROWS, flags,
                                                     live, &err);
     if (st != KUSTO_OK)
         return klua_fail_with(L, st, &err);
-    (*f)->live = *live;
-    (*f)->int64 = call->int64;
+    filling f = {*live, call->int64};
     lua_pushcfunction(L, fill_call);
-    lua_pushlightuserdata(L, *f);
+    lua_pushlightuserdata(L, &f);
     klua_pcall_paused(L, 1, 1);
     int arrays = lua_gettop(L);
     const kusto_arrow *result = NULL;
