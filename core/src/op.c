@@ -299,8 +299,8 @@ static void run_sign_in(kusto_op *op) {
         status = kusto_fail(&e, KUSTO_E_PROTOCOL, "the sign-in stopped without a request to send");
     exchange_clear(&op->ex); /* taken but not waited for (a renewal whose fallback answered) */
     held_free_all(op);
+    if (status != KUSTO_OK) return finish(op, status, e); /* which ends the sign-in too */
     signed_in(op);
-    if (status != KUSTO_OK) return finish(op, status, e);
     kusto_error_free(e);
     start_query(op);
 }
