@@ -211,7 +211,7 @@ kusto_status kusto_request_set_parameter_dynamic(kusto_request *req, const char 
 
 static int starts(const char *p, const char *prefix) { return strncmp(p, prefix, strlen(prefix)) == 0; }
 
-static const char *skip_space_and_comments(const char *p) {
+const char *kusto_kql_skip_blank(const char *p) {
     for (;;) {
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
         if (!starts(p, "//")) return p;
@@ -244,11 +244,11 @@ static int is_word_at(const char *text, const char *p, const char *word) {
 
 /* Where the first statement that is not a `set` statement starts. */
 static const char *after_set_statements(const char *csl) {
-    const char *p = skip_space_and_comments(csl);
+    const char *p = kusto_kql_skip_blank(csl);
     while (is_word_at(csl, p, "set")) {
         while (*p && *p != ';') p = skip_token(p);
         if (!*p) return p;
-        p = skip_space_and_comments(p + 1);
+        p = kusto_kql_skip_blank(p + 1);
     }
     return p;
 }
@@ -259,7 +259,7 @@ static int declares_parameters(const char *csl) {
         if (starts(p, "//")) {
             p += strcspn(p, "\n");
         } else if (is_word_at(csl, p, "declare")) {
-            const char *next = skip_space_and_comments(p + 7);
+            const char *next = kusto_kql_skip_blank(p + 7);
             if (next > p + 7 && is_word_at(csl, next, "query_parameters")) return 1;
             p = next;
         } else {

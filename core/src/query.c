@@ -286,13 +286,7 @@ static kusto_status execute(kusto_client *client, int mgmt, const char *db, cons
 
 /* Text that begins with '.' after white space and comments is a control command, which the query
    endpoint refuses ("do not support api_version=v2"): azure-kusto-data's execute() sends it to mgmt. */
-static int is_control_command(const char *csl) {
-    for (;;) {
-        while (*csl == ' ' || *csl == '\t' || *csl == '\r' || *csl == '\n') csl++;
-        if (csl[0] != '/' || csl[1] != '/') return *csl == '.';
-        while (*csl && *csl != '\n') csl++;
-    }
-}
+static int is_control_command(const char *csl) { return *kusto_kql_skip_blank(csl) == '.'; }
 
 static const endpoint *endpoint_for(const char *csl) {
     return csl && is_control_command(csl) ? &mgmt_endpoint : &query_endpoint;

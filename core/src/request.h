@@ -17,6 +17,8 @@ kusto_status kusto_request_put_typed(kusto_request *req, const char *name, const
 int kusto_request_has_typed_parameters(const kusto_request *req);
 /* Appends "name:type, ..." for the typed parameters in the order they were set. 0, or -1 (no memory). */
 int kusto_request_write_declared(const kusto_request *req, kusto_buf *out);
+/* Past the white space and `//` comments at `p` in KQL text (parameters.c). */
+const char *kusto_kql_skip_blank(const char *p);
 /* The query text to send for `csl` (parameters.c): with the declare statement the typed parameters
    need put in; KUSTO_E_ARGUMENT with an error for a control command (`control`) with typed parameters. */
 kusto_status kusto_request_write_query_text(const kusto_request *req, int control, const char *csl, kusto_buf *out,
